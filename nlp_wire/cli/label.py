@@ -1,0 +1,55 @@
+"""``nlp-wire label FOLDER``: weak-label stories with the topic rules and write ``labels.csv``."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections import Counter
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def add_parser(sub):
+    p = sub.add_parser("label", help="weak-label a folder of stories with the topic rules (writes labels.csv)")
+    p.add_argument("path", help="folder (or file) of wire stories")
+    p.add_argument("--rules", default=None, help="rules YAML (default: configs/topics.yaml)")
+    p.add_argument("--out", default=None, help="output CSV (default: PATH/labels.csv; '-' for stdout)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing labels file")
+    return p
+
+
+def run(args) -> int:
+    from ..atomic import atomic_write
+    from ..reader import ReadReport, read_stories
+    from ..weak_labels import TopicRules
+    from .main import UserError
+
+    rules = TopicRules.from_yaml(args.rules)
+    src = Path(args.path)
+    if not src.exists():
+        raise UserError(f"{src}: no such file or folder")
+    out = args.out or str((src if src.is_dir() else src.parent) / "labels.csv")
+    if out != "-" and Path(out).exists() and not args.force:
+        raise UserError(f"{out} exists (gold labels?); pass --force to overwrite or --out elsewhere")
+    report = ReadReport()
+    counts: Counter = Counter()
+    rows = []
+    for story in tqdm(read_stories(src, on_error=report), desc="labeling", unit=" stories", disable=None):
+        weak = rules(story)
+        counts[weak.label or "(abstained)"] += 1
+        rows.append((story.id, weak.label or "", f"{weak.confidence:.3f}"))
+    if not rows:
+        raise UserError(f"{src}: no readable stories ({len(report.errors)} bad files)")
+    if out == "-":
+        w = csv.writer(sys.stdout)
+        w.writerow(["id", "label", "confidence"])
+        w.writerows(rows)
+    else:
+        with atomic_write(out, newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["id", "label", "confidence"])
+            w.writerows(rows)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad files skipped; wrote {out}", file=sys.stderr)
+    return 0

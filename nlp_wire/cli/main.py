@@ -1,0 +1,81 @@
+"""Entry point of ``nlp-wire``: dispatches to one module per subcommand.
+
+Every error a user can cause (bad paths, bad files, bad configs) ends as one clear line on stderr
+and a non-zero exit code, never a traceback. ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+# Subcommand name -> module under nlp_wire.cli. Each module defines add_parser(sub) and run(args) -> int.
+COMMANDS = {
+    "label": "label",
+    "train": "train",
+    "evaluate": "evaluate",
+    "classify": "classify",
+    "summarize": "summarize",
+    "demo": "demo",
+}
+
+
+class UserError(Exception):
+    """An error caused by the user's input: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nlp-wire", description="Label, classify and summarize news-wire stories.")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks and debug logs")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module in COMMANDS.items():
+        try:
+            mod = importlib.import_module(f"nlp_wire.cli.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"nlp_wire.cli.{module}":
+                continue  # subcommand not built yet
+            raise
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not args.debug:
+        for noisy in ("httpx", "urllib3", "datasets", "filelock"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    from ..config import ConfigError
+    from ..story import WireFormatError
+
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("nlp-wire: interrupted", file=sys.stderr)
+        return 130
+    except (UserError, ConfigError, WireFormatError, FileNotFoundError, NotADirectoryError, PermissionError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"nlp-wire {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: still one line, with how to see more
+        if args.debug:
+            raise
+        print(f"nlp-wire {args.command}: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,358 @@
+"""Settings as dataclasses, loaded from YAML with dotted command-line overrides.
+
+``load_config(TrainConfig, "configs/minilm_cpu.yaml", ["training.lr=3e-5"])`` reads the file,
+applies ``--set`` overrides, rejects unknown keys by name and validates in ``__post_init__``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+__all__ = [
+    "ConfigError",
+    "DEFAULT_LABELS",
+    "DataConfig",
+    "BaselineConfig",
+    "TransformerConfig",
+    "TrainingConfig",
+    "TrainConfig",
+    "SummarizeConfig",
+    "load_config",
+    "parse_overrides",
+    "config_to_dict",
+]
+
+DEFAULT_LABELS = ("diplomacy", "covid", "crime", "entertainment", "other")
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A configuration file or override is invalid (the message names the key)."""
+
+
+@dataclass
+class DataConfig:
+    """How stories become model inputs and splits.
+
+    Args:
+        labels: Ordered label names; the last-resort label should be among them.
+        default_label: Label answered below a confidence threshold.
+        max_words: Cap on the words of headline + lead fed to a model.
+        lead_paragraphs: How many leading paragraphs make the "lead".
+        include_related: Add related headlines as headline-only examples (weak-labeled).
+        drop_duplicates: Drop exact duplicate texts.
+        val_size: Fraction held out for validation (by story group, stratified).
+        test_size: Fraction held out for test.
+        seed: Seed for splits and shuffling.
+    """
+
+    labels: list[str] = field(default_factory=lambda: list(DEFAULT_LABELS))
+    default_label: str = "other"
+    max_words: int = 96
+    lead_paragraphs: int = 2
+    include_related: bool = False
+    drop_duplicates: bool = True
+    val_size: float = 0.1
+    test_size: float = 0.0
+    seed: int = 13
+
+    def __post_init__(self):
+        if len(set(self.labels)) != len(self.labels) or len(self.labels) < 2:
+            raise ConfigError(f"data.labels must be at least two distinct names, got {self.labels}")
+        if self.default_label not in self.labels:
+            raise ConfigError(f"data.default_label {self.default_label!r} is not in data.labels {self.labels}")
+        if self.max_words < 1 or self.lead_paragraphs < 1:
+            raise ConfigError("data.max_words and data.lead_paragraphs must be >= 1")
+        if not (0 <= self.val_size < 1 and 0 <= self.test_size < 1 and self.val_size + self.test_size < 1):
+            raise ConfigError("data.val_size and data.test_size must be fractions summing to less than 1")
+
+
+@dataclass
+class BaselineConfig:
+    """TF-IDF + linear classifier hyperparameters (keys map onto the scikit-learn Pipeline).
+
+    Args:
+        word_ngram_range: Word n-gram range of the word TF-IDF.
+        char_ngram_range: Character n-gram range (``char_wb``); ``[0, 0]`` turns it off.
+        min_df: Minimum document frequency.
+        max_features: Cap on each vocabulary (None: no cap).
+        sublinear_tf: Use 1 + log(tf).
+        C: Inverse regularization strength of the logistic regression.
+        class_weight: ``"balanced"`` or None.
+        max_iter: Solver iterations.
+    """
+
+    word_ngram_range: list[int] = field(default_factory=lambda: [1, 2])
+    char_ngram_range: list[int] = field(default_factory=lambda: [0, 0])
+    min_df: int = 2
+    max_features: int | None = 200_000
+    sublinear_tf: bool = True
+    C: float = 10.0
+    class_weight: str | None = "balanced"
+    max_iter: int = 2000
+
+    def __post_init__(self):
+        for name in ("word_ngram_range", "char_ngram_range"):
+            lo, hi = getattr(self, name)
+            if lo > hi or lo < 0:
+                raise ConfigError(f"baseline.{name} must be [low, high] with 0 <= low <= high")
+        if self.C <= 0:
+            raise ConfigError("baseline.C must be > 0")
+        if self.class_weight not in (None, "balanced"):
+            raise ConfigError("baseline.class_weight must be 'balanced' or null")
+
+
+@dataclass
+class TransformerConfig:
+    """The transformer to fine-tune.
+
+    Args:
+        name_or_path: ``"minilm"`` (the installed all-MiniLM-L6-v2 package) or a local model folder.
+        max_length: Token cap per input.
+        pooling: ``"mean"`` (as all-MiniLM-L6-v2 was trained) or ``"cls"``.
+        dropout: Dropout before the classification head.
+    """
+
+    name_or_path: str = "minilm"
+    max_length: int = 128
+    pooling: str = "mean"
+    dropout: float = 0.1
+
+    def __post_init__(self):
+        if self.pooling not in ("mean", "cls"):
+            raise ConfigError("model.pooling must be 'mean' or 'cls'")
+        if not 8 <= self.max_length <= 512:
+            raise ConfigError("model.max_length must be between 8 and 512")
+
+
+@dataclass
+class TrainingConfig:
+    """Optimisation settings for the transformer.
+
+    Args:
+        epochs: Passes over the training data.
+        max_steps: Stop after this many optimizer steps (0: no cap).
+        batch_size: Examples per forward pass.
+        grad_accum: Batches per optimizer step.
+        lr: Peak learning rate (encoder); the head gets ``head_lr``.
+        head_lr: Learning rate of the classification head.
+        weight_decay: AdamW weight decay.
+        warmup_ratio: Fraction of steps spent warming up.
+        balance: ``"weights"`` (class-weighted loss), ``"sampler"`` (balanced sampling) or ``"none"``.
+        eval_every: Evaluate on validation every this many optimizer steps (0: once per epoch).
+        patience: Early stopping: evaluations without a macro-F1 gain before stopping (0: off).
+        mixed_precision: Use autocast fp16/bf16 on CUDA (ignored on CPU).
+        num_threads: Torch CPU threads (0: leave torch's default).
+        eval_batch_size: Batch size when predicting.
+    """
+
+    epochs: float = 1.0
+    max_steps: int = 0
+    batch_size: int = 16
+    grad_accum: int = 1
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    balance: str = "weights"
+    eval_every: int = 0
+    patience: int = 2
+    mixed_precision: bool = True
+    num_threads: int = 0
+    eval_batch_size: int = 64
+
+    def __post_init__(self):
+        if self.balance not in ("weights", "sampler", "none"):
+            raise ConfigError("training.balance must be 'weights', 'sampler' or 'none'")
+        if self.batch_size < 1 or self.grad_accum < 1:
+            raise ConfigError("training.batch_size and training.grad_accum must be >= 1")
+        if self.epochs <= 0 and self.max_steps <= 0:
+            raise ConfigError("training.epochs or training.max_steps must be > 0")
+        if self.lr <= 0 or self.head_lr <= 0:
+            raise ConfigError("training.lr and training.head_lr must be > 0")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs.
+
+    Args:
+        kind: ``"baseline"`` or ``"minilm"`` (any transformer).
+        device: ``auto | cpu | cuda | cuda:N | mps``.
+        seed: Global seed.
+        data: See :class:`DataConfig`.
+        baseline: See :class:`BaselineConfig`.
+        model: See :class:`TransformerConfig`.
+        training: See :class:`TrainingConfig`.
+        extra_data: Further labeled sources (paths) added to the training data.
+        extra_weight: Sample weight of ``extra_data`` examples relative to the main data.
+    """
+
+    kind: str = "baseline"
+    device: str = "auto"
+    seed: int = 13
+    data: DataConfig = field(default_factory=DataConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    model: TransformerConfig = field(default_factory=TransformerConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    extra_data: list[str] = field(default_factory=list)
+    extra_weight: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in ("baseline", "minilm"):
+            raise ConfigError(f"kind must be 'baseline' or 'minilm', not {self.kind!r}")
+        if self.extra_weight <= 0:
+            raise ConfigError("extra_weight must be > 0")
+
+
+@dataclass
+class SummarizeConfig:
+    """Summarization settings.
+
+    Args:
+        method: Summarizer name (``"lead"``).
+        sentences: Sentences per summary.
+        max_words: Optional cap on summary words.
+        workers: Processes for folder runs (0: one per CPU core).
+        chunk_size: Stories handed to a worker at a time.
+    """
+
+    method: str = "lead"
+    sentences: int = 3
+    max_words: int | None = None
+    workers: int = 0
+    chunk_size: int = 64
+
+    def __post_init__(self):
+        if self.sentences < 1:
+            raise ConfigError("summarize.sentences must be >= 1")
+        if self.workers < 0 or self.chunk_size < 1:
+            raise ConfigError("summarize.workers must be >= 0 and chunk_size >= 1")
+
+
+# -- loading ---------------------------------------------------------------------------------
+def _is_dataclass_type(tp) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+def _build(cls: type[T], values: dict[str, Any], prefix: str = "") -> T:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping, got {type(values).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"unknown config key {prefix}{unknown[0]!r}; known keys: {', '.join(sorted(names))}")
+    kwargs = {}
+    for key, value in values.items():
+        tp = hints[key]
+        if _is_dataclass_type(tp):
+            kwargs[key] = _build(tp, value or {}, f"{prefix}{key}.")
+        else:
+            kwargs[key] = _coerce(value, tp, f"{prefix}{key}")
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{prefix or 'config'}: {exc}") from None
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{key}: {value!r} is not a valid {tp}")
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return [_coerce(v, args[0], key) for v in value] if args else list(value)
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if tp in (int, str, bool) and not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+        raise ConfigError(f"{key}: expected {tp.__name__}, got {value!r}")
+    return value
+
+
+def parse_overrides(overrides: list[str] | None) -> dict[str, Any]:
+    """Turn ``["training.lr=3e-5", "device=cpu"]`` into a nested dict (values parsed as YAML)."""
+    nested: dict[str, Any] = {}
+    for item in overrides or []:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like key.sub=value")
+        key, raw = item.split("=", 1)
+        value = yaml.safe_load(raw) if raw.strip() else None
+        node = nested
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {item!r} conflicts with another override")
+        node[parts[-1]] = value
+    return nested
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(cls: type[T], path: str | Path | None = None, overrides: list[str] | None = None) -> T:
+    """Build a config dataclass from a YAML file (optional) and dotted overrides.
+
+    Args:
+        cls: The dataclass to build (e.g. :class:`TrainConfig`).
+        path: YAML file; missing keys keep their defaults.
+        overrides: ``key.sub=value`` strings applied after the file.
+
+    Raises:
+        ConfigError: Unknown key, wrong type, invalid value, or unreadable file (with its name).
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: a config file must be a mapping of keys")
+    values = _merge(values, parse_overrides(overrides))
+    try:
+        return _build(cls, values)
+    except ConfigError as exc:
+        if path is not None and not str(exc).startswith(str(path)):
+            raise ConfigError(f"{path}: {exc}") from None
+        raise
+
+
+def config_to_dict(cfg) -> dict:
+    """A plain dict of a config dataclass (for writing next to a run)."""
+    return dataclasses.asdict(cfg)

@@ -1,0 +1,272 @@
+"""Labeled examples as Hugging Face ``datasets``: from wire folders, JSONL/CSV records or weak rules."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import random
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .config import DataConfig
+from .reader import read_stories
+from .story import Story, WireFormatError, story_group
+from .text import model_input
+from .weak_labels import TopicRules
+
+__all__ = ["load_examples", "read_labels_file", "group_split", "COLUMNS"]
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("id", "group", "text", "headline", "label", "source", "weight")
+
+
+def read_labels_file(path: str | Path, labels: list[str] | None = None) -> dict[str, str]:
+    """Read a ``labels.csv`` (``id,label`` header; extra columns such as ``confidence`` allowed).
+
+    Rows with an empty label (a rule abstention) are skipped.
+
+    Raises:
+        WireFormatError: Missing header, unknown label, or duplicate id, naming file and line.
+    """
+    path = Path(path)
+    try:
+        fh = open(path, newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise WireFormatError(f"cannot read labels: {exc.strerror or exc}", path) from None
+    out: dict[str, str] = {}
+    with fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if not header or [h.strip().lower() for h in header[:2]] != ["id", "label"]:
+            raise WireFormatError("a labels file must start with the header 'id,label'", path, 1)
+        for row in reader:
+            line = reader.line_num
+            if not row or not any(c.strip() for c in row):
+                continue
+            if len(row) < 2:
+                raise WireFormatError("expected 'id,label'", path, line)
+            sid, label = row[0].strip(), row[1].strip()
+            if not label:
+                continue
+            if labels is not None and label not in labels:
+                raise WireFormatError(f"unknown label {label!r} (labels: {', '.join(labels)})", path, line)
+            if sid in out and out[sid] != label:
+                raise WireFormatError(f"id {sid!r} is labeled twice, {out[sid]!r} and {label!r}", path, line)
+            out[sid] = label
+    return out
+
+
+def _record_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """Rows of a JSONL or CSV file of records, with their line numbers."""
+    if path.suffix == ".csv":
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            for row in reader:
+                yield reader.line_num, row
+        return
+    with open(path, encoding="utf-8-sig") as fh:
+        for no, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    yield no, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise WireFormatError(f"invalid JSON: {exc.msg}", path, no) from None
+
+
+def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig) -> Iterator[dict]:
+    for no, rec in _record_rows(path):
+        label = (rec.get("label") or "").strip() if isinstance(rec.get("label"), str) else rec.get("label")
+        if label is None or label == "":
+            continue
+        if label not in labels:
+            raise WireFormatError(f"unknown label {label!r} (labels: {', '.join(labels)})", path, no)
+        story = Story.from_record(rec, id=f"{path.stem}:{no}", path=str(path), line=no)
+        yield _example(story, label, source=str(rec.get("source") or path.stem), cfg=cfg)
+
+
+def _example(story: Story, label: str, source: str, cfg: DataConfig, weight: float = 1.0) -> dict:
+    return {
+        "id": story.id,
+        "group": story.group or story.id,
+        "text": model_input(story, cfg.max_words, cfg.lead_paragraphs),
+        "headline": story.headline,
+        "label": label,
+        "source": source,
+        "weight": weight,
+    }
+
+
+def _examples_from_stories(
+    stories: Iterable[Story], gold: dict[str, str] | None, rules: TopicRules | None, cfg: DataConfig, source: str
+) -> Iterator[dict]:
+    unlabeled = abstained = 0
+    for story in stories:
+        label = gold.get(story.id) if gold is not None else None
+        if label is None and rules is not None:
+            label = rules(story).label
+            abstained += label is None
+        elif label is None:
+            unlabeled += 1
+        if label is not None:
+            yield _example(story, label, source, cfg)
+        if cfg.include_related and rules is not None:
+            for block in story.related_headlines:
+                for headline in block:
+                    item = Story(id=f"{story.id}~{story_group(headline)[:40]}", date=story.date, headline=headline)
+                    weak = rules(item).label
+                    if weak is not None:
+                        ex = _example(item, weak, source + ":related", cfg)
+                        ex["group"] = item.group
+                        yield ex
+    if unlabeled:
+        logger.warning("%s: %d stories have no label in the labels file and were left out", source, unlabeled)
+    if abstained:
+        logger.info("%s: the rules abstained on %d stories", source, abstained)
+
+
+def group_split(labels: list[str], groups: list[str], fractions: dict[str, float], seed: int) -> dict[str, list[int]]:
+    """Split row indices so that no group spans two parts, stratified by each group's majority label.
+
+    Args:
+        labels: Label of each row.
+        groups: Group key of each row (versions of one story share one).
+        fractions: ``{"validation": 0.1, "test": 0.1}``; the rest is ``train``.
+        seed: Seed of the shuffle.
+
+    Returns:
+        ``{"train": [...], "validation": [...], ...}`` row indices in original order.
+    """
+    by_group: dict[str, list[int]] = defaultdict(list)
+    for i, g in enumerate(groups):
+        by_group[g].append(i)
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for g, rows in by_group.items():
+        label = Counter(labels[i] for i in rows).most_common(1)[0][0]
+        by_label[label].append(g)
+    rng = random.Random(seed)
+    assign: dict[str, str] = {}
+    for label in sorted(by_label):
+        gs = sorted(by_label[label])
+        rng.shuffle(gs)
+        start = 0
+        for part, frac in fractions.items():
+            n = int(round(frac * len(gs)))
+            if frac > 0 and n == 0 and len(gs) - start > 1:
+                n = 1  # every label shows up in each held-out part when it can
+            for g in gs[start:start + n]:
+                assign[g] = part
+            start += n
+        for g in gs[start:]:
+            assign[g] = "train"
+    parts: dict[str, list[int]] = {"train": [], **{p: [] for p in fractions}}
+    for i, g in enumerate(groups):
+        parts[assign[g]].append(i)
+    return parts
+
+
+def load_examples(
+    source: str | Path,
+    labels_file: str | Path | None = None,
+    *,
+    weak_labels: bool | str | Path = False,
+    split: bool = False,
+    config: DataConfig | None = None,
+    limit: int | None = None,
+    shuffle: bool = False,
+    errors: str = "report",
+    **overrides,
+):
+    """Load labeled examples as a ``datasets.Dataset`` (or a ``DatasetDict`` when ``split=True``).
+
+    Args:
+        source: A folder of wire files (with ``labels.csv`` unless ``labels_file`` or weak labels are
+            given), a single wire file, or a JSONL/CSV file of records (``headline``, ``body``, ``label``).
+        labels_file: A labels CSV (``id,label``) for wire stories; default ``SOURCE/labels.csv``.
+        weak_labels: Label stories with the topic rules: ``True`` for ``configs/topics.yaml`` or a path
+            to a rules file. Gold labels, when present, take precedence.
+        split: Return ``train``/``validation``(/``test``) split by story group, stratified by label.
+        config: Data settings; keyword ``overrides`` (``max_words=64``, ``seed=1``...) replace fields.
+        limit: Keep at most this many examples (after shuffling, before splitting).
+        shuffle: Shuffle the examples (seeded).
+        errors: ``"report"`` or ``"raise"`` for bad story files.
+
+    Returns:
+        Columns ``id, group, text, headline, label (ClassLabel), source, weight``.
+
+    Raises:
+        WireFormatError: Missing source, labels file problems, unknown labels.
+    """
+    import datasets
+
+    cfg = config or DataConfig()
+    if overrides:
+        from dataclasses import replace
+
+        cfg = replace(cfg, **overrides)
+    labels = list(cfg.labels)
+    source = Path(source)
+    if not source.exists():
+        raise WireFormatError("no such file or folder", source)
+
+    rules = None
+    if weak_labels:
+        rules = TopicRules.from_yaml(None if weak_labels is True else weak_labels)
+        missing = set(rules.labels) - set(labels)
+        if missing:
+            raise ValueError(f"the topic rules answer labels not configured: {sorted(missing)}")
+
+    if source.is_file() and source.suffix in (".jsonl", ".csv"):
+        rows = list(_examples_from_records(source, labels, cfg))
+    else:
+        gold = None
+        lf = Path(labels_file) if labels_file else (source / "labels.csv" if source.is_dir() else None)
+        if lf is not None and lf.exists():
+            gold = read_labels_file(lf, labels)
+        elif labels_file is not None:
+            raise WireFormatError("labels file not found", labels_file)
+        elif rules is None:
+            raise WireFormatError(
+                "no labels: give a labels file (id,label), put labels.csv in the folder, or use weak_labels=True",
+                source,
+            )
+        rows = list(_examples_from_stories(read_stories(source, errors=errors), gold, rules, cfg, source.name))
+
+    if cfg.drop_duplicates:
+        seen, kept = set(), []
+        for r in rows:
+            key = (r["text"], r["label"])
+            if key not in seen:
+                seen.add(key)
+                kept.append(r)
+        if len(kept) < len(rows):
+            logger.info("dropped %d exact duplicates", len(rows) - len(kept))
+        rows = kept
+    if shuffle:
+        random.Random(cfg.seed).shuffle(rows)
+    if limit is not None:
+        rows = rows[:limit]
+    if not rows:
+        raise WireFormatError("no labeled examples found", source)
+
+    features = datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "group": datasets.Value("string"),
+            "text": datasets.Value("string"),
+            "headline": datasets.Value("string"),
+            "label": datasets.ClassLabel(names=labels),
+            "source": datasets.Value("string"),
+            "weight": datasets.Value("float32"),
+        }
+    )
+    columns = {c: [r[c] for r in rows] for c in COLUMNS}
+    columns["label"] = [labels.index(v) for v in columns["label"]]
+    if not split:
+        return datasets.Dataset.from_dict(columns, features=features)
+    fractions = {k: v for k, v in (("validation", cfg.val_size), ("test", cfg.test_size)) if v > 0}
+    parts = group_split([r["label"] for r in rows], columns["group"], fractions, cfg.seed)
+    full = datasets.Dataset.from_dict(columns, features=features)
+    return datasets.DatasetDict({name: full.select(idx) for name, idx in parts.items()})

@@ -1,0 +1,123 @@
+"""Weak topic labels from weighted keyword and pattern rules (``configs/topics.yaml``).
+
+Each topic has weighted words/phrases and regular expressions. A story's score for a topic is the
+sum of the weights of the distinct rules that match, per field (headline, lead), times the field's
+weight. The best topic wins when it reaches ``min_score`` and leads the runner-up by ``margin``;
+a story no topic reaches ``other_below`` is ``other``; anything in between abstains (``None``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .story import Story, split_tags
+
+__all__ = ["TopicRules", "WeakLabel", "default_rules_path"]
+
+
+def default_rules_path() -> Path:
+    """``configs/topics.yaml`` of this checkout."""
+    return Path(__file__).resolve().parents[1] / "configs" / "topics.yaml"
+
+
+@dataclass(frozen=True)
+class WeakLabel:
+    """A rule decision: ``label`` is None when the rules abstain."""
+
+    label: str | None
+    confidence: float
+    scores: dict[str, float]
+
+
+class TopicRules:
+    """Weighted keyword rules over headline and lead.
+
+    Args:
+        topics: ``{topic: {"words": {phrase: weight}, "patterns": {regex: weight}}}``.
+        fields: Weight of each field (``headline``, ``lead``).
+        min_score: Score a topic needs to be chosen.
+        margin: Lead over the runner-up below which the rules abstain.
+        other_below: When every topic scores below this, the story is ``other_label``.
+        other_label: The catch-all label.
+        lead_words: Words of the lead that are looked at.
+    """
+
+    def __init__(self, topics: dict, fields: dict | None = None, min_score: float = 2.0, margin: float = 1.0,
+                 other_below: float = 1.0, other_label: str = "other", lead_words: int = 60):
+        self.topics = topics
+        self.fields = fields or {"headline": 2.0, "lead": 1.0}
+        self.min_score = min_score
+        self.margin = margin
+        self.other_below = other_below
+        self.other_label = other_label
+        self.lead_words = lead_words
+        self._compiled = {t: self._compile(spec or {}, t) for t, spec in topics.items()}
+
+    @staticmethod
+    def _compile(spec: dict, topic: str) -> list[tuple[re.Pattern, float]]:
+        rules = []
+        for phrase, weight in (spec.get("words") or {}).items():
+            words = re.escape(str(phrase).lower()).replace(r"\ ", r"\s+")
+            rules.append((re.compile(rf"(?<![\w-]){words}(?![\w-])"), float(weight)))
+        for pattern, weight in (spec.get("patterns") or {}).items():
+            try:
+                rules.append((re.compile(pattern, re.IGNORECASE), float(weight)))
+            except re.error as exc:
+                raise ValueError(f"topics rules: bad pattern for {topic!r}: {pattern!r}: {exc}") from None
+        return rules
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None = None) -> "TopicRules":
+        """Load rules from YAML (default: :func:`default_rules_path`)."""
+        path = Path(path) if path is not None else default_rules_path()
+        try:
+            spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise FileNotFoundError(f"{path}: cannot read topic rules: {exc.strerror or exc}") from None
+        known = {"topics", "fields", "min_score", "margin", "other_below", "other_label", "lead_words"}
+        unknown = set(spec) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(known))})")
+        if not isinstance(spec.get("topics"), dict) or not spec["topics"]:
+            raise ValueError(f"{path}: 'topics' must map each topic to its words and patterns")
+        return cls(**spec)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.topics) + ([self.other_label] if self.other_label not in self.topics else [])
+
+    def _field_texts(self, story: Story) -> dict[str, str]:
+        _, headline = split_tags(story.headline)
+        lead = " ".join(" ".join(story.paragraphs[:2]).split()[: self.lead_words])
+        return {"headline": headline.lower(), "lead": lead.lower()}
+
+    def scores(self, story: Story) -> dict[str, float]:
+        """Score of every topic for one story."""
+        texts = self._field_texts(story)
+        out = {}
+        for topic, rules in self._compiled.items():
+            total = 0.0
+            for name, text in texts.items():
+                weight = self.fields.get(name, 0.0)
+                if weight and text:
+                    total += weight * sum(w for rx, w in rules if rx.search(text))
+            out[topic] = total
+        return out
+
+    def __call__(self, story: Story) -> WeakLabel:
+        """Label one story, or abstain."""
+        scores = self.scores(story)
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        best, best_score = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        if best_score < self.other_below:
+            return WeakLabel(self.other_label, round(1.0 - 0.5 * best_score / self.other_below, 3), scores)
+        lead = best_score - max(second, 0.0)
+        if best_score >= self.min_score and lead >= self.margin:
+            return WeakLabel(best, round(1.0 - math.exp(-lead / self.min_score), 3), scores)
+        return WeakLabel(None, 0.0, scores)
