@@ -34,7 +34,7 @@ HEADER_RE = re.compile(r"^\s*date\s+(\S+)(?:\s+(.*))?$")
 HEADER_START_RE = re.compile(r"^date\s+\d{4}-\d{1,2}-\d{1,2}(?:\s|$)")
 END_RE = re.compile(r"^\(END\)$", re.IGNORECASE)
 # Leading kicker tags: "(LEAD)", "(2nd LD)", "(URGENT)", "(News Focus)", "[Editorial]", ...
-TAG_RE = re.compile(r"^\s*(\(([^()]{1,40})\)|\[([^\[\]]{1,40})\])\s*")
+TAG_RE = re.compile(r"^\s*(\(([^()]{1,40})\)|\[([^\[\]]{1,40})\])(\s*)")
 # Version tags mark a later version of the same story; kind tags ("News Focus") do not.
 VERSION_TAG_RE = re.compile(r"^(LEAD|URGENT|\d+(st|nd|rd|th) LD|CORRECTED|UPDATE[D]?|FINAL)(,.*)?$", re.IGNORECASE)
 MONTH = (
@@ -42,7 +42,7 @@ MONTH = (
     r"|January|February|August|September|October|November|December|Mar\.|Apr\.|Jun\.|Jul\.)"
 )
 _DATELINE_TAIL = (
-    r"(?P<when>" + MONTH + r"\s+\d{1,2}(?:,\s*\d{4})?)\s+\((?P<agency>[^()]{1,40})\)\s*(?:--|\u2014|\u2013)\s*"
+    r"(?P<when>" + MONTH + r"\s+\d{1,2}(?:,\s*\d{4})?)\s+\((?P<agency>[A-Z][^()]{0,39})\)\s*(?:--|\u2014|\u2013)\s*"
 )
 # "SEOUL, March 31 (Yonhap) --", "MUAN, South Korea, Dec. 29 (Yonhap) --", "TOKYO, Jan. 6, 2026 (Xinhua) --"
 DATELINE_RE = re.compile(
@@ -53,10 +53,14 @@ DATELINE_LATE_RE = re.compile(
     r"(?:(?<=\s)|(?<=^))(?:(?P<place>[A-Z][A-Z.'&/ -]{1,40}?(?:,\s+[A-Z][A-Za-z.' -]{1,30}?)?),\s+)?" + _DATELINE_TAIL
 )
 DATELINE_LATE_WINDOW = 320
+# A place-only dateline, as some outlets write it: "SEJONG -- ".
+DATELINE_BARE_RE = re.compile(r"^(?P<place>[A-Z][A-Z.'&/ -]{1,30}?)\s+(?:--|\u2014|\u2013)\s+")
 EMAIL_RE = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 BYLINE_RE = re.compile(r"^(?:By\s+[A-Z][\w.' -]{1,60}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?:\s*[,;/ ]\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+)*)$")
 NUMBER_RE = re.compile(r"^\d{1,3}\.?$")
 SEPARATOR = "-"
+# Bytes that are not UTF-8, as errors="surrogateescape" leaves them.
+_ESCAPED_RE = re.compile("[\udc80-\udcff]")
 
 
 class WireFormatError(ValueError):
@@ -165,7 +169,7 @@ class Story:
         """
         stories = list(parse_stories(text, id=id, path=path))
         if len(stories) != 1:
-            raise WireFormatError(f"expected one story, found {len(stories)}", path)
+            raise WireFormatError(f"expected one story, found {len(stories)}", path, stories[1].line)
         return stories[0]
 
     @classmethod
@@ -185,8 +189,11 @@ class Story:
             raise WireFormatError("a record must be a JSON object", path, line)
         headline = record.get("headline")
         body = record.get("body", record.get("text"))
-        if not isinstance(headline, str) and not isinstance(body, str):
+        if headline is None and body is None:
             raise WireFormatError("record has neither 'headline' nor 'body'", path, line)
+        for name, value in (("headline", headline), ("body", body)):
+            if value is not None and not isinstance(value, str):
+                raise WireFormatError(f"field {name!r} must be a string, not {type(value).__name__}", path, line)
         date = None
         if record.get("date"):
             try:
@@ -196,8 +203,9 @@ class Story:
         tags, headline = split_tags(clean_line(headline or ""))
         paragraphs = [clean_line(p) for p in (body or "").split("\n")]
         paragraphs = [p for p in paragraphs if p]
-        dateline, paragraphs = _split_dateline(paragraphs)
-        rid = str(record.get("id", id if id is not None else f"line{line}"))
+        dateline, paragraphs = _split_dateline(paragraphs, headline)
+        rid = record.get("id")
+        rid = str(rid) if rid is not None else id if id is not None else f"line{line}"
         return cls(rid, date, headline, tags, dateline, paragraphs, None, [], path, line)
 
     def to_text(self) -> str:
@@ -237,7 +245,10 @@ def split_tags(headline: str) -> tuple[list[str], str]:
         m = TAG_RE.match(rest)
         if not m or not rest[m.end():].strip():
             break
-        tags.append((m.group(2) or m.group(3)).strip())
+        tag = (m.group(2) or m.group(3)).strip()
+        if not m.group(4) and not VERSION_TAG_RE.match(tag):
+            break  # "(G)I-DLE ...": a name that opens with parentheses, not a kicker
+        tags.append(tag)
         rest = rest[m.end():]
     return tags, rest.strip()
 
@@ -270,6 +281,11 @@ def decode_wire_bytes(data: bytes, path: str | Path | None = None) -> str:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):  # "Unicode" as Windows editors save it
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise WireFormatError("undecodable UTF-16 text", path, data.count(b"\n\x00", 0, exc.start) + 1) from None
     nul = data.find(b"\x00")
     if nul >= 0:
         raise WireFormatError("binary data (NUL byte), not a text story", path, data.count(b"\n", 0, nul) + 1)
@@ -277,33 +293,41 @@ def decode_wire_bytes(data: bytes, path: str | Path | None = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         first_bad = exc.start
-    # Count bad bytes; if rare, repair line by line, else refuse.
-    bad = 0
-    out_lines = []
-    for raw in data.split(b"\n"):
-        try:
-            out_lines.append(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            bad += sum(1 for b in raw if b >= 0x80)
-            out_lines.append(raw.decode("cp1252", errors="replace"))
+    # Only the bytes that are not UTF-8 count as bad: good multi-byte characters around them stay.
+    text = data.decode("utf-8", errors="surrogateescape")
+    bad = len(_ESCAPED_RE.findall(text))
     if bad > max(8, len(data) // 200):
         line = data.count(b"\n", 0, first_bad) + 1
         raise WireFormatError("undecodable text (not UTF-8)", path, line)
-    return "\n".join(out_lines)
+    return _ESCAPED_RE.sub(lambda m: bytes([ord(m.group()) - 0xDC00]).decode("cp1252", errors="replace"), text)
 
 
-def _split_dateline(paragraphs: list[str]) -> tuple[Dateline | None, list[str]]:
+def _split_dateline(paragraphs: list[str], headline: str = "") -> tuple[Dateline | None, list[str]]:
     if not paragraphs:
         return None, paragraphs
     first = paragraphs[0]
     m = DATELINE_RE.match(first) or DATELINE_LATE_RE.search(first, 0, DATELINE_LATE_WINDOW)
-    if not m:
-        return None, paragraphs
-    place = (m.group("place") or "").strip()
+    if m:
+        when, agency = m.group("when"), m.group("agency").strip()
+    else:
+        m = DATELINE_BARE_RE.match(first)
+        if not m:
+            return None, paragraphs
+        when = agency = ""
+    place = _strip_headline_tail((m.group("place") or "").strip(), headline)
     # Whatever stood before a late dateline (slug, repeated headline, photo caption) is not prose.
-    dl = Dateline(place, m.group("when"), m.group("agency").strip(), first[: m.end()].strip())
+    dl = Dateline(place, when, agency, first[: m.end()].strip())
     rest = first[m.end():].strip()
     return dl, ([rest] if rest else []) + paragraphs[1:]
+
+
+def _strip_headline_tail(place: str, headline: str) -> str:
+    """Drop the headline's last words when a slug glued them to the place ("FTA SEOUL" -> "SEOUL")."""
+    words = place.split()
+    for k in range(len(words) - 1, 0, -1):
+        if headline.endswith(" ".join(words[:k])):
+            return " ".join(words[k:])
+    return place
 
 
 def _is_related_block(lines: list[str]) -> bool:
@@ -362,7 +386,7 @@ def _parse_block(lines: list[tuple[int, str]], id: str, path: str | None) -> Sto
     byline = None
     if paragraphs and BYLINE_RE.match(paragraphs[-1]) and len(paragraphs[-1]) < 120:
         byline = paragraphs.pop()
-    dateline, paragraphs = _split_dateline(paragraphs)
+    dateline, paragraphs = _split_dateline(paragraphs, headline)
     related = _parse_related(tail)
     return Story(id, date, headline, tags, dateline, paragraphs, byline, related, path, header_no)
 
@@ -382,7 +406,7 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
-        raise WireFormatError("empty file, no story in it", path, 1 if text else None)
+        raise WireFormatError("empty file, no story in it", path, 1)
     if not HEADER_START_RE.match(lines[first].strip()):
         shown = lines[first].strip()[:60]
         raise WireFormatError(f"not a wire story: expected ' date YYYY-MM-DD headline', found {shown!r}", path, first + 1)
