@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import json
 import logging
 import os
@@ -12,7 +15,7 @@ from typing import Callable, Iterable, Iterator, Literal
 
 from .story import Story, WireFormatError, _read_bytes, decode_wire_bytes, parse_stories
 
-__all__ = ["read_stories", "iter_files", "ReadReport", "Corpus", "read_jsonl_stories"]
+__all__ = ["read_stories", "iter_files", "iter_records", "ReadReport", "Corpus", "read_jsonl_stories"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +35,11 @@ class ReadReport:
         self.errors.append(error)
 
 
-def iter_files(path: str | Path, suffixes: tuple[str, ...] = STORY_SUFFIXES + RECORD_SUFFIXES) -> Iterator[Path]:
-    """Yield story files under ``path`` (a file or a folder, recursive) in a stable, sorted order.
+def iter_files(path: str | Path, suffixes: tuple[str, ...] = STORY_SUFFIXES) -> Iterator[Path]:
+    """Yield the story files under ``path`` (a file or a folder, recursive) in a stable, sorted order.
 
+    A file given by name is yielded whatever its suffix; in folders only ``suffixes`` count, so that
+    ``labels.csv`` or a JSONL of predictions written beside the stories are never read as stories.
     Streams: only one folder's listing is held at a time. Hidden files and folders are skipped;
     symlinked folders are not followed (no loops).
 
@@ -67,44 +72,64 @@ def iter_files(path: str | Path, suffixes: tuple[str, ...] = STORY_SUFFIXES + RE
         stack.extend(reversed(subdirs))
 
 
+def _fail(err: WireFormatError, on_error: Callable[[WireFormatError], None] | None) -> None:
+    if on_error is None:
+        raise err
+    on_error(err)
+
+
+def iter_records(path: str | Path, on_error: Callable[[WireFormatError], None] | None = None) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line number, record)`` for each JSON object of a ``.jsonl`` file or row of a ``.csv`` file.
+
+    Each JSONL line is decoded on its own, so a stray byte costs nothing and a bad line is named
+    exactly. Bad lines (and an unreadable file) go to ``on_error`` and are skipped; with no
+    ``on_error`` they raise :class:`WireFormatError`.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        try:
+            text = decode_wire_bytes(_read_bytes(path), path)
+        except WireFormatError as err:
+            _fail(err, on_error)
+            return
+        rows = csv.DictReader(io.StringIO(text, newline=""))
+        for row in rows:
+            yield rows.line_num, row
+        return
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        _fail(WireFormatError(f"cannot read: {exc.strerror or exc}", path), on_error)
+        return
+    with fh:
+        for line_no, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(decode_wire_bytes(raw, path))
+            except WireFormatError as err:
+                _fail(WireFormatError(err.message, path, line_no), on_error)
+                continue
+            except json.JSONDecodeError as exc:
+                _fail(WireFormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, line_no), on_error)
+                continue
+            if not isinstance(record, dict):
+                _fail(WireFormatError("a record must be a JSON object", path, line_no), on_error)
+                continue
+            yield line_no, record
+
+
 def read_jsonl_stories(path: str | Path, on_error: Callable[[WireFormatError], None] | None = None) -> Iterator[Story]:
     """Yield a story per JSON line (``id``, ``headline``, ``body``...) of a JSONL file.
 
     Bad lines are passed to ``on_error`` (or raised when it is None) and skipped.
     """
     path = Path(path)
-    try:
-        fh = open(path, encoding="utf-8-sig", errors="strict")
-    except OSError as exc:
-        raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
-    with fh:
-        line_no = 0
-        while True:
-            line_no += 1
-            try:
-                line = fh.readline()
-            except UnicodeDecodeError:
-                err = WireFormatError("undecodable text (not UTF-8)", path, line_no)
-                if on_error is None:
-                    raise err from None
-                on_error(err)
-                return
-            if not line:
-                break
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                yield Story.from_record(record, id=f"{path.stem}:{line_no}", path=str(path), line=line_no)
-            except json.JSONDecodeError as exc:
-                err = WireFormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, line_no)
-                if on_error is None:
-                    raise err from None
-                on_error(err)
-            except WireFormatError as err:
-                if on_error is None:
-                    raise
-                on_error(err)
+    for line_no, record in iter_records(path, on_error):
+        try:
+            yield Story.from_record(record, id=f"{path.stem}:{line_no}", path=str(path), line=line_no)
+        except WireFormatError as err:
+            _fail(err, on_error)
 
 
 def read_file_stories(path: Path) -> list[Story]:
@@ -118,10 +143,10 @@ def read_stories(
     errors: Literal["report", "raise"] = "report",
     on_error: Callable[[WireFormatError], None] | None = None,
 ) -> Iterator[Story]:
-    """Stream the stories in a file, a folder (recursive ``*.txt`` and ``*.jsonl``) or several paths.
+    """Stream the stories in a file, a folder (recursive ``*.txt``) or several paths.
 
     Args:
-        path: A wire ``.txt`` file, a ``.jsonl`` file of records, a folder, or a list of these.
+        path: A wire file, a ``.jsonl`` file of records, a folder, or a list of these.
         errors: ``"report"`` logs each bad file (and passes it to ``on_error``) and carries on;
             ``"raise"`` stops at the first one.
         on_error: Called with each :class:`WireFormatError` when ``errors="report"``;
@@ -146,27 +171,24 @@ def read_stories(
 
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     for root in paths:
-        try:
-            files = iter_files(root)
-            for file in files:
-                if report is not None:
-                    report.files += 1
-                if file.suffix in RECORD_SUFFIXES:
-                    for story in read_jsonl_stories(file, on_error=handle if errors == "report" else None):
-                        if report is not None:
-                            report.stories += 1
-                        yield story
-                    continue
+        if not os.path.exists(root):
+            handle(WireFormatError("no such file or folder", root))
+            continue
+        for file in iter_files(root):
+            if report is not None:
+                report.files += 1
+            if file.suffix in RECORD_SUFFIXES:
+                stories: Iterable[Story] = read_jsonl_stories(file, on_error=handle)
+            else:
                 try:
                     stories = read_file_stories(file)
                 except WireFormatError as err:
                     handle(err)
                     continue
+            for story in stories:
                 if report is not None:
-                    report.stories += len(stories)
-                yield from stories
-        except WireFormatError as err:  # the root itself is missing
-            handle(err)
+                    report.stories += 1
+                yield story
 
 
 class Corpus:
@@ -192,7 +214,4 @@ class Corpus:
         if self.shuffle:
             stories = list(stories)
             random.Random(self.seed).shuffle(stories)
-        for i, story in enumerate(stories):
-            if self.limit is not None and i >= self.limit:
-                return
-            yield story
+        yield from itertools.islice(stories, self.limit)
