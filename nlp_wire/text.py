@@ -18,7 +18,7 @@ def as_story(item: Any, id: str = "text") -> Story:
     if isinstance(item, Story):
         return item
     if isinstance(item, dict):
-        return Story.from_record(item, id=str(item.get("id", id)))
+        return Story.from_record(item, id=id)  # the record's own id wins when it has one
     if not isinstance(item, str):
         raise TypeError(f"expected a Story, a string or a dict, got {type(item).__name__}")
     stripped = item.lstrip("\ufeff \t\r\n")

@@ -1,0 +1,71 @@
+"""model_input: the one text every classifier reads, the same from a Story, wire text, a file or a record."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp_wire import Story
+from nlp_wire.text import as_story, model_input
+
+# -- tiny invented corpus -------------------------------------------------------------------------
+WIRE = """\
+ date 2024-02-14 (LEAD) Keepers sign pay pact
+BUSAN, Feb. 14 (Yonhap) -- The keepers' union signed a three-year pact on Wednesday.
+The deal raises night pay.
+Members vote next week.
+keeper@example.org
+(END)
+-
+1
+Ferries stay in port
+"""
+EXPECTED = "Keepers sign pay pact. The keepers' union signed a three-year pact on Wednesday. The deal raises night pay."
+
+
+def test_headline_plus_lead_without_tags_dateline_byline_or_related():
+    text = model_input(Story.from_string(WIRE))
+    assert text == EXPECTED
+    for left_out in ("LEAD", "BUSAN", "Yonhap", "keeper@example.org", "Ferries", "Members vote"):
+        assert left_out not in text
+
+
+def test_same_input_from_story_wire_text_file_and_record(tmp_path):
+    p = tmp_path / "pact.txt"
+    p.write_text(WIRE.replace("\n", "\r\n"), encoding="utf-8")
+    record = {"headline": "(LEAD) Keepers sign pay pact",
+              "body": "BUSAN, Feb. 14 (Yonhap) -- The keepers' union signed a three-year pact on Wednesday.\n"
+                      "The deal raises night pay.\nMembers vote next week."}
+    inputs = [Story.from_string(WIRE), WIRE, Story.from_file(p), record]
+    assert {model_input(x) for x in inputs} == {EXPECTED}
+
+
+def test_word_cap_and_lead_paragraphs():
+    story = Story.from_string(WIRE)
+    assert model_input(story, max_words=5) == "Keepers sign pay pact. The"
+    assert model_input(story, lead_paragraphs=3).endswith("Members vote next week.")
+    assert model_input(story, lead_paragraphs=1) == "Keepers sign pay pact. The keepers' union signed a three-year pact on Wednesday."
+    long = Story.from_string(" date 2024-01-01 Long one\n" + "word " * 500 + "\n")
+    assert len(model_input(long).split()) == 96
+
+
+def test_headline_punctuation_is_kept():
+    assert model_input(" date 2024-01-01 Will the keepers strike?\nThey may.\n") == "Will the keepers strike? They may."
+    assert model_input(" date 2024-01-01 Keepers strike: union\nThey did.\n") == "Keepers strike: union. They did."
+
+
+def test_plain_text_and_edge_cases():
+    assert model_input("SEOUL, May 1 (Yonhap) -- Ferries stayed in port.\nWinds eased.") == "Ferries stayed in port. Winds eased."
+    assert model_input("") == ""
+    assert model_input(" date 2024-01-01 Headline only\n") == "Headline only."
+    assert model_input({"headline": "", "body": "Just a body."}) == "Just a body."
+
+
+def test_as_story():
+    story = Story.from_string(WIRE)
+    assert as_story(story) is story
+    assert as_story({"id": "r9", "headline": "H"}).id == "r9"
+    assert as_story({"id": None, "headline": "H"}, id="t0").id == "t0"
+    plain = as_story("First line.\r\nSecond &amp; last.", id="t1")
+    assert (plain.id, plain.headline, plain.paragraphs) == ("t1", "", ["First line.", "Second & last."])
+    with pytest.raises(TypeError, match="int"):
+        as_story(42)
