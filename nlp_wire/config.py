@@ -100,6 +100,8 @@ class BaselineConfig:
 
     def __post_init__(self):
         for name in ("word_ngram_range", "char_ngram_range"):
+            if len(getattr(self, name)) != 2:
+                raise ConfigError(f"baseline.{name} must be [low, high]")
             lo, hi = getattr(self, name)
             if lo > hi or lo < 0:
                 raise ConfigError(f"baseline.{name} must be [low, high] with 0 <= low <= high")
@@ -130,6 +132,8 @@ class TransformerConfig:
             raise ConfigError("model.pooling must be 'mean' or 'cls'")
         if not 8 <= self.max_length <= 512:
             raise ConfigError("model.max_length must be between 8 and 512")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError("model.dropout must be in [0, 1)")
 
 
 @dataclass
@@ -177,6 +181,8 @@ class TrainingConfig:
             raise ConfigError("training.epochs or training.max_steps must be > 0")
         if self.lr <= 0 or self.head_lr <= 0:
             raise ConfigError("training.lr and training.head_lr must be > 0")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ConfigError("training.warmup_ratio must be in [0, 1)")
 
 
 @dataclass
@@ -233,6 +239,8 @@ class SummarizeConfig:
     def __post_init__(self):
         if self.sentences < 1:
             raise ConfigError("summarize.sentences must be >= 1")
+        if self.max_words is not None and self.max_words < 1:
+            raise ConfigError("summarize.max_words must be >= 1 or null")
         if self.workers < 0 or self.chunk_size < 1:
             raise ConfigError("summarize.workers must be >= 0 and chunk_size >= 1")
 
@@ -249,7 +257,7 @@ def _build(cls: type[T], values: dict[str, Any], prefix: str = "") -> T:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
     if unknown:
-        raise ConfigError(f"unknown config key {prefix}{unknown[0]!r}; known keys: {', '.join(sorted(names))}")
+        raise ConfigError(f"unknown config key {prefix + unknown[0]!r}; known keys: {', '.join(sorted(names))}")
     kwargs = {}
     for key, value in values.items():
         tp = hints[key]
@@ -260,7 +268,7 @@ def _build(cls: type[T], values: dict[str, Any], prefix: str = "") -> T:
     try:
         return cls(**kwargs)
     except TypeError as exc:
-        raise ConfigError(f"{prefix or 'config'}: {exc}") from None
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: {exc}") from None
 
 
 def _coerce(value: Any, tp: Any, key: str) -> Any:
@@ -281,14 +289,16 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         return [_coerce(v, args[0], key) for v in value] if args else list(value)
-    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if tp is float and isinstance(value, str):
-        try:
+    if tp is float:
+        if isinstance(value, str):  # YAML 1.1 reads "3e-5" (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-        except ValueError:
-            pass
-    if tp in (int, str, bool) and not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    if tp in (int, str, bool) and (not isinstance(value, tp) or (tp is int and isinstance(value, bool))):
         raise ConfigError(f"{key}: expected {tp.__name__}, got {value!r}")
     return value
 
@@ -300,7 +310,10 @@ def parse_overrides(overrides: list[str] | None) -> dict[str, Any]:
         if "=" not in item:
             raise ConfigError(f"override {item!r} must look like key.sub=value")
         key, raw = item.split("=", 1)
-        value = yaml.safe_load(raw) if raw.strip() else None
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"override {item!r}: {key.strip()} is not a valid YAML value ({getattr(exc, 'problem', exc)})") from None
         node = nested
         parts = key.strip().split(".")
         for part in parts[:-1]:
@@ -338,6 +351,8 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
             values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: cannot read config: not UTF-8 text") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)

@@ -1,0 +1,195 @@
+"""Settings dataclasses: YAML, dotted overrides, unknown keys and bad values named."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import yaml
+
+from nlp_wire.config import (
+    DEFAULT_LABELS,
+    BaselineConfig,
+    ConfigError,
+    DataConfig,
+    SummarizeConfig,
+    TrainConfig,
+    config_to_dict,
+    load_config,
+    parse_overrides,
+)
+
+TRAIN_YAML = """\
+kind: minilm
+device: cpu
+data:
+  labels: [sport, weather, other]
+  max_words: 64
+training:
+  lr: 3.0e-5
+  batch_size: 8
+"""
+
+
+@pytest.fixture
+def train_yaml(tmp_path):
+    p = tmp_path / "train.yaml"
+    p.write_text(TRAIN_YAML, encoding="utf-8")
+    return p
+
+
+def write(tmp_path, text: str, name: str = "cfg.yaml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return p
+
+
+def test_defaults():
+    cfg = TrainConfig()
+    assert cfg.data.labels == list(DEFAULT_LABELS) == ["diplomacy", "covid", "crime", "entertainment", "other"]
+    assert cfg.kind == "baseline" and cfg.device == "auto"
+
+
+def test_yaml_file_sets_keys_and_keeps_defaults(train_yaml):
+    cfg = load_config(TrainConfig, train_yaml)
+    assert (cfg.kind, cfg.device) == ("minilm", "cpu")
+    assert cfg.data.labels == ["sport", "weather", "other"] and cfg.data.max_words == 64
+    assert cfg.training.lr == 3e-5 and isinstance(cfg.training.lr, float)
+    assert cfg.training.batch_size == 8
+    assert cfg.training.epochs == TrainConfig().training.epochs
+    assert cfg.baseline == BaselineConfig()
+
+
+def test_overrides_after_the_file(train_yaml):
+    cfg = load_config(TrainConfig, train_yaml, ["training.lr=1e-4", "data.labels=[a, b, other]", "seed=7",
+                                                "baseline.max_features=null", "training.mixed_precision=false"])
+    assert cfg.training.lr == 1e-4 and isinstance(cfg.training.lr, float)
+    assert cfg.data.labels == ["a", "b", "other"]
+    assert cfg.seed == 7 and cfg.baseline.max_features is None and cfg.training.mixed_precision is False
+    assert cfg.training.batch_size == 8  # untouched keys of the file stay
+
+
+def test_parse_overrides():
+    assert parse_overrides(["training.lr=3e-5", "device=cpu", "data.labels=[x, y]", "summarize.max_words="]) == {
+        "training": {"lr": "3e-5"}, "device": "cpu", "data": {"labels": ["x", "y"]}, "summarize": {"max_words": None}}
+    assert parse_overrides(None) == {}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["training.lrr=1"], "'training.lrr'"),
+    (["nope=1"], "'nope'"),
+    (["data.labels.first=a"], "data.labels"),
+    (["training.lr"], "key.sub=value"),
+    (["training.lr=1", "training.lr.x=2"], "conflicts"),
+    (["data.labels=[a, b"], "data.labels"),
+])
+def test_bad_overrides_name_the_key(overrides, message):
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("[", r"\[")):
+        load_config(TrainConfig, None, overrides)
+
+
+def test_unknown_key_in_a_file_names_file_and_key(tmp_path):
+    p = write(tmp_path, """\
+        training:
+          batch_size: 4
+          learning_rate: 0.1
+    """)
+    with pytest.raises(ConfigError, match=r"'training\.learning_rate'") as info:
+        load_config(TrainConfig, p)
+    assert str(info.value).startswith(str(p))
+    assert "known keys" in str(info.value) and "lr" in str(info.value)
+
+
+@pytest.mark.parametrize("override, key", [
+    ("training.batch_size=abc", "training.batch_size"),
+    ("training.batch_size=2.5", "training.batch_size"),
+    ("training.batch_size=true", "training.batch_size"),
+    ("training.lr=true", "training.lr"),
+    ("training.lr=[1, 2]", "training.lr"),
+    ("training.lr=fast", "training.lr"),
+    ("data.labels=diplomacy", "data.labels"),
+    ("data.labels=[a, 1]", "data.labels"),
+    ("device=0", "device"),
+    ("data=3", "data"),
+    ("baseline.max_features=lots", "baseline.max_features"),
+])
+def test_bad_types_name_the_key(override, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(TrainConfig, None, [override])
+
+
+@pytest.mark.parametrize("override, message", [
+    ("data.default_label=misc", "default_label"),
+    ("data.labels=[only]", "at least two"),
+    ("data.labels=[a, a, other]", "distinct"),
+    ("data.val_size=1.0", "val_size"),
+    ("data.max_words=0", "max_words"),
+    ("baseline.C=0", "C"),
+    ("baseline.word_ngram_range=[2, 1]", "word_ngram_range"),
+    ("baseline.word_ngram_range=[1, 2, 3]", "word_ngram_range"),
+    ("baseline.class_weight=heavy", "class_weight"),
+    ("model.pooling=max", "pooling"),
+    ("model.max_length=4", "max_length"),
+    ("model.dropout=1.5", "dropout"),
+    ("training.balance=maybe", "balance"),
+    ("training.epochs=0", "epochs"),
+    ("training.batch_size=0", "batch_size"),
+    ("training.warmup_ratio=2", "warmup_ratio"),
+    ("kind=svm", "kind"),
+    ("extra_weight=0", "extra_weight"),
+])
+def test_validation_errors(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(TrainConfig, None, [override])
+
+
+def test_summarize_config_validation():
+    assert load_config(SummarizeConfig, None, ["sentences=2", "max_words=40"]).max_words == 40
+    for bad in ("sentences=0", "workers=-1", "chunk_size=0", "max_words=0"):
+        with pytest.raises(ConfigError):
+            load_config(SummarizeConfig, None, [bad])
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path):
+    p = write(tmp_path, """\
+        kind: baseline
+        data:
+          labels: [a, b
+        seed: 3
+    """)
+    with pytest.raises(ConfigError, match="invalid YAML") as info:
+        load_config(TrainConfig, p)
+    assert str(info.value).startswith(f"{p}:4: ")
+
+
+@pytest.mark.parametrize("content, message", [("- a\n- b\n", "mapping"), ("data: [1, 2]\n", "data must be a mapping")])
+def test_file_must_be_a_mapping(tmp_path, content, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(TrainConfig, write(tmp_path, content))
+
+
+def test_unreadable_files_name_the_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config") as info:
+        load_config(TrainConfig, tmp_path / "missing.yaml")
+    assert str(tmp_path / "missing.yaml") in str(info.value)
+    p = tmp_path / "latin1.yaml"
+    p.write_bytes("device: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="latin1.yaml"):
+        load_config(TrainConfig, p)
+
+
+def test_empty_file_gives_defaults(tmp_path):
+    assert load_config(TrainConfig, write(tmp_path, "")) == TrainConfig()
+
+
+def test_resolved_config_round_trips_through_yaml(tmp_path, train_yaml):
+    cfg = load_config(TrainConfig, train_yaml, ["baseline.char_ngram_range=[2, 4]"])
+    p = tmp_path / "resolved.yaml"
+    p.write_text(yaml.safe_dump(config_to_dict(cfg)), encoding="utf-8")
+    assert load_config(TrainConfig, p) == cfg
+
+
+def test_dataclasses_validate_when_built_directly():
+    with pytest.raises(ConfigError):
+        DataConfig(labels=["a", "b"], default_label="other")
+    assert DataConfig(labels=["a", "other"]).default_label == "other"
