@@ -56,19 +56,40 @@ class TopicRules:
         self.other_below = other_below
         self.other_label = other_label
         self.lead_words = lead_words
+        self._check_settings()
         self._compiled = {t: self._compile(spec or {}, t) for t, spec in topics.items()}
+
+    def _check_settings(self) -> None:
+        if not isinstance(self.fields, dict):
+            raise ValueError(f"fields must map headline/lead to weights, not {self.fields!r}")
+        numbers = {"min_score": self.min_score, "margin": self.margin, "other_below": self.other_below,
+                   **{f"fields.{k}": v for k, v in self.fields.items()}}
+        for name, value in numbers.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a number, not {value!r}")
+        if isinstance(self.lead_words, bool) or not isinstance(self.lead_words, int) or self.lead_words < 1:
+            raise ValueError(f"lead_words must be a whole number >= 1, not {self.lead_words!r}")
 
     @staticmethod
     def _compile(spec: dict, topic: str) -> list[tuple[re.Pattern, float]]:
+        if not isinstance(spec, dict):
+            raise ValueError(f"topic {topic!r} must map 'words' and 'patterns' to weights")
         rules = []
-        for phrase, weight in (spec.get("words") or {}).items():
-            words = re.escape(str(phrase).lower()).replace(r"\ ", r"\s+")
-            rules.append((re.compile(rf"(?<![\w-]){words}(?![\w-])"), float(weight)))
-        for pattern, weight in (spec.get("patterns") or {}).items():
-            try:
-                rules.append((re.compile(pattern, re.IGNORECASE), float(weight)))
-            except re.error as exc:
-                raise ValueError(f"topics rules: bad pattern for {topic!r}: {pattern!r}: {exc}") from None
+        for kind in ("words", "patterns"):
+            entries = spec.get(kind) or {}
+            if not isinstance(entries, dict):
+                raise ValueError(f"topic {topic!r}: {kind} must map each entry to a weight")
+            for entry, weight in entries.items():
+                if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+                    raise ValueError(f"topic {topic!r}: the weight of {entry!r} must be a number, not {weight!r}")
+                if kind == "words":
+                    words = re.escape(str(entry).lower()).replace(r"\ ", r"\s+")
+                    rules.append((re.compile(rf"(?<![\w-]){words}(?![\w-])"), float(weight)))
+                    continue
+                try:
+                    rules.append((re.compile(entry, re.IGNORECASE), float(weight)))
+                except re.error as exc:
+                    raise ValueError(f"topic {topic!r}: bad pattern {entry!r}: {exc}") from None
         return rules
 
     @classmethod
@@ -79,13 +100,24 @@ class TopicRules:
             spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except OSError as exc:
             raise FileNotFoundError(f"{path}: cannot read topic rules: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: cannot read topic rules: not UTF-8 text") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise ValueError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        if not isinstance(spec, dict):
+            raise ValueError(f"{path}: topic rules must be a mapping of keys")
         known = {"topics", "fields", "min_score", "margin", "other_below", "other_label", "lead_words"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError(f"{path}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(known))})")
         if not isinstance(spec.get("topics"), dict) or not spec["topics"]:
             raise ValueError(f"{path}: 'topics' must map each topic to its words and patterns")
-        return cls(**spec)
+        try:
+            return cls(**spec)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
 
     @property
     def labels(self) -> list[str]:
