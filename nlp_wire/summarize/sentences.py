@@ -1,0 +1,183 @@
+"""A sentence splitter for newswire English, with an explicit abbreviation list and no downloads.
+
+General-purpose splitters break wire copy at "S. Korea", "U.S." and "No. 2", and need resources
+(NLTK's punkt) that cannot be installed everywhere. This one is a single pass of a precompiled
+regex over candidate full stops, deciding each with three rules:
+
+* after a *strong* abbreviation ("Mr.", "Gen.", "No.", "vs.") a sentence never ends;
+* after a *weak* one, which may also close a sentence ("U.S.", "Inc.", "a.m.", "Jan.", an initial
+  such as "S."), it ends only when the next word is a common sentence opener ("The", "He", "But");
+* a full stop glued to a capitalised word ("pandemic.Some 100") is a boundary: wire feeds that
+  drop paragraph breaks leave exactly that.
+
+Newlines are hard boundaries (one paragraph a line). The splitter is lazy, so a lead summary
+reads only as far into a story as it needs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+__all__ = ["split_sentences", "iter_sentences", "STRONG_ABBREVIATIONS", "WEAK_ABBREVIATIONS", "SENTENCE_STARTERS"]
+
+# Titles and labels that are always followed by more of the same sentence.
+STRONG_ABBREVIATIONS = frozenset(
+    """
+    Mr Mrs Ms Messrs Mmes Dr Drs Prof Rev Hon Fr Msgr Mme Mlle
+    Gen Lt Col Maj Capt Cmdr Cdr Adm Brig Sgt Cpl Pvt Spc Ens Amb Pres Supt Insp Det Gov Sen Sens Rep Reps Atty
+    St Ste Mt Ft No Nos Nr Vol Vols Art Arts Fig Figs Sec
+    vs v e.g i.e cf viz approx ca
+    """.split()
+)
+# Abbreviations that also end sentences often ("... with the U.S. The two sides ..."). "Jun", "Jul",
+# "Sat" and "Sun" are left out: they are Korean given names far more often than dates here.
+WEAK_ABBREVIATIONS = frozenset(
+    """
+    Inc Co Cos Corp Corps Ltd Plc LLC Bros Assn Assoc Dept Div Univ Intl Natl Jr Sr etc al Esq
+    Jan Feb Mar Apr Aug Sep Sept Oct Nov Dec
+    Mon Tue Tues Wed Thu Thur Thurs Fri
+    Ave Blvd Rd Hwy Sq Pl
+    mln bln tln pct yr yrs hr hrs min mins sec secs km kg lb lbs oz ft
+    """.split()
+)
+# Words that often open a sentence and rarely follow a weak abbreviation inside one.
+SENTENCE_STARTERS = frozenset(
+    """
+    A An The This That These Those There Here It Its He She His Her They Their Them We Our I You Your
+    But And Or So Yet Nor Also Still Then Now Thus Hence Instead Meanwhile However Moreover Furthermore
+    In On At As For From With Without By Of To Into Under Over After Before During Since Until Despite
+    When While Where What Who Whom Whose Which Why How If Although Though Because Unless Once
+    Some Many Most Several All Both Each Every Other Others Another Such No Not None Neither Either
+    Last Earlier Later Previously Currently According Officials Police Experts Analysts
+    """.split()
+)
+
+# A run of terminal punctuation, then any closing quotes or brackets.
+_TERMINAL_RE = re.compile(r"(?:\.{2,}|…|[.!?])[.!?…]*[\"'”’)\]]*")
+_SPACE_RE = re.compile(r"[ \t\f\v\u00a0\u2009\u202f]+")
+# A token of initials: "U.S", "N.K", "a.m", "Ph.D" (the final full stop is not part of the token).
+_INITIALISM_RE = re.compile(r"^(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}$")
+_OPENERS = "\"'“‘([«"
+_SPEAKER_RE = re.compile(r"(?:[A-Z][\w'’.-]*\s+){1,3}(?:said|says|asked|asks|told|added|adds|wrote|shouted|replied|cried)\b")
+_LEADING_JUNK = "\"'“‘([«"
+
+
+def _token_before(text: str, end: int) -> str:
+    """The word that ends at ``end`` (where the terminal punctuation starts), without openers."""
+    start = max(text.rfind(" ", 0, end), text.rfind("\t", 0, end)) + 1
+    return text[start:end].lstrip(_LEADING_JUNK)
+
+
+def _abbreviation_kind(token: str) -> str | None:
+    """``"strong"``, ``"weak"`` or None for the word before a full stop."""
+    if not token:
+        return None
+    if token in STRONG_ABBREVIATIONS:
+        return "strong"
+    if token in WEAK_ABBREVIATIONS:
+        return "weak"
+    if len(token) == 1 and token.isalpha():
+        # An initial ("S. Korea", "John F. Kennedy"); lower-case single letters are list labels.
+        return "weak" if token.isupper() else None
+    if "." in token and _INITIALISM_RE.match(token):
+        return "strong" if token in STRONG_ABBREVIATIONS else "weak"
+    return None
+
+
+def _next_word(text: str, pos: int) -> str:
+    end = pos
+    n = len(text)
+    while end < n and (text[end].isalnum() or text[end] in "'’-"):
+        end += 1
+    return text[pos:end]
+
+
+def _is_boundary(text: str, start: int, end: int) -> bool:
+    """Whether the terminal punctuation at ``text[start:end]`` ends a sentence."""
+    n = len(text)
+    if end >= n:
+        return True
+    stop = text[start]
+    after = text[end]
+    single_stop = stop == "." and text[start:end].rstrip("\"'”’)]") == "."
+    token = _token_before(text, start) if single_stop else ""
+    kind = _abbreviation_kind(token) if single_stop else None
+    if after in " \t\u00a0\u2009\u202f":
+        m = _SPACE_RE.match(text, end)
+        pos = m.end() if m else end
+        if pos >= n:
+            return True
+        nxt = text[pos]
+        if nxt.islower():
+            return False
+        if nxt.isdigit():
+            # "No. 2", "Jan. 5", "U.S. $5" continue; "... in 2019. 2020 was ..." does not.
+            return kind is None
+        if nxt.isupper():
+            if kind is None:
+                # '"Help!" Kim said.' goes on: a quoted question or cry, then its speaker.
+                return not (stop in "?!" and end - start > 1 and _SPEAKER_RE.match(text, pos))
+            if kind == "strong":
+                return False
+            return _next_word(text, pos) in SENTENCE_STARTERS
+        if nxt in _OPENERS:
+            return kind != "strong"
+        return False
+    # No space after the stop: only a glued capitalised word ("pandemic.Some", "said.“We")
+    # counts, and never after initials ("S.Korea", "U.S.Army") or a title ("Dr.Kim").
+    if kind == "strong" or (kind == "weak" and (len(token) == 1 or "." in token)):
+        return False
+    if start == 0 or not (text[start - 1].isalnum() or text[start - 1] in ")%”\"'’"):
+        return False
+    if after in "“‘\"([":
+        return end + 1 < n and text[end + 1].isupper()
+    if not after.isupper() or end + 1 >= n:
+        return False
+    if text[end + 1].islower():
+        return True
+    # "....”MC Mong", "decades.US magazine": a closing quote, or a plain lower-case word, before it.
+    closed = end - start > 1
+    return text[end + 1].isalpha() and (closed or (len(token) > 2 and token.isalpha() and token.islower()))
+
+
+def iter_sentences(text: str) -> Iterator[str]:
+    """Yield the sentences of ``text`` one at a time, stripped, in order.
+
+    Args:
+        text: Any text; newlines separate paragraphs and always end a sentence.
+    """
+    for para in text.split("\n"):
+        para = para.strip()
+        if not para:
+            continue
+        begin = 0
+        for m in _TERMINAL_RE.finditer(para):
+            if _is_boundary(para, m.start(), m.end()):
+                sentence = para[begin:m.end()].strip()
+                if sentence:
+                    yield sentence
+                begin = m.end()
+        rest = para[begin:].strip()
+        if rest:
+            yield rest
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split newswire text into sentences.
+
+    Handles "S. Korea", "N.K.", "U.S.", "U.N.", "Jan. 5", "No. 2", "a.m.", titles ("Rep.", "Gen.",
+    "Dr."), company suffixes ("Inc.", "Co."), initials, decimals ("3.5 percent"), ellipses, quotes
+    that close after the full stop, and full stops with no space after them ("pandemic.Some").
+
+    Args:
+        text: Any text; newlines separate paragraphs and always end a sentence.
+
+    Returns:
+        The sentences, stripped, in order; ``[]`` for empty or blank text.
+
+    Example:
+        >>> split_sentences("S. Korea and the U.S. met. Talks resume Jan. 5.")
+        ['S. Korea and the U.S. met.', 'Talks resume Jan. 5.']
+    """
+    return list(iter_sentences(text))

@@ -1,0 +1,77 @@
+"""The newswire sentence splitter: one case per abbreviation family, empty and one-sentence text first."""
+
+import pytest
+
+from nlp_wire import split_sentences
+from nlp_wire.summarize.sentences import STRONG_ABBREVIATIONS, WEAK_ABBREVIATIONS, iter_sentences
+
+# Our own invented sentences; (text, expected sentences).
+CASES = [
+    ("", []),
+    ("   \n  ", []),
+    ("The ferry left on time.", ["The ferry left on time."]),
+    ("A headline with no full stop", ["A headline with no full stop"]),
+    # Korea and its abbreviations
+    ("S. Korea's exports rose. N. Korea fired a missile.", ["S. Korea's exports rose.", "N. Korea fired a missile."]),
+    ("N.K. envoys met U.S. officials. Talks went well.", ["N.K. envoys met U.S. officials.", "Talks went well."]),
+    ("A U.N. panel met. The U.S. delegation left early.", ["A U.N. panel met.", "The U.S. delegation left early."]),
+    ("Tensions with the U.S. The two sides met again.", ["Tensions with the U.S.", "The two sides met again."]),
+    ("U.S. Forces Korea said so. It declined to elaborate.", ["U.S. Forces Korea said so.", "It declined to elaborate."]),
+    # dates, numbers, times
+    ("The vote is on Jan. 5. Polls open early.", ["The vote is on Jan. 5.", "Polls open early."]),
+    ("She is ranked No. 2 in the world. He is No. 15.", ["She is ranked No. 2 in the world.", "He is No. 15."]),
+    ("It opens at 9 a.m. Sunday. It closes at 6 p.m. The park is free.",
+     ["It opens at 9 a.m. Sunday.", "It closes at 6 p.m.", "The park is free."]),
+    ("Prices rose 3.5 percent. The fee is US$69,250.", ["Prices rose 3.5 percent.", "The fee is US$69,250."]),
+    ("In 2019. 2020 was worse.", ["In 2019.", "2020 was worse."]),
+    # titles
+    ("Rep. Kim met Gen. Park. Dr. Lee and Mr. Choi joined.", ["Rep. Kim met Gen. Park.", "Dr. Lee and Mr. Choi joined."]),
+    ("Lt. Gen. Han was sacked. Sen. Cho objected.", ["Lt. Gen. Han was sacked.", "Sen. Cho objected."]),
+    # companies
+    ("Hanbit Inc. founder Ahn apologized. He resigned.", ["Hanbit Inc. founder Ahn apologized.", "He resigned."]),
+    ("Orion Co. Chairman Yu spoke. Shares fell.", ["Orion Co. Chairman Yu spoke.", "Shares fell."]),
+    ("He works for Daeyang Motor Co. The company declined comment.",
+     ["He works for Daeyang Motor Co.", "The company declined comment."]),
+    # initials
+    ("Robert J. Fenwick wrote it. Jane Q. Public read it.", ["Robert J. Fenwick wrote it.", "Jane Q. Public read it."]),
+    # ellipses
+    ("He paused... Then he left. Wait... and see.", ["He paused...", "Then he left.", "Wait... and see."]),
+    ("Rates rose… Stocks fell.", ["Rates rose…", "Stocks fell."]),
+    # quotes closing after the stop
+    ('He said, "We will go." Then he left.', ['He said, "We will go."', "Then he left."]),
+    ("“We are ready.” The minister nodded.", ["“We are ready.”", "The minister nodded."]),
+    ('"Why?" he asked. "Help!" Kim said.', ['"Why?" he asked.', '"Help!" Kim said.']),
+    ("What? No way! Really.", ["What?", "No way!", "Really."]),
+    # sentences run together without a space
+    ("The probe widened during the pandemic.Some 100 officers took part.",
+     ["The probe widened during the pandemic.", "Some 100 officers took part."]),
+    ("Output fell.“It is bad,” he said.”Others agreed.", ["Output fell.", "“It is bad,” he said.”", "Others agreed."]),
+    ("after six decades.US officials praised it.", ["after six decades.", "US officials praised it."]),
+    ("S.Korea and U.S.-based firms. Dr.Kim agreed.", ["S.Korea and U.S.-based firms.", "Dr.Kim agreed."]),
+    # paragraphs
+    ("First paragraph\nSecond one. Third one.", ["First paragraph", "Second one.", "Third one."]),
+]
+
+
+@pytest.mark.parametrize("text,expected", CASES, ids=[c[0][:40] or "empty" for c in CASES])
+def test_split(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_iter_is_lazy_and_matches():
+    text = "One. Two. Three."
+    it = iter_sentences(text)
+    assert next(it) == "One."
+    assert list(iter_sentences(text)) == split_sentences(text)
+
+
+def test_abbreviation_lists_are_explicit_and_disjoint():
+    for abbr in ("Mr", "Gen", "Rep", "Dr", "No", "St"):
+        assert abbr in STRONG_ABBREVIATIONS
+    for abbr in ("Inc", "Co", "Jan", "Corp"):
+        assert abbr in WEAK_ABBREVIATIONS
+    assert not STRONG_ABBREVIATIONS & WEAK_ABBREVIATIONS
+
+
+def test_tokenized_text_splits_at_spaced_stops():
+    assert split_sentences("He said so . The end .") == ["He said so .", "The end ."]
