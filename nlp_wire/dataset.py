@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-import json
+import io
+import itertools
 import logging
 import random
 from collections import Counter, defaultdict
@@ -11,8 +12,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .config import DataConfig
-from .reader import read_stories
-from .story import Story, WireFormatError, story_group
+from .reader import iter_records, read_stories
+from .story import Story, WireFormatError, _read_bytes, split_tags, story_group
 from .text import model_input
 from .weak_labels import TopicRules
 
@@ -32,12 +33,13 @@ def read_labels_file(path: str | Path, labels: list[str] | None = None) -> dict[
         WireFormatError: Missing header, unknown label, or duplicate id, naming file and line.
     """
     path = Path(path)
+    data = _read_bytes(path)
     try:
-        fh = open(path, newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise WireFormatError(f"cannot read labels: {exc.strerror or exc}", path) from None
+        text = data.decode("utf-8-sig")  # strict: a mangled label must not pass silently
+    except UnicodeDecodeError as exc:
+        raise WireFormatError("labels file is not UTF-8 text", path, data.count(b"\n", 0, exc.start) + 1) from None
     out: dict[str, str] = {}
-    with fh:
+    with io.StringIO(text, newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         if not header or [h.strip().lower() for h in header[:2]] != ["id", "label"]:
@@ -59,31 +61,21 @@ def read_labels_file(path: str | Path, labels: list[str] | None = None) -> dict[
     return out
 
 
-def _record_rows(path: Path) -> Iterator[tuple[int, dict]]:
-    """Rows of a JSONL or CSV file of records, with their line numbers."""
-    if path.suffix == ".csv":
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            for row in reader:
-                yield reader.line_num, row
-        return
-    with open(path, encoding="utf-8-sig") as fh:
-        for no, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    yield no, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise WireFormatError(f"invalid JSON: {exc.msg}", path, no) from None
-
-
-def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig) -> Iterator[dict]:
-    for no, rec in _record_rows(path):
-        label = (rec.get("label") or "").strip() if isinstance(rec.get("label"), str) else rec.get("label")
+def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_error) -> Iterator[dict]:
+    for no, rec in iter_records(path, on_error):
+        label = rec.get("label")
+        label = label.strip() if isinstance(label, str) else label
         if label is None or label == "":
             continue
         if label not in labels:
             raise WireFormatError(f"unknown label {label!r} (labels: {', '.join(labels)})", path, no)
-        story = Story.from_record(rec, id=f"{path.stem}:{no}", path=str(path), line=no)
+        try:
+            story = Story.from_record(rec, id=f"{path.stem}:{no}", path=str(path), line=no)
+        except WireFormatError as err:
+            if on_error is None:
+                raise
+            on_error(err)
+            continue
         yield _example(story, label, source=str(rec.get("source") or path.stem), cfg=cfg)
 
 
@@ -102,8 +94,12 @@ def _example(story: Story, label: str, source: str, cfg: DataConfig, weight: flo
 def _examples_from_stories(
     stories: Iterable[Story], gold: dict[str, str] | None, rules: TopicRules | None, cfg: DataConfig, source: str
 ) -> Iterator[dict]:
+    # Related headlines carry no gold label: they always take the rules' weak one.
+    related_rules = (rules or TopicRules.from_yaml()) if cfg.include_related else None
     unlabeled = abstained = 0
+    seen: set[str] = set()
     for story in stories:
+        seen.add(story.id)
         label = gold.get(story.id) if gold is not None else None
         if label is None and rules is not None:
             label = rules(story).label
@@ -112,19 +108,21 @@ def _examples_from_stories(
             unlabeled += 1
         if label is not None:
             yield _example(story, label, source, cfg)
-        if cfg.include_related and rules is not None:
-            for block in story.related_headlines:
-                for headline in block:
-                    item = Story(id=f"{story.id}~{story_group(headline)[:40]}", date=story.date, headline=headline)
-                    weak = rules(item).label
-                    if weak is not None:
-                        ex = _example(item, weak, source + ":related", cfg)
-                        ex["group"] = item.group
-                        yield ex
+        for headline in (h for block in story.related_headlines for h in block) if related_rules else ():
+            tags, text = split_tags(headline)
+            item = Story(id=f"{story.id}~{story_group(text)[:40]}", date=story.date, headline=text, tags=tags)
+            weak = related_rules(item).label
+            if weak is not None:
+                yield _example(item, weak, source + ":related", cfg)
+    # Only reached when every story was read (not when a limit stopped early).
     if unlabeled:
         logger.warning("%s: %d stories have no label in the labels file and were left out", source, unlabeled)
     if abstained:
         logger.info("%s: the rules abstained on %d stories", source, abstained)
+    missing = sorted(set(gold or ()) - seen)
+    if missing:
+        logger.warning("%s: %d ids of the labels file match no story (first: %s)", source, len(missing),
+                       ", ".join(missing[:5]))
 
 
 def group_split(labels: list[str], groups: list[str], fractions: dict[str, float], seed: int) -> dict[str, list[int]]:
@@ -154,8 +152,9 @@ def group_split(labels: list[str], groups: list[str], fractions: dict[str, float
         start = 0
         for part, frac in fractions.items():
             n = int(round(frac * len(gs)))
-            if frac > 0 and n == 0 and len(gs) - start > 1:
+            if frac > 0 and n == 0:
                 n = 1  # every label shows up in each held-out part when it can
+            n = max(0, min(n, len(gs) - start - 1))  # ... and always keeps a group in train
             for g in gs[start:start + n]:
                 assign[g] = part
             start += n
@@ -165,6 +164,20 @@ def group_split(labels: list[str], groups: list[str], fractions: dict[str, float
     for i, g in enumerate(groups):
         parts[assign[g]].append(i)
     return parts
+
+
+def _drop_duplicates(rows: Iterable[dict]) -> Iterator[dict]:
+    seen: set[tuple[str, str]] = set()
+    dropped = 0
+    for r in rows:
+        key = (r["text"], r["label"])
+        if key in seen:
+            dropped += 1
+            continue
+        seen.add(key)
+        yield r
+    if dropped:
+        logger.info("dropped %d exact duplicates", dropped)
 
 
 def load_examples(
@@ -191,7 +204,7 @@ def load_examples(
         config: Data settings; keyword ``overrides`` (``max_words=64``, ``seed=1``...) replace fields.
         limit: Keep at most this many examples (after shuffling, before splitting).
         shuffle: Shuffle the examples (seeded).
-        errors: ``"report"`` or ``"raise"`` for bad story files.
+        errors: ``"report"`` (log and skip) or ``"raise"`` for bad story files and bad record lines.
 
     Returns:
         Columns ``id, group, text, headline, label (ClassLabel), source, weight``.
@@ -218,8 +231,11 @@ def load_examples(
         if missing:
             raise ValueError(f"the topic rules answer labels not configured: {sorted(missing)}")
 
+    def report(err: WireFormatError) -> None:
+        logger.warning("skipped %s", err)
+
     if source.is_file() and source.suffix in (".jsonl", ".csv"):
-        rows = list(_examples_from_records(source, labels, cfg))
+        rows = _examples_from_records(source, labels, cfg, on_error=None if errors == "raise" else report)
     else:
         gold = None
         lf = Path(labels_file) if labels_file else (source / "labels.csv" if source.is_dir() else None)
@@ -232,22 +248,15 @@ def load_examples(
                 "no labels: give a labels file (id,label), put labels.csv in the folder, or use weak_labels=True",
                 source,
             )
-        rows = list(_examples_from_stories(read_stories(source, errors=errors), gold, rules, cfg, source.name))
+        rows = _examples_from_stories(read_stories(source, errors=errors), gold, rules, cfg, source.name)
 
     if cfg.drop_duplicates:
-        seen, kept = set(), []
-        for r in rows:
-            key = (r["text"], r["label"])
-            if key not in seen:
-                seen.add(key)
-                kept.append(r)
-        if len(kept) < len(rows):
-            logger.info("dropped %d exact duplicates", len(rows) - len(kept))
-        rows = kept
+        rows = _drop_duplicates(rows)
     if shuffle:
+        rows = list(rows)
         random.Random(cfg.seed).shuffle(rows)
-    if limit is not None:
-        rows = rows[:limit]
+    # Without a shuffle, a limit stops the reading early: quick runs on big folders stay quick.
+    rows = list(itertools.islice(rows, limit))
     if not rows:
         raise WireFormatError("no labeled examples found", source)
 
