@@ -30,6 +30,8 @@ def run(args) -> int:
     if not src.exists():
         raise UserError(f"{src}: no such file or folder")
     out = args.out or str((src if src.is_dir() else src.parent) / "labels.csv")
+    if out != "-" and Path(out).is_dir():
+        raise UserError(f"{out} is a folder; give --out a file name")
     if out != "-" and Path(out).exists() and not args.force:
         raise UserError(f"{out} exists (gold labels?); pass --force to overwrite or --out elsewhere")
     report = ReadReport()
@@ -40,6 +42,8 @@ def run(args) -> int:
         counts[weak.label or "(abstained)"] += 1
         rows.append((story.id, weak.label or "", f"{weak.confidence:.3f}"))
     if not rows:
+        if len(report.errors) == 1:  # say what is wrong with it, not just that it was skipped
+            raise UserError(f"no readable stories: {report.errors[0]}")
         raise UserError(f"{src}: no readable stories ({len(report.errors)} bad files)")
     if out == "-":
         w = csv.writer(sys.stdout)

@@ -1,0 +1,59 @@
+"""atomic_write: the old file survives a failing writer; no temporary files are left behind."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from nlp_wire.atomic import atomic_write
+
+
+def leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_writes_and_replaces(tmp_path):
+    target = tmp_path / "deep" / "labels.csv"
+    with atomic_write(target, newline="") as fh:
+        fh.write("id,label\r\na,other\r\n")
+    assert target.read_bytes() == b"id,label\r\na,other\r\n"
+    with atomic_write(target, "wb") as fh:
+        fh.write(b"\x00\x01")
+    assert target.read_bytes() == b"\x00\x01" and leftovers(target.parent) == []
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("disk on fire"), KeyboardInterrupt()])
+def test_old_file_intact_when_the_writer_raises(tmp_path, exc):
+    target = tmp_path / "labels.csv"
+    target.write_text("id,label\ngold,covid\n", encoding="utf-8")
+    with pytest.raises(type(exc)):
+        with atomic_write(target) as fh:
+            fh.write("id,label\nhalf")
+            raise exc
+    assert target.read_text(encoding="utf-8") == "id,label\ngold,covid\n"
+    assert leftovers(tmp_path) == []
+
+
+def test_no_file_when_the_first_write_fails(tmp_path):
+    with pytest.raises(ValueError):
+        with atomic_write(tmp_path / "new.csv"):
+            raise ValueError("bad row")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_permissions_follow_umask_and_the_old_file(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "new.txt") as fh:
+            fh.write("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o644  # not mkstemp's private 0o600
+    kept = tmp_path / "kept.txt"
+    kept.write_text("old", encoding="utf-8")
+    kept.chmod(0o640)
+    with atomic_write(kept) as fh:
+        fh.write("new")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
