@@ -96,6 +96,20 @@ def test_missing_end_and_byline():
     assert s.related_headlines == [["Beekeepers count fewer hives after frost", "(URGENT) Hail damages greenhouse roofs"]]
 
 
+@pytest.mark.parametrize("last, byline", [
+    ("keeper@example.org", "keeper@example.org"),
+    ("keeper@example.org, mate@example.org", "keeper@example.org, mate@example.org"),
+    ("By Han Soo-yeon", "By Han Soo-yeon"),
+    ("By Han Soo-yeon and Lee Min-ho", "By Han Soo-yeon and Lee Min-ho"),
+    ("By Friday the harbor was calm again.", None),  # prose that opens with "By"
+    ("Write to keeper@example.org for the full list.", None),
+])
+def test_byline(last, byline):
+    s = one("Keepers sign pact", "The union signed.", last)
+    assert s.byline == byline
+    assert s.paragraphs == ["The union signed."] + ([] if byline else [last])
+
+
 def test_story_without_related_lists_or_end():
     s = Story.from_string(THIRD)
     assert s.paragraphs == ["Coastal towns need their keepers more than ever."]
