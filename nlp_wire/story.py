@@ -55,7 +55,6 @@ DATELINE_LATE_RE = re.compile(
 DATELINE_LATE_WINDOW = 320
 # A place-only dateline, as some outlets write it: "SEJONG -- ".
 DATELINE_BARE_RE = re.compile(r"^(?P<place>[A-Z][A-Z.'&/ -]{1,30}?)\s+(?:--|\u2014|\u2013)\s+")
-EMAIL_RE = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 # "By" and capitalized name words only, so prose that opens with "By Friday the ..." stays a paragraph.
 BYLINE_RE = re.compile(r"^(?:By\s+[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?:\s*[,;/ ]\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+)*)$")
 NUMBER_RE = re.compile(r"^\d{1,3}\.?$")
