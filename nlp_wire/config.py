@@ -27,6 +27,7 @@ __all__ = [
     "load_config",
     "parse_overrides",
     "config_to_dict",
+    "read_yaml_mapping",
 ]
 
 DEFAULT_LABELS = ("diplomacy", "covid", "crime", "entertainment", "other")
@@ -334,6 +335,27 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
+def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:
+    """Read a YAML file of keys (empty: ``{}``).
+
+    Raises:
+        ConfigError: Unreadable file, not UTF-8, invalid YAML (with ``file:line``) or not a mapping.
+    """
+    try:
+        values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: cannot read {what}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: {what} must be a mapping of keys")
+    return values
+
+
 def load_config(cls: type[T], path: str | Path | None = None, overrides: list[str] | None = None) -> T:
     """Build a config dataclass from a YAML file (optional) and dotted overrides.
 
@@ -347,18 +369,7 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
     """
     values: dict[str, Any] = {}
     if path is not None:
-        try:
-            values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{path}: cannot read config: not UTF-8 text") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark else str(path)
-            raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-        if not isinstance(values, dict):
-            raise ConfigError(f"{path}: a config file must be a mapping of keys")
+        values = read_yaml_mapping(path, "config")
     values = _merge(values, parse_overrides(overrides))
     try:
         return _build(cls, values)

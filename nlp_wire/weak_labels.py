@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from .config import read_yaml_mapping
 from .story import Story, split_tags
 
 __all__ = ["TopicRules", "WeakLabel", "default_rules_path"]
@@ -94,20 +93,14 @@ class TopicRules:
 
     @classmethod
     def from_yaml(cls, path: str | Path | None = None) -> "TopicRules":
-        """Load rules from YAML (default: :func:`default_rules_path`)."""
+        """Load rules from YAML (default: :func:`default_rules_path`).
+
+        Raises:
+            ValueError: Naming the file (and line or entry) when it cannot be read, is not valid
+                YAML, or holds unknown keys, bad patterns or weights that are not numbers.
+        """
         path = Path(path) if path is not None else default_rules_path()
-        try:
-            spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise FileNotFoundError(f"{path}: cannot read topic rules: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise ValueError(f"{path}: cannot read topic rules: not UTF-8 text") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark else str(path)
-            raise ValueError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-        if not isinstance(spec, dict):
-            raise ValueError(f"{path}: topic rules must be a mapping of keys")
+        spec = read_yaml_mapping(path, "topic rules")
         known = {"topics", "fields", "min_score", "margin", "other_below", "other_label", "lead_words"}
         unknown = set(spec) - known
         if unknown:

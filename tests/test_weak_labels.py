@@ -158,5 +158,5 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
 
 
 def test_missing_rules_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope.yaml"):
+    with pytest.raises(ValueError, match="nope.yaml: cannot read topic rules"):
         TopicRules.from_yaml(tmp_path / "nope.yaml")
