@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import nlp_wire.reader as reader
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEEDS = SHARED / "seeds"
 KOREA_DEV = SHARED / "data" / "korea_dev"
@@ -65,3 +67,17 @@ def make_folder(tmp_path):
         return root
 
     return make
+
+
+@pytest.fixture
+def count_reads(monkeypatch) -> list[Path]:
+    """The story files the reader opens, in order (to check that reading streams)."""
+    calls: list[Path] = []
+    real = reader._read_bytes
+
+    def counting(path):
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(reader, "_read_bytes", counting)
+    return calls

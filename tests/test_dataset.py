@@ -8,7 +8,6 @@ from collections import Counter
 import datasets
 import pytest
 
-import nlp_wire.reader as reader
 from nlp_wire import Story, WireFormatError, load_examples, read_stories
 from nlp_wire.config import DEFAULT_LABELS, DataConfig
 from nlp_wire.dataset import COLUMNS, group_split, read_labels_file
@@ -238,12 +237,9 @@ def test_limit_shuffle_and_seed(folder):
     assert [r["id"] for r in load_examples(folder, shuffle=True, seed=1, limit=5)] == first[:5]
 
 
-def test_limit_without_shuffle_reads_only_what_it_needs(folder, monkeypatch):
-    calls = []
-    real = reader._read_bytes
-    monkeypatch.setattr(reader, "_read_bytes", lambda p: calls.append(p) or real(p))
+def test_limit_without_shuffle_reads_only_what_it_needs(folder, count_reads):
     assert len(load_examples(folder, limit=4)) == 4
-    assert len(calls) == 4
+    assert len(count_reads) == 4
 
 
 # -- splits ---------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import types
 
 import pytest
 
-import nlp_wire.reader as reader
 from nlp_wire import Corpus, ReadReport, WireFormatError, read_stories
 
 # -- tiny invented corpus -------------------------------------------------------------------------
@@ -47,20 +46,6 @@ def corpus(make_folder):
         "notes.md": "not a story",
         "records.jsonl": JSONL_LINES[0].decode() + "\n",
     })
-
-
-@pytest.fixture
-def count_reads(monkeypatch):
-    """Count the story files the reader opens."""
-    calls = []
-    real = reader._read_bytes
-
-    def counting(path):
-        calls.append(path)
-        return real(path)
-
-    monkeypatch.setattr(reader, "_read_bytes", counting)
-    return calls
 
 
 # -- folders ------------------------------------------------------------------------------------
