@@ -59,6 +59,8 @@ DATELINE_BARE_RE = re.compile(r"^(?P<place>[A-Z][A-Z.'&/ -]{1,30}?)\s+(?:--|\u20
 BYLINE_RE = re.compile(r"^(?:By\s+[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?:\s*[,;/ ]\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+)*)$")
 NUMBER_RE = re.compile(r"^\d{1,3}\.?$")
 SEPARATOR = "-"
+# C0 controls other than whitespace, and DEL.
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 # Bytes that are not UTF-8, as errors="surrogateescape" leaves them.
 _ESCAPED_RE = re.compile("[\udc80-\udcff]")
 
@@ -257,7 +259,7 @@ def clean_line(line: str) -> str:
     """Unescape HTML entities, drop control characters and collapse whitespace."""
     if "&" in line:
         line = html.unescape(line)
-    line = line.replace("\u00a0", " ").replace("\ufeff", "")
+    line = _CONTROL_RE.sub("", line.replace("\u00a0", " ").replace("\ufeff", ""))
     return " ".join(line.split())
 
 

@@ -125,6 +125,11 @@ def test_crlf_bom_and_html_entities():
     assert s.date == dt.date(2024, 4, 1)
 
 
+def test_control_characters_are_dropped():
+    s = one("Keepers\x07 sign\x1b pact", "The\x00 union\x7f signed\u00a0the\x0c pact.")
+    assert (s.headline, s.lead) == ("Keepers sign pact", "The union signed the pact.")
+
+
 def test_several_stories_in_one_text_get_numbered_ids():
     stories = list(parse_stories(FULL + SECOND + "\n" + THIRD, id="keepers", path="k.txt"))
     assert [s.id for s in stories] == ["keepers", "keepers#2", "keepers#3"]
