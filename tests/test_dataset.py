@@ -131,6 +131,15 @@ def test_read_labels_file_keeps_extra_columns_out(tmp_path):
         read_labels_file(lf)
 
 
+def test_bad_story_files_are_skipped_or_raised(make_folder, gold, caplog):
+    files, _ = corpus_files()
+    folder = make_folder({**files, "zz-broken.txt": b"\x00\x01", "labels.csv": labels_csv(gold)})
+    assert len(load_examples(folder)) == 30
+    assert "zz-broken.txt:1" in caplog.text
+    with pytest.raises(WireFormatError, match="binary"):
+        load_examples(folder, errors="raise")
+
+
 def test_missing_source(tmp_path):
     with pytest.raises(WireFormatError, match="no such file"):
         load_examples(tmp_path / "nowhere")
@@ -268,6 +277,11 @@ def test_default_split_is_train_and_validation(folder):
     dd = load_examples(folder, split=True)
     assert list(dd) == ["train", "validation"]
     assert dd["train"].features["label"].names == list(DEFAULT_LABELS)
+
+
+def test_no_held_out_fractions_means_train_only(folder):
+    dd = load_examples(folder, split=True, val_size=0.0)
+    assert list(dd) == ["train"] and len(dd["train"]) == 30
 
 
 def test_group_split_keeps_every_label_in_train():
