@@ -212,7 +212,7 @@ class Story:
 
     def to_text(self) -> str:
         """Render back to the wire format (tags restored; related lists numbered)."""
-        tags = "".join(f"({t}) " for t in self.tags)
+        tags = "".join(f"[{t}] " if "(" in t or ")" in t else f"({t}) " for t in self.tags)
         lines = [f" date {self.date.isoformat() if self.date else '0001-01-01'} {tags}{self.headline}"]
         paras = list(self.paragraphs)
         if self.dateline and paras:

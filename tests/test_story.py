@@ -154,7 +154,7 @@ def test_from_file(tmp_path):
 
 
 def test_to_text_round_trips():
-    for text in (FULL, NO_END, MESSY, THIRD):
+    for text in (FULL, NO_END, MESSY, THIRD, " date 2024-02-16 [Photo (2)] Lights on\nThe keepers lit the lamp.\n"):
         s = Story.from_string(text)
         assert Story.from_string(s.to_text()) == s
 
