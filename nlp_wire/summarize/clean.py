@@ -51,6 +51,7 @@ _GLUED_CREDIT_RE = re.compile(r"\([^()]{1,70}\)(?=[A-Z“\"‘])")
 _LONE_CREDIT_RE = re.compile(r"(?<=[.!?\"”’])\s*\([^()]{1,60}\)(?=\s+[A-Z“\"]|\s*$)")
 _MAX_CAPTION = 400
 _MAX_SLUG = 60
+_MAX_DATELINE = 120
 _RULE_RE = re.compile(r"\s*(?:[-=_*~#]\s?){4,}\s*")
 _HTML_TAG_RE = re.compile(r"</?[A-Za-z][^<>]{0,80}>")
 _SLUG_RE = re.compile(r"^[A-Za-z0-9]+(?:[-/_.][A-Za-z0-9]+)+(?:,\s*\d+)?$")
@@ -66,6 +67,7 @@ _BOILERPLATE_RE = re.compile(
     r"(?:PUBLISHED|UPDATED|Last updated):|Click here|Read more:|Follow (?:us|him|her) on|Sign up|Subscribe)",
     re.IGNORECASE,
 )
+_BOILERPLATE_INITIALS = frozenset("ACFLPRSTUacflprstu")
 _END_RE = re.compile(r"\s*\(END\)")
 _TERMINAL_CHARS = ".!?\"”’)…:"
 
@@ -156,9 +158,11 @@ def clean_paragraph(text: str) -> str:
 
 def _strip_opening(text: str, headline: str) -> str:
     """The first paragraph without a dateline, or a slug and the headline repeated before the prose."""
-    m = DATELINE_RE.match(text) or _SHORT_DATELINE_RE.match(text) or _AGENCY_DATELINE_RE.match(text)
-    if m:
-        return text[m.end():].strip()
+    head = text[:_MAX_DATELINE]
+    if "(" in head or "-" in head or "—" in head or "–" in head:  # every dateline has one
+        m = DATELINE_RE.match(text) or _SHORT_DATELINE_RE.match(text) or _AGENCY_DATELINE_RE.match(text)
+        if m:
+            return text[m.end():].strip()
     if headline:
         at = text.find(headline, 0, _MAX_SLUG + len(headline))
         if at >= 0:
@@ -166,8 +170,12 @@ def _strip_opening(text: str, headline: str) -> str:
     return text
 
 
+def _is_byline(text: str) -> bool:
+    return (text[:2] == "By" or "@" in text) and _BYLINE_RE.match(text) is not None
+
+
 def _is_prose_paragraph(text: str) -> bool:
-    if _SLUG_RE.match(text) or _BYLINE_RE.match(text):
+    if (" " not in text and _SLUG_RE.match(text)) or _is_byline(text):
         return False
     # A deck or subhead: short and without a closing full stop.
     return text[-1] in _TERMINAL_CHARS or len(text) > 250
@@ -204,7 +212,7 @@ def prose_paragraphs(story: Story) -> Iterator[str]:
             break
     if not found:
         for text in held:
-            if not _SLUG_RE.match(text) and not _BYLINE_RE.match(text):
+            if not _SLUG_RE.match(text) and not _is_byline(text):
                 yield text
 
 
@@ -222,7 +230,7 @@ def prose_sentences(story: Story) -> Iterator[str]:
                 sentence = _LEADING_TAGS_RE.sub("", sentence)
                 if not sentence:
                     continue
-            if _BOILERPLATE_RE.match(sentence) or _BYLINE_RE.match(sentence):
+            if (sentence[0] in _BOILERPLATE_INITIALS and _BOILERPLATE_RE.match(sentence)) or _is_byline(sentence):
                 continue
             if sentence[0] == "(" and sentence[-1] == ")":  # a lone credit or aside
                 continue

@@ -54,7 +54,7 @@ SENTENCE_STARTERS = frozenset(
 )
 
 # A run of terminal punctuation, then any closing quotes or brackets.
-_TERMINAL_RE = re.compile(r"(?:\.{2,}|…|[.!?])[.!?…]*[\"'”’)\]]*")
+_TERMINAL_RE = re.compile(r"[.!?…]+[\"'”’)\]]*")
 _SPACE_RE = re.compile(r"[ \t\f\v\u00a0\u2009\u202f]+")
 # A token of initials: "U.S", "N.K", "a.m", "Ph.D" (the final full stop is not part of the token).
 _INITIALISM_RE = re.compile(r"^(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}$")

@@ -1,0 +1,63 @@
+"""``nlp-wire summarize PATH --out OUT``: lead summaries for every story in a folder, file or JSONL."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "summarize",
+        help="summarize every story in a folder, file or JSONL (to JSONL, CSV or a folder of .txt)",
+        description="Write the lead sentences of every story under PATH to OUT. Bad files are listed in "
+        "OUT's errors file and never stop the run; an interrupted run finishes with --resume.",
+    )
+    p.add_argument("path", help="folder of wire stories (recursive), one wire file, or a JSONL of records")
+    p.add_argument("--out", required=True, help="output: a .jsonl file, a .csv file, or a folder (one .txt per story)")
+    p.add_argument("--sentences", type=int, default=None, help="sentences per summary (default from the config: 3)")
+    p.add_argument("--max-words", type=int, default=None, help="cap on each summary's words")
+    p.add_argument("--workers", type=int, default=None, help="processes (0: one per CPU core; 1: no pool)")
+    p.add_argument("--method", default=None, help="summarizer name (default from the config: lead)")
+    p.add_argument("--resume", action="store_true", help="finish an interrupted run with the same settings")
+    p.add_argument("--config", default=None, help="settings YAML (default: configs/summarize.yaml)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def run(args) -> int:
+    from ..config import SummarizeConfig, load_config
+    from ..summarize.batch import summarize_folder
+    from .main import UserError
+
+    src = Path(args.path)
+    if not src.exists():
+        raise UserError(f"{src}: no such file or folder")
+    overrides = list(args.overrides)
+    for key in ("sentences", "max_words", "workers", "method"):
+        value = getattr(args, key)
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    cfg = load_config(SummarizeConfig, _config_path(args.config), overrides)
+    report = summarize_folder(
+        src,
+        args.out,
+        sentences=cfg.sentences,
+        max_words=cfg.max_words,
+        method=cfg.method,
+        workers=cfg.workers,
+        chunk_size=cfg.chunk_size,
+        resume=args.resume,
+        progress=not args.no_progress,
+    )
+    print(report.line(), file=sys.stderr)
+    return 1 if report.failed and not report.done else 0
+
+
+def _config_path(path: str | None) -> Path | None:
+    """The given config, else this checkout's ``configs/summarize.yaml`` when there is one."""
+    if path is not None:
+        return Path(path)
+    default = Path(__file__).resolve().parents[2] / "configs" / "summarize.yaml"
+    return default if default.exists() else None
