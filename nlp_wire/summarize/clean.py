@@ -75,7 +75,8 @@ _TERMINAL_CHARS = ".!?\"”’)…:"
 _PTB_BRACKETS = {"-lrb-": "(", "-rrb-": ")", "-lsb-": "[", "-rsb-": "]", "-lcb-": "{", "-rcb-": "}"}
 _PTB_BRACKET_RE = re.compile(r"-(?:lrb|rrb|lsb|rsb|lcb|rcb)-", re.IGNORECASE)
 _PTB_RULES = [
-    (re.compile(r"``\s*|''"), '"'),
+    (re.compile(r"``\s*"), '"'),
+    (re.compile(r"\s*''"), '"'),
     (re.compile(r"\s+(n't|'s|'re|'ve|'ll|'d|'m)\b", re.IGNORECASE), r"\1"),
     (re.compile(r"\s+([.,;:!?%)\]}])"), r"\1"),
     (re.compile(r"([(\[{$£€])\s+"), r"\1"),

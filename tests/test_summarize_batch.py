@@ -1,0 +1,344 @@
+"""Folder runs: formats, bad files, interrupted runs and --resume, atomic output, path safety, the CLI."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nlp_wire.cli.main import main as cli
+from nlp_wire.summarize import batch
+from nlp_wire.summarize.batch import errors_path_for, output_format, safe_name, summarize_folder
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def story(n: int, date: str = "2021-06-01") -> str:
+    """An invented wire story numbered ``n``."""
+    return (
+        f" date {date} (LEAD) Town {n} opens a night market\n"
+        f"GWANGJU, June 1 (Hanwire) -- Town {n} opened a night market on Tuesday, officials said.\n"
+        f"The market has {n + 20} stalls selling street food. It runs until Oct. 3.\n"
+        "reporter@hanwire.example\n(END)\n-\n1\nA related headline\n"
+    )
+
+
+@pytest.fixture
+def src(tmp_path):
+    """A folder with good stories (one in a subfolder, one file holding two), and bad files."""
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    for n in (1, 2, 3):
+        (root / f"s{n}.txt").write_text(story(n), encoding="utf-8")
+    (root / "sub" / "s4.txt").write_text(story(4), encoding="utf-8")
+    (root / "two.txt").write_text(story(5) + story(6, "2021-06-02"), encoding="utf-8")
+    (root / "bad_binary.txt").write_bytes(b" date 2021-01-01 x\n\x00\x01\x02")
+    (root / "bad_empty.txt").write_text("", encoding="utf-8")
+    (root / "bad_notastory.txt").write_text("just some notes\n", encoding="utf-8")
+    (root / "no_prose.txt").write_text(" date 2021-06-03 Headline only\n(END)\n", encoding="utf-8")
+    (root / "labels.csv").write_text("id,label\ns1,other\n", encoding="utf-8")  # not a story file
+    return root
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+
+
+# -- formats and counts ------------------------------------------------------------------------
+def test_jsonl_output_counts_and_errors(src, tmp_path):
+    out = tmp_path / "sums.jsonl"
+    report = summarize_folder(src, out, workers=1, progress=False)
+    assert (report.done, report.skipped, report.failed) == (6, 1, 3)
+    rows = read_jsonl(out)
+    assert [r["id"] for r in rows] == ["no_prose", "s1", "s2", "s3", "two", "two#2", "s4"]  # input order
+    assert set(rows[1]) == {"id", "path", "headline", "date", "summary", "sentences"}
+    assert rows[1]["headline"] == "Town 1 opens a night market" and rows[1]["date"] == "2021-06-01"
+    assert rows[1]["sentences"] == [
+        "Town 1 opened a night market on Tuesday, officials said.",
+        "The market has 21 stalls selling street food.",
+        "It runs until Oct. 3.",
+    ]
+    assert rows[1]["summary"] == " ".join(rows[1]["sentences"])
+    assert rows[0]["summary"] == "" and rows[0]["sentences"] == []
+    errors = read_jsonl(errors_path_for(out))
+    assert sorted(Path(e["path"]).name for e in errors) == ["bad_binary.txt", "bad_empty.txt", "bad_notastory.txt"]
+    assert all(e["reason"] for e in errors)
+    assert report.errors_path == str(tmp_path / "sums.errors.jsonl")
+    assert "done 6, skipped 1 (no prose), failed 3" in report.line()
+
+
+def test_csv_output(src, tmp_path):
+    import csv
+
+    out = tmp_path / "sums.csv"
+    summarize_folder(src, out, workers=1, sentences=1, progress=False)
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert list(rows[0]) == batch.CSV_HEADER
+    assert rows[1]["summary"] == "Town 1 opened a night market on Tuesday, officials said."
+
+
+def test_txt_folder_output(src, tmp_path):
+    out = tmp_path / "sums"
+    report = summarize_folder(src, out, workers=1, progress=False)
+    assert report.done == 6
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
+    assert files == sorted(["s1.txt", "s2.txt", "s3.txt", "sub/s4.txt", f"{safe_name('two#2')}.txt", "two.txt"])
+    assert (out / "s1.txt").read_text(encoding="utf-8").splitlines()[0].startswith("Town 1 opened")
+    assert (tmp_path / "sums.errors.jsonl").exists()
+    # the output folder inside the input folder is never read back as input
+    inner = src / "summaries"
+    first = summarize_folder(src, inner, workers=1, progress=False)
+    again = summarize_folder(src, inner, workers=1, progress=False)
+    assert first.done == again.done == 6
+
+
+def test_jsonl_input(tmp_path):
+    src = tmp_path / "records.jsonl"
+    lines = [
+        json.dumps({"id": "r1", "headline": "Kite festival returns", "body": "Kites filled the sky on Sunday. Crowds cheered."}),
+        "{not json",
+        json.dumps(["a", "list"]),
+        json.dumps({"headline": "No id here", "date": "2021-07-01", "body": "Rain fell all day."}),
+    ]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    report = summarize_folder(src, out, workers=1, progress=False)
+    assert (report.done, report.failed) == (2, 2)
+    rows = read_jsonl(out)
+    assert [r["id"] for r in rows] == ["r1", "records:4"]
+    assert rows[1]["date"] == "2021-07-01"
+    errors = read_jsonl(errors_path_for(out))
+    assert [e["line"] for e in errors] == [2, 3]
+
+
+def test_multiprocess_equals_single_process_and_reruns_are_identical(src, tmp_path):
+    one, two, again = tmp_path / "one.jsonl", tmp_path / "two.jsonl", tmp_path / "again.jsonl"
+    summarize_folder(src, one, workers=1, progress=False)
+    summarize_folder(src, two, workers=2, chunk_size=2, progress=False)
+    summarize_folder(src, again, workers=2, chunk_size=3, progress=False)
+    assert one.read_bytes() == two.read_bytes() == again.read_bytes()
+    before = one.read_bytes()
+    summarize_folder(src, one, workers=2, progress=False)  # rerun over an existing output
+    assert one.read_bytes() == before
+
+
+def test_no_errors_file_when_nothing_fails(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(story(1), encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    stale = errors_path_for(out)
+    stale.write_text('{"path": "old"}\n', encoding="utf-8")
+    report = summarize_folder(src, out, workers=1, progress=False)
+    assert report.failed == 0 and report.errors_path is None
+    assert not stale.exists()
+
+
+# -- interrupted runs, --resume, atomic output -------------------------------------------------
+def interrupt_after(monkeypatch, n_units):
+    """Make the writer raise KeyboardInterrupt (as Ctrl-C would) when it reaches input ``n_units``."""
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= n_units:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    monkeypatch.setattr(batch._Writer, "write", write)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "txt"])
+@pytest.mark.parametrize("workers,chunk", [(1, 1), (2, 3)])
+def test_resume_after_interrupt_gives_the_uninterrupted_output(src, tmp_path, monkeypatch, fmt, workers, chunk):
+    name = {"jsonl": "o.jsonl", "csv": "o.csv", "txt": "o"}[fmt]
+    clean, out = tmp_path / "clean" / name, tmp_path / "resumed" / name
+    summarize_folder(src, clean, workers=1, progress=False)
+    with monkeypatch.context() as m:
+        interrupt_after(m, 7)  # inside the third chunk of 3: two checkpoints behind it
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=workers, chunk_size=chunk, progress=False, checkpoint_every=0)
+    if fmt != "txt":
+        assert not out.exists()  # nothing half-written under the final name
+    assert (out.parent / f".{name}.journal").exists()
+    report = summarize_folder(src, out, workers=workers, chunk_size=chunk, progress=False, resume=True)
+    assert report.resumed > 0
+    assert (report.done, report.skipped, report.failed) == (6, 1, 3)
+    if fmt == "txt":
+        read = lambda root: {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.txt")}
+        assert read(out) == read(clean)
+    else:
+        assert out.read_bytes() == clean.read_bytes()
+    assert errors_path_for(out).read_bytes() == errors_path_for(clean).read_bytes()
+    assert not (out.parent / f".{name}.journal").exists()
+    assert not [p for p in out.parent.iterdir() if p.name.endswith(".partial")]
+
+
+def test_resume_drops_what_was_written_after_the_last_checkpoint(src, tmp_path, monkeypatch):
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "o.jsonl"
+    summarize_folder(src, clean, workers=1, progress=False)
+    with monkeypatch.context() as m:
+        interrupt_after(m, 6)
+        with pytest.raises(KeyboardInterrupt):  # checkpoints every 2 s: none after the start
+            summarize_folder(src, out, workers=1, chunk_size=4, progress=False)
+    partial = tmp_path / ".o.jsonl.partial"
+    assert partial.exists()
+    summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def test_interrupted_run_keeps_the_previous_output(src, tmp_path, monkeypatch):
+    out = tmp_path / "o.jsonl"
+    out.write_text("previous complete output\n", encoding="utf-8")
+    with monkeypatch.context() as m:
+        interrupt_after(m, 2)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, progress=False)
+    assert out.read_text(encoding="utf-8") == "previous complete output\n"
+
+
+def test_a_fresh_run_discards_an_interrupted_one(src, tmp_path, monkeypatch):
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "o.jsonl"
+    summarize_folder(src, clean, workers=1, progress=False)
+    with monkeypatch.context() as m:
+        interrupt_after(m, 3)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, progress=False, checkpoint_every=0)
+    summarize_folder(src, out, workers=1, progress=False)  # no --resume: start over
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def test_resume_refuses_other_settings_or_changed_input(src, tmp_path, monkeypatch):
+    out = tmp_path / "o.jsonl"
+    with monkeypatch.context() as m:
+        interrupt_after(m, 4)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
+    with pytest.raises(ValueError, match="other settings"):
+        summarize_folder(src, out, sentences=2, workers=1, progress=False, resume=True)
+    (src / "bad_binary.txt").unlink()  # an input before the resume point disappears
+    with pytest.raises(ValueError, match="input changed"):
+        summarize_folder(src, out, workers=1, progress=False, resume=True)
+
+
+def test_resume_with_nothing_to_resume_runs_from_scratch(src, tmp_path):
+    out = tmp_path / "o.jsonl"
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert report.done == 6 and report.resumed == 0
+
+
+# -- path safety -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["../../evil", "..", ".hidden", "a/b", "a\\b", "x\x00y", "", "ok-name_1.2"])
+def test_safe_names_stay_in_one_folder(name):
+    cleaned = safe_name(name)
+    assert cleaned and "/" not in cleaned and "\\" not in cleaned and not cleaned.startswith(".")
+    assert cleaned not in (".", "..")
+    assert (cleaned == name) == (name == "ok-name_1.2")
+
+
+def test_odd_ids_never_escape_out(tmp_path):
+    src = tmp_path / "records.jsonl"
+    ids = ["../../escaped", "/etc/passwd", ".bashrc", "a/../../b", "same", "same", "ünïcode id"]
+    src.write_text(
+        "".join(json.dumps({"id": i, "headline": "H", "body": f"Story {k} is here."}) + "\n" for k, i in enumerate(ids)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "deep" / "out"
+    report = summarize_folder(src, out, workers=1, progress=False)
+    assert report.done == len(ids)
+    written = [p for p in tmp_path.rglob("*.txt")]
+    assert len(written) == len(ids)  # the repeated id got its own file
+    assert all(out.resolve() in p.resolve().parents for p in written)
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "b.txt").exists()
+
+
+def test_symlink_inside_out_is_not_followed(src, tmp_path):
+    out = tmp_path / "sums"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out.mkdir()
+    os.symlink(outside, out / "sub")  # the input's subfolder "sub" would land in it
+    os.symlink(outside / "s1.txt", out / "s1.txt")  # a file symlink is replaced, not written through
+    report = summarize_folder(src, out, workers=1, progress=False)
+    assert list(outside.iterdir()) == []
+    assert not (out / "s1.txt").is_symlink()
+    errors = read_jsonl(errors_path_for(out))
+    assert any("outside" in e["reason"] and e["path"].endswith("s4.txt") for e in errors)
+    assert report.failed == 4 and report.done == 5
+
+
+# -- checks and the command line ---------------------------------------------------------------
+def test_output_format():
+    assert output_format("a.jsonl") == "jsonl" and output_format("a.CSV") == "csv" and output_format("folder") == "txt"
+    with pytest.raises(ValueError, match="OUT must be"):
+        output_format("a.json")
+
+
+def test_cli_summarize(src, tmp_path, capsys):
+    out = tmp_path / "cli.jsonl"
+    assert cli(["summarize", str(src), "--out", str(out), "--sentences", "1", "--workers", "1", "--no-progress"]) == 0
+    assert "done 6, skipped 1 (no prose), failed 3" in capsys.readouterr().err
+    assert all(len(r["sentences"]) <= 1 for r in read_jsonl(out))
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["summarize", "does/not/exist", "--out", "x.jsonl"], "no such file or folder"),
+        (["summarize", "{src}", "--out", "{tmp}/x.json"], "OUT must be"),
+        (["summarize", "{src}", "--out", "{tmp}/x.jsonl", "--sentences", "0"], "sentences"),
+        (["summarize", "{src}", "--out", "{tmp}/x.jsonl", "--method", "nope"], "nope"),
+        (["summarize", "{src}", "--out", "{tmp}/x.jsonl", "--set", "bogus=1"], "bogus"),
+    ],
+)
+def test_cli_user_errors_are_one_line(src, tmp_path, capsys, argv, message):
+    argv = [a.format(src=src, tmp=tmp_path) for a in argv]
+    assert cli(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_script_runs_like_the_cli(src, tmp_path):
+    out = tmp_path / "script.jsonl"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "summarize_folder.py"), str(src), "--out", str(out), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(read_jsonl(out)) == 7
+
+
+def test_killed_process_resumes_to_the_same_output(tmp_path):
+    """A real crash: SIGKILL a multiprocess run mid-way, then --resume."""
+    import signal
+    import time
+
+    src = tmp_path / "many"
+    for i in range(3000):
+        sub = src / f"{i // 500:02d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"s{i:05d}.txt").write_text(story(i), encoding="utf-8")
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "killed.jsonl"
+    summarize_folder(src, clean, workers=1, progress=False)
+    code = (
+        "import sys; from nlp_wire.summarize.batch import summarize_folder; "
+        "summarize_folder(sys.argv[1], sys.argv[2], workers=2, chunk_size=8, progress=False, checkpoint_every=0)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(src), str(out)])
+    journal = tmp_path / ".killed.jsonl.journal"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.read_text().count("\n") >= 4:
+            break
+        time.sleep(0.005)
+    if proc.poll() is not None:
+        pytest.skip("the run finished before it could be killed")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    report = summarize_folder(src, out, workers=2, progress=False, resume=True)
+    assert 0 < report.resumed < 3000 and report.done == 3000
+    assert out.read_bytes() == clean.read_bytes()
