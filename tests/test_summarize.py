@@ -202,9 +202,19 @@ def test_config_file_selects_lead():
 
 def test_top_level_exports():
     import nlp_wire
+    import nlp_wire.summarize.batch  # noqa: F401  (makes nlp_wire.summarize the package)
 
-    assert nlp_wire.summarize is summarize
+    assert nlp_wire.summarize("A b. C d.", sentences=1) == Summary(["A b."], "A b.")
     assert nlp_wire.split_sentences("A b. C d.") == ["A b.", "C d."]
+
+
+def test_lazy_export_is_the_function_in_a_fresh_interpreter():
+    import subprocess
+    import sys
+
+    code = "import nlp_wire; f = nlp_wire.summarize; import nlp_wire.summarize.lead; print(f('X y. Z w.', sentences=1).text)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "X y."
 
 
 # -- the shared data, where present ------------------------------------------------------------

@@ -10,6 +10,8 @@ in document order; :data:`SUMMARIZERS` maps config names to them (``lead`` is th
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any, Callable, NamedTuple
 
 from ..story import Story
@@ -112,3 +114,17 @@ def summarize(
     summarizer = method if callable(method) else get_summarizer(method)
     chosen = cap_words(summarizer(to_story(story_or_text), sentences), max_words)
     return Summary(chosen, " ".join(chosen))
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``nlp_wire.summarize(...)`` work whichever it is: the function or this package.
+
+    ``nlp_wire`` exports the function lazily under the package's own name, and importing any
+    ``nlp_wire.summarize.*`` module first makes ``nlp_wire.summarize`` the package instead.
+    """
+
+    def __call__(self, *args, **kwargs) -> Summary:
+        return summarize(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
