@@ -56,6 +56,7 @@ JOURNAL_VERSION = 1
 _IN_FLIGHT_PER_WORKER = 4
 _UNSAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 100
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False) builds one per call
 # The header line of the next story in a file (as story.HEADER_START_RE, at a line start).
 _NEXT_HEADER_RE = re.compile(r"\n[ \t\ufeff]*date[ \t]+\d{4}-\d{1,2}-\d{1,2}(?=[ \t\r\n]|$)")
 
@@ -163,7 +164,7 @@ def _render(story: Story, sentences: list[str], fmt: str):
             "summary": " ".join(sentences),
             "sentences": sentences,
         }
-        return json.dumps(record, ensure_ascii=False) + "\n"
+        return _encode(record) + "\n"
     if fmt == "csv":
         return [story.id, story.path or "", story.headline, date or "", " ".join(sentences), "\n".join(sentences)]
     return (story.id, "".join(s + "\n" for s in sentences))
@@ -251,7 +252,7 @@ def _iter_units(src: Path, exclude: Path | None) -> Iterator[tuple]:
         spath = str(path)
         if excluded is not None and _inside(os.path.realpath(spath), excluded):
             continue  # our own output folder inside the input folder
-        if path.suffix.lower() != ".jsonl":
+        if spath[-6:].lower() != ".jsonl":
             yield ("t", spath)
             continue
         try:

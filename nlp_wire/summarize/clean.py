@@ -48,7 +48,9 @@ _SHORT_DATELINE_RE = re.compile(r"^[A-Z][A-Z.'/ -]{1,30}(?:,\s+[A-Z][A-Za-z.' ]{
 # A photo credit glued to the prose that follows: "(Samsung Electronics)Samsung", "(123rf)About".
 _GLUED_CREDIT_RE = re.compile(r"\([^()]{1,70}\)(?=[A-Z“\"‘])")
 # A short parenthesis standing alone after a sentence: a photo credit, "(Yonhap)", "(AP Photo/Name)".
-_LONE_CREDIT_RE = re.compile(r"(?<=[.!?\"”’])\s*\([^()]{1,60}\)(?=\s+[A-Z“\"]|\s*$)")
+# (Written to start with a literal "(" so the regex engine can skip ahead; the stop is checked after.)
+_LONE_CREDIT_RE = re.compile(r"\([^()]{1,60}\)(?=\s+[A-Z“\"]|\s*$)")
+_STOPS = '.!?"”’'
 _MAX_CAPTION = 400
 _MAX_SLUG = 60
 _MAX_DATELINE = 120
@@ -140,6 +142,20 @@ def _drop_glued_captions(text: str) -> str:
         pos = start
 
 
+def _drop_lone_credits(text: str) -> str:
+    """Remove short parentheses that stand right after a sentence's end (with the space before them)."""
+    parts, pos = [], 0
+    for m in _LONE_CREDIT_RE.finditer(text):
+        before = text[pos:m.start()].rstrip()
+        if before and before[-1] in _STOPS:
+            parts.append(before)
+            pos = m.end()
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def clean_paragraph(text: str) -> str:
     """One paragraph without editors' notes, tags, captions, credits and markup (may become empty)."""
     if _NOTICE_RE.match(text):
@@ -153,7 +169,7 @@ def clean_paragraph(text: str) -> str:
     text = _LEADING_TAGS_RE.sub("", text.strip())
     if "(" in text:
         text = _drop_glued_captions(text)
-        text = _LONE_CREDIT_RE.sub("", text)
+        text = _drop_lone_credits(text)
     return text.strip()
 
 
