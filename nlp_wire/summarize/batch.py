@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import io
 import json
 import logging
 import multiprocessing
@@ -42,6 +41,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..atomic import atomic_write
 from ..reader import iter_files
 from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories
 from . import cap_words, get_summarizer
@@ -50,7 +50,6 @@ __all__ = ["BatchReport", "summarize_folder", "output_format", "errors_path_for"
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("jsonl", "csv", "txt")
 CSV_HEADER = ["id", "path", "headline", "date", "summary", "sentences"]
 JOURNAL_VERSION = 1
 _IN_FLIGHT_PER_WORKER = 4
@@ -246,7 +245,10 @@ def _process_chunk(chunk: list[tuple]) -> list[tuple]:
 
 # -- inputs ------------------------------------------------------------------------------------
 def _iter_units(src: Path, exclude: Path | None) -> Iterator[tuple]:
-    """``("t", path, key)`` per wire file, ``("j", path, line, raw bytes)`` per JSONL line, in order."""
+    """``("t", path)`` per wire file and ``("j", path, line, raw bytes)`` per JSONL line, in order.
+
+    A JSONL file that cannot be opened is ``("x", path, None, reason)``.
+    """
     excluded = os.path.realpath(exclude) if exclude is not None else None
     for path in iter_files(src):
         spath = str(path)
@@ -267,7 +269,7 @@ def _iter_units(src: Path, exclude: Path | None) -> Iterator[tuple]:
 
 
 def _unit_key(unit: tuple) -> str:
-    return unit[1] if unit[0] == "t" else f"{unit[1]}:{unit[2]}"
+    return f"{unit[1]}:{unit[2]}" if unit[0] == "j" else unit[1]
 
 
 def _chunks(units: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
@@ -292,9 +294,10 @@ class _Writer:
         self.errors_partial = self.errors_path.with_name(f".{self.errors_path.name}.partial")
         self.journal_path = out.with_name(f".{out.name}.journal")
         self.params = params
+        self.src_is_dir = src.is_dir()
         self.last_key: str | None = None
         self.skip = 0
-        self.out_root = os.path.realpath(out) if fmt == "txt" else None
+        self.out_root: str | None = None
         self._checked_dir: str | None = None
         self._names_dir: str | None = None
         self._names: set[str] = set()
@@ -364,7 +367,7 @@ class _Writer:
         self.report.failed = counts.get("failed", 0)
         self.report.units = self.skip
         # keep only the header and the checkpoint resumed from
-        with open(self.journal_path, "w", encoding="utf-8") as fh:
+        with atomic_write(self.journal_path) as fh:
             fh.write(json.dumps(entries[0]) + "\n" + (json.dumps(last) + "\n" if len(entries) > 1 else ""))
         logger.info("resuming after %s inputs (%s stories already written)", f"{self.skip:,}", f"{self.report.done:,}")
         return True
@@ -419,7 +422,7 @@ class _Writer:
     def _txt_dir(self, unit: tuple) -> Path:
         """Output folder for an input: its folder relative to the source, names made safe."""
         source = Path(unit[1])
-        rel = source.parent.relative_to(self.src) if self.src.is_dir() else Path()
+        rel = source.parent.relative_to(self.src) if self.src_is_dir else Path()
         parts = [safe_name(p) for p in rel.parts]
         if unit[0] == "j":
             parts.append(safe_name(source.name))  # a JSONL's records get a folder of their own
@@ -442,9 +445,14 @@ class _Writer:
             self._checked_dir = key
         target = folder / f"{name}.txt"
         tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)  # replaces a symlink at target, never writes through it
+        try:
+            with open(tmp, "x", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, target)  # replaces a symlink at target, never writes through it
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
     def finish(self) -> None:
         """Rename the partial files into place and drop the journal."""
