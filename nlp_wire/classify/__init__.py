@@ -1,0 +1,44 @@
+"""Topic classifiers: a TF-IDF baseline and a fine-tuned transformer behind one call.
+
+>>> clf = load_classifier()              # the default model shipped in models/
+>>> clf.predict(["SEOUL, May 1 (Yonhap) -- ..."])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import MODEL_CARD, ModelLoadError, Prediction, WireClassifier, read_model_card
+
+__all__ = ["load_classifier", "Prediction", "WireClassifier", "ModelLoadError", "DEFAULT_MODEL", "MODEL_CARD"]
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "baseline"
+
+
+def load_classifier(path: str | Path | None = None, device: str = "cpu", threshold: float | None = None) -> WireClassifier:
+    """Load a trained classifier folder of either kind.
+
+    Args:
+        path: Model folder (default: the baseline shipped in ``models/baseline``).
+        device: For transformer models: ``auto | cpu | cuda | cuda:N | mps``.
+        threshold: Optional confidence threshold below which ``predict`` answers the default label.
+
+    Raises:
+        ModelLoadError: The folder is missing, incomplete or not an nlp_wire model.
+    """
+    folder = Path(path) if path is not None else DEFAULT_MODEL
+    card = read_model_card(folder)
+    kind = card["kind"]
+    if kind == "baseline":
+        from .baseline import TfidfClassifier
+
+        model = TfidfClassifier.from_pretrained(folder)
+    elif kind == "transformer":
+        from .transformer import TransformerClassifier
+
+        model = TransformerClassifier.from_pretrained(folder, device=device)
+    else:
+        raise ModelLoadError(f"{folder}: unknown model kind {kind!r}")
+    if threshold is not None:
+        model.threshold = threshold
+    return model

@@ -1,0 +1,120 @@
+"""What every topic classifier shares: predictions, thresholds, the model card, and loading by folder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ..config import DataConfig
+from ..text import model_input
+
+__all__ = ["Prediction", "WireClassifier", "MODEL_CARD", "read_model_card", "write_model_card", "ModelLoadError"]
+
+MODEL_CARD = "nlp_wire_model.json"
+
+
+class ModelLoadError(ValueError):
+    """A model folder is missing, incomplete or of an unknown kind (the message names the folder)."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One classifier answer.
+
+    Args:
+        label: The predicted label (``default_label`` when below the threshold).
+        score: Probability of the predicted label's class as the model scored it.
+        scores: Probability of every label.
+    """
+
+    label: str
+    score: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "score": round(self.score, 6), "scores": {k: round(v, 6) for k, v in self.scores.items()}}
+
+
+class WireClassifier:
+    """Base of the classifiers: turns stories/strings into model input and probabilities into answers.
+
+    Subclasses set ``labels`` (ordered, the one source of truth), ``data_config`` and implement
+    ``_proba_texts(texts, batch_size)``.
+    """
+
+    labels: list[str]
+    data_config: DataConfig
+    threshold: float | None = None
+
+    def texts(self, items: Iterable[Any]) -> list[str]:
+        """Model input texts of stories, wire strings, plain strings or records."""
+        cfg = self.data_config
+        return [model_input(item, cfg.max_words, cfg.lead_paragraphs) for item in items]
+
+    def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def predict_proba(self, items: Iterable[Any], batch_size: int = 64) -> np.ndarray:
+        """Probabilities, shape ``(n, len(labels))``, columns in ``labels`` order."""
+        texts = self.texts(items)
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return self._proba_texts(texts, batch_size)
+
+    def predict(self, items: Iterable[Any], batch_size: int = 64, threshold: float | None = None) -> list[Prediction]:
+        """Predict a label for each item.
+
+        Args:
+            items: :class:`~nlp_wire.Story` objects, wire-format strings, plain text or records.
+            batch_size: Items per forward pass.
+            threshold: Answer ``data_config.default_label`` when the top probability is below it
+                (default: the model's own ``threshold``, None for none).
+        """
+        items = list(items)
+        proba = self.predict_proba(items, batch_size=batch_size)
+        threshold = self.threshold if threshold is None else threshold
+        out = []
+        for row in proba:
+            top = int(np.argmax(row))
+            label = self.labels[top]
+            if threshold is not None and row[top] < threshold:
+                label = self.data_config.default_label
+            out.append(Prediction(label, float(row[top]), {l: float(p) for l, p in zip(self.labels, row)}))
+        return out
+
+
+def write_model_card(folder: str | Path, kind: str, labels: list[str], data_config: DataConfig, **extra) -> None:
+    """Write ``nlp_wire_model.json``: kind, ordered labels and input settings of a saved model."""
+    from dataclasses import asdict
+
+    card = {"kind": kind, "labels": list(labels), "data": asdict(data_config), **extra}
+    Path(folder, MODEL_CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+
+def read_model_card(folder: str | Path) -> dict:
+    """Read and check a model folder's card.
+
+    Raises:
+        ModelLoadError: No such folder, no card, or a card that cannot be read.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelLoadError(f"{folder}: no such model folder")
+    path = folder / MODEL_CARD
+    if not path.is_file():
+        raise ModelLoadError(f"{folder}: not an nlp_wire model folder (no {MODEL_CARD}); train one with `nlp-wire train`")
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{path}: unreadable model card: {exc}") from None
+    if not isinstance(card, dict) or "kind" not in card or not isinstance(card.get("labels"), list):
+        raise ModelLoadError(f"{path}: model card needs 'kind' and 'labels'")
+    return card
+
+
+def card_data_config(card: dict) -> DataConfig:
+    return DataConfig(**card.get("data", {}))
