@@ -1,0 +1,169 @@
+"""The TF-IDF + logistic regression baseline, saved as JSON + safetensors (opening it runs no code)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from ..config import BaselineConfig, DataConfig
+from .base import ModelLoadError, WireClassifier, card_data_config, read_model_card, write_model_card
+
+__all__ = ["TfidfClassifier"]
+
+WEIGHTS = "baseline.safetensors"
+VOCAB = "vocabulary.json"
+
+
+class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
+    """Word (and optional character) TF-IDF features into a class-weighted logistic regression.
+
+    Follows scikit-learn's contract: ``fit(texts, y)`` returns self, learned state ends in ``_``,
+    and ``pipeline_`` is a ``Pipeline([("features", FeatureUnion), ("clf", LogisticRegression)])``.
+
+    Args:
+        labels: Ordered label names; ``y`` may hold names or indices into it.
+        word_ngram_range: Word n-gram range.
+        char_ngram_range: ``char_wb`` n-gram range; ``(0, 0)`` for none.
+        min_df: Minimum document frequency of a term.
+        max_features: Cap on each vocabulary.
+        sublinear_tf: Use 1 + log(tf).
+        C: Inverse regularization strength.
+        class_weight: ``"balanced"`` or None.
+        max_iter: Solver iterations.
+        data_config: How stories become text (kept with the model).
+        threshold: Optional confidence threshold for :meth:`predict`.
+    """
+
+    def __init__(self, labels=("diplomacy", "covid", "crime", "entertainment", "other"), word_ngram_range=(1, 2),
+                 char_ngram_range=(0, 0), min_df=2, max_features=100_000, sublinear_tf=True, C=10.0,
+                 class_weight="balanced", max_iter=2000, data_config=None, threshold=None):
+        self.labels = labels
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.data_config = data_config
+        self.threshold = threshold
+
+    @classmethod
+    def from_config(cls, cfg: BaselineConfig, data: DataConfig) -> "TfidfClassifier":
+        return cls(labels=list(data.labels), word_ngram_range=tuple(cfg.word_ngram_range),
+                   char_ngram_range=tuple(cfg.char_ngram_range), min_df=cfg.min_df, max_features=cfg.max_features,
+                   sublinear_tf=cfg.sublinear_tf, C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter,
+                   data_config=data)
+
+    # -- scikit-learn ------------------------------------------------------------------------
+    def _vectorizers(self) -> list[tuple[str, TfidfVectorizer]]:
+        vecs = [("word", TfidfVectorizer(ngram_range=tuple(self.word_ngram_range), min_df=self.min_df,
+                                         max_features=self.max_features, sublinear_tf=self.sublinear_tf,
+                                         dtype=np.float32))]
+        if self.char_ngram_range and self.char_ngram_range[1] > 0:
+            vecs.append(("char", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range),
+                                                 min_df=self.min_df, max_features=self.max_features,
+                                                 sublinear_tf=self.sublinear_tf, dtype=np.float32)))
+        return vecs
+
+    def _encode(self, y) -> np.ndarray:
+        labels = list(self.labels)
+        y = list(y)
+        if y and isinstance(y[0], str):
+            unknown = sorted(set(y) - set(labels))
+            if unknown:
+                raise ValueError(f"labels not in the label set {labels}: {unknown}")
+            return np.array([labels.index(v) for v in y])
+        return np.asarray(y, dtype=int)
+
+    def fit(self, X: Sequence[str], y, sample_weight=None):
+        """Fit on model-input texts (see :func:`nlp_wire.model_input`) and labels."""
+        clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+        self.pipeline_ = Pipeline([("features", FeatureUnion(self._vectorizers())), ("clf", clf)])
+        y = self._encode(y)
+        self.pipeline_.fit(list(X), y, clf__sample_weight=sample_weight)
+        self.classes_ = np.asarray(self.labels)
+        self.labels = list(self.labels)
+        if self.data_config is None:
+            self.data_config = DataConfig(labels=self.labels)
+        return self
+
+    def _proba_texts(self, texts, batch_size):
+        proba = self.pipeline_.predict_proba(list(texts))
+        # Columns follow the label order even if a label was absent from the training data.
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        out[:, self.pipeline_.named_steps["clf"].classes_] = proba
+        return out
+
+    def decision_scores(self, texts: Sequence[str]) -> np.ndarray:
+        return self._proba_texts(texts, 0)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save_pretrained(self, folder: str | Path) -> None:
+        """Save as ``vocabulary.json`` + ``baseline.safetensors`` + the model card (no pickle)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        union: FeatureUnion = self.pipeline_.named_steps["features"]
+        clf: LogisticRegression = self.pipeline_.named_steps["clf"]
+        vocab, tensors = {}, {}
+        for name, vec in union.transformer_list:
+            terms = [""] * len(vec.vocabulary_)
+            for term, idx in vec.vocabulary_.items():
+                terms[idx] = term
+            vocab[name] = {"terms": terms, "params": {k: v for k, v in vec.get_params().items() if k != "dtype"}}
+            tensors[f"{name}.idf"] = vec.idf_.astype(np.float32)
+        tensors["clf.coef"] = clf.coef_.astype(np.float32)
+        tensors["clf.intercept"] = clf.intercept_.astype(np.float32)
+        tensors["clf.classes"] = clf.classes_.astype(np.int64)
+        (folder / VOCAB).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        # safetensors writes raw buffers: Fortran-ordered arrays (lbfgs coef_) must be made C-contiguous.
+        save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(folder / WEIGHTS))
+        params = {k: v for k, v in self.get_params().items() if k not in ("labels", "data_config", "threshold")}
+        write_model_card(folder, "baseline", self.labels, self.data_config, params=params, threshold=self.threshold)
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path) -> "TfidfClassifier":
+        """Load a folder written by :meth:`save_pretrained`.
+
+        Raises:
+            ModelLoadError: Missing or inconsistent files, naming the folder.
+        """
+        folder = Path(folder)
+        card = read_model_card(folder)
+        try:
+            vocab = json.loads((folder / VOCAB).read_text(encoding="utf-8"))
+            tensors = load_file(str(folder / WEIGHTS))
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"{folder}: incomplete baseline model: {exc}") from None
+        params = card.get("params", {})
+        model = cls(labels=list(card["labels"]), data_config=card_data_config(card), threshold=card.get("threshold"),
+                    **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+        vecs = []
+        for name, spec in vocab.items():
+            p = dict(spec["params"])
+            if isinstance(p.get("ngram_range"), list):
+                p["ngram_range"] = tuple(p["ngram_range"])
+            vec = TfidfVectorizer(**p, dtype=np.float32)
+            vec.vocabulary_ = {t: i for i, t in enumerate(spec["terms"])}
+            vec.idf_ = tensors[f"{name}.idf"]
+            vecs.append((name, vec))
+        clf = LogisticRegression()
+        clf.coef_ = tensors["clf.coef"]
+        clf.intercept_ = tensors["clf.intercept"]
+        clf.classes_ = tensors["clf.classes"]
+        n_features = sum(len(v.vocabulary_) for _, v in vecs)
+        if clf.coef_.shape[1] != n_features:
+            raise ModelLoadError(f"{folder}: weights ({clf.coef_.shape[1]} features) do not match the vocabulary ({n_features})")
+        clf.n_features_in_ = n_features
+        model.pipeline_ = Pipeline([("features", FeatureUnion(vecs)), ("clf", clf)])
+        model.classes_ = np.asarray(model.labels)
+        return model

@@ -1,0 +1,90 @@
+"""Scoring a classifier: metrics JSON, a confusion-matrix PNG and the misclassified examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+from .base import WireClassifier
+
+__all__ = ["score", "evaluate", "plot_confusion"]
+
+
+def score(y_true, y_pred, labels: list[str]) -> dict:
+    """Accuracy, macro-F1, per-label precision/recall/F1/support and the confusion matrix."""
+    idx = list(range(len(labels)))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=idx, zero_division=0)
+    cm = confusion_matrix(y_true, y_pred, labels=idx)
+    confusions = [
+        {"gold": labels[i], "predicted": labels[j], "count": int(cm[i, j])}
+        for i in idx for j in idx if i != j and cm[i, j]
+    ]
+    return {
+        "n": int(len(y_true)),
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "macro_f1": round(float(f1_score(y_true, y_pred, labels=idx, average="macro", zero_division=0)), 4),
+        "per_label": {
+            labels[i]: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4), "f1": round(float(f[i]), 4),
+                        "support": int(s[i])}
+            for i in idx
+        },
+        "confusion_matrix": cm.tolist(),
+        "worst_confusions": sorted(confusions, key=lambda c: -c["count"])[:10],
+    }
+
+
+def plot_confusion(cm, labels: list[str], path: str | Path, title: str = "") -> None:
+    """Write a confusion-matrix heat map (rows gold, columns predicted) as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 2, 1.1 * len(labels) + 1.5))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batch_size: int = 64, name: str = "eval") -> dict:
+    """Score ``model`` on a labeled ``datasets.Dataset`` (columns ``text``, ``label``, ``id``).
+
+    Args:
+        model: A loaded classifier.
+        dataset: Labeled examples whose ClassLabel names match the model's labels.
+        out: Folder for ``{name}_metrics.json``, ``{name}_confusion.png``, ``{name}_misclassified.jsonl``.
+        batch_size: Prediction batch size.
+        name: File-name prefix.
+    """
+    names = dataset.features["label"].names
+    if list(names) != list(model.labels):
+        raise ValueError(f"the data's labels {names} differ from the model's {model.labels}")
+    proba = model._proba_texts(list(dataset["text"]), batch_size)
+    pred = proba.argmax(1)
+    gold = np.asarray(dataset["label"])
+    metrics = score(gold, pred, list(model.labels))
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{name}_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        plot_confusion(metrics["confusion_matrix"], list(model.labels), out / f"{name}_confusion.png",
+                       f"{name}: macro-F1 {metrics['macro_f1']:.3f}")
+        with open(out / f"{name}_misclassified.jsonl", "w", encoding="utf-8") as fh:
+            for i in np.flatnonzero(pred != gold):
+                fh.write(json.dumps({"id": dataset["id"][i], "gold": names[gold[i]], "predicted": names[pred[i]],
+                                     "score": round(float(proba[i, pred[i]]), 4), "text": dataset["text"][i][:300]},
+                                    ensure_ascii=False) + "\n")
+    return metrics

@@ -1,0 +1,108 @@
+"""``train(config, data, out)``: build the training data, fit a classifier, record the run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import random
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..config import TrainConfig
+from ..dataset import group_split, load_examples
+from .evaluate import evaluate
+
+__all__ = ["train", "parse_data_spec", "load_training_data"]
+
+logger = logging.getLogger(__name__)
+
+
+def parse_data_spec(spec: str) -> tuple[str, float]:
+    """``"path"`` or ``"path@weight"`` -> (path, weight)."""
+    path, sep, weight = spec.rpartition("@")
+    if sep and path:
+        try:
+            return path, float(weight)
+        except ValueError:
+            pass
+    return spec, 1.0
+
+
+def load_training_data(config: TrainConfig, data: list[str]):
+    """Concatenate every source (``path@weight``) into one dataset and split off validation by group."""
+    import datasets
+
+    parts = []
+    specs = list(data) + [f"{p}@{config.extra_weight}" for p in config.extra_data]
+    if not specs:
+        raise ValueError("no training data: give at least one --data source")
+    for spec in specs:
+        path, weight = parse_data_spec(spec)
+        ds = load_examples(path, config=config.data)
+        if weight != 1.0:
+            ds = ds.map(lambda b: {"weight": [w * weight for w in b["weight"]]}, batched=True)
+        logger.info("data %s: %d examples (weight %g)", path, len(ds), weight)
+        parts.append(ds)
+    full = datasets.concatenate_datasets(parts)
+    if config.data.val_size <= 0:
+        return full, None
+    idx = group_split([int(v) for v in full["label"]], list(full["group"]), {"validation": config.data.val_size},
+                      config.data.seed)
+    return full.select(idx["train"]), full.select(idx["validation"])
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("nlp_wire", "scikit-learn", "numpy", "datasets", "torch", "transformers"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def train(config: TrainConfig, data: list[str], out: str | Path):
+    """Train the classifier ``config.kind`` on ``data`` and record the run in ``out``.
+
+    Args:
+        config: Resolved training configuration.
+        data: Labeled sources (folders with labels.csv, JSONL/CSV records), each optionally ``path@weight``.
+        out: Run folder; the model goes to ``out/model``.
+
+    Returns:
+        The trained classifier.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    train_ds, val_ds = load_training_data(config, data)
+    labels = list(config.data.labels)
+    (out / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False), encoding="utf-8")
+    (out / "labels.json").write_text(json.dumps({"labels": labels, "id2label": dict(enumerate(labels))}, indent=2))
+    (out / "versions.json").write_text(json.dumps(_versions(), indent=2))
+    counts = {labels[i]: int(c) for i, c in zip(*np.unique(train_ds["label"], return_counts=True))}
+    logger.info("training %s on %d examples %s", config.kind, len(train_ds), counts)
+
+    if config.kind == "baseline":
+        from .baseline import TfidfClassifier
+
+        model = TfidfClassifier.from_config(config.baseline, config.data)
+        model.fit(train_ds["text"], train_ds["label"], sample_weight=np.asarray(train_ds["weight"]))
+        model.save_pretrained(out / "model")
+    else:
+        from .train_transformer import train_transformer
+
+        model = train_transformer(config, train_ds, val_ds, out)
+    summary = {"kind": config.kind, "train_examples": len(train_ds), "train_counts": counts, "data": list(data)}
+    if val_ds is not None and len(val_ds):
+        summary["validation"] = evaluate(model, val_ds, out, name="validation")
+        logger.info("validation macro-F1 %.4f", summary["validation"]["macro_f1"])
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return model

@@ -1,0 +1,37 @@
+"""``nlp-wire classify MODEL PATH...``: one JSON line per story, bad inputs reported, never fatal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from itertools import islice
+
+from tqdm import tqdm
+
+
+def add_parser(sub):
+    p = sub.add_parser("classify", help="classify stories (folders, files, JSONL); prints JSON lines")
+    p.add_argument("model", help="model folder ('default' for the shipped baseline)")
+    p.add_argument("paths", nargs="+", help="wire files, folders or JSONL files")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--threshold", type=float, default=None, help="answer the default label below this confidence")
+    p.add_argument("--device", default="cpu")
+    return p
+
+
+def run(args) -> int:
+    from ..classify import load_classifier
+    from ..reader import ReadReport, read_stories
+
+    model = load_classifier(None if args.model == "default" else args.model, device=args.device, threshold=args.threshold)
+    report = ReadReport()
+    stories = read_stories(args.paths, on_error=report)
+    n = 0
+    with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
+        while batch := list(islice(stories, args.batch_size)):
+            for story, pred in zip(batch, model.predict(batch, batch_size=args.batch_size)):
+                sys.stdout.write(json.dumps({"id": story.id, **pred.to_dict()}, ensure_ascii=False) + "\n")
+            n += len(batch)
+            bar.update(len(batch))
+    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped", file=sys.stderr)
+    return 0 if n or not report.errors else 2

@@ -1,0 +1,32 @@
+"""``nlp-wire evaluate MODEL --data PATH``: metrics, confusion matrix and misclassified examples."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def add_parser(sub):
+    p = sub.add_parser("evaluate", help="score a trained model on labeled data")
+    p.add_argument("model", help="model folder")
+    p.add_argument("--data", required=True, help="labeled folder (labels.csv) or JSONL/CSV records")
+    p.add_argument("--out", help="folder for metrics JSON, confusion PNG and misclassified examples")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch-size", type=int, default=64)
+    return p
+
+
+def run(args) -> int:
+    from ..classify import load_classifier
+    from ..classify.evaluate import evaluate
+    from ..dataset import load_examples
+
+    model = load_classifier(args.model, device=args.device)
+    ds = load_examples(args.data, config=model.data_config, drop_duplicates=False)
+    metrics = evaluate(model, ds, args.out, batch_size=args.batch_size)
+    shown = {k: metrics[k] for k in ("n", "accuracy", "macro_f1")}
+    shown["f1"] = {k: v["f1"] for k, v in metrics["per_label"].items()}
+    print(json.dumps(shown))
+    if args.out:
+        print(f"wrote {args.out}/eval_metrics.json, eval_confusion.png, eval_misclassified.jsonl", file=sys.stderr)
+    return 0
