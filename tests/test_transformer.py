@@ -1,0 +1,198 @@
+"""Transformer classifier on a tiny randomly initialised BERT written to ``tmp_path`` (no download)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+datasets = pytest.importorskip("datasets")
+
+from nlp_wire.classify import ModelLoadError, load_classifier  # noqa: E402
+from nlp_wire.classify.train_transformer import train_transformer  # noqa: E402
+from nlp_wire.classify.transformer import TransformerClassifier  # noqa: E402
+from nlp_wire.config import DataConfig, TrainConfig, TransformerConfig, TrainingConfig, load_config  # noqa: E402
+
+# Invented stories, one topic each; the custom label order is not alphabetical on purpose.
+LABELS = ["sport", "weather", "other"]
+STORIES = [
+    ("The home team won the football final after a late goal.", "sport"),
+    ("A striker scored twice as the club won the league match.", "sport"),
+    ("Heavy rain and strong wind are expected across the coast tomorrow.", "weather"),
+    ("Forecasters warned of snow and cold wind in the north.", "weather"),
+    ("The city council approved a new budget for public libraries.", "other"),
+    ("A museum opened an exhibition of old maps on Monday.", "other"),
+]
+WORDS = sorted({w.strip(".,").lower() for text, _ in STORIES for w in text.split()})
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ","] + WORDS
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    (folder / "vocab.txt").write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    # transformers 5 takes the WordPiece vocabulary as ``vocab`` (a path or a dict); 4.x as ``vocab_file``.
+    try:
+        tokenizer = transformers.BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True)
+    except TypeError:
+        tokenizer = transformers.BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+    assert "[UNK]" not in tokenizer.tokenize(STORIES[0][0])
+    tokenizer.save_pretrained(folder)
+    config = transformers.BertConfig(vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                     intermediate_size=37, max_position_embeddings=64)
+    torch.manual_seed(0)
+    transformers.BertModel(config).save_pretrained(folder)
+    return folder
+
+
+def _dataset(rows, labels=LABELS):
+    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=labels),
+                                  "weight": datasets.Value("float32")})
+    return datasets.Dataset.from_dict({"text": [t for t, _ in rows], "label": [labels.index(l) for _, l in rows],
+                                       "weight": [1.0] * len(rows)}, features=features)
+
+
+def _config(base: Path, **training) -> TrainConfig:
+    settings = dict(epochs=0, max_steps=60, batch_size=6, lr=1e-3, head_lr=1e-2, warmup_ratio=0.0, eval_every=20,
+                    patience=0, num_threads=1, eval_batch_size=4)
+    settings.update(training)
+    return TrainConfig(kind="minilm", device="cpu", seed=1, data=DataConfig(labels=LABELS, default_label="other"),
+                       model=TransformerConfig(name_or_path=str(base), max_length=32, dropout=0.0),
+                       training=TrainingConfig(**settings))
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_bert, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    ds = _dataset(STORIES)
+    clf = train_transformer(_config(tiny_bert), ds, ds, out, progress=False)
+    return clf, out
+
+
+def test_overfits_and_records_curve(trained):
+    clf, out = trained
+    assert [p.label for p in clf.predict([t for t, _ in STORIES])] == [l for _, l in STORIES]
+    curve = json.loads((out / "curve.json").read_text())
+    assert [p["step"] for p in curve] == [20, 40, 60]
+    assert all(set(p) == {"step", "loss", "val_macro_f1"} for p in curve)
+    assert curve[-1]["loss"] < curve[0]["loss"]
+    assert (out / "curve.png").stat().st_size > 0
+
+
+def test_save_load_same_predictions_and_label_map(trained, tmp_path):
+    clf, out = trained
+    loaded = TransformerClassifier.from_pretrained(out / "model", device="cpu")
+    assert loaded.labels == LABELS
+    assert loaded.id2label == {0: "sport", 1: "weather", 2: "other"}
+    assert loaded.label2id == {"sport": 0, "weather": 1, "other": 2}
+    texts = [t for t, _ in STORIES] + ["", "Rain."]
+    np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["id2label"] == {"0": "sport", "1": "weather", "2": "other"}
+    # saving again from the loaded model gives the same folder contents that matter
+    loaded.save_pretrained(tmp_path / "again")
+    again = TransformerClassifier.from_pretrained(tmp_path / "again")
+    np.testing.assert_allclose(again.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+
+
+def test_folder_has_no_pickle(trained):
+    _, out = trained
+    names = {p.name for p in (out / "model").iterdir()}
+    assert {"model.safetensors", "config.json", "nlp_wire_model.json"} <= names
+    assert not any(n.endswith((".bin", ".pt", ".pkl", ".pickle")) for n in names)
+
+
+def test_batched_equals_one_by_one(trained):
+    clf, _ = trained
+    texts = ["Wind.", STORIES[0][0], "snow and rain and wind and cold in the north coast tomorrow", STORIES[4][0], ""]
+    batched = clf.predict_proba(texts, batch_size=3)
+    single = np.vstack([clf.predict_proba([t], batch_size=1) for t in texts])
+    assert batched.dtype == np.float32 and batched.shape == (5, 3)
+    np.testing.assert_allclose(batched, single, atol=1e-5)
+    np.testing.assert_allclose(batched.sum(1), 1.0, atol=1e-5)
+
+
+def test_load_classifier_dispatches(trained):
+    _, out = trained
+    clf = load_classifier(out / "model", device="cpu", threshold=0.99)
+    assert isinstance(clf, TransformerClassifier)
+    assert clf.threshold == 0.99
+    assert clf.predict([""])[0].label in LABELS
+
+
+def test_trained_on_other_device_loads_on_cpu(trained, tmp_path):
+    # A GPU run saves CPU copies of the weights; loading maps everything to the CPU.
+    clf, out = trained
+    loaded = TransformerClassifier.from_pretrained(out / "model", device="cpu")
+    assert {p.device.type for p in loaded.model.parameters()} == {"cpu"}
+
+
+def test_bad_folders(trained, tmp_path):
+    _, out = trained
+    with pytest.raises(ModelLoadError, match="no such model folder"):
+        TransformerClassifier.from_pretrained(tmp_path / "missing")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelLoadError, match="empty"):
+        TransformerClassifier.from_pretrained(empty)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("nlp_wire_model.json", "config.json"):
+        (broken / name).write_bytes((out / "model" / name).read_bytes())
+    with pytest.raises(ModelLoadError, match=r"broken.*model\.safetensors"):
+        load_classifier(broken)
+    (broken / "model.safetensors").write_bytes(b"not weights")
+    with pytest.raises(ModelLoadError, match="broken"):
+        load_classifier(broken)
+
+
+def test_label_count_mismatch_is_load_error(trained, tmp_path):
+    _, out = trained
+    folder = tmp_path / "mismatch"
+    folder.mkdir()
+    for p in (out / "model").iterdir():
+        (folder / p.name).write_bytes(p.read_bytes())
+    card = json.loads((folder / "nlp_wire_model.json").read_text())
+    card["labels"] = ["a", "b"]
+    card["data"]["labels"] = ["a", "b"]
+    card["data"]["default_label"] = "a"
+    (folder / "nlp_wire_model.json").write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError, match="mismatch"):
+        TransformerClassifier.from_pretrained(folder)
+
+
+def test_missing_base_model(tmp_path):
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        TransformerClassifier.from_base(TransformerConfig(name_or_path=str(tmp_path)), LABELS)
+
+
+def test_sampler_weights_and_accumulation(tiny_bert, tmp_path):
+    rows = STORIES + [(STORIES[0][0] + " Again.", "sport")] * 3
+    ds = _dataset(rows)
+    clf = train_transformer(_config(tiny_bert, max_steps=4, balance="sampler", grad_accum=2, eval_every=0, patience=1),
+                            ds, None, tmp_path, progress=False)
+    curve = json.loads((tmp_path / "curve.json").read_text())
+    assert curve and curve[-1]["step"] == 4 and curve[-1]["val_macro_f1"] is None
+    assert (tmp_path / "model" / "model.safetensors").is_file()
+    assert clf.predict_proba(["rain"]).shape == (1, 3)
+
+
+@pytest.mark.parametrize("name", ["debug_cpu", "minilm_cpu", "minilm_gpu"])
+def test_configs_load(name):
+    cfg = load_config(TrainConfig, Path(__file__).resolve().parents[1] / "configs" / f"{name}.yaml")
+    assert cfg.kind == "minilm"
+
+
+@pytest.mark.slow
+def test_real_minilm_debug_run(tmp_path):
+    cfg = load_config(TrainConfig, Path(__file__).resolve().parents[1] / "configs" / "debug_cpu.yaml",
+                      ["data.labels=[sport, weather, other]", "data.default_label=other"])
+    ds = _dataset(STORIES * 3)
+    clf = train_transformer(cfg, ds, _dataset(STORIES), tmp_path, progress=False)
+    loaded = load_classifier(tmp_path / "model")
+    texts = [t for t, _ in STORIES]
+    np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts), atol=1e-5)
