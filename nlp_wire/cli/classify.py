@@ -33,5 +33,7 @@ def run(args) -> int:
                 sys.stdout.write(json.dumps({"id": story.id, **pred.to_dict()}, ensure_ascii=False) + "\n")
             n += len(batch)
             bar.update(len(batch))
+    for err in report.errors:
+        print(f"skipped: {err}", file=sys.stderr)
     print(f"classified {n} stories; {len(report.errors)} bad inputs skipped", file=sys.stderr)
     return 0 if n or not report.errors else 2

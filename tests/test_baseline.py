@@ -1,0 +1,178 @@
+"""The TF-IDF baseline, load_classifier and the train/evaluate/classify/demo commands."""
+
+import json
+
+import numpy as np
+import pytest
+
+import nlp_wire
+from nlp_wire.classify import ModelLoadError, load_classifier
+from nlp_wire.classify.baseline import TfidfClassifier
+from nlp_wire.cli.main import main
+
+LABELS = ["diplomacy", "covid", "crime", "entertainment", "other"]
+# Tiny invented corpus: three short texts per label.
+TEXTS = {
+    "diplomacy": ["Foreign ministers of the two states hold summit talks on the alliance",
+                  "Envoy meets counterpart to discuss sanctions and denuclearization",
+                  "Ambassador summoned as the two governments dispute the treaty"],
+    "covid": ["New coronavirus cases rise as quarantine rules are extended",
+              "Vaccine rollout speeds up amid a virus cluster at a call center",
+              "Social distancing tightened after infections climb again"],
+    "crime": ["Police arrest a suspect in a voice phishing fraud ring",
+              "Prosecutors indict an executive on bribery and embezzlement charges",
+              "Court sentences a man to prison for murder"],
+    "entertainment": ["K-pop group tops the music chart with a new album",
+                      "Actress wins an award for her role in the drama series",
+                      "Film breaks the box office record on its opening weekend"],
+    "other": ["Exports of chips rise for a third month as the won weakens",
+              "Heavy rain floods roads in the southern port city",
+              "Baseball team signs a pitcher to a two-year contract"],
+}
+X = [t for label in LABELS for t in TEXTS[label]]
+Y = [label for label in LABELS for _ in TEXTS[label]]
+
+STORY = """ date 2024-03-02 (LEAD) Police arrest suspect in phishing fraud ring
+BUSAN, March 2 (Hanwire) -- Police arrested a suspect in a voice phishing fraud ring on Saturday.
+The suspect faces fraud charges, police said.
+kim@hanwire.example
+(END)
+"""
+
+
+@pytest.fixture
+def fitted():
+    return TfidfClassifier(labels=LABELS, min_df=1, C=100.0).fit(X, Y)
+
+
+def test_fit_follows_sklearn_contract(fitted):
+    assert fitted.get_params()["C"] == 100.0
+    assert list(fitted.classes_) == LABELS
+    assert [p.label for p in fitted.predict(X)] == Y  # overfits the tiny corpus
+
+
+def test_probabilities_in_label_order_and_sum_to_one(fitted):
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), len(LABELS))
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-5)
+    pred = fitted.predict(X[:1])[0]
+    assert pred.scores["diplomacy"] == pytest.approx(pred.score)
+    assert list(pred.scores) == LABELS
+
+
+def test_accepts_stories_wire_strings_and_records(fitted):
+    story = nlp_wire.Story.from_string(STORY)
+    a, b, c = fitted.predict([story, STORY, {"headline": story.headline, "body": story.body}])
+    assert a == b == c
+    assert a.label == "crime"
+
+
+def test_batched_equals_one_by_one(fitted):
+    batched = fitted.predict_proba(X, batch_size=4)
+    single = np.vstack([fitted.predict_proba([x], batch_size=1) for x in X])
+    np.testing.assert_allclose(batched, single, atol=1e-6)
+
+
+def test_threshold_answers_default_label(fitted):
+    assert all(p.label == "other" for p in fitted.predict(X, threshold=1.01))
+    assert fitted.predict([], threshold=0.5) == []
+
+
+def test_save_load_round_trip_without_pickle(fitted, tmp_path):
+    fitted.save_pretrained(tmp_path / "m")
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert files == ["baseline.safetensors", "nlp_wire_model.json", "vocabulary.json"]
+    loaded = load_classifier(tmp_path / "m")
+    assert isinstance(loaded, TfidfClassifier)
+    assert loaded.labels == LABELS
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_custom_label_order_survives_save(tmp_path):
+    labels = ["other", "crime", "covid", "entertainment", "diplomacy"]
+    m = TfidfClassifier(labels=labels, min_df=1, C=100.0).fit(X, Y)
+    m.save_pretrained(tmp_path / "m")
+    loaded = load_classifier(tmp_path / "m")
+    assert loaded.labels == labels
+    assert [p.label for p in loaded.predict(X)] == Y
+
+
+def test_label_missing_from_training_data_keeps_its_column(tmp_path):
+    keep = [i for i, y in enumerate(Y) if y != "covid"]
+    m = TfidfClassifier(labels=LABELS, min_df=1).fit([X[i] for i in keep], [Y[i] for i in keep])
+    proba = m.predict_proba(X)
+    assert proba.shape[1] == 5 and np.all(proba[:, 1] == 0)
+
+
+def test_unknown_label_in_y_raises():
+    with pytest.raises(ValueError, match="not in the label set"):
+        TfidfClassifier(labels=LABELS).fit(X, Y[:-1] + ["sports"])
+
+
+@pytest.mark.parametrize("setup", ["missing", "no_card", "bad_card", "no_weights"])
+def test_bad_model_folder_gives_clear_error(tmp_path, fitted, setup):
+    folder = tmp_path / "m"
+    if setup != "missing":
+        fitted.save_pretrained(folder)
+        if setup == "no_card":
+            (folder / "nlp_wire_model.json").unlink()
+        elif setup == "bad_card":
+            (folder / "nlp_wire_model.json").write_text("{not json")
+        else:
+            (folder / "baseline.safetensors").unlink()
+    with pytest.raises(ModelLoadError, match=str(folder)):
+        load_classifier(folder)
+
+
+def test_default_model_loads_and_classifies():
+    clf = load_classifier()
+    pred = clf.predict([STORY])[0]
+    assert pred.label == "crime"
+
+
+# -- command line ------------------------------------------------------------------------------
+def _write_folder(root):
+    root.mkdir()
+    rows = ["id,label"]
+    for i, (text, label) in enumerate(zip(X, Y)):
+        (root / f"s{i:02d}.txt").write_text(f" date 2024-01-0{1 + i % 9} {text}\n{text}, officials said.\n(END)\n")
+        rows.append(f"s{i:02d},{label}")
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def test_cli_train_classify_evaluate(tmp_path, capsys):
+    data = _write_folder(tmp_path / "wire")
+    run = tmp_path / "run"
+    assert main(["-q", "train", "baseline", "--data", str(data), "--out", str(run),
+                 "--set", "baseline.min_df=1", "--set", "data.val_size=0.0"]) == 0
+    for name in ("config.yaml", "labels.json", "versions.json", "metrics.json", "model/nlp_wire_model.json"):
+        assert (run / name).exists(), name
+    (data / "broken.txt").write_bytes(b"\x00\x01binary")
+    capsys.readouterr()
+    assert main(["-q", "classify", str(run / "model"), str(data)]) == 0
+    out, err = capsys.readouterr()
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert len(lines) == len(X) and set(lines[0]) == {"id", "label", "score", "scores"}
+    assert "broken.txt" in err and "Traceback" not in err
+    assert main(["-q", "evaluate", str(run / "model"), "--data", str(data), "--out", str(tmp_path / "ev")]) == 0
+    metrics = json.loads((tmp_path / "ev" / "eval_metrics.json").read_text())
+    assert metrics["macro_f1"] == 1.0
+    assert (tmp_path / "ev" / "eval_confusion.png").stat().st_size > 0
+
+
+def test_cli_bad_model_and_config_are_one_line_errors(tmp_path, capsys):
+    assert main(["classify", str(tmp_path / "nope"), str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no such model folder" in err and "Traceback" not in err
+    data = _write_folder(tmp_path / "wire")
+    assert main(["train", "baseline", "--data", str(data), "--out", str(tmp_path / "r"), "--set", "baseline.CC=1"]) == 2
+    assert "unknown config key" in capsys.readouterr().err
+
+
+def test_demo_runs_on_sample_stories(tmp_path, capsys):
+    assert main(["-q", "demo", "--out", str(tmp_path / "demo")]) == 0
+    out = tmp_path / "demo"
+    for name in ("weak_labels.csv", "predictions.jsonl", "summaries.jsonl", "baseline/model/nlp_wire_model.json"):
+        assert (out / name).exists(), name
+    assert len((out / "predictions.jsonl").read_text().splitlines()) >= 200
