@@ -176,3 +176,16 @@ def test_demo_runs_on_sample_stories(tmp_path, capsys):
     for name in ("weak_labels.csv", "predictions.jsonl", "summaries.jsonl", "baseline/model/nlp_wire_model.json"):
         assert (out / name).exists(), name
     assert len((out / "predictions.jsonl").read_text().splitlines()) >= 200
+
+
+def test_cross_validate_scores_every_gold_story_out_of_fold(tmp_path):
+    from nlp_wire.classify.crossval import cross_validate
+    from nlp_wire.config import TrainConfig, load_config
+
+    base = _write_folder(tmp_path / "base")
+    gold = _write_folder(tmp_path / "gold")
+    cfg = load_config(TrainConfig, None, ["baseline.min_df=1", "data.val_size=0.0"])
+    metrics = cross_validate(cfg, [str(base)], f"{gold}@2", folds=3)
+    assert metrics["n"] == len(X)
+    assert sum(map(sum, metrics["confusion_matrix"])) == len(X)
+    assert len(metrics["misclassified"]) == len(X) - round(metrics["accuracy"] * len(X))

@@ -7,6 +7,7 @@ with every version of a story kept in one fold, so the gold set is scored on sto
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
@@ -14,7 +15,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from ..config import TrainConfig
 from ..dataset import load_examples
 from .evaluate import score
-from .train import load_training_data, parse_data_spec
+from .train import load_training_data, parse_data_spec, scale_weights
 
 __all__ = ["cross_validate"]
 
@@ -41,14 +42,13 @@ def cross_validate(config: TrainConfig, base_data: list[str], gold: str, folds: 
     if config.kind != "baseline":
         raise ValueError("cross_validate trains the baseline recipe; use kind: baseline")
     path, weight = parse_data_spec(gold)
-    no_val = TrainConfig(**{**config.__dict__, "data": config.data.__class__(**{**config.data.__dict__, "val_size": 0.0})})
-    base, _ = load_training_data(no_val, base_data)
+    base, _ = load_training_data(replace(config, data=replace(config.data, val_size=0.0)), base_data)
     dev = load_examples(path, config=config.data, drop_duplicates=False)
     y = np.asarray(dev["label"])
     pred = np.zeros_like(y)
     splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=config.seed)
     for k, (trn, tst) in enumerate(splitter.split(np.zeros(len(y)), y, dev["group"]), 1):
-        fold = dev.select(trn).map(lambda b: {"weight": [w * weight for w in b["weight"]]}, batched=True)
+        fold = scale_weights(dev.select(trn), weight)
         train = datasets.concatenate_datasets([base, fold])
         model = TfidfClassifier.from_config(config.baseline, config.data)
         model.fit(train["text"], train["label"], sample_weight=np.asarray(train["weight"]))

@@ -16,7 +16,7 @@ from ..config import TrainConfig
 from ..dataset import group_split, load_examples
 from .evaluate import evaluate
 
-__all__ = ["train", "parse_data_spec", "load_training_data"]
+__all__ = ["train", "parse_data_spec", "load_training_data", "scale_weights"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,13 @@ def parse_data_spec(spec: str) -> tuple[str, float]:
     return spec, 1.0
 
 
+def scale_weights(ds, weight: float):
+    """The dataset with its ``weight`` column multiplied by ``weight``."""
+    if weight == 1.0:
+        return ds
+    return ds.map(lambda b: {"weight": [w * weight for w in b["weight"]]}, batched=True)
+
+
 def load_training_data(config: TrainConfig, data: list[str]):
     """Concatenate every source (``path@weight``) into one dataset and split off validation by group."""
     import datasets
@@ -42,9 +49,7 @@ def load_training_data(config: TrainConfig, data: list[str]):
         raise ValueError("no training data: give at least one --data source")
     for spec in specs:
         path, weight = parse_data_spec(spec)
-        ds = load_examples(path, config=config.data)
-        if weight != 1.0:
-            ds = ds.map(lambda b: {"weight": [w * weight for w in b["weight"]]}, batched=True)
+        ds = scale_weights(load_examples(path, config=config.data), weight)
         logger.info("data %s: %d examples (weight %g)", path, len(ds), weight)
         parts.append(ds)
     full = datasets.concatenate_datasets(parts)
