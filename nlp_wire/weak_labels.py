@@ -146,3 +146,13 @@ class TopicRules:
         if best_score >= self.min_score and lead >= self.margin:
             return WeakLabel(best, round(1.0 - math.exp(-lead / self.min_score), 3), scores)
         return WeakLabel(None, 0.0, scores)
+
+
+LABELS_CSV_HEADER = ("id", "label", "confidence")
+
+
+def label_rows(stories, rules: TopicRules):
+    """Yield the ``labels.csv`` rows ``(id, label or "", confidence)`` of weak-labeled stories."""
+    for story in stories:
+        weak = rules(story)
+        yield story.id, weak.label or "", f"{weak.confidence:.3f}"

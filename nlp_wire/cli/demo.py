@@ -26,7 +26,7 @@ def run(args) -> int:
     from ..config import TrainConfig, load_config
     from ..reader import ReadReport, read_stories
     from ..summarize.batch import summarize_folder
-    from ..weak_labels import TopicRules
+    from ..weak_labels import LABELS_CSV_HEADER, TopicRules, label_rows
     from .train import default_config
 
     out = Path(args.out)
@@ -38,10 +38,8 @@ def run(args) -> int:
     report = ReadReport()
     with open(out / "weak_labels.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["id", "label", "confidence"])
-        for story in read_stories(stories, on_error=report):
-            weak = rules(story)
-            w.writerow([story.id, weak.label or "", f"{weak.confidence:.3f}"])
+        w.writerow(LABELS_CSV_HEADER)
+        w.writerows(label_rows(read_stories(stories, on_error=report), rules))
     print(f"[1/4] weak labels for {report.stories} stories -> {out / 'weak_labels.csv'}", file=sys.stderr)
 
     # 2. train the baseline on the folder's labels.csv

@@ -22,7 +22,7 @@ def add_parser(sub):
 def run(args) -> int:
     from ..atomic import atomic_write
     from ..reader import ReadReport, read_stories
-    from ..weak_labels import TopicRules
+    from ..weak_labels import LABELS_CSV_HEADER, TopicRules, label_rows
     from .main import UserError
 
     rules = TopicRules.from_yaml(args.rules)
@@ -35,24 +35,21 @@ def run(args) -> int:
     if out != "-" and Path(out).exists() and not args.force:
         raise UserError(f"{out} exists (gold labels?); pass --force to overwrite or --out elsewhere")
     report = ReadReport()
-    counts: Counter = Counter()
-    rows = []
-    for story in tqdm(read_stories(src, on_error=report), desc="labeling", unit=" stories", disable=None):
-        weak = rules(story)
-        counts[weak.label or "(abstained)"] += 1
-        rows.append((story.id, weak.label or "", f"{weak.confidence:.3f}"))
+    stories = tqdm(read_stories(src, on_error=report), desc="labeling", unit=" stories", disable=None)
+    rows = list(label_rows(stories, rules))
+    counts = Counter(label or "(abstained)" for _, label, _ in rows)
     if not rows:
         if len(report.errors) == 1:  # say what is wrong with it, not just that it was skipped
             raise UserError(f"no readable stories: {report.errors[0]}")
         raise UserError(f"{src}: no readable stories ({len(report.errors)} bad files)")
     if out == "-":
         w = csv.writer(sys.stdout)
-        w.writerow(["id", "label", "confidence"])
+        w.writerow(LABELS_CSV_HEADER)
         w.writerows(rows)
     else:
         with atomic_write(out, newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(["id", "label", "confidence"])
+            w.writerow(LABELS_CSV_HEADER)
             w.writerows(rows)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad files skipped; wrote {out}", file=sys.stderr)
