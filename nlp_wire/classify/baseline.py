@@ -104,9 +104,6 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         out[:, self.pipeline_.named_steps["clf"].classes_] = proba
         return out
 
-    def decision_scores(self, texts: Sequence[str]) -> np.ndarray:
-        return self._proba_texts(texts, 0)
-
     # -- persistence ---------------------------------------------------------------------------
     def save_pretrained(self, folder: str | Path) -> None:
         """Save as ``vocabulary.json`` + ``baseline.safetensors`` + the model card (no pickle)."""
