@@ -259,7 +259,8 @@ def clean_line(line: str) -> str:
     """Unescape HTML entities, drop control characters and collapse whitespace."""
     if "&" in line:
         line = html.unescape(line)
-    line = _CONTROL_RE.sub("", line.replace("\u00a0", " ").replace("\ufeff", ""))
+    if not line.isprintable():  # tabs, controls, NBSP, BOM: rare, so the common line skips the regex
+        line = _CONTROL_RE.sub("", line.replace("\u00a0", " ").replace("\ufeff", ""))
     return " ".join(line.split())
 
 
@@ -412,7 +413,7 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
     if not HEADER_START_RE.match(lines[first].strip()):
         shown = lines[first].strip()[:60]
         raise WireFormatError(f"not a wire story: expected ' date YYYY-MM-DD headline', found {shown!r}", path, first + 1)
-    bounds = [i for i, ln in enumerate(lines) if i >= first and HEADER_START_RE.match(ln.strip())]
+    bounds = [i for i in range(first, len(lines)) if "date" in lines[i] and HEADER_START_RE.match(lines[i].strip())]
     bounds.append(len(lines))
     for n, (a, b) in enumerate(zip(bounds, bounds[1:]), 1):
         block = [(i + 1, lines[i]) for i in range(a, b)]

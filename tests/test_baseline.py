@@ -67,6 +67,13 @@ def test_accepts_stories_wire_strings_and_records(fitted):
     assert a.label == "crime"
 
 
+@pytest.mark.parametrize("char_ngram_range", [(0, 0), (2, 3)])
+def test_fast_features_give_the_pipelines_probabilities(char_ngram_range):
+    model = TfidfClassifier(labels=LABELS, min_df=1, char_ngram_range=char_ngram_range).fit(X, Y)
+    new = ["Police question the envoy about the album", "", STORY]
+    np.testing.assert_allclose(model._proba_texts(new, 0), model.pipeline_.predict_proba(new), rtol=1e-5, atol=1e-6)
+
+
 def test_batched_equals_one_by_one(fitted):
     batched = fitted.predict_proba(X, batch_size=4)
     single = np.vstack([fitted.predict_proba([x], batch_size=1) for x in X])

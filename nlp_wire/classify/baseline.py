@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from safetensors.numpy import load_file, save_file
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -14,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from ..config import BaselineConfig, DataConfig
+from .tfidf import supports_fast_transform, word_tfidf
 from .base import ModelLoadError, WireClassifier, card_data_config, read_model_card, write_model_card
 
 __all__ = ["TfidfClassifier"]
@@ -97,8 +99,14 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
             self.data_config = DataConfig(labels=self.labels)
         return self
 
+    def _features(self, texts: list[str]):
+        """The pipeline's feature rows; plain word TF-IDF goes through :func:`word_tfidf` (same values, faster)."""
+        blocks = [word_tfidf(vec, texts) if supports_fast_transform(vec) else vec.transform(texts)
+                  for _, vec in self.pipeline_.named_steps["features"].transformer_list]
+        return blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr")
+
     def _proba_texts(self, texts, batch_size):
-        proba = self.pipeline_.predict_proba(list(texts))
+        proba = self.pipeline_.named_steps["clf"].predict_proba(self._features(list(texts)))
         # Columns follow the label order even if a label was absent from the training data.
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         out[:, self.pipeline_.named_steps["clf"].classes_] = proba
