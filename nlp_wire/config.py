@@ -117,7 +117,8 @@ class TransformerConfig:
     """The transformer to fine-tune.
 
     Args:
-        name_or_path: ``"minilm"`` (the installed all-MiniLM-L6-v2 package) or a local model folder.
+        name_or_path: ``"minilm"`` (the installed all-MiniLM-L6-v2 package), a local encoder folder, or a
+            classifier folder saved by nlp_wire (training then continues from it; its labels must match).
         max_length: Token cap per input.
         pooling: ``"mean"`` (as all-MiniLM-L6-v2 was trained) or ``"cls"``.
         dropout: Dropout before the classification head.
@@ -150,7 +151,12 @@ class TrainingConfig:
         head_lr: Learning rate of the classification head.
         weight_decay: AdamW weight decay.
         warmup_ratio: Fraction of steps spent warming up.
-        balance: ``"weights"`` (class-weighted loss), ``"sampler"`` (balanced sampling) or ``"none"``.
+        balance: ``"weights"`` (loss weighted by class and source weight), ``"sampler"`` (examples drawn
+            with probability proportional to class weight x source weight, loss unweighted) or ``"none"``.
+        balance_power: How far class weights go toward balance: weight = (n / (k * count)) ** power;
+            1 balances the classes fully, 0 keeps the data's class mix, 0.5 is in between.
+        freeze_embeddings: Keep the word-embedding matrix fixed (faster steps; rare words keep their
+            pretrained vectors).
         eval_every: Evaluate on validation every this many optimizer steps (0: once per epoch).
         patience: Early stopping: evaluations without a macro-F1 gain before stopping (0: off).
         mixed_precision: Use autocast fp16/bf16 on CUDA (ignored on CPU).
@@ -167,6 +173,8 @@ class TrainingConfig:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     balance: str = "weights"
+    balance_power: float = 1.0
+    freeze_embeddings: bool = False
     eval_every: int = 0
     patience: int = 2
     mixed_precision: bool = True
@@ -176,6 +184,8 @@ class TrainingConfig:
     def __post_init__(self):
         if self.balance not in ("weights", "sampler", "none"):
             raise ConfigError("training.balance must be 'weights', 'sampler' or 'none'")
+        if not 0 <= self.balance_power <= 1:
+            raise ConfigError("training.balance_power must be in [0, 1]")
         if self.batch_size < 1 or self.grad_accum < 1:
             raise ConfigError("training.batch_size and training.grad_accum must be >= 1")
         if self.epochs <= 0 and self.max_steps <= 0:

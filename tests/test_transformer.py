@@ -181,7 +181,71 @@ def test_sampler_weights_and_accumulation(tiny_bert, tmp_path):
     assert clf.predict_proba(["rain"]).shape == (1, 3)
 
 
-@pytest.mark.parametrize("name", ["debug_cpu", "minilm_cpu", "minilm_gpu"])
+def test_int8_quantized_classifier_predicts_but_does_not_save(trained, tmp_path):
+    clf, out = trained
+    q = load_classifier(out / "model", quantize=True)
+    texts = [t for t, _ in STORIES]
+    assert q.quantized and "DynamicQuantizedLinear" in repr(q.model)
+    np.testing.assert_allclose(q.predict_proba(texts), clf.predict_proba(texts), atol=0.1)
+    # Activation ranges are taken per batch, so batch mates shift scores slightly (never exactly equal).
+    batched, single = q.predict_proba(texts, batch_size=4), np.vstack([q.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(batched, single, atol=1e-2)
+    assert (batched.argmax(1) == single.argmax(1)).all()
+    with pytest.raises(ValueError, match="cannot be saved"):
+        q.save_pretrained(tmp_path / "q")
+
+
+def test_half_precision_save_loads_back_in_float32(trained, tmp_path):
+    clf, _ = trained
+    clf.save_pretrained(tmp_path / "half", half=True)
+    loaded = load_classifier(tmp_path / "half")
+    assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
+    texts = [t for t, _ in STORIES]
+    np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts), atol=1e-2)
+    assert [p.label for p in loaded.predict(texts)] == [p.label for p in clf.predict(texts)]
+
+
+def test_frozen_embeddings_stay_put(tiny_bert, tmp_path):
+    before = TransformerClassifier.from_base(TransformerConfig(name_or_path=str(tiny_bert)), LABELS)
+    clf = train_transformer(_config(tiny_bert, max_steps=3, eval_every=0, freeze_embeddings=True),
+                            _dataset(STORIES), None, tmp_path, progress=False)
+    emb = lambda c: c.model.encoder.get_input_embeddings().weight.detach()  # noqa: E731
+    assert torch.equal(emb(clf), emb(before))
+    assert not torch.equal(clf.model.head.weight.detach(), before.model.head.weight.detach())
+
+
+def test_training_continues_from_a_saved_classifier(trained, tmp_path):
+    clf, out = trained
+    cfg = _config(out / "model", max_steps=2, eval_every=0, lr=1e-9, head_lr=1e-9)
+    again = train_transformer(cfg, _dataset(STORIES), None, tmp_path, progress=False)
+    texts = [t for t, _ in STORIES]
+    # Starts from the trained weights (not a fresh head): a negligible learning rate keeps its answers.
+    np.testing.assert_allclose(again.predict_proba(texts), clf.predict_proba(texts), atol=1e-4)
+    card = json.loads((tmp_path / "model" / "nlp_wire_model.json").read_text())
+    assert card["model"]["name_or_path"] == str(out / "model")
+
+
+def test_continuing_with_other_labels_is_refused(trained, tmp_path):
+    _, out = trained
+    with pytest.raises(ModelLoadError, match="labels"):
+        TransformerClassifier.from_base(TransformerConfig(name_or_path=str(out / "model")), ["a", "b", "c"])
+
+
+def test_cross_validate_a_transformer_recipe(trained, tmp_path):
+    from nlp_wire.classify.crossval import cross_validate
+
+    _, out = trained
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"id": f"s{i}", "headline": text, "body": text, "label": label}) + "\n"
+                            for i, (text, label) in enumerate(STORIES * 2)), encoding="utf-8")
+    cfg = _config(out / "model", max_steps=2, eval_every=0)
+    metrics = cross_validate(cfg, [], f"{gold}@2", folds=2, work_dir=tmp_path)
+    assert metrics["n"] == len(STORIES) * 2
+    assert sum(map(sum, metrics["confusion_matrix"])) == len(STORIES) * 2
+    assert list(tmp_path.iterdir()) == [gold]  # fold models were cleaned up
+
+
+@pytest.mark.parametrize("name", ["debug_cpu", "minilm_cpu", "minilm_cpu_adapt", "minilm_gpu"])
 def test_configs_load(name):
     cfg = load_config(TrainConfig, Path(__file__).resolve().parents[1] / "configs" / f"{name}.yaml")
     assert cfg.kind == "minilm"

@@ -15,13 +15,16 @@ __all__ = ["load_classifier", "Prediction", "WireClassifier", "ModelLoadError", 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "baseline"
 
 
-def load_classifier(path: str | Path | None = None, device: str = "cpu", threshold: float | None = None) -> WireClassifier:
+def load_classifier(path: str | Path | None = None, device: str = "cpu", threshold: float | None = None,
+                    quantize: bool = False) -> WireClassifier:
     """Load a trained classifier folder of either kind.
 
     Args:
         path: Model folder (default: the baseline shipped in ``models/baseline``).
         device: For transformer models: ``auto | cpu | cuda | cuda:N | mps``.
         threshold: Optional confidence threshold below which ``predict`` answers the default label.
+        quantize: For transformer models on CPU: int8 dynamic quantization (faster; see
+            :meth:`~nlp_wire.classify.transformer.TransformerClassifier.quantize`). Ignored for the baseline.
 
     Raises:
         ModelLoadError: The folder is missing, incomplete or not an nlp_wire model.
@@ -37,6 +40,8 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         from .transformer import TransformerClassifier
 
         model = TransformerClassifier.from_pretrained(folder, device=device)
+        if quantize:
+            model.quantize()
     else:
         raise ModelLoadError(f"{folder}: unknown model kind {kind!r}")
     if threshold is not None:

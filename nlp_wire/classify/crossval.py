@@ -2,12 +2,15 @@
 
 Each fold trains on the base data plus the other folds of the gold set and predicts its own fold,
 with every version of a story kept in one fold, so the gold set is scored on stories no model saw.
+Either kind of classifier; a transformer fold can start from a general run and only adapt to the folds.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
@@ -15,21 +18,24 @@ from sklearn.model_selection import StratifiedGroupKFold
 from ..config import TrainConfig
 from ..dataset import load_examples
 from .evaluate import score
-from .train import load_training_data, parse_data_spec, scale_weights
+from .train import fit_classifier, load_training_data, parse_data_spec, scale_weights
 
 __all__ = ["cross_validate"]
 
 logger = logging.getLogger(__name__)
 
 
-def cross_validate(config: TrainConfig, base_data: list[str], gold: str, folds: int = 5) -> dict:
-    """Score the baseline recipe on ``gold`` (``path@weight``) by grouped k-fold.
+def cross_validate(config: TrainConfig, base_data: list[str], gold: str, folds: int = 5,
+                   work_dir: str | Path | None = None) -> dict:
+    """Score a training recipe (either kind) on ``gold`` (``path@weight``) by grouped k-fold.
 
     Args:
-        config: Baseline training config (``kind: baseline``).
+        config: Training config. For a transformer, ``model.name_or_path`` may be a classifier trained
+            without the gold set (a general run): each fold then only continues its training.
         base_data: Sources always trained on (``path@weight`` each).
         gold: Gold labeled source; its weight applies to its training folds.
         folds: Number of folds.
+        work_dir: Where fold models are written (default: a temporary folder, removed afterwards).
 
     Returns:
         :func:`~nlp_wire.classify.evaluate.score` metrics over all out-of-fold predictions, plus
@@ -37,23 +43,20 @@ def cross_validate(config: TrainConfig, base_data: list[str], gold: str, folds: 
     """
     import datasets
 
-    from .baseline import TfidfClassifier
-
-    if config.kind != "baseline":
-        raise ValueError("cross_validate trains the baseline recipe; use kind: baseline")
     path, weight = parse_data_spec(gold)
-    base, _ = load_training_data(replace(config, data=replace(config.data, val_size=0.0)), base_data)
+    if base_data:
+        base, _ = load_training_data(replace(config, data=replace(config.data, val_size=0.0)), base_data)
     dev = load_examples(path, config=config.data, drop_duplicates=False)
     y = np.asarray(dev["label"])
     pred = np.zeros_like(y)
     splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=config.seed)
-    for k, (trn, tst) in enumerate(splitter.split(np.zeros(len(y)), y, dev["group"]), 1):
-        fold = scale_weights(dev.select(trn), weight)
-        train = datasets.concatenate_datasets([base, fold])
-        model = TfidfClassifier.from_config(config.baseline, config.data)
-        model.fit(train["text"], train["label"], sample_weight=np.asarray(train["weight"]))
-        pred[tst] = model._proba_texts(dev.select(tst)["text"], 0).argmax(1)
-        logger.info("fold %d/%d done", k, folds)
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        for k, (trn, tst) in enumerate(splitter.split(np.zeros(len(y)), y, dev["group"]), 1):
+            fold = scale_weights(dev.select(trn), weight)
+            train = datasets.concatenate_datasets([base, fold]) if base_data else fold
+            model = fit_classifier(config, train, None, Path(tmp) / f"fold{k}", progress=False)
+            pred[tst] = model._proba_texts(dev.select(tst)["text"], config.training.eval_batch_size).argmax(1)
+            logger.info("fold %d/%d done", k, folds)
     labels = list(config.data.labels)
     metrics = score(y, pred, labels)
     metrics["misclassified"] = [

@@ -6,6 +6,7 @@ import json
 import logging
 import platform
 import random
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from ..config import TrainConfig
 from ..dataset import group_split, load_examples
 from .evaluate import evaluate
 
-__all__ = ["train", "parse_data_spec", "load_training_data", "scale_weights"]
+__all__ = ["train", "fit_classifier", "parse_data_spec", "load_training_data", "scale_weights"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,20 @@ def _versions() -> dict:
     return out
 
 
+def fit_classifier(config: TrainConfig, train_ds, val_ds, out: Path, progress: bool = True):
+    """Fit the classifier ``config.kind`` on a dataset (``text``, ``label``, ``weight``); save it to ``out/model``."""
+    if config.kind == "baseline":
+        from .baseline import TfidfClassifier
+
+        model = TfidfClassifier.from_config(config.baseline, config.data)
+        model.fit(train_ds["text"], train_ds["label"], sample_weight=np.asarray(train_ds["weight"]))
+        model.save_pretrained(Path(out) / "model")
+        return model
+    from .train_transformer import train_transformer
+
+    return train_transformer(config, train_ds, val_ds, Path(out), progress=progress)
+
+
 def train(config: TrainConfig, data: list[str], out: str | Path):
     """Train the classifier ``config.kind`` on ``data`` and record the run in ``out``.
 
@@ -95,17 +110,10 @@ def train(config: TrainConfig, data: list[str], out: str | Path):
     counts = {labels[i]: int(c) for i, c in zip(*np.unique(train_ds["label"], return_counts=True))}
     logger.info("training %s on %d examples %s", config.kind, len(train_ds), counts)
 
-    if config.kind == "baseline":
-        from .baseline import TfidfClassifier
-
-        model = TfidfClassifier.from_config(config.baseline, config.data)
-        model.fit(train_ds["text"], train_ds["label"], sample_weight=np.asarray(train_ds["weight"]))
-        model.save_pretrained(out / "model")
-    else:
-        from .train_transformer import train_transformer
-
-        model = train_transformer(config, train_ds, val_ds, out)
-    summary = {"kind": config.kind, "train_examples": len(train_ds), "train_counts": counts, "data": list(data)}
+    start = time.perf_counter()
+    model = fit_classifier(config, train_ds, val_ds, out)
+    summary = {"kind": config.kind, "train_examples": len(train_ds), "train_counts": counts, "data": list(data),
+               "train_seconds": round(time.perf_counter() - start, 1)}
     if val_ds is not None and len(val_ds):
         summary["validation"] = evaluate(model, val_ds, out, name="validation")
         logger.info("validation macro-F1 %.4f", summary["validation"]["macro_f1"])

@@ -31,10 +31,10 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _class_weights(labels: np.ndarray, k: int) -> np.ndarray:
+def _class_weights(labels: np.ndarray, k: int, power: float = 1.0) -> np.ndarray:
     counts = np.bincount(labels, minlength=k).astype(np.float64)
-    # n / (k * count), as scikit-learn's "balanced"; absent classes get no weight (they never occur).
-    return np.where(counts > 0, len(labels) / (k * np.maximum(counts, 1)), 0.0)
+    # (n / (k * count)) ** power: power 1 is scikit-learn's "balanced"; absent classes never occur.
+    return np.where(counts > 0, (len(labels) / (k * np.maximum(counts, 1))) ** power, 0.0)
 
 
 def _macro_f1(clf: TransformerClassifier, texts: list[str], y: np.ndarray, batch_size: int) -> float:
@@ -116,10 +116,13 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
         return batch
 
     gen = torch.Generator().manual_seed(config.seed)
-    class_w = _class_weights(y, k)
+    class_w = _class_weights(y, k, tc.balance_power)
     if tc.balance == "sampler":
-        sampler = WeightedRandomSampler(torch.as_tensor(class_w[y], dtype=torch.double), len(y), replacement=True,
-                                        generator=gen)
+        # Draw by class weight x source weight, so a small heavily weighted source is seen often rather than
+        # rarely with a large loss; the loss itself is then unweighted.
+        sampler = WeightedRandomSampler(torch.as_tensor(class_w[y] * weights, dtype=torch.double), len(y),
+                                        replacement=True, generator=gen)
+        weights = np.ones_like(weights)
     else:
         sampler = RandomSampler(range(len(y)), generator=gen)
     loader = DataLoader(list(range(len(y))), batch_size=tc.batch_size, sampler=sampler, collate_fn=collate)
@@ -133,10 +136,12 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     eval_every = tc.eval_every if tc.eval_every > 0 else steps_per_epoch
     warmup = int(tc.warmup_ratio * total)
 
+    if tc.freeze_embeddings:
+        model.encoder.get_input_embeddings().weight.requires_grad_(False)
     head_ids = {id(p) for p in model.head.parameters()}
     decay, no_decay = [], []
     for name, p in model.named_parameters():
-        if id(p) in head_ids:
+        if id(p) in head_ids or not p.requires_grad:
             continue
         (no_decay if p.ndim < 2 or "LayerNorm" in name or "norm" in name.lower() else decay).append(p)
     optimizer = torch.optim.AdamW([

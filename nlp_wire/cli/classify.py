@@ -16,6 +16,7 @@ def add_parser(sub):
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--threshold", type=float, default=None, help="answer the default label below this confidence")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--int8", action="store_true", help="transformer on CPU: int8 dynamic quantization (faster)")
     return p
 
 
@@ -23,7 +24,8 @@ def run(args) -> int:
     from ..classify import load_classifier
     from ..reader import ReadReport, read_stories
 
-    model = load_classifier(None if args.model == "default" else args.model, device=args.device, threshold=args.threshold)
+    model = load_classifier(None if args.model == "default" else args.model, device=args.device, threshold=args.threshold,
+                            quantize=args.int8)
     report = ReadReport()
     stories = read_stories(args.paths, on_error=report)
     n = 0
