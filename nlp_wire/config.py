@@ -155,6 +155,10 @@ class TrainingConfig:
             with probability proportional to class weight x source weight, loss unweighted) or ``"none"``.
         balance_power: How far class weights go toward balance: weight = (n / (k * count)) ** power;
             1 balances the classes fully, 0 keeps the data's class mix, 0.5 is in between.
+        probe_init: Start the head from a logistic regression fitted on the frozen encoder's pooled
+            features (linear probing, then fine-tuning: "LP-FT"), so that early steps refine the
+            pretrained features rather than bend them to a random head.
+        probe_C: Inverse regularization strength of that logistic regression.
         freeze_embeddings: Keep the word-embedding matrix fixed (faster steps; rare words keep their
             pretrained vectors).
         eval_every: Evaluate on validation every this many optimizer steps (0: once per epoch).
@@ -174,6 +178,8 @@ class TrainingConfig:
     warmup_ratio: float = 0.06
     balance: str = "weights"
     balance_power: float = 1.0
+    probe_init: bool = False
+    probe_C: float = 1.0
     freeze_embeddings: bool = False
     eval_every: int = 0
     patience: int = 2

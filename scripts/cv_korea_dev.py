@@ -1,12 +1,11 @@
 """Grouped 5-fold CV of a training recipe on korea_dev (which the shipped models also train on).
 
     python scripts/cv_korea_dev.py --out bench/baseline_cv.json
-    python scripts/cv_korea_dev.py --config configs/minilm_cpu_adapt.yaml \\
-        --set model.name_or_path=runs/minilm_general/model --out bench/minilm_cv.json
+    python scripts/cv_korea_dev.py --config configs/minilm_cpu.yaml --out bench/minilm_cv.json
 
-The baseline trains each fold from scratch on public + sample stories + the other folds. The MiniLM
-recipe starts every fold from the general run (trained without korea_dev) and adapts it on the
-sample stories + the other folds, as ``configs/minilm_cpu_adapt.yaml`` does for the shipped model.
+Each fold trains the recipe from scratch on its base sources plus the other korea_dev folds (every
+version of a story in one fold) and predicts its own fold. Base sources by default: public + sample
+stories for the baseline, the sample stories for MiniLM (as the shipped models were trained).
 """
 import argparse
 import json

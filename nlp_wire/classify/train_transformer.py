@@ -44,6 +44,48 @@ def _macro_f1(clf: TransformerClassifier, texts: list[str], y: np.ndarray, batch
     return float(f1_score(y, pred, average="macro", zero_division=0))
 
 
+def _pooled_features(clf: TransformerClassifier, texts: list[str], batch_size: int) -> np.ndarray:
+    """What the head sees (pooled encoder output, dropout off) for every text, in the given order."""
+    import torch
+
+    model = clf.model
+    feats = np.zeros((len(texts), model.head.in_features), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    captured = []
+    hook = model.head.register_forward_hook(lambda mod, args, out: captured.append(args[0].detach()))
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                captured.clear()
+                clf._forward(clf.encode([texts[i] for i in idx]))
+                feats[idx] = captured[0].float().cpu().numpy()
+    finally:
+        hook.remove()
+    return feats
+
+
+def _init_head_from_probe(clf: TransformerClassifier, texts: list[str], y: np.ndarray, sample_weight: np.ndarray,
+                          C: float, batch_size: int) -> None:
+    """Set the head to a logistic regression fitted on the frozen features (the LP of LP-FT)."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    X = _pooled_features(clf, texts, batch_size)
+    lr = LogisticRegression(C=C, max_iter=3000).fit(X, y, sample_weight=sample_weight)
+    k, d = clf.model.head.out_features, X.shape[1]
+    weight, bias = np.zeros((k, d), np.float32), np.full(k, float(lr.intercept_.min()) - 10.0, np.float32)
+    if len(lr.classes_) == 2:  # one row of logit differences: class 0 stays at zero
+        weight[lr.classes_[1]], bias[lr.classes_[0]], bias[lr.classes_[1]] = lr.coef_[0], 0.0, lr.intercept_[0]
+    else:
+        weight[lr.classes_], bias[lr.classes_] = lr.coef_, lr.intercept_
+    with torch.no_grad():
+        clf.model.head.weight.copy_(torch.as_tensor(weight))
+        clf.model.head.bias.copy_(torch.as_tensor(bias))
+    logger.info("head initialised from a linear probe on %d examples (C=%g)", len(y), C)
+
+
 def _plot_curve(curve: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -117,6 +159,8 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
 
     gen = torch.Generator().manual_seed(config.seed)
     class_w = _class_weights(y, k, tc.balance_power)
+    if tc.probe_init:
+        _init_head_from_probe(clf, texts, y, class_w[y] * weights, tc.probe_C, tc.eval_batch_size)
     if tc.balance == "sampler":
         # Draw by class weight x source weight, so a small heavily weighted source is seen often rather than
         # rarely with a large loss; the loss itself is then unweighted.
