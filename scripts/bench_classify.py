@@ -60,21 +60,25 @@ def _make_folder(root: Path, n: int) -> Path:
     return root
 
 
-def _label_files(job) -> int:
-    model, files, batch_size = job
+def _label_stories(clf, source, batch_size: int) -> int:
+    """Read every story under ``source`` (a folder or a list of files) and predict them in batches."""
     import nlp_wire
-    from nlp_wire.classify import load_classifier
 
-    clf = load_classifier(model)
     n = 0
-    stories = nlp_wire.read_stories(files)
+    stories = nlp_wire.read_stories(source)
     while batch := list(islice(stories, batch_size)):
         n += len(clf.predict(batch))
     return n
 
 
+def _label_files(job) -> int:
+    from nlp_wire.classify import load_classifier
+
+    model, files, batch_size = job
+    return _label_stories(load_classifier(model), files, batch_size)
+
+
 def bench_baseline(model: str | None, files: int, batch_size: int, repeat: int) -> dict:
-    import nlp_wire
     from nlp_wire.classify import load_classifier
     from nlp_wire.classify.baseline import TfidfClassifier  # noqa: F401  (import cost kept out of load time)
 
@@ -85,14 +89,7 @@ def bench_baseline(model: str | None, files: int, batch_size: int, repeat: int) 
         folder = _make_folder(Path(tmp), files)
         counted = []
 
-        def one_process():
-            stories = nlp_wire.read_stories(folder)
-            n = 0
-            while batch := list(islice(stories, batch_size)):
-                n += len(clf.predict(batch))
-            counted.append(n)
-
-        single = _best_seconds(one_process, repeat)
+        single = _best_seconds(lambda: counted.append(_label_stories(clf, folder, batch_size)), repeat)
         paths = sorted(folder.rglob("*.txt"))
         with get_context("fork").Pool(2) as pool:
             def two_processes():
@@ -119,18 +116,20 @@ def _pipeline_on_same_weights(clf):
     return pipeline("text-classification", model=hf_model, tokenizer=clf.tokenizer, device=-1, top_k=None)
 
 
-def _macro_f1(clf, path: Path, batch_size: int, limit: int | None = None) -> float | None:
-    if not path.exists():
-        return None
-    from sklearn.metrics import f1_score
-
+def _quantization_quality(clf, int8, batch_size: int) -> dict:
+    """Macro-F1 of the float and int8 models on each labeled source that is present."""
+    from nlp_wire.classify.evaluate import evaluate
     from nlp_wire.dataset import load_examples
 
-    dev = load_examples(str(path), config=clf.data_config, drop_duplicates=False, limit=limit)
-    names = dev.features["label"].names
-    gold = [names[i] for i in dev["label"]]
-    pred = [p.label for p in clf.predict(list(dev["text"]), batch_size=batch_size)]
-    return round(float(f1_score(gold, pred, labels=list(clf.labels), average="macro", zero_division=0)), 4)
+    quality = {"allowed_drop_points": 0.5}
+    for name, path, limit in (("korea_dev", KOREA_DEV, None), ("public_first_1000", PUBLIC, 1000)):
+        if not path.exists():
+            continue
+        data = load_examples(str(path), config=clf.data_config, drop_duplicates=False, limit=limit)
+        f1_float, f1_int8 = (evaluate(m, data, batch_size=batch_size)["macro_f1"] for m in (clf, int8))
+        quality[name] = {"macro_f1_float32": f1_float, "macro_f1_int8": f1_int8,
+                         "drop_points": round(100 * (f1_float - f1_int8), 2)}
+    return quality
 
 
 def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat: int) -> dict:
@@ -160,13 +159,7 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
         row["speedup_int8"] = round(row["nlp_wire_int8"] / row["pipeline"], 2)
         results.append(row)
         print(json.dumps(row), flush=True)
-    batch = max(batch_sizes)
-    quality = {"allowed_drop_points": 0.5}
-    for name, path, limit in (("korea_dev", KOREA_DEV, None), ("public_first_1000", PUBLIC, 1000)):
-        f1_float, f1_int8 = _macro_f1(clf, path, batch, limit), _macro_f1(int8, path, batch, limit)
-        if f1_float is not None:
-            quality[name] = {"macro_f1_float32": f1_float, "macro_f1_int8": f1_int8,
-                             "drop_points": round(100 * (f1_float - f1_int8), 2)}
+    quality = _quantization_quality(clf, int8, max(batch_sizes))
     return {"model": str(model or "minilm (fresh head)"), "stories": len(texts), "max_length": max_length,
             "threads": threads, "unit": "stories/s", "results": results, "quality": quality, "goal_speedup": 2.0}
 

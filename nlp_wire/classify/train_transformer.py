@@ -44,35 +44,13 @@ def _macro_f1(clf: TransformerClassifier, texts: list[str], y: np.ndarray, batch
     return float(f1_score(y, pred, average="macro", zero_division=0))
 
 
-def _pooled_features(clf: TransformerClassifier, texts: list[str], batch_size: int) -> np.ndarray:
-    """What the head sees (pooled encoder output, dropout off) for every text, in the given order."""
-    import torch
-
-    model = clf.model
-    feats = np.zeros((len(texts), model.head.in_features), dtype=np.float32)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    captured = []
-    hook = model.head.register_forward_hook(lambda mod, args, out: captured.append(args[0].detach()))
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
-                captured.clear()
-                clf._forward(clf.encode([texts[i] for i in idx]))
-                feats[idx] = captured[0].float().cpu().numpy()
-    finally:
-        hook.remove()
-    return feats
-
-
 def _init_head_from_probe(clf: TransformerClassifier, texts: list[str], y: np.ndarray, sample_weight: np.ndarray,
                           C: float, batch_size: int) -> None:
     """Set the head to a logistic regression fitted on the frozen features (the LP of LP-FT)."""
     import torch
     from sklearn.linear_model import LogisticRegression
 
-    X = _pooled_features(clf, texts, batch_size)
+    X = clf.map_batches(texts, batch_size, lambda inputs: clf.model.pool(**inputs), clf.model.head.in_features)
     lr = LogisticRegression(C=C, max_iter=3000).fit(X, y, sample_weight=sample_weight)
     k, d = clf.model.head.out_features, X.shape[1]
     weight, bias = np.zeros((k, d), np.float32), np.full(k, float(lr.intercept_.min()) - 10.0, np.float32)

@@ -64,17 +64,19 @@ def _torch_module():
             self.dropout = nn.Dropout(dropout)
             self.head = nn.Linear(encoder.config.hidden_size, num_labels)
 
-        def forward(self, input_ids, attention_mask, token_type_ids=None):
+        def pool(self, input_ids, attention_mask, token_type_ids=None):
+            """The pooled encoder output: what the head sees (before dropout)."""
             kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
             if token_type_ids is not None:
                 kwargs["token_type_ids"] = token_type_ids
             hidden = self.encoder(**kwargs).last_hidden_state
             if self.pooling == "cls":
-                pooled = hidden[:, 0]
-            else:
-                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return self.head(self.dropout(pooled))
+                return hidden[:, 0]
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            return self.head(self.dropout(self.pool(input_ids, attention_mask, token_type_ids)))
 
     return TopicModel
 
@@ -96,6 +98,8 @@ class TransformerClassifier(WireClassifier):
         device: ``auto | cpu | cuda | cuda:N | mps``.
         threshold: Optional confidence threshold for :meth:`predict`.
     """
+
+    quantized = False  # set by :meth:`quantize`
 
     def __init__(self, model, tokenizer, labels: Sequence[str], model_config: TransformerConfig | None = None,
                  data_config: DataConfig | None = None, device: str = "cpu", threshold: float | None = None):
@@ -227,7 +231,7 @@ class TransformerClassifier(WireClassifier):
         import torch
         from safetensors.torch import save_file
 
-        if getattr(self, "quantized", False):
+        if self.quantized:
             raise ValueError("a quantized classifier cannot be saved: save the float model, quantize after loading")
         state = {k: v.detach().to("cpu").contiguous().clone() for k, v in self.model.state_dict().items()}
         if half:
@@ -253,20 +257,26 @@ class TransformerClassifier(WireClassifier):
         return self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.model_config.max_length,
                               return_tensors="pt")
 
-    def _forward(self, batch):
-        names = ("input_ids", "attention_mask", "token_type_ids")
-        return self.model(**{k: batch[k].to(self.device) for k in names if k in batch})
+    def map_batches(self, texts: Sequence[str], batch_size: int, fn, width: int) -> np.ndarray:
+        """``fn(model inputs) -> (batch, width)`` over every text in eval mode, without gradients.
 
-    def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        Batches are sorted by length so that padding stays small; rows come back in the caller's order.
+        """
         import torch
 
-        # Sorting by length keeps padding small; the rows go back to the caller's order at the end.
+        names = ("input_ids", "attention_mask", "token_type_ids")
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        out = np.zeros((len(texts), width), dtype=np.float32)
         self.model.eval()
         with torch.inference_mode():
             for start in range(0, len(order), max(1, batch_size)):
                 idx = order[start:start + batch_size]
-                logits = self._forward(self.encode([texts[i] for i in idx]))
-                out[idx] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+                batch = self.encode([texts[i] for i in idx])
+                out[idx] = fn({k: batch[k].to(self.device) for k in names if k in batch}).float().cpu().numpy()
         return out
+
+    def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        import torch
+
+        return self.map_batches(texts, batch_size, lambda inputs: torch.softmax(self.model(**inputs).float(), dim=-1),
+                                len(self.labels))
