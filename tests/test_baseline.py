@@ -196,3 +196,9 @@ def test_cross_validate_scores_every_gold_story_out_of_fold(tmp_path):
     assert metrics["n"] == len(X)
     assert sum(map(sum, metrics["confusion_matrix"])) == len(X)
     assert len(metrics["misclassified"]) == len(X) - round(metrics["accuracy"] * len(X))
+    oof = metrics["out_of_fold"]
+    assert len({r["id"] for r in oof}) == len(X)
+    predicted = [max(r["scores"], key=r["scores"].get) for r in oof]
+    wrong = {m["id"] for m in metrics["misclassified"]}
+    assert {r["id"] for r, p in zip(oof, predicted) if p != r["gold"]} == wrong
+    assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in oof)

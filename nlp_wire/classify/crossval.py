@@ -39,7 +39,8 @@ def cross_validate(config: TrainConfig, base_data: list[str], gold: str, folds: 
 
     Returns:
         :func:`~nlp_wire.classify.evaluate.score` metrics over all out-of-fold predictions, plus
-        ``misclassified`` (id, gold, predicted, headline).
+        ``misclassified`` (id, gold, predicted, headline) and ``out_of_fold`` (id, gold, probability
+        per label for every gold example), for comparing or combining recipes afterwards.
     """
     import datasets
 
@@ -48,19 +49,24 @@ def cross_validate(config: TrainConfig, base_data: list[str], gold: str, folds: 
         base, _ = load_training_data(replace(config, data=replace(config.data, val_size=0.0)), base_data)
     dev = load_examples(path, config=config.data, drop_duplicates=False)
     y = np.asarray(dev["label"])
-    pred = np.zeros_like(y)
+    proba = np.zeros((len(y), len(config.data.labels)))
     splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=config.seed)
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         for k, (trn, tst) in enumerate(splitter.split(np.zeros(len(y)), y, dev["group"]), 1):
             fold = scale_weights(dev.select(trn), weight)
             train = datasets.concatenate_datasets([base, fold]) if base_data else fold
             model = fit_classifier(config, train, None, Path(tmp) / f"fold{k}", progress=False)
-            pred[tst] = model._proba_texts(dev.select(tst)["text"], config.training.eval_batch_size).argmax(1)
+            proba[tst] = model._proba_texts(dev.select(tst)["text"], config.training.eval_batch_size)
             logger.info("fold %d/%d done", k, folds)
     labels = list(config.data.labels)
+    pred = proba.argmax(1)
     metrics = score(y, pred, labels)
     metrics["misclassified"] = [
         {"id": dev["id"][i], "gold": labels[y[i]], "predicted": labels[pred[i]], "headline": dev["headline"][i]}
         for i in np.flatnonzero(pred != y)
+    ]
+    metrics["out_of_fold"] = [
+        {"id": dev["id"][i], "gold": labels[y[i]], "scores": dict(zip(labels, np.round(proba[i], 5).tolist()))}
+        for i in range(len(y))
     ]
     return metrics
