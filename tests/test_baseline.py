@@ -202,3 +202,19 @@ def test_cross_validate_scores_every_gold_story_out_of_fold(tmp_path):
     wrong = {m["id"] for m in metrics["misclassified"]}
     assert {r["id"] for r, p in zip(oof, predicted) if p != r["gold"]} == wrong
     assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in oof)
+
+    # Combining runs averages their out-of-fold probabilities story by story.
+    from nlp_wire.classify.crossval import combine_out_of_fold
+
+    smooth = cross_validate(load_config(TrainConfig, None, ["baseline.min_df=1", "data.val_size=0.0",
+                                                            "baseline.C=0.05"]), [str(base)], f"{gold}@2", folds=3)
+    alone = combine_out_of_fold([metrics, smooth], [1.0, 0.0])
+    assert {k: alone[k] for k in ("accuracy", "macro_f1", "confusion_matrix")} == \
+        {k: metrics[k] for k in ("accuracy", "macro_f1", "confusion_matrix")}
+    both = {r["id"]: r["scores"] for r in combine_out_of_fold([metrics, smooth], [3.0, 1.0])["out_of_fold"]}
+    first, second = ({r["id"]: r["scores"] for r in run["out_of_fold"]} for run in (metrics, smooth))
+    for i, scores in both.items():
+        for label, p in scores.items():
+            assert p == pytest.approx(0.75 * first[i][label] + 0.25 * second[i][label], abs=2e-5)
+    with pytest.raises(ValueError, match="different stories"):
+        combine_out_of_fold([metrics, {**smooth, "out_of_fold": smooth["out_of_fold"][1:]}])

@@ -17,11 +17,11 @@ DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "baseline"
 
 def load_classifier(path: str | Path | None = None, device: str = "cpu", threshold: float | None = None,
                     quantize: bool = False) -> WireClassifier:
-    """Load a trained classifier folder of either kind.
+    """Load a trained classifier folder of any kind (baseline, transformer or an ensemble of them).
 
     Args:
         path: Model folder (default: the baseline shipped in ``models/baseline``).
-        device: For transformer models: ``auto | cpu | cuda | cuda:N | mps``.
+        device: For transformer models (and ensemble members): ``auto | cpu | cuda | cuda:N | mps``.
         threshold: Optional confidence threshold below which ``predict`` answers the default label.
         quantize: For transformer models on CPU: int8 dynamic quantization (faster; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.quantize`). Ignored for the baseline.
@@ -36,6 +36,10 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         from .baseline import TfidfClassifier
 
         model = TfidfClassifier.from_pretrained(folder)
+    elif kind == "ensemble":
+        from .ensemble import EnsembleClassifier
+
+        model = EnsembleClassifier.from_pretrained(folder, device=device, quantize=quantize)
     elif kind == "transformer":
         from .transformer import TransformerClassifier
 

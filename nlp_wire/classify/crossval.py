@@ -20,7 +20,7 @@ from ..dataset import load_examples
 from .evaluate import score
 from .train import fit_classifier, load_training_data, parse_data_spec, scale_weights
 
-__all__ = ["cross_validate"]
+__all__ = ["cross_validate", "combine_out_of_fold"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +59,52 @@ def cross_validate(config: TrainConfig, base_data: list[str], gold: str, folds: 
             proba[tst] = model._proba_texts(dev.select(tst)["text"], config.training.eval_batch_size)
             logger.info("fold %d/%d done", k, folds)
     labels = list(config.data.labels)
+    return _metrics(list(dev["id"]), y, proba, labels, list(dev["headline"]))
+
+
+def combine_out_of_fold(runs: list[dict], weights: list[float] | None = None) -> dict:
+    """Score the weighted average of several cross-validation runs' out-of-fold probabilities.
+
+    Every story's probabilities in every run come from a model that never saw it, so their average is
+    out-of-fold too: this measures an ensemble of the runs' recipes without training anything again.
+
+    Args:
+        runs: Results of :func:`cross_validate` on the same gold stories and labels (``out_of_fold`` kept).
+        weights: One per run (default: equal).
+
+    Raises:
+        ValueError: A run lacks ``out_of_fold``, or the runs differ in stories, gold labels or label set.
+    """
+    if not runs or any("out_of_fold" not in run for run in runs):
+        raise ValueError("every run needs its out_of_fold probabilities (rerun cross_validate)")
+    weights = [1.0] * len(runs) if weights is None else list(weights)
+    if len(weights) != len(runs) or sum(weights) <= 0 or min(weights) < 0:
+        raise ValueError(f"weights {weights}: one non-negative weight per run, not all zero")
+    first = {row["id"]: row for row in runs[0]["out_of_fold"]}
+    labels = list(runs[0]["out_of_fold"][0]["scores"])
+    ids = sorted(first)
+    proba = np.zeros((len(ids), len(labels)))
+    for run, weight in zip(runs, weights):
+        rows = {row["id"]: row for row in run["out_of_fold"]}
+        if sorted(rows) != ids or any(rows[i]["gold"] != first[i]["gold"] for i in ids):
+            raise ValueError("the runs scored different stories or gold labels")
+        if list(run["out_of_fold"][0]["scores"]) != labels:
+            raise ValueError(f"the runs have different labels: {list(run['out_of_fold'][0]['scores'])} vs {labels}")
+        proba += weight / sum(weights) * np.array([[rows[i]["scores"][label] for label in labels] for i in ids])
+    y = np.array([labels.index(first[i]["gold"]) for i in ids])
+    headlines = {m["id"]: m.get("headline", "") for run in runs for m in run.get("misclassified", [])}
+    return _metrics(ids, y, proba, labels, [headlines.get(i, "") for i in ids])
+
+
+def _metrics(ids: list[str], y: np.ndarray, proba: np.ndarray, labels: list[str], headlines: list[str]) -> dict:
     pred = proba.argmax(1)
     metrics = score(y, pred, labels)
     metrics["misclassified"] = [
-        {"id": dev["id"][i], "gold": labels[y[i]], "predicted": labels[pred[i]], "headline": dev["headline"][i]}
+        {"id": ids[i], "gold": labels[y[i]], "predicted": labels[pred[i]], "headline": headlines[i]}
         for i in np.flatnonzero(pred != y)
     ]
     metrics["out_of_fold"] = [
-        {"id": dev["id"][i], "gold": labels[y[i]], "scores": dict(zip(labels, np.round(proba[i], 5).tolist()))}
+        {"id": ids[i], "gold": labels[y[i]], "scores": dict(zip(labels, np.round(proba[i], 5).tolist()))}
         for i in range(len(y))
     ]
     return metrics

@@ -17,6 +17,7 @@ COMMANDS = {
     "label": "label",
     "train": "train",
     "evaluate": "evaluate",
+    "ensemble": "ensemble",
     "classify": "classify",
     "summarize": "summarize",
     "demo": "demo",

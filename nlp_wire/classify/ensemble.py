@@ -1,0 +1,141 @@
+"""Several trained classifiers behind one: the weighted average of their probabilities.
+
+A TF-IDF model and a fine-tuned transformer make different mistakes (the first misses topic stories
+worded unlike its training data, the second over-calls topics on stories that only mention them), so
+averaging them is more accurate than either. A saved ensemble is a model card listing its members'
+folders (relative to it) with their weights: either sub-folders written by :meth:`save_pretrained`, or
+existing model folders beside it, linked by :func:`link_ensemble` without copying their weights. Like
+every model folder, it runs no code on load.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .base import ModelLoadError, WireClassifier, read_model_card, write_model_card
+
+__all__ = ["EnsembleClassifier", "link_ensemble"]
+
+
+class EnsembleClassifier(WireClassifier):
+    """Average the probabilities of ``members`` (same labels, same input settings) with ``weights``.
+
+    Args:
+        members: Named trained classifiers, e.g. ``{"minilm": ..., "baseline": ...}``.
+        weights: One weight per member (default: equal); normalised to sum to 1.
+        threshold: Optional confidence threshold for :meth:`predict`.
+
+    Raises:
+        ValueError: No members, members whose labels or input settings differ, or bad weights.
+    """
+
+    def __init__(self, members: dict[str, WireClassifier], weights: dict[str, float] | None = None,
+                 threshold: float | None = None):
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        first_name, first = next(iter(members.items()))
+        for name, member in members.items():
+            if list(member.labels) != list(first.labels):
+                raise ValueError(f"member {name!r} has labels {member.labels}, {first_name!r} has {first.labels}")
+            if _input_settings(member) != _input_settings(first):
+                raise ValueError(f"member {name!r} reads stories differently from {first_name!r}: "
+                                 f"{_input_settings(member)} vs {_input_settings(first)}")
+        weights = {name: 1.0 for name in members} if weights is None else dict(weights)
+        if set(weights) != set(members) or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+            raise ValueError(f"weights {weights} must be non-negative, not all zero, one per member {list(members)}")
+        total = sum(weights.values())
+        self.members = dict(members)
+        self.weights = {name: weights[name] / total for name in members}
+        self.labels = list(first.labels)
+        self.data_config = first.data_config
+        self.threshold = threshold
+
+    def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        return sum(self.weights[name] * member._proba_texts(texts, batch_size).astype(np.float64)
+                   for name, member in self.members.items()).astype(np.float32)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Write each member into a sub-folder of ``folder`` (named after it) and the card that lists them."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths: dict[str, str] = {}
+        for i, (name, member) in enumerate(self.members.items()):
+            sub = Path(name).name or f"member{i}"
+            sub = sub if sub not in paths.values() and sub not in (".", "..") else f"member{i}"
+            member.save_pretrained(folder / sub)
+            paths[name] = sub
+        _write_card(folder, self, paths)
+        return folder
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, device: str = "cpu", threshold: float | None = None,
+                        quantize: bool = False) -> "EnsembleClassifier":
+        """Load a folder written by :meth:`save_pretrained`; ``device``/``quantize`` apply to transformer members.
+
+        Raises:
+            ModelLoadError: The card is not an ensemble's, lists no members, has a malformed entry, or names a
+                member folder that cannot be loaded (the message names it).
+        """
+        from . import load_classifier
+
+        folder = Path(folder)
+        card = read_model_card(folder)
+        listed = card.get("members")
+        if card["kind"] != "ensemble" or not isinstance(listed, list) or not listed:
+            raise ModelLoadError(f"{folder}: not an ensemble model folder (no members in its card)")
+        members, weights = {}, {}
+        for entry in listed:
+            if not (isinstance(entry, dict) and isinstance(entry.get("path"), str) and entry["path"]
+                    and isinstance(entry.get("weight", 1.0), (int, float))):
+                raise ModelLoadError(f"{folder}: bad member entry {json.dumps(entry)} "
+                                     "(needs a \"path\" relative to the ensemble and a numeric \"weight\")")
+            members[entry["path"]] = load_classifier(folder / entry["path"], device=device, quantize=quantize)
+            weights[entry["path"]] = float(entry.get("weight", 1.0))
+        try:
+            ensemble = cls(members, weights, threshold=threshold)
+        except ValueError as exc:
+            raise ModelLoadError(f"{folder}: {exc}") from None
+        return ensemble
+
+
+def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "cpu") -> EnsembleClassifier:
+    """Make ``folder`` an ensemble of existing model folders, referenced by relative path (nothing copied).
+
+    Args:
+        folder: The ensemble folder to write (created if needed); it holds only the model card.
+        members: Member model folder -> weight.
+        device: Where to load the members while checking that they agree.
+
+    Returns:
+        The loaded ensemble.
+
+    Raises:
+        ModelLoadError: A member folder cannot be loaded.
+        ValueError: The members' labels or input settings differ, or the weights are bad.
+    """
+    import os
+
+    from . import load_classifier
+
+    folder = Path(folder)
+    loaded = {str(path): load_classifier(path, device=device) for path in members}
+    ensemble = EnsembleClassifier(loaded, {str(path): w for path, w in members.items()})
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_card(folder, ensemble, {str(path): Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
+                                   for path in members})
+    return ensemble
+
+
+def _write_card(folder: Path, ensemble: EnsembleClassifier, paths: dict[str, str]) -> None:
+    members = [{"path": paths[name], "weight": round(w, 6)} for name, w in ensemble.weights.items()]
+    write_model_card(folder, "ensemble", ensemble.labels, ensemble.data_config, members=members)
+
+
+def _input_settings(model: WireClassifier) -> dict:
+    """The data settings that shape a model's input text and answers (not its training split)."""
+    cfg = model.data_config
+    return {"max_words": cfg.max_words, "lead_paragraphs": cfg.lead_paragraphs, "default_label": cfg.default_label}

@@ -1,0 +1,135 @@
+"""EnsembleClassifier: weighted average of members, saved with its members or linked to existing folders."""
+
+import json
+
+import numpy as np
+import pytest
+
+from nlp_wire.classify import ModelLoadError, load_classifier
+from nlp_wire.classify.baseline import TfidfClassifier
+from nlp_wire.classify.ensemble import EnsembleClassifier
+
+LABELS = ["sport", "weather", "other"]
+# Invented one-line stories.
+X = ["The home team won the football final after a late goal",
+     "A striker scored twice as the club won the league match",
+     "Heavy rain and strong wind are expected across the coast tomorrow",
+     "Forecasters warned of snow and cold wind in the north",
+     "The city council approved a new budget for public libraries",
+     "A museum opened an exhibition of old maps on Monday"]
+Y = ["sport", "sport", "weather", "weather", "other", "other"]
+NEW = ["Snow and wind tomorrow", "The club won the final", "The library opened", ""]
+
+
+@pytest.fixture
+def members():
+    return {"sharp": TfidfClassifier(labels=LABELS, min_df=1, C=100.0).fit(X, Y),
+            "smooth": TfidfClassifier(labels=LABELS, min_df=1, C=0.1, word_ngram_range=(1, 1)).fit(X, Y)}
+
+
+def test_probabilities_are_the_weighted_average(members):
+    ens = EnsembleClassifier(members, {"sharp": 3.0, "smooth": 1.0})
+    assert ens.weights == {"sharp": 0.75, "smooth": 0.25}
+    expected = 0.75 * members["sharp"].predict_proba(NEW) + 0.25 * members["smooth"].predict_proba(NEW)
+    np.testing.assert_allclose(ens.predict_proba(NEW), expected, atol=1e-6)
+    np.testing.assert_allclose(ens.predict_proba(NEW).sum(1), 1.0, atol=1e-5)
+    assert [p.label for p in ens.predict(X)] == Y
+    single = np.vstack([ens.predict_proba([t], batch_size=1) for t in NEW])
+    np.testing.assert_allclose(ens.predict_proba(NEW, batch_size=3), single, atol=1e-6)
+
+
+def test_equal_weights_by_default_and_threshold(members):
+    ens = EnsembleClassifier(members, threshold=0.99)
+    assert ens.weights == {"sharp": 0.5, "smooth": 0.5}
+    assert all(p.label == "other" for p in ens.predict(NEW))  # nothing is that sure after averaging
+    assert [p.label for p in ens.predict(NEW[:2], threshold=0.0)] == ["weather", "sport"]
+
+
+def test_save_and_load_round_trip(members, tmp_path):
+    ens = EnsembleClassifier(members, {"sharp": 2.0, "smooth": 1.0})
+    ens.save_pretrained(tmp_path / "ens")
+    card = json.loads((tmp_path / "ens" / "nlp_wire_model.json").read_text())
+    assert card["kind"] == "ensemble" and card["labels"] == LABELS
+    assert card["members"] == [{"path": "sharp", "weight": 0.666667}, {"path": "smooth", "weight": 0.333333}]
+    loaded = load_classifier(tmp_path / "ens", threshold=0.4)
+    assert isinstance(loaded, EnsembleClassifier) and loaded.threshold == 0.4
+    np.testing.assert_allclose(loaded.predict_proba(NEW), ens.predict_proba(NEW), atol=1e-6)
+
+
+def test_members_must_agree(members):
+    other = TfidfClassifier(labels=["sport", "other", "weather"], min_df=1).fit(X, Y)
+    with pytest.raises(ValueError, match="labels"):
+        EnsembleClassifier({"a": members["sharp"], "b": other})
+    with pytest.raises(ValueError, match="one per member"):
+        EnsembleClassifier(members, {"sharp": 1.0})
+    with pytest.raises(ValueError, match="non-negative"):
+        EnsembleClassifier(members, {"sharp": 1.0, "smooth": -1.0})
+    with pytest.raises(ValueError, match="at least one"):
+        EnsembleClassifier({})
+
+
+def test_bad_ensemble_folders_name_the_problem(members, tmp_path):
+    ens = EnsembleClassifier(members)
+    folder = ens.save_pretrained(tmp_path / "ens")
+    card_path = folder / "nlp_wire_model.json"
+    card = json.loads(card_path.read_text())
+    for entry, match in [({"path": "missing"}, "missing"), ({"folder": "sharp"}, "bad member entry"),
+                         ({"path": "sharp", "weight": "heavy"}, "bad member entry")]:
+        card_path.write_text(json.dumps({**card, "members": [entry]}))
+        with pytest.raises(ModelLoadError, match=match):
+            load_classifier(folder)
+    card_path.write_text(json.dumps({**card, "members": []}))
+    with pytest.raises(ModelLoadError, match="no members"):
+        load_classifier(folder)
+
+
+def test_link_existing_folders_without_copying(members, tmp_path):
+    from nlp_wire.classify.ensemble import link_ensemble
+
+    for name, member in members.items():
+        member.save_pretrained(tmp_path / "models" / name)
+    linked = link_ensemble(tmp_path / "models" / "both", {tmp_path / "models" / "sharp": 1.0,
+                                                         tmp_path / "models" / "smooth": 1.0})
+    assert sorted(p.name for p in (tmp_path / "models" / "both").iterdir()) == ["nlp_wire_model.json"]
+    card = json.loads((tmp_path / "models" / "both" / "nlp_wire_model.json").read_text())
+    assert [m["path"] for m in card["members"]] == ["../sharp", "../smooth"]
+    loaded = load_classifier(tmp_path / "models" / "both")
+    np.testing.assert_allclose(loaded.predict_proba(NEW), linked.predict_proba(NEW), atol=1e-6)
+    # Saving a linked ensemble writes copies inside the new folder, never next to it.
+    loaded.save_pretrained(tmp_path / "copy")
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["nlp_wire_model.json", "sharp", "smooth"]
+    np.testing.assert_allclose(load_classifier(tmp_path / "copy").predict_proba(NEW), linked.predict_proba(NEW),
+                               atol=1e-6)
+
+
+def test_ensemble_command(members, tmp_path, capsys):
+    from nlp_wire.cli.main import main
+
+    for name, member in members.items():
+        member.save_pretrained(tmp_path / name)
+    assert main(["ensemble", str(tmp_path / "ens"), f"{tmp_path / 'sharp'}@3", str(tmp_path / "smooth")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert sorted(out["weights"].values()) == [0.25, 0.75]
+    stories = tmp_path / "new.jsonl"
+    stories.write_text(json.dumps({"id": "n1", "headline": NEW[0], "body": NEW[0]}) + "\n", encoding="utf-8")
+    assert main(["classify", str(tmp_path / "ens"), str(stories)]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["id"] == "n1" and line["label"] == "weather"
+    assert main(["ensemble", str(tmp_path / "bad"), str(tmp_path / "nowhere")]) == 2
+    assert "nowhere: no such model folder" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_shipped_ensemble_averages_the_shipped_models():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "models"
+    if not (root / "ensemble").is_dir():
+        pytest.skip("models/ensemble is not in this checkout")
+    texts = ["SEOUL, May 2 (Hanwire) -- The foreign ministers of the two countries met to discuss the alliance.",
+             "Police arrested two men over a phishing scam that cheated pensioners out of savings."]
+    ens = load_classifier(root / "ensemble")
+    expected = 0.5 * load_classifier(root / "minilm").predict_proba(texts) + \
+        0.5 * load_classifier(root / "baseline").predict_proba(texts)
+    np.testing.assert_allclose(ens.predict_proba(texts), expected, atol=1e-5)
+    assert [p.label for p in ens.predict(texts)] == ["diplomacy", "crime"]
