@@ -74,7 +74,8 @@ def test_bad_ensemble_folders_name_the_problem(members, tmp_path):
     card_path = folder / "nlp_wire_model.json"
     card = json.loads(card_path.read_text())
     for entry, match in [({"path": "missing"}, "missing"), ({"folder": "sharp"}, "bad member entry"),
-                         ({"path": "sharp", "weight": "heavy"}, "bad member entry")]:
+                         ({"path": "sharp", "weight": "heavy"}, "bad member entry"),
+                         ({"path": "."}, "an ensemble cannot be a member")]:
         card_path.write_text(json.dumps({**card, "members": [entry]}))
         with pytest.raises(ModelLoadError, match=match):
             load_classifier(folder)
@@ -95,6 +96,8 @@ def test_link_existing_folders_without_copying(members, tmp_path):
     assert [m["path"] for m in card["members"]] == ["../sharp", "../smooth"]
     loaded = load_classifier(tmp_path / "models" / "both")
     np.testing.assert_allclose(loaded.predict_proba(NEW), linked.predict_proba(NEW), atol=1e-6)
+    with pytest.raises(ValueError, match="cannot be a member"):
+        link_ensemble(tmp_path / "nested", {tmp_path / "models" / "both": 1.0})
     # Saving a linked ensemble writes copies inside the new folder, never next to it.
     loaded.save_pretrained(tmp_path / "copy")
     assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["nlp_wire_model.json", "sharp", "smooth"]

@@ -74,11 +74,13 @@ class EnsembleClassifier(WireClassifier):
     @classmethod
     def from_pretrained(cls, folder: str | Path, device: str = "cpu", threshold: float | None = None,
                         quantize: bool = False) -> "EnsembleClassifier":
-        """Load a folder written by :meth:`save_pretrained`; ``device``/``quantize`` apply to transformer members.
+        """Load a folder written by :meth:`save_pretrained` or :func:`link_ensemble`.
+
+        ``device`` and ``quantize`` apply to its transformer members (see :func:`~nlp_wire.load_classifier`).
 
         Raises:
             ModelLoadError: The card is not an ensemble's, lists no members, has a malformed entry, or names a
-                member folder that cannot be loaded (the message names it).
+                member folder that cannot be loaded or is itself an ensemble (the message names it).
         """
         from . import load_classifier
 
@@ -93,6 +95,8 @@ class EnsembleClassifier(WireClassifier):
                     and isinstance(entry.get("weight", 1.0), (int, float))):
                 raise ModelLoadError(f"{folder}: bad member entry {json.dumps(entry)} "
                                      "(needs a \"path\" relative to the ensemble and a numeric \"weight\")")
+            if read_model_card(folder / entry["path"])["kind"] == "ensemble":  # also rules out cycles
+                raise ModelLoadError(f"{folder / entry['path']}: an ensemble cannot be a member of {folder}")
             members[entry["path"]] = load_classifier(folder / entry["path"], device=device, quantize=quantize)
             weights[entry["path"]] = float(entry.get("weight", 1.0))
         try:
@@ -115,7 +119,8 @@ def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "
 
     Raises:
         ModelLoadError: A member folder cannot be loaded.
-        ValueError: The members' labels or input settings differ, or the weights are bad.
+        ValueError: A member is an ensemble, the members' labels or input settings differ, or the weights
+            are bad.
     """
     import os
 
@@ -123,6 +128,9 @@ def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "
 
     folder = Path(folder)
     loaded = {str(path): load_classifier(path, device=device) for path in members}
+    nested = [name for name, member in loaded.items() if isinstance(member, EnsembleClassifier)]
+    if nested:
+        raise ValueError(f"{nested[0]}: an ensemble cannot be a member of another; list its members instead")
     ensemble = EnsembleClassifier(loaded, {str(path): w for path, w in members.items()})
     folder.mkdir(parents=True, exist_ok=True)
     _write_card(folder, ensemble, {str(path): Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
