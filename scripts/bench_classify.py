@@ -17,11 +17,10 @@ present, macro-F1 of the float and int8 models is reported on korea_dev (which t
 trained on: it shows what quantization changes, not a held-out score) and on the first 1,000 items
 of public/train.jsonl (weak labels; held out from the shipped MiniLM).
 
-With ``onnxruntime`` and ``onnx`` installed (``pip install onnxruntime onnx``), the same classifier is
-also exported to ONNX (eager attention, so that ONNX Runtime's BERT optimizer fuses attention, layer
-norms and GELU) and timed in ONNX Runtime in float32 and int8 (dynamic quantization of the fused
-graph), on the same texts, batches and thread count; their largest probability change and label
-changes against our float32 predictions are reported beside the speed.
+With ``onnxruntime`` and ``onnx`` installed (``pip install 'nlp_wire[onnx]'``), the same classifier is
+also timed in ONNX Runtime (``runtime="onnxruntime"``: fused kernels), float32 and int8, on the same
+texts, batches and thread count; their largest probability change and label changes against our
+torch float32 predictions are reported beside the speed.
 """
 
 from __future__ import annotations
@@ -122,8 +121,9 @@ def _pipeline_on_same_weights(clf):
     return pipeline("text-classification", model=hf_model, tokenizer=clf.tokenizer, device=-1, top_k=None)
 
 
-def _quantization_quality(clf, int8, batch_size: int) -> dict:
-    """Macro-F1 of the float and int8 models on each labeled source that is present."""
+def _quantization_quality(clf, variants: dict, batch_size: int) -> dict:
+    """Macro-F1 of the torch float32 model and each faster variant on each labeled source present,
+    with each variant's drop in points."""
     from nlp_wire.classify.evaluate import evaluate
     from nlp_wire.dataset import load_examples
 
@@ -132,65 +132,13 @@ def _quantization_quality(clf, int8, batch_size: int) -> dict:
         if not path.exists():
             continue
         data = load_examples(str(path), config=clf.data_config, drop_duplicates=False, limit=limit)
-        f1_float, f1_int8 = (evaluate(m, data, batch_size=batch_size)["macro_f1"] for m in (clf, int8))
-        quality[name] = {"macro_f1_float32": f1_float, "macro_f1_int8": f1_int8,
-                         "drop_points": round(100 * (f1_float - f1_int8), 2)}
+        reference = evaluate(clf, data, batch_size=batch_size)["macro_f1"]
+        quality[name] = {"macro_f1_float32": reference}
+        for variant, model in variants.items():
+            f1 = evaluate(model, data, batch_size=batch_size)["macro_f1"]
+            quality[name][f"macro_f1_{variant}"] = f1
+            quality[name][f"drop_points_{variant}"] = round(100 * (reference - f1), 2)
     return quality
-
-
-def _onnx_runtimes(clf, threads: int, folder: Path) -> dict:
-    """ONNX Runtime sessions (float32 and int8) of ``clf``'s model, softmax included; {} without onnxruntime."""
-    try:
-        import onnx
-        import onnxruntime as ort
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        from onnxruntime.transformers import optimizer
-    except ImportError:
-        print("onnxruntime/onnx not installed: ONNX Runtime not measured", file=sys.stderr)
-        return {}
-    import torch
-
-    model = copy.deepcopy(clf.model).eval()
-    model.encoder.set_attn_implementation("eager")  # the attention pattern ONNX Runtime's optimizer fuses
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    example = clf.encode(["A short example.", "A somewhat longer example sentence to export with."])
-
-    class Probabilities(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return torch.softmax(self.model(input_ids, attention_mask, token_type_ids), dim=-1)
-
-    raw, fused, int8 = (folder / f"{name}.onnx" for name in ("raw", "fused", "int8"))
-    axes = {name: {0: "batch", 1: "tokens"} for name in names}
-    torch.onnx.export(Probabilities(), tuple(example[n] for n in names), str(raw), input_names=names,
-                      output_names=["proba"], dynamic_axes={**axes, "proba": {0: "batch"}}, opset_version=17,
-                      dynamo=False)  # the TorchScript exporter: its graphs match the optimizer's fusion patterns
-    config = clf.model.encoder.config
-    optimized = optimizer.optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
-                                         hidden_size=config.hidden_size)
-    optimized.save_model_to_file(str(fused))
-    quantize_dynamic(str(fused), str(int8), weight_type=QuantType.QInt8,
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    fusions = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
-    return {"fusions": fusions, **{name: ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-                                   for name, path in (("onnxruntime_float32", fused), ("onnxruntime_int8", int8))}}
-
-
-def _onnx_proba(clf, session, texts: list[str], batch_size: int):
-    """Probabilities from an ONNX Runtime session, through the classifier's own length-sorted batching."""
-    import numpy as np
-    import torch
-
-    def run(inputs):
-        feed = {i.name: inputs[i.name].numpy().astype(np.int64) for i in session.get_inputs()}
-        return torch.from_numpy(session.run(None, feed)[0])
-
-    return clf.map_batches(texts, batch_size, run, len(clf.labels))
 
 
 def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat: int) -> dict:
@@ -209,15 +157,18 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
     max_length = clf.model_config.max_length
     pipe = _pipeline_on_same_weights(clf)
     int8 = copy.deepcopy(clf).quantize()
-    tmp = tempfile.TemporaryDirectory()
-    onnx = _onnx_runtimes(clf, threads, Path(tmp.name))
+    try:
+        onnx = {f"onnxruntime_{kind}": copy.deepcopy(clf).use_onnx_runtime(int8=kind == "int8")
+                for kind in ("float32", "int8")}
+    except ImportError as exc:
+        print(f"{exc}: ONNX Runtime not measured", file=sys.stderr)
+        onnx = {}
     reference = clf.predict_proba(texts, batch_size=32)
     onnx_agreement = {}
-    for name in ("onnxruntime_float32", "onnxruntime_int8"):
-        if name in onnx:
-            proba = _onnx_proba(clf, onnx[name], texts, 32)
-            onnx_agreement[name] = {"max_abs_probability_change": float(abs(proba - reference).max()),
-                                    "labels_changed": int((proba.argmax(1) != reference.argmax(1)).sum())}
+    for name, model in onnx.items():
+        proba = model.predict_proba(texts, batch_size=32)
+        onnx_agreement[name] = {"max_abs_probability_change": float(abs(proba - reference).max()),
+                                "labels_changed": int((proba.argmax(1) != reference.argmax(1)).sum())}
     results = []
     for bs in batch_sizes:
         row = {"batch_size": bs}
@@ -227,18 +178,17 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
         row["nlp_wire_int8"] = round(len(texts) / _best_seconds(lambda: int8.predict_proba(texts, batch_size=bs), repeat), 1)
         row["speedup_float32"] = round(row["nlp_wire_float32"] / row["pipeline"], 2)
         row["speedup_int8"] = round(row["nlp_wire_int8"] / row["pipeline"], 2)
-        for name in onnx_agreement:
-            row[name] = round(len(texts) / _best_seconds(lambda: _onnx_proba(clf, onnx[name], texts, bs), repeat), 1)
+        for name, model in onnx.items():
+            row[name] = round(len(texts) / _best_seconds(lambda: model.predict_proba(texts, batch_size=bs), repeat), 1)
             row[f"speedup_{name}"] = round(row[name] / row["pipeline"], 2)
         results.append(row)
         print(json.dumps(row), flush=True)
-    tmp.cleanup()
-    quality = _quantization_quality(clf, int8, max(batch_sizes))
+    quality = _quantization_quality(clf, {"int8": int8, **onnx}, max(batch_sizes))
     if onnx_agreement:
         quality["onnxruntime_vs_nlp_wire_float32"] = onnx_agreement
     return {"model": str(model or "minilm (fresh head)"), "stories": len(texts), "max_length": max_length,
             "threads": threads, "unit": "stories/s", "results": results, "quality": quality,
-            "onnx_fusions": onnx.get("fusions"), "goal_speedup": 2.0}
+            "onnx_fusions": onnx["onnxruntime_float32"].onnx.fusions if onnx else None, "goal_speedup": 2.0}
 
 
 def main(argv: list[str] | None = None) -> int:

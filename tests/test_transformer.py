@@ -195,6 +195,41 @@ def test_int8_quantized_classifier_predicts_but_does_not_save(trained, tmp_path)
         q.save_pretrained(tmp_path / "q")
 
 
+def test_onnx_runtime_predicts_like_torch(trained, tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    clf, out = trained
+    fast = load_classifier(out / "model", runtime="onnxruntime")
+    assert fast.onnx is not None and {"Attention", "SkipLayerNormalization"} <= set(fast.onnx.fusions)
+    texts = [t for t, _ in STORIES] + ["", "Rain.", "snow and rain and wind and cold in the north coast tomorrow"]
+    np.testing.assert_allclose(fast.predict_proba(texts, batch_size=4), clf.predict_proba(texts), atol=1e-5)
+    single = np.vstack([fast.predict_proba([t], batch_size=1) for t in texts])
+    np.testing.assert_allclose(fast.predict_proba(texts, batch_size=4), single, atol=1e-5)
+    int8 = load_classifier(out / "model", runtime="onnxruntime", quantize=True)
+    assert int8.onnx.int8
+    np.testing.assert_allclose(int8.predict_proba(texts), clf.predict_proba(texts), atol=0.1)
+    fast.save_pretrained(tmp_path / "saved")  # the torch model is still there
+    np.testing.assert_allclose(load_classifier(tmp_path / "saved").predict_proba(texts), clf.predict_proba(texts),
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="runtime"):
+        load_classifier(out / "model", runtime="tensorrt")
+    with pytest.raises(ValueError, match="float classifier"):
+        load_classifier(out / "model", quantize=True).use_onnx_runtime()
+
+
+def test_onnx_runtime_missing_is_a_clear_error(trained, monkeypatch, capsys):
+    import sys
+
+    from nlp_wire.cli.main import main
+
+    _, out = trained
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if not installed
+    with pytest.raises(ImportError, match=r"pip install 'nlp_wire\[onnx\]'"):
+        load_classifier(out / "model", runtime="onnxruntime")
+    assert main(["classify", str(out / "model"), "--onnx", str(out)]) == 2
+    assert "nlp_wire[onnx]" in capsys.readouterr().err
+
+
 def test_half_precision_save_loads_back_in_float32(trained, tmp_path):
     clf, _ = trained
     clf.save_pretrained(tmp_path / "half", half=True)

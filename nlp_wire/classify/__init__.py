@@ -16,7 +16,7 @@ DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "baseline"
 
 
 def load_classifier(path: str | Path | None = None, device: str = "cpu", threshold: float | None = None,
-                    quantize: bool = False) -> WireClassifier:
+                    quantize: bool = False, runtime: str = "torch") -> WireClassifier:
     """Load a trained classifier folder of any kind (baseline, transformer or an ensemble of them).
 
     Args:
@@ -25,10 +25,17 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         threshold: Optional confidence threshold below which ``predict`` answers the default label.
         quantize: For transformer models on CPU: int8 dynamic quantization (faster; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.quantize`). Ignored for the baseline.
+        runtime: For transformer models on CPU: ``"torch"`` or ``"onnxruntime"`` (the same model with fused
+            kernels, about 1.2-1.4x faster here; needs ``pip install 'nlp_wire[onnx]'``). With
+            ``quantize``, ONNX Runtime quantizes its own graph.
 
     Raises:
         ModelLoadError: The folder is missing, incomplete or not an nlp_wire model.
+        ValueError: Unknown ``runtime``.
+        ImportError: ``runtime="onnxruntime"`` without onnxruntime installed.
     """
+    if runtime not in ("torch", "onnxruntime"):
+        raise ValueError(f"runtime {runtime!r}: use 'torch' or 'onnxruntime'")
     folder = Path(path) if path is not None else DEFAULT_MODEL
     card = read_model_card(folder)
     kind = card["kind"]
@@ -39,12 +46,14 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
     elif kind == "ensemble":
         from .ensemble import EnsembleClassifier
 
-        model = EnsembleClassifier.from_pretrained(folder, device=device, quantize=quantize)
+        model = EnsembleClassifier.from_pretrained(folder, device=device, quantize=quantize, runtime=runtime)
     elif kind == "transformer":
         from .transformer import TransformerClassifier
 
         model = TransformerClassifier.from_pretrained(folder, device=device)
-        if quantize:
+        if runtime == "onnxruntime":
+            model.use_onnx_runtime(int8=quantize)
+        elif quantize:
             model.quantize()
     else:
         raise ModelLoadError(f"{folder}: unknown model kind {kind!r}")

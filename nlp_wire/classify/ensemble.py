@@ -73,10 +73,11 @@ class EnsembleClassifier(WireClassifier):
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, device: str = "cpu", threshold: float | None = None,
-                        quantize: bool = False) -> "EnsembleClassifier":
+                        quantize: bool = False, runtime: str = "torch") -> "EnsembleClassifier":
         """Load a folder written by :meth:`save_pretrained` or :func:`link_ensemble`.
 
-        ``device`` and ``quantize`` apply to its transformer members (see :func:`~nlp_wire.load_classifier`).
+        ``device``, ``quantize`` and ``runtime`` apply to its transformer members (see
+        :func:`~nlp_wire.load_classifier`).
 
         Raises:
             ModelLoadError: The card is not an ensemble's, lists no members, has a malformed entry, or names a
@@ -97,7 +98,8 @@ class EnsembleClassifier(WireClassifier):
                                      "(needs a \"path\" relative to the ensemble and a numeric \"weight\")")
             if read_model_card(folder / entry["path"])["kind"] == "ensemble":  # also rules out cycles
                 raise ModelLoadError(f"{folder / entry['path']}: an ensemble cannot be a member of {folder}")
-            members[entry["path"]] = load_classifier(folder / entry["path"], device=device, quantize=quantize)
+            members[entry["path"]] = load_classifier(folder / entry["path"], device=device, quantize=quantize,
+                                                     runtime=runtime)
             weights[entry["path"]] = float(entry.get("weight", 1.0))
         try:
             ensemble = cls(members, weights, threshold=threshold)

@@ -17,15 +17,22 @@ def add_parser(sub):
     p.add_argument("--threshold", type=float, default=None, help="answer the default label below this confidence")
     p.add_argument("--device", default="cpu")
     p.add_argument("--int8", action="store_true", help="transformer on CPU: int8 dynamic quantization (faster)")
+    p.add_argument("--onnx", action="store_true",
+                   help="transformer on CPU: predict in ONNX Runtime (faster; pip install 'nlp_wire[onnx]')")
     return p
 
 
 def run(args) -> int:
     from ..classify import load_classifier
     from ..reader import ReadReport, read_stories
+    from .main import UserError
 
-    model = load_classifier(None if args.model == "default" else args.model, device=args.device, threshold=args.threshold,
-                            quantize=args.int8)
+    try:
+        model = load_classifier(None if args.model == "default" else args.model, device=args.device,
+                                threshold=args.threshold, quantize=args.int8,
+                                runtime="onnxruntime" if args.onnx else "torch")
+    except ImportError as exc:
+        raise UserError(str(exc)) from None
     report = ReadReport()
     stories = read_stories(args.paths, on_error=report)
     n = 0

@@ -1,0 +1,106 @@
+"""Transformer prediction in ONNX Runtime: the same model exported to ONNX, with fused kernels.
+
+The classifier's module (encoder, pooling, head, then softmax) is exported with the TorchScript
+exporter from eager attention: that graph is the pattern ONNX Runtime's BERT optimizer knows, so
+attention, embedding + layer norm, skip + layer norm and bias + GELU each become one fused kernel.
+Optionally the fused graph's matrix products are int8 dynamically quantized. On this project's
+2-core CPU it predicts about 1.4x faster than the torch model one story at a time and 1.2x in
+batches of 32 (``scripts/bench_classify.py``); float32 probabilities match torch within 1e-6.
+
+Needs ``onnxruntime`` and ``onnx`` (``pip install 'nlp_wire[onnx]'``). The exported files live in a
+temporary folder for the session's lifetime; nothing is written next to the model.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+
+__all__ = ["OnnxRuntimeModel"]
+
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class OnnxRuntimeModel:
+    """A callable with the torch model's prediction contract: model inputs -> class probabilities.
+
+    Args:
+        clf: A float (not quantized) :class:`~nlp_wire.classify.transformer.TransformerClassifier`.
+        int8: Quantize the fused graph's matrix products to int8 (dynamic quantization).
+        threads: ONNX Runtime intra-op threads (default: torch's current thread count).
+
+    Raises:
+        ImportError: onnxruntime or onnx is not installed (the message says how to install them).
+        ValueError: The classifier is quantized by torch, or not on the CPU.
+    """
+
+    def __init__(self, clf, int8: bool = False, threads: int | None = None):
+        try:
+            import onnx
+            import onnxruntime as ort
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+            from onnxruntime.transformers import optimizer
+        except ImportError as exc:
+            raise ImportError(f"ONNX Runtime prediction needs onnxruntime and onnx ({exc.name} is missing): "
+                              "pip install 'nlp_wire[onnx]'") from None
+        import torch
+
+        if clf.quantized or clf.device.type != "cpu":
+            raise ValueError("ONNX Runtime export needs the float classifier on the CPU (load it without quantize)")
+        self.int8 = int8
+        self._tmp = tempfile.TemporaryDirectory(prefix="nlp_wire_onnx_")
+        raw, fused = Path(self._tmp.name, "model.onnx"), Path(self._tmp.name, "model.fused.onnx")
+        self._export(clf, raw, torch)
+        config = clf.model.encoder.config
+        optimized = optimizer.optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
+                                             hidden_size=config.hidden_size)
+        self.fusions = {name: n for name, n in optimized.get_fused_operator_statistics().items() if n}
+        optimized.save_model_to_file(str(fused))
+        path = fused
+        if int8:
+            path = Path(self._tmp.name, "model.int8.onnx")
+            quantize_dynamic(str(fused), str(path), weight_type=QuantType.QInt8,
+                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_names = [i.name for i in self.session.get_inputs()]
+
+    @staticmethod
+    def _export(clf, path: Path, torch) -> None:
+        model = copy.deepcopy(clf.model).eval()
+        model.encoder.set_attn_implementation("eager")  # the attention pattern the optimizer fuses
+
+        class Probabilities(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return torch.softmax(self.model(input_ids, attention_mask, token_type_ids), dim=-1)
+
+        import warnings
+
+        example = clf.encode(["A short example.", "A somewhat longer example sentence to export."])
+        if "token_type_ids" not in example:
+            example["token_type_ids"] = torch.zeros_like(example["input_ids"])
+        axes = {name: {0: "batch", 1: "tokens"} for name in INPUT_NAMES}
+        # The TorchScript exporter is deprecated in favour of torch.export, whose graphs the optimizer does not
+        # fuse yet; its tracer warnings concern shapes that are constant for this model (tests check that
+        # results match torch at every batch shape).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Probabilities(), tuple(example[n] for n in INPUT_NAMES), str(path),
+                              input_names=list(INPUT_NAMES), output_names=["proba"],
+                              dynamic_axes={**axes, "proba": {0: "batch"}}, opset_version=17, dynamo=False)
+
+    def __call__(self, input_ids, attention_mask, token_type_ids=None):
+        import numpy as np
+        import torch
+
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        given = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+        feed = {name: given[name].numpy().astype(np.int64) for name in self.input_names}
+        return torch.from_numpy(self.session.run(None, feed)[0])
