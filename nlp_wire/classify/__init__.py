@@ -26,7 +26,7 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         quantize: For transformer models on CPU: int8 dynamic quantization (faster; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.quantize`). Ignored for the baseline.
         runtime: For transformer models on CPU: ``"torch"`` or ``"onnxruntime"`` (the same model with fused
-            kernels, about 1.2-1.4x faster here; needs ``pip install 'nlp_wire[onnx]'``). With
+            kernels, up to 1.4x faster here, one story at a time; needs ``pip install 'nlp_wire[onnx]'``). With
             ``quantize``, ONNX Runtime quantizes its own graph.
 
     Raises:

@@ -4,11 +4,12 @@ The classifier's module (encoder, pooling, head, then softmax) is exported with 
 exporter from eager attention: that graph is the pattern ONNX Runtime's BERT optimizer knows, so
 attention, embedding + layer norm, skip + layer norm and bias + GELU each become one fused kernel.
 Optionally the fused graph's matrix products are int8 dynamically quantized. On this project's
-2-core CPU it predicts about 1.4x faster than the torch model one story at a time and 1.2x in
-batches of 32 (``scripts/bench_classify.py``); float32 probabilities match torch within 1e-6.
+2-core CPU it predicts about 1.4x faster than the torch model one story at a time and about as fast
+in batches of 32 (``scripts/bench_classify.py``); float32 probabilities match torch within 1e-6.
 
-Needs ``onnxruntime`` and ``onnx`` (``pip install 'nlp_wire[onnx]'``). The exported files live in a
-temporary folder for the session's lifetime; nothing is written next to the model.
+Needs ``onnxruntime`` and ``onnx`` (``pip install 'nlp_wire[onnx]'``). The export takes a few seconds
+at load time and goes through a temporary folder that is removed once ONNX Runtime has read it;
+nothing is written next to the model.
 """
 
 from __future__ import annotations
@@ -49,22 +50,22 @@ class OnnxRuntimeModel:
         if clf.quantized or clf.device.type != "cpu":
             raise ValueError("ONNX Runtime export needs the float classifier on the CPU (load it without quantize)")
         self.int8 = int8
-        self._tmp = tempfile.TemporaryDirectory(prefix="nlp_wire_onnx_")
-        raw, fused = Path(self._tmp.name, "model.onnx"), Path(self._tmp.name, "model.fused.onnx")
-        self._export(clf, raw, torch)
-        config = clf.model.encoder.config
-        optimized = optimizer.optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
-                                             hidden_size=config.hidden_size)
-        self.fusions = {name: n for name, n in optimized.get_fused_operator_statistics().items() if n}
-        optimized.save_model_to_file(str(fused))
-        path = fused
-        if int8:
-            path = Path(self._tmp.name, "model.int8.onnx")
-            quantize_dynamic(str(fused), str(path), weight_type=QuantType.QInt8,
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        with tempfile.TemporaryDirectory(prefix="nlp_wire_onnx_") as tmp:  # ONNX Runtime keeps the graph in memory
+            raw, fused = Path(tmp, "model.onnx"), Path(tmp, "model.fused.onnx")
+            self._export(clf, raw, torch)
+            config = clf.model.encoder.config
+            optimized = optimizer.optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
+                                                 hidden_size=config.hidden_size)
+            self.fusions = {name: n for name, n in optimized.get_fused_operator_statistics().items() if n}
+            optimized.save_model_to_file(str(fused))
+            path = fused
+            if int8:
+                path = Path(tmp, "model.int8.onnx")
+                quantize_dynamic(str(fused), str(path), weight_type=QuantType.QInt8,
+                                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
 
     @staticmethod
