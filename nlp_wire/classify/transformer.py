@@ -222,7 +222,8 @@ class TransformerClassifier(WireClassifier):
         """Predict through ONNX Runtime (the same model exported with fused kernels; optionally int8).
 
         Float32 results equal the torch model's within 1e-6; int8 ones move like :meth:`quantize`'s. The
-        torch model stays (it can still be saved or trained). See :mod:`nlp_wire.classify.onnx_runtime`.
+        torch model stays and can still be saved; the exported graph is a snapshot, so call this again
+        after changing the weights. See :mod:`nlp_wire.classify.onnx_runtime`.
 
         Raises:
             ImportError: onnxruntime or onnx is not installed.
