@@ -121,7 +121,7 @@ def _pipeline_on_same_weights(clf):
     return pipeline("text-classification", model=hf_model, tokenizer=clf.tokenizer, device=-1, top_k=None)
 
 
-def _quantization_quality(clf, variants: dict, batch_size: int) -> dict:
+def _variant_quality(clf, variants: dict, batch_size: int) -> dict:
     """Macro-F1 of the torch float32 model and each faster variant on each labeled source present,
     with each variant's drop in points."""
     from nlp_wire.classify.evaluate import evaluate
@@ -134,8 +134,8 @@ def _quantization_quality(clf, variants: dict, batch_size: int) -> dict:
         data = load_examples(str(path), config=clf.data_config, drop_duplicates=False, limit=limit)
         reference = evaluate(clf, data, batch_size=batch_size)["macro_f1"]
         quality[name] = {"macro_f1_float32": reference}
-        for variant, model in variants.items():
-            f1 = evaluate(model, data, batch_size=batch_size)["macro_f1"]
+        for variant, faster in variants.items():
+            f1 = evaluate(faster, data, batch_size=batch_size)["macro_f1"]
             quality[name][f"macro_f1_{variant}"] = f1
             quality[name][f"drop_points_{variant}"] = round(100 * (reference - f1), 2)
     return quality
@@ -165,8 +165,8 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
         onnx = {}
     reference = clf.predict_proba(texts, batch_size=32)
     onnx_agreement = {}
-    for name, model in onnx.items():
-        proba = model.predict_proba(texts, batch_size=32)
+    for name, variant in onnx.items():
+        proba = variant.predict_proba(texts, batch_size=32)
         onnx_agreement[name] = {"max_abs_probability_change": float(abs(proba - reference).max()),
                                 "labels_changed": int((proba.argmax(1) != reference.argmax(1)).sum())}
     results = []
@@ -178,12 +178,12 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
         row["nlp_wire_int8"] = round(len(texts) / _best_seconds(lambda: int8.predict_proba(texts, batch_size=bs), repeat), 1)
         row["speedup_float32"] = round(row["nlp_wire_float32"] / row["pipeline"], 2)
         row["speedup_int8"] = round(row["nlp_wire_int8"] / row["pipeline"], 2)
-        for name, model in onnx.items():
-            row[name] = round(len(texts) / _best_seconds(lambda: model.predict_proba(texts, batch_size=bs), repeat), 1)
+        for name, variant in onnx.items():
+            row[name] = round(len(texts) / _best_seconds(lambda: variant.predict_proba(texts, batch_size=bs), repeat), 1)
             row[f"speedup_{name}"] = round(row[name] / row["pipeline"], 2)
         results.append(row)
         print(json.dumps(row), flush=True)
-    quality = _quantization_quality(clf, {"int8": int8, **onnx}, max(batch_sizes))
+    quality = _variant_quality(clf, {"int8": int8, **onnx}, max(batch_sizes))
     if onnx_agreement:
         quality["onnxruntime_vs_nlp_wire_float32"] = onnx_agreement
     return {"model": str(model or "minilm (fresh head)"), "stories": len(texts), "max_length": max_length,
