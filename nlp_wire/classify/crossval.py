@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from ..config import TrainConfig
 from ..dataset import load_examples
+from .ensemble import normalize_weights
 from .evaluate import score
 from .train import fit_classifier, load_training_data, parse_data_spec, scale_weights
 
@@ -73,24 +74,24 @@ def combine_out_of_fold(runs: list[dict], weights: list[float] | None = None) ->
         weights: One per run (default: equal).
 
     Raises:
-        ValueError: A run lacks ``out_of_fold``, or the runs differ in stories, gold labels or label set.
+        ValueError: A run lacks ``out_of_fold``, the weights are bad (see
+            :func:`~nlp_wire.classify.ensemble.normalize_weights`), or the runs differ in stories, gold
+            labels or label set.
     """
     if not runs or any("out_of_fold" not in run for run in runs):
         raise ValueError("every run needs its out_of_fold probabilities (rerun cross_validate)")
-    weights = [1.0] * len(runs) if weights is None else list(weights)
-    if len(weights) != len(runs) or sum(weights) <= 0 or min(weights) < 0:
-        raise ValueError(f"weights {weights}: one non-negative weight per run, not all zero")
+    share = normalize_weights(list(range(len(runs))), None if weights is None else dict(enumerate(weights)))
     first = {row["id"]: row for row in runs[0]["out_of_fold"]}
     labels = list(runs[0]["out_of_fold"][0]["scores"])
     ids = sorted(first)
     proba = np.zeros((len(ids), len(labels)))
-    for run, weight in zip(runs, weights):
+    for k, run in enumerate(runs):
         rows = {row["id"]: row for row in run["out_of_fold"]}
         if sorted(rows) != ids or any(rows[i]["gold"] != first[i]["gold"] for i in ids):
             raise ValueError("the runs scored different stories or gold labels")
         if list(run["out_of_fold"][0]["scores"]) != labels:
             raise ValueError(f"the runs have different labels: {list(run['out_of_fold'][0]['scores'])} vs {labels}")
-        proba += weight / sum(weights) * np.array([[rows[i]["scores"][label] for label in labels] for i in ids])
+        proba += share[k] * np.array([[rows[i]["scores"][label] for label in labels] for i in ids])
     y = np.array([labels.index(first[i]["gold"]) for i in ids])
     headlines = {m["id"]: m.get("headline", "") for run in runs for m in run.get("misclassified", [])}
     return _metrics(ids, y, proba, labels, [headlines.get(i, "") for i in ids])

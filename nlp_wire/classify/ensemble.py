@@ -18,7 +18,7 @@ import numpy as np
 
 from .base import ModelLoadError, WireClassifier, read_model_card, write_model_card
 
-__all__ = ["EnsembleClassifier", "link_ensemble"]
+__all__ = ["EnsembleClassifier", "link_ensemble", "normalize_weights"]
 
 
 class EnsembleClassifier(WireClassifier):
@@ -44,12 +44,8 @@ class EnsembleClassifier(WireClassifier):
             if _input_settings(member) != _input_settings(first):
                 raise ValueError(f"member {name!r} reads stories differently from {first_name!r}: "
                                  f"{_input_settings(member)} vs {_input_settings(first)}")
-        weights = {name: 1.0 for name in members} if weights is None else dict(weights)
-        if set(weights) != set(members) or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-            raise ValueError(f"weights {weights} must be non-negative, not all zero, one per member {list(members)}")
-        total = sum(weights.values())
         self.members = dict(members)
-        self.weights = {name: weights[name] / total for name in members}
+        self.weights = normalize_weights(list(members), weights)
         self.labels = list(first.labels)
         self.data_config = first.data_config
         self.threshold = threshold
@@ -138,6 +134,19 @@ def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "
     _write_card(folder, ensemble, {str(path): Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
                                    for path in members})
     return ensemble
+
+
+def normalize_weights(names: list, weights: dict | None = None) -> dict:
+    """One weight per name (default: equal), scaled to sum to 1.
+
+    Raises:
+        ValueError: A name without a weight or a weight without a name, a negative weight, or all zero.
+    """
+    weights = {name: 1.0 for name in names} if weights is None else dict(weights)
+    if set(weights) != set(names) or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ValueError(f"weights {weights} must be non-negative, not all zero, one per member {list(names)}")
+    total = sum(weights.values())
+    return {name: weights[name] / total for name in names}
 
 
 def _write_card(folder: Path, ensemble: EnsembleClassifier, paths: dict[str, str]) -> None:

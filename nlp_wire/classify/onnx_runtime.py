@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+import warnings
 from pathlib import Path
 
 __all__ = ["OnnxRuntimeModel"]
@@ -54,7 +55,7 @@ class OnnxRuntimeModel:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         with tempfile.TemporaryDirectory(prefix="nlp_wire_onnx_") as tmp:  # ONNX Runtime keeps the graph in memory
             raw, fused = Path(tmp, "model.onnx"), Path(tmp, "model.fused.onnx")
-            self._export(clf, raw, torch)
+            self._export(clf, raw)
             config = clf.model.encoder.config
             optimized = optimizer.optimize_model(str(raw), model_type="bert", num_heads=config.num_attention_heads,
                                                  hidden_size=config.hidden_size)
@@ -69,7 +70,9 @@ class OnnxRuntimeModel:
         self.input_names = [i.name for i in self.session.get_inputs()]
 
     @staticmethod
-    def _export(clf, path: Path, torch) -> None:
+    def _export(clf, path: Path) -> None:
+        import torch
+
         model = copy.deepcopy(clf.model).eval()
         model.encoder.set_attn_implementation("eager")  # the attention pattern the optimizer fuses
 
@@ -80,8 +83,6 @@ class OnnxRuntimeModel:
 
             def forward(self, input_ids, attention_mask, token_type_ids):
                 return torch.softmax(self.model(input_ids, attention_mask, token_type_ids), dim=-1)
-
-        import warnings
 
         example = clf.encode(["A short example.", "A somewhat longer example sentence to export."])
         if "token_type_ids" not in example:
