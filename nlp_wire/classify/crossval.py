@@ -46,6 +46,7 @@ def cross_validate(config: TrainConfig, base_data: list[str], gold: str, folds: 
     import datasets
 
     path, weight = parse_data_spec(gold)
+    base = None
     if base_data:
         base, _ = load_training_data(replace(config, data=replace(config.data, val_size=0.0)), base_data)
     dev = load_examples(path, config=config.data, drop_duplicates=False)
@@ -55,7 +56,7 @@ def cross_validate(config: TrainConfig, base_data: list[str], gold: str, folds: 
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         for k, (trn, tst) in enumerate(splitter.split(np.zeros(len(y)), y, dev["group"]), 1):
             fold = scale_weights(dev.select(trn), weight)
-            train = datasets.concatenate_datasets([base, fold]) if base_data else fold
+            train = fold if base is None else datasets.concatenate_datasets([base, fold])
             model = fit_classifier(config, train, None, Path(tmp) / f"fold{k}", progress=False)
             proba[tst] = model._proba_texts(dev.select(tst)["text"], config.training.eval_batch_size)
             logger.info("fold %d/%d done", k, folds)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
+from .evaluate import score
 from .transformer import TransformerClassifier
 
 __all__ = ["train_transformer"]
@@ -38,10 +39,7 @@ def _class_weights(labels: np.ndarray, k: int, power: float = 1.0) -> np.ndarray
 
 
 def _macro_f1(clf: TransformerClassifier, texts: list[str], y: np.ndarray, batch_size: int) -> float:
-    from sklearn.metrics import f1_score
-
-    pred = clf._proba_texts(texts, batch_size).argmax(1)
-    return float(f1_score(y, pred, average="macro", zero_division=0))
+    return score(y, clf._proba_texts(texts, batch_size).argmax(1), clf.labels)["macro_f1"]
 
 
 def _init_head_from_probe(clf: TransformerClassifier, texts: list[str], y: np.ndarray, sample_weight: np.ndarray,
@@ -105,20 +103,17 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
     from tqdm.auto import tqdm
 
-    from ..device import resolve_device
-
     tc = config.training
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if tc.num_threads > 0:
         torch.set_num_threads(tc.num_threads)
     _seed_everything(config.seed)
-    device = resolve_device(config.device)
 
     labels = list(train_ds.features["label"].names) if hasattr(train_ds.features["label"], "names") else list(config.data.labels)
     k = len(labels)
-    clf = TransformerClassifier.from_base(config.model, labels, config.data, device=str(device))
-    model, tokenizer = clf.model, clf.tokenizer
+    clf = TransformerClassifier.from_base(config.model, labels, config.data, device=config.device)  # logs the device once
+    model, tokenizer, device = clf.model, clf.tokenizer, clf.device
 
     texts = list(train_ds["text"])
     if not texts:
