@@ -10,12 +10,13 @@ and sharded over two (each worker loads its own model).
 
 MiniLM: ``nlp_wire``'s predict path (length-sorted batches, dynamic padding, float32 and int8 dynamic
 quantization) next to ``transformers.pipeline("text-classification")`` on the same encoder weights,
-the same model-input texts, the same ``max_length`` and the same torch thread count. The pipeline
-runs a stock ``AutoModelForSequenceClassification`` into which our encoder weights are copied. Each
-setting is warmed up once and timed over ``--repeat`` passes (best kept). When ``../shared`` is
-present, macro-F1 of the float and int8 models is reported on korea_dev (which the shipped MiniLM
-trained on: it shows what quantization changes, not a held-out score) and on the first 1,000 items
-of public/train.jsonl (weak labels; held out from the shipped MiniLM).
+the same model-input texts (of the first ``--texts`` sample stories), the same ``max_length`` and the
+same torch thread count. The pipeline runs a stock ``AutoModelForSequenceClassification`` into which
+our encoder weights are copied. Each setting is warmed up once and timed over ``--repeat`` passes
+(best kept). When ``../shared`` is present, macro-F1 of the float and int8 models is reported on
+korea_dev (which the shipped MiniLM trained on: it shows what quantization changes, not a held-out
+score) and on the first 1,000 items of public/train.jsonl (weak labels; held out from the shipped
+MiniLM).
 
 With ``onnxruntime`` and ``onnx`` installed (``pip install 'nlp_wire[onnx]'``), the same classifier is
 also timed in ONNX Runtime (``runtime="onnxruntime"``: fused kernels), float32 and int8, on the same
@@ -141,7 +142,7 @@ def _variant_quality(clf, variants: dict, batch_size: int) -> dict:
     return quality
 
 
-def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat: int) -> dict:
+def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat: int, n_texts: int) -> dict:
     import torch
 
     from nlp_wire.classify.transformer import TransformerClassifier
@@ -153,7 +154,7 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
         clf = TransformerClassifier.from_pretrained(model, device="cpu")
     else:
         clf = TransformerClassifier.from_base(TransformerConfig(max_length=64), list(DEFAULT_LABELS), device="cpu")
-    texts = clf.texts(read_stories(SAMPLES))
+    texts = clf.texts(islice(read_stories(SAMPLES), n_texts))
     max_length = clf.model_config.max_length
     pipe = _pipeline_on_same_weights(clf)
     int8 = copy.deepcopy(clf).quantize()
@@ -199,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=10000, help="wire files in the baseline's folder")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads for both transformer sides")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--texts", type=int, default=300, help="sample stories timed on the MiniLM side")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-minilm", action="store_true")
@@ -217,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report["baseline"]), flush=True)
     if not args.skip_minilm:
         model = args.minilm if Path(args.minilm).is_dir() else None
-        report["minilm"] = bench_minilm(model, args.threads, args.batch_sizes, args.repeat)
+        report["minilm"] = bench_minilm(model, args.threads, args.batch_sizes, args.repeat, args.texts)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
