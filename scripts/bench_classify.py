@@ -170,17 +170,19 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
         proba = variant.predict_proba(texts, batch_size=32)
         onnx_agreement[name] = {"max_abs_probability_change": float(abs(proba - reference).max()),
                                 "labels_changed": int((proba.argmax(1) != reference.argmax(1)).sum())}
+    def stories_per_s(run) -> float:
+        return round(len(texts) / _best_seconds(run, repeat), 1)
+
     results = []
     for bs in batch_sizes:
         row = {"batch_size": bs}
-        row["pipeline"] = round(len(texts) / _best_seconds(
-            lambda: pipe(texts, batch_size=bs, truncation=True, max_length=max_length), repeat), 1)
-        row["nlp_wire_float32"] = round(len(texts) / _best_seconds(lambda: clf.predict_proba(texts, batch_size=bs), repeat), 1)
-        row["nlp_wire_int8"] = round(len(texts) / _best_seconds(lambda: int8.predict_proba(texts, batch_size=bs), repeat), 1)
+        row["pipeline"] = stories_per_s(lambda: pipe(texts, batch_size=bs, truncation=True, max_length=max_length))
+        row["nlp_wire_float32"] = stories_per_s(lambda: clf.predict_proba(texts, batch_size=bs))
+        row["nlp_wire_int8"] = stories_per_s(lambda: int8.predict_proba(texts, batch_size=bs))
         row["speedup_float32"] = round(row["nlp_wire_float32"] / row["pipeline"], 2)
         row["speedup_int8"] = round(row["nlp_wire_int8"] / row["pipeline"], 2)
         for name, variant in onnx.items():
-            row[name] = round(len(texts) / _best_seconds(lambda: variant.predict_proba(texts, batch_size=bs), repeat), 1)
+            row[name] = stories_per_s(lambda: variant.predict_proba(texts, batch_size=bs))
             row[f"speedup_{name}"] = round(row[name] / row["pipeline"], 2)
         results.append(row)
         print(json.dumps(row), flush=True)
