@@ -155,6 +155,10 @@ class TrainingConfig:
             with probability proportional to class weight x source weight, loss unweighted) or ``"none"``.
         balance_power: How far class weights go toward balance: weight = (n / (k * count)) ** power;
             1 balances the classes fully, 0 keeps the data's class mix, 0.5 is in between.
+        restore_prior: After training, shift the head's bias by -log(class weight), so that scores follow
+            the class mix of the (source-weighted) training data rather than the balanced mix the model
+            was trained on: balancing then shapes what the model learns, not where it draws the line.
+            Validation macro-F1 is measured with the shift. No effect with ``balance: none``.
         probe_init: Start the head from a logistic regression fitted on the frozen encoder's pooled
             features (linear probing, then fine-tuning: "LP-FT"), so that early steps refine the
             pretrained features rather than bend them to a random head.
@@ -178,6 +182,7 @@ class TrainingConfig:
     warmup_ratio: float = 0.06
     balance: str = "weights"
     balance_power: float = 1.0
+    restore_prior: bool = False
     probe_init: bool = False
     probe_C: float = 1.0
     freeze_embeddings: bool = False

@@ -181,6 +181,35 @@ def test_sampler_weights_and_accumulation(tiny_bert, tmp_path):
     assert clf.predict_proba(["rain"]).shape == (1, 3)
 
 
+def test_restore_prior_shifts_the_head_bias_by_minus_log_class_weight(tiny_bert, tmp_path):
+    # 5 sport : 2 weather : 2 other, drawn balanced (power 1); the shift undoes exactly that weighting.
+    rows = STORIES + [(STORIES[0][0] + " Again.", "sport")] * 3
+    ds = _dataset(rows)
+    settings = dict(max_steps=3, balance="sampler", balance_power=1.0, eval_every=0)
+    plain = train_transformer(_config(tiny_bert, **settings), ds, None, tmp_path / "plain", progress=False)
+    shifted = train_transformer(_config(tiny_bert, restore_prior=True, **settings), ds, None, tmp_path / "shifted",
+                                progress=False)
+    counts = np.array([5, 2, 2])
+    class_w = len(rows) / (3 * counts)
+    bias = lambda clf: clf.model.head.bias.detach().numpy()  # noqa: E731
+    np.testing.assert_allclose(bias(shifted) - bias(plain), -np.log(class_w), rtol=1e-5, atol=1e-6)
+    assert torch.equal(shifted.model.head.weight, plain.model.head.weight)
+    # Probabilities move toward the data's mix: p(c) is multiplied by 1 / class_w[c], then renormalised.
+    p, q = plain.predict_proba(["rain"])[0], shifted.predict_proba(["rain"])[0]
+    np.testing.assert_allclose(q, p / class_w / (p / class_w).sum(), rtol=1e-4)
+    # Saved with the weights: reloading keeps the shift.
+    np.testing.assert_allclose(load_classifier(tmp_path / "shifted" / "model").predict_proba(["rain"])[0], q, rtol=1e-5)
+
+
+def test_restore_prior_does_nothing_without_balancing(tiny_bert, tmp_path):
+    ds = _dataset(STORIES + [(STORIES[0][0] + " Again.", "sport")] * 3)
+    settings = dict(max_steps=2, balance="none", eval_every=0)
+    plain = train_transformer(_config(tiny_bert, **settings), ds, None, tmp_path / "a", progress=False)
+    shifted = train_transformer(_config(tiny_bert, restore_prior=True, **settings), ds, None, tmp_path / "b",
+                                progress=False)
+    assert torch.equal(plain.model.head.bias, shifted.model.head.bias)
+
+
 def test_int8_quantized_classifier_predicts_but_does_not_save(trained, tmp_path):
     clf, out = trained
     q = load_classifier(out / "model", quantize=True)

@@ -1,8 +1,9 @@
 """Fine-tune a :class:`TransformerClassifier` with a plain PyTorch loop.
 
-Dynamic padding, class-weighted loss or balanced sampling, per-example weights, AdamW with its own
-head learning rate, linear warmup and decay, gradient accumulation, macro-F1 on validation with early
-stopping (the best state is kept), autocast on CUDA only. The training curve lands in ``out``.
+Dynamic padding, class-weighted loss or balanced sampling (optionally undone at the decision by a shift of
+the head's bias), per-example weights, AdamW with its own head learning rate, linear warmup and decay,
+gradient accumulation, macro-F1 on validation with early stopping (the best state is kept), autocast on
+CUDA only. The training curve lands in ``out``.
 """
 
 from __future__ import annotations
@@ -38,8 +39,14 @@ def _class_weights(labels: np.ndarray, k: int, power: float = 1.0) -> np.ndarray
     return np.where(counts > 0, (len(labels) / (k * np.maximum(counts, 1))) ** power, 0.0)
 
 
-def _macro_f1(clf: TransformerClassifier, texts: list[str], y: np.ndarray, batch_size: int) -> float:
-    return score(y, clf._proba_texts(texts, batch_size).argmax(1), clf.labels)["macro_f1"]
+def _prior_shift(class_w: np.ndarray) -> np.ndarray:
+    """Logit offsets that undo class weighting: training drew (or weighted) class c by ``class_w[c]``."""
+    return np.where(class_w > 0, -np.log(np.where(class_w > 0, class_w, 1.0)), 0.0)
+
+
+def _macro_f1(clf: TransformerClassifier, texts: list[str], y: np.ndarray, batch_size: int, shift: np.ndarray) -> float:
+    log_proba = np.log(np.maximum(clf._proba_texts(texts, batch_size), 1e-30))
+    return score(y, (log_proba + shift).argmax(1), clf.labels)["macro_f1"]
 
 
 def _init_head_from_probe(clf: TransformerClassifier, texts: list[str], y: np.ndarray, sample_weight: np.ndarray,
@@ -132,6 +139,7 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
 
     gen = torch.Generator().manual_seed(config.seed)
     class_w = _class_weights(y, k, tc.balance_power)
+    shift = _prior_shift(class_w) if tc.restore_prior and tc.balance != "none" else np.zeros(k)
     if tc.probe_init:
         _init_head_from_probe(clf, texts, y, class_w[y] * weights, tc.probe_C, tc.eval_batch_size)
     if tc.balance == "sampler":
@@ -216,7 +224,7 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
             if step % eval_every == 0 or step >= total:
                 f1 = None
                 if val_texts:
-                    f1 = _macro_f1(clf, val_texts, val_y, tc.eval_batch_size)
+                    f1 = _macro_f1(clf, val_texts, val_y, tc.eval_batch_size, shift)
                     model.train()
                     if f1 > best_f1:
                         best_f1, bad_evals = f1, 0
@@ -237,6 +245,11 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
+    if shift.any():
+        with torch.no_grad():
+            model.head.bias.add_(torch.as_tensor(shift, dtype=model.head.bias.dtype, device=model.head.bias.device))
+        logger.info("head bias shifted back to the training data's class mix: %s",
+                    ", ".join(f"{label} {s:+.3f}" for label, s in zip(labels, shift)))
     (out / "curve.json").write_text(json.dumps(curve, indent=2) + "\n", encoding="utf-8")
     if curve:
         _plot_curve(curve, out / "curve.png")
