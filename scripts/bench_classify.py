@@ -8,15 +8,18 @@ Baseline: files to labels (reading, parsing, model input, TF-IDF, logistic regre
 of ``--files`` copies of the bundled sample stories, with the shipped default model, in one process
 and sharded over two (each worker loads its own model).
 
-MiniLM: ``nlp_wire``'s predict path (length-sorted batches, dynamic padding, float32 and int8 dynamic
-quantization) next to ``transformers.pipeline("text-classification")`` on the same encoder weights,
+MiniLM: ``nlp_wire``'s predict path (length-sorted batches, dynamic padding; float32, int8 dynamic
+quantization and bfloat16) next to ``transformers.pipeline("text-classification")`` on the same encoder weights,
 the same model-input texts (of the first ``--texts`` sample stories), the same ``max_length`` and the
 same torch thread count. The pipeline runs a stock ``AutoModelForSequenceClassification`` into which
-our encoder weights are copied. Each setting is warmed up once and timed over ``--repeat`` passes
+our encoder weights are copied; the goal compares with it as it comes (float32). For reference the
+same pipeline is also timed with its model cast to bfloat16 (``pipeline_bfloat16``), to show how much of
+the gain is the dtype and how much our batching. bfloat16 is fast only on CPUs with AMX or AVX512-BF16
+(``machine.cpu_bfloat16`` in the JSON). Each setting is warmed up once and timed over ``--repeat`` passes
 (best kept). When ``../shared`` is present, macro-F1 of the float and int8 models is reported on
 korea_dev (which the shipped MiniLM trained on: it shows what quantization changes, not a held-out
 score) and on the first 1,000 items of public/train.jsonl (weak labels; held out from the shipped
-MiniLM).
+MiniLM), for every variant.
 
 With ``onnxruntime`` and ``onnx`` installed (``pip install 'nlp_wire[onnx]'``), the same classifier is
 also timed in ONNX Runtime (``runtime="onnxruntime"``: fused kernels), float32 and int8, on the same
@@ -112,13 +115,15 @@ def bench_baseline(model: str | None, files: int, batch_size: int, repeat: int) 
 
 
 # -- MiniLM vs transformers.pipeline ---------------------------------------------------------------
-def _pipeline_on_same_weights(clf):
+def _pipeline_on_same_weights(clf, dtype=None):
     from transformers import AutoModelForSequenceClassification, pipeline
 
     config = copy.deepcopy(clf.model.encoder.config)
     config.id2label, config.label2id = clf.id2label, clf.label2id
     hf_model = AutoModelForSequenceClassification.from_config(config).eval()
     hf_model.base_model.load_state_dict(clf.model.encoder.state_dict(), strict=True)
+    if dtype is not None:
+        hf_model = hf_model.to(dtype)
     return pipeline("text-classification", model=hf_model, tokenizer=clf.tokenizer, device=-1, top_k=None)
 
 
@@ -157,7 +162,9 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
     texts = clf.texts(islice(read_stories(SAMPLES), n_texts))
     max_length = clf.model_config.max_length
     pipe = _pipeline_on_same_weights(clf)
+    pipe_bf16 = _pipeline_on_same_weights(clf, torch.bfloat16)
     int8 = copy.deepcopy(clf).quantize()
+    bf16 = copy.deepcopy(clf).to_dtype("bfloat16")
     try:
         onnx = {f"onnxruntime_{kind}": copy.deepcopy(clf).use_onnx_runtime(int8=kind == "int8")
                 for kind in ("float32", "int8")}
@@ -165,11 +172,11 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
         print(f"{exc}: ONNX Runtime not measured", file=sys.stderr)
         onnx = {}
     reference = clf.predict_proba(texts, batch_size=32)
-    onnx_agreement = {}
-    for name, variant in onnx.items():
+    agreement = {}
+    for name, variant in {"bfloat16": bf16, **onnx}.items():
         proba = variant.predict_proba(texts, batch_size=32)
-        onnx_agreement[name] = {"max_abs_probability_change": float(abs(proba - reference).max()),
-                                "labels_changed": int((proba.argmax(1) != reference.argmax(1)).sum())}
+        agreement[name] = {"max_abs_probability_change": float(abs(proba - reference).max()),
+                           "labels_changed": int((proba.argmax(1) != reference.argmax(1)).sum())}
     def stories_per_s(run) -> float:
         return round(len(texts) / _best_seconds(run, repeat), 1)
 
@@ -177,21 +184,31 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
     for bs in batch_sizes:
         row = {"batch_size": bs}
         row["pipeline"] = stories_per_s(lambda: pipe(texts, batch_size=bs, truncation=True, max_length=max_length))
-        row["nlp_wire_float32"] = stories_per_s(lambda: clf.predict_proba(texts, batch_size=bs))
-        row["nlp_wire_int8"] = stories_per_s(lambda: int8.predict_proba(texts, batch_size=bs))
-        row["speedup_float32"] = round(row["nlp_wire_float32"] / row["pipeline"], 2)
-        row["speedup_int8"] = round(row["nlp_wire_int8"] / row["pipeline"], 2)
+        row["pipeline_bfloat16"] = stories_per_s(
+            lambda: pipe_bf16(texts, batch_size=bs, truncation=True, max_length=max_length))
+        for name, variant in {"float32": clf, "int8": int8, "bfloat16": bf16}.items():
+            row[f"nlp_wire_{name}"] = stories_per_s(lambda: variant.predict_proba(texts, batch_size=bs))
+            row[f"speedup_{name}"] = round(row[f"nlp_wire_{name}"] / row["pipeline"], 2)
         for name, variant in onnx.items():
             row[name] = stories_per_s(lambda: variant.predict_proba(texts, batch_size=bs))
             row[f"speedup_{name}"] = round(row[name] / row["pipeline"], 2)
         results.append(row)
         print(json.dumps(row), flush=True)
-    quality = _variant_quality(clf, {"int8": int8, **onnx}, max(batch_sizes))
-    if onnx_agreement:
-        quality["onnxruntime_vs_nlp_wire_float32"] = onnx_agreement
+    quality = _variant_quality(clf, {"int8": int8, "bfloat16": bf16, **onnx}, max(batch_sizes))
+    quality["bench_texts_vs_nlp_wire_float32"] = agreement
     return {"model": str(model or "minilm (fresh head)"), "stories": len(texts), "max_length": max_length,
             "threads": threads, "unit": "stories/s", "results": results, "quality": quality,
             "onnx_fusions": onnx["onnxruntime_float32"].onnx.fusions if onnx else None, "goal_speedup": 2.0}
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,7 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import transformers
 
-    report = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+    from nlp_wire.classify.transformer import _cpu_has_bfloat16
+
+    report = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "cpu": _cpu_name(),
+                          "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+                          "cpu_bfloat16": _cpu_has_bfloat16()},
               "versions": {"python": platform.python_version(), "torch": torch.__version__,
                            "transformers": transformers.__version__}}
     if not args.skip_baseline:

@@ -242,8 +242,52 @@ def test_onnx_runtime_predicts_like_torch(trained, tmp_path):
                                atol=1e-6)
     with pytest.raises(ValueError, match="runtime"):
         load_classifier(out / "model", runtime="tensorrt")
-    with pytest.raises(ValueError, match="float classifier"):
+    with pytest.raises(ValueError, match="float32 classifier"):
         load_classifier(out / "model", quantize=True).use_onnx_runtime()
+
+
+def test_bfloat16_predicts_like_float32_and_is_one_way(trained, tmp_path, capsys):
+    from nlp_wire.cli.main import main
+
+    clf, out = trained
+    fast = load_classifier(out / "model", dtype="bfloat16")
+    assert fast.dtype == "bfloat16" and {p.dtype for p in fast.model.parameters()} == {torch.bfloat16}
+    texts = [t for t, _ in STORIES] + ["", "Rain.", "snow and rain and wind and cold in the north coast tomorrow"]
+    proba = fast.predict_proba(texts, batch_size=4)
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba, clf.predict_proba(texts), atol=0.05)
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-5)
+    assert [p.label for p in fast.predict(texts[:6])] == [l for _, l in STORIES]
+    single = np.vstack([fast.predict_proba([t], batch_size=1) for t in texts])
+    np.testing.assert_allclose(proba, single, atol=0.02)  # padding changes bfloat16 rounding slightly
+    with pytest.raises(ValueError, match="bfloat16 classifier cannot be saved"):
+        fast.save_pretrained(tmp_path / "bf16")
+    with pytest.raises(ValueError, match="needs the float32 classifier"):
+        fast.quantize()
+    with pytest.raises(ValueError, match="only a float32 torch classifier can be cast"):
+        load_classifier(out / "model", quantize=True).to_dtype("bfloat16")
+    with pytest.raises(ValueError, match="'float16' is for GPUs"):
+        load_classifier(out / "model", dtype="float16")
+    with pytest.raises(ValueError, match="use one of float32, bfloat16, float16"):
+        load_classifier(out / "model", dtype="int4")
+    with pytest.raises(ValueError, match="goes with the float torch runtime"):
+        load_classifier(out / "model", dtype="bfloat16", quantize=True)
+    stories = tmp_path / "new.jsonl"
+    stories.write_text("".join(json.dumps({"id": f"s{i}", "headline": t, "body": t}) + "\n"
+                               for i, (t, _) in enumerate(STORIES)), encoding="utf-8")
+    assert main(["classify", str(out / "model"), "--dtype", "bfloat16", str(stories)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["label"] for line in lines] == [l for _, l in STORIES]
+
+
+def test_bfloat16_warns_on_a_cpu_without_bfloat16_units(trained, monkeypatch, caplog):
+    import nlp_wire.classify.transformer as transformer_module
+
+    _, out = trained
+    monkeypatch.setattr(transformer_module, "_cpu_has_bfloat16", lambda: False)
+    with caplog.at_level("WARNING", logger="nlp_wire.classify.transformer"):
+        load_classifier(out / "model", dtype="bfloat16")
+    assert "emulated and likely slower than float32" in caplog.text
 
 
 def test_onnx_runtime_missing_is_a_clear_error(trained, monkeypatch, capsys):

@@ -69,10 +69,11 @@ class EnsembleClassifier(WireClassifier):
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, device: str = "cpu", threshold: float | None = None,
-                        quantize: bool = False, runtime: str = "torch") -> "EnsembleClassifier":
+                        quantize: bool = False, runtime: str = "torch", dtype: str = "float32"
+                        ) -> "EnsembleClassifier":
         """Load a folder written by :meth:`save_pretrained` or :func:`link_ensemble`.
 
-        ``device``, ``quantize`` and ``runtime`` apply to its transformer members (see
+        ``device``, ``quantize``, ``runtime`` and ``dtype`` apply to its transformer members (see
         :func:`~nlp_wire.load_classifier`).
 
         Raises:
@@ -95,7 +96,7 @@ class EnsembleClassifier(WireClassifier):
             if read_model_card(folder / entry["path"])["kind"] == "ensemble":  # also rules out cycles
                 raise ModelLoadError(f"{folder / entry['path']}: an ensemble cannot be a member of {folder}")
             members[entry["path"]] = load_classifier(folder / entry["path"], device=device, quantize=quantize,
-                                                     runtime=runtime)
+                                                     runtime=runtime, dtype=dtype)
             weights[entry["path"]] = float(entry.get("weight", 1.0))
         try:
             ensemble = cls(members, weights, threshold=threshold)

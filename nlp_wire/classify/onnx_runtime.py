@@ -34,7 +34,7 @@ class OnnxRuntimeModel:
 
     Raises:
         ImportError: onnxruntime or onnx is not installed (the message says how to install them).
-        ValueError: The classifier is quantized by torch, or not on the CPU.
+        ValueError: The classifier is quantized by torch, cast to another dtype, or not on the CPU.
     """
 
     def __init__(self, clf, int8: bool = False, threads: int | None = None):
@@ -48,8 +48,9 @@ class OnnxRuntimeModel:
                               "pip install 'nlp_wire[onnx]'") from None
         import torch
 
-        if clf.quantized or clf.device.type != "cpu":
-            raise ValueError("ONNX Runtime export needs the float classifier on the CPU (load it without quantize)")
+        if clf.quantized or clf.dtype != "float32" or clf.device.type != "cpu":
+            raise ValueError("ONNX Runtime export needs the float32 classifier on the CPU "
+                             "(load it without quantize or another dtype)")
         self.int8 = int8
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or torch.get_num_threads()

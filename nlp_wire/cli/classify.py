@@ -8,6 +8,8 @@ from itertools import islice
 
 from tqdm import tqdm
 
+from ..classify.transformer import DTYPES
+
 
 def add_parser(sub):
     p = sub.add_parser("classify", help="classify stories (folders, files, JSONL); prints JSON lines")
@@ -19,6 +21,9 @@ def add_parser(sub):
     p.add_argument("--int8", action="store_true", help="transformer on CPU: int8 dynamic quantization (faster)")
     p.add_argument("--onnx", action="store_true",
                    help="transformer on CPU: predict in ONNX Runtime (faster; pip install 'nlp_wire[onnx]')")
+    p.add_argument("--dtype", choices=DTYPES, default="float32",
+                   help="transformer in torch: bfloat16 is several times faster on CPUs with AMX or AVX512-BF16; "
+                        "float16 is for GPUs")
     return p
 
 
@@ -30,7 +35,7 @@ def run(args) -> int:
     try:
         model = load_classifier(None if args.model == "default" else args.model, device=args.device,
                                 threshold=args.threshold, quantize=args.int8,
-                                runtime="onnxruntime" if args.onnx else "torch")
+                                runtime="onnxruntime" if args.onnx else "torch", dtype=args.dtype)
     except ImportError as exc:
         raise UserError(str(exc)) from None
     report = ReadReport()
