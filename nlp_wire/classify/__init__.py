@@ -26,7 +26,7 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         quantize: For transformer models on CPU: int8 dynamic quantization (faster; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.quantize`). Ignored for the baseline.
         runtime: For transformer models on CPU: ``"torch"`` or ``"onnxruntime"`` (the same model with fused
-            kernels, up to 1.4x faster here, one story at a time; needs ``pip install 'nlp_wire[onnx]'``). With
+            kernels, the fastest one story at a time; needs ``pip install 'nlp_wire[onnx]'``). With
             ``quantize``, ONNX Runtime quantizes its own graph.
         dtype: For transformer models in torch: ``"float32"`` (exact), ``"bfloat16"`` (several times faster on
             CPUs with AMX or AVX512-BF16, scores within about 1e-2; see
