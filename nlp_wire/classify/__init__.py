@@ -29,7 +29,7 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
             kernels, the fastest one story at a time; needs ``pip install 'nlp_wire[onnx]'``). With
             ``quantize``, ONNX Runtime quantizes its own graph.
         dtype: For transformer models in torch: ``"float32"`` (exact), ``"bfloat16"`` (several times faster on
-            CPUs with AMX or AVX512-BF16, scores within about 1e-2; see
+            CPUs with AMX or AVX512-BF16, scores within a few hundredths; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.to_dtype`) or, on a GPU, ``"float16"``.
 
     Raises:
