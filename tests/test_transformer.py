@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -224,7 +225,7 @@ def test_int8_quantized_classifier_predicts_but_does_not_save(trained, tmp_path)
         q.save_pretrained(tmp_path / "q")
 
 
-def test_onnx_runtime_predicts_like_torch(trained, tmp_path):
+def test_onnx_runtime_predicts_like_torch(trained, tmp_path, caplog):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     clf, out = trained
@@ -234,8 +235,12 @@ def test_onnx_runtime_predicts_like_torch(trained, tmp_path):
     np.testing.assert_allclose(fast.predict_proba(texts, batch_size=4), clf.predict_proba(texts), atol=1e-5)
     single = np.vstack([fast.predict_proba([t], batch_size=1) for t in texts])
     np.testing.assert_allclose(fast.predict_proba(texts, batch_size=4), single, atol=1e-5)
-    int8 = load_classifier(out / "model", runtime="onnxruntime", quantize=True)
+    root_filters = list(logging.getLogger().filters)
+    with caplog.at_level("WARNING"):
+        int8 = load_classifier(out / "model", runtime="onnxruntime", quantize=True)
     assert int8.onnx.int8
+    assert "pre-processing" not in caplog.text  # the quantizer's advice is dropped, and only while it runs
+    assert logging.getLogger().filters == root_filters
     np.testing.assert_allclose(int8.predict_proba(texts), clf.predict_proba(texts), atol=0.1)
     fast.save_pretrained(tmp_path / "saved")  # the torch model is still there
     np.testing.assert_allclose(load_classifier(tmp_path / "saved").predict_proba(texts), clf.predict_proba(texts),

@@ -14,7 +14,9 @@ nothing is written next to the model.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import logging
 import tempfile
 import warnings
 from pathlib import Path
@@ -22,6 +24,26 @@ from pathlib import Path
 __all__ = ["OnnxRuntimeModel"]
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+@contextlib.contextmanager
+def _quiet_root_logger(prefix: str):
+    """Drop root-logger records starting with ``prefix`` (the quantizer's advice to pre-process a graph,
+    which does not apply to an optimizer's fused graph), without configuring the root logger as a bare
+    ``logging.warning`` call would when it has no handler."""
+    root = logging.getLogger()
+    drop = logging.Filter()
+    drop.filter = lambda record: not str(record.msg).startswith(prefix)
+    placeholder = logging.NullHandler() if not root.handlers else None
+    if placeholder:
+        root.addHandler(placeholder)
+    root.addFilter(drop)
+    try:
+        yield
+    finally:
+        root.removeFilter(drop)
+        if placeholder:
+            root.removeHandler(placeholder)
 
 
 class OnnxRuntimeModel:
@@ -65,8 +87,9 @@ class OnnxRuntimeModel:
             path = fused
             if int8:
                 path = Path(tmp, "model.int8.onnx")
-                quantize_dynamic(str(fused), str(path), weight_type=QuantType.QInt8,
-                                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+                with _quiet_root_logger("Please consider to run pre-processing"):
+                    quantize_dynamic(str(fused), str(path), weight_type=QuantType.QInt8,
+                                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
 
