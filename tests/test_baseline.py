@@ -218,3 +218,19 @@ def test_cross_validate_scores_every_gold_story_out_of_fold(tmp_path):
             assert p == pytest.approx(0.75 * first[i][label] + 0.25 * second[i][label], abs=2e-5)
     with pytest.raises(ValueError, match="different stories"):
         combine_out_of_fold([metrics, {**smooth, "out_of_fold": smooth["out_of_fold"][1:]}])
+
+
+def test_evaluate_in_progress_chunks_scores_every_story(fitted, monkeypatch, tmp_path):
+    import datasets
+
+    import nlp_wire.classify.evaluate as evaluate_module
+
+    features = datasets.Features({"id": datasets.Value("string"), "text": datasets.Value("string"),
+                                  "label": datasets.ClassLabel(names=LABELS)})
+    ds = datasets.Dataset.from_dict({"id": [f"s{i}" for i in range(len(X))], "text": X,
+                                     "label": [LABELS.index(y) for y in Y]}, features=features)
+    whole = evaluate_module.score(ds["label"], fitted.predict_proba(X).argmax(1), LABELS)
+    monkeypatch.setattr(evaluate_module, "PROGRESS_CHUNK", 4)  # 15 stories: chunks of 4, 4, 4, 3
+    assert evaluate_module.evaluate(fitted, ds, tmp_path, progress=False) == whole
+    with pytest.raises(ValueError, match="no labeled examples"):
+        evaluate_module.evaluate(fitted, ds.select([]))

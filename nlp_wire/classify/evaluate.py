@@ -59,7 +59,11 @@ def plot_confusion(cm, labels: list[str], path: str | Path, title: str = "") -> 
     plt.close(fig)
 
 
-def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batch_size: int = 64, name: str = "eval") -> dict:
+PROGRESS_CHUNK = 2048  # stories predicted between two updates of the progress bar
+
+
+def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batch_size: int = 64, name: str = "eval",
+             progress: bool = True) -> dict:
     """Score ``model`` on a labeled ``datasets.Dataset`` (columns ``text``, ``label``, ``id``).
 
     Args:
@@ -68,11 +72,23 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
         out: Folder for ``{name}_metrics.json``, ``{name}_confusion.png``, ``{name}_misclassified.jsonl``.
         batch_size: Prediction batch size.
         name: File-name prefix.
+        progress: Show a progress bar on a terminal (predictions go in chunks of ``PROGRESS_CHUNK``
+            stories, each sorted by length into batches).
     """
+    from tqdm.auto import tqdm
+
     names = dataset.features["label"].names
     if list(names) != list(model.labels):
         raise ValueError(f"the data's labels {names} differ from the model's {model.labels}")
-    proba = model._proba_texts(list(dataset["text"]), batch_size)
+    if len(dataset) == 0:
+        raise ValueError("no labeled examples to evaluate")
+    texts = list(dataset["text"])
+    parts = []
+    with tqdm(total=len(texts), desc=f"predicting ({name})", unit=" stories", disable=None if progress else True) as bar:
+        for start in range(0, len(texts), PROGRESS_CHUNK):
+            parts.append(model._proba_texts(texts[start:start + PROGRESS_CHUNK], batch_size))
+            bar.update(len(parts[-1]))
+    proba = np.vstack(parts)
     pred = proba.argmax(1)
     gold = np.asarray(dataset["label"])
     metrics = score(gold, pred, list(model.labels))
