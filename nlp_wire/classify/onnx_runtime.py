@@ -70,7 +70,7 @@ class OnnxRuntimeModel:
                               "pip install 'nlp_wire[onnx]'") from None
         import torch
 
-        if clf.quantized or clf.dtype != "float32" or clf.device.type != "cpu":
+        if clf.dtype != "float32" or clf.device.type != "cpu":
             raise ValueError("ONNX Runtime export needs the float32 classifier on the CPU "
                              "(load it without quantize or another dtype)")
         self.int8 = int8

@@ -111,9 +111,8 @@ class TransformerClassifier(WireClassifier):
         threshold: Optional confidence threshold for :meth:`predict`.
     """
 
-    quantized = False  # set by :meth:`quantize`
     onnx = None  # an OnnxRuntimeModel once :meth:`use_onnx_runtime` is called
-    dtype = "float32"  # set by :meth:`to_dtype`
+    dtype = "float32"  # what the torch model computes in: "int8" after :meth:`quantize`, else set by :meth:`to_dtype`
 
     def __init__(self, model, tokenizer, labels: Sequence[str], model_config: TransformerConfig | None = None,
                  data_config: DataConfig | None = None, device: str = "cpu", threshold: float | None = None):
@@ -126,6 +125,11 @@ class TransformerClassifier(WireClassifier):
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.threshold = threshold
+
+    @property
+    def quantized(self) -> bool:
+        """Whether :meth:`quantize` replaced the linear layers by int8 ones."""
+        return self.dtype == "int8"
 
     # -- the label map (derived) -------------------------------------------------------------
     @property
@@ -229,9 +233,9 @@ class TransformerClassifier(WireClassifier):
             raise ValueError(f"dtype {dtype!r}: use one of {', '.join(DTYPES)}")
         if dtype == self.dtype:
             return self
-        if self.dtype != "float32" or self.quantized or self.onnx is not None:
+        if self.dtype != "float32" or self.onnx is not None:
             raise ValueError(f"dtype {dtype!r}: only a float32 torch classifier can be cast (this one is "
-                             f"{'int8' if self.quantized else 'in ONNX Runtime' if self.onnx is not None else self.dtype})")
+                             f"{'in ONNX Runtime' if self.onnx is not None else self.dtype})")
         if dtype == "float16" and self.device.type == "cpu":
             raise ValueError("dtype 'float16' is for GPUs; on the CPU use 'bfloat16'")
         if self.device.type == "cpu" and not _cpu_has_bfloat16():
@@ -258,6 +262,8 @@ class TransformerClassifier(WireClassifier):
         import torch
         from torch.ao.quantization import quantize_dynamic
 
+        if self.quantized:
+            return self
         if self.device.type != "cpu":
             raise ValueError(f"int8 dynamic quantization runs on the CPU, not {self.device}")
         if self.dtype != "float32":
@@ -265,7 +271,7 @@ class TransformerClassifier(WireClassifier):
         with warnings.catch_warnings():  # torch.ao's eager quantization warns that it is moving to torchao
             warnings.simplefilter("ignore")
             self.model = quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8).eval()
-        self.quantized = True
+        self.dtype = "int8"
         return self
 
     def use_onnx_runtime(self, int8: bool = False) -> "TransformerClassifier":
@@ -298,7 +304,7 @@ class TransformerClassifier(WireClassifier):
         import torch
         from safetensors.torch import save_file
 
-        if self.quantized or self.dtype != "float32":
+        if self.dtype != "float32":
             kind = "quantized" if self.quantized else self.dtype
             raise ValueError(f"a {kind} classifier cannot be saved: save the float32 model, cast it after loading "
                              "(save_pretrained(half=True) stores float16 weights that load back as float32)")
