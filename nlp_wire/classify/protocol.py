@@ -1,0 +1,252 @@
+"""Scores that made no choice on the stories they score: nested cross-validation and leave-one-publisher-out.
+
+A gold set we also train on (``korea_dev``) stops predicting new copy once recipes are picked by its
+cross-validation score. This module keeps every choice inside the training side of each split:
+
+- :func:`outer_splits` makes the splits: grouped k-fold (every version of a story, and optionally every
+  story of one day, on one side) or leave-one-publisher-out (a story id's prefix names its outlet).
+- :func:`nested_cross_validate` scores a *selection procedure*: for every outer split it runs an inner
+  grouped CV on the outer training stories only, picks the best candidate recipe (or the best weighted
+  average of candidates) there, refits on the whole outer training side and predicts the outer test side.
+  The pooled outer predictions are the published score; the choices made per fold are recorded.
+
+Candidates are objects with ``fit_proba(train_idx, test_idx) -> probabilities`` over one gold set, so the
+same code scores TF-IDF recipes, frozen-encoder probes or cached predictions of any model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .evaluate import score
+
+__all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "nested_cross_validate", "publisher_table",
+           "weight_grid", "Candidate"]
+
+logger = logging.getLogger(__name__)
+
+# A story id's prefix names its source (see ../shared/data/README.md); the few others share one group.
+PUBLISHERS = {"k001": "Yonhap", "k044": "Korea Herald", "k640": "JoongAng Daily", "k009": "Maeil Business",
+              "k056": "KBS", "h": "Korea Herald 2020"}
+OTHER_PUBLISHERS = "other outlets"
+
+
+def publisher_of(story_id: str) -> str:
+    """The outlet a story id names: ``k001_...`` -> ``"Yonhap"``, ``h2020...`` -> ``"Korea Herald 2020"``.
+
+    Ids with another ``kNNN`` prefix, or none we know, map to ``"other outlets"``.
+    """
+    m = re.match(r"(k\d{3})_", story_id)
+    if m:
+        return PUBLISHERS.get(m.group(1), OTHER_PUBLISHERS)
+    if re.match(r"h\d", story_id):
+        return PUBLISHERS["h"]
+    return OTHER_PUBLISHERS
+
+
+class Candidate(Protocol):
+    """A training recipe scored on one gold set: fit on ``train_idx`` stories, return probabilities for ``test_idx``."""
+
+    def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray: ...
+
+
+def _merge_groups(*keys: Sequence) -> np.ndarray:
+    """Connected components of stories sharing any key (union-find): a story group and a day, say."""
+    n = len(keys[0])
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for key in keys:
+        first: dict = {}
+        for i, k in enumerate(key):
+            if k is None:
+                continue
+            if k in first:
+                parent[find(i)] = find(first[k])
+            else:
+                first[k] = i
+    return np.array([find(i) for i in range(n)])
+
+
+def outer_splits(y: Sequence[int], groups: Sequence, scheme: str = "story", folds: int = 5, seed: int = 13,
+                 ids: Sequence[str] | None = None, days: Sequence | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Train/test index pairs in which no story group (or publisher) is on both sides.
+
+    Args:
+        y: Label index of every story.
+        groups: Story group of every story (versions of one story share it).
+        scheme: ``"story"``: stratified grouped k-fold; ``"publisher"``: one split per publisher of ``ids``
+            (leave-one-publisher-out).
+        folds: Folds for ``"story"``.
+        seed: Shuffling seed for ``"story"``.
+        ids: Story ids (needed for ``"publisher"``).
+        days: Optional date of every story: with ``"story"``, all stories of one day stay on one side too,
+            as new copy comes from other days.
+
+    Raises:
+        ValueError: Unknown scheme, missing ids, or fewer groups than folds.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = np.asarray(y)
+    if scheme == "publisher":
+        if ids is None:
+            raise ValueError("leave-one-publisher-out needs the story ids")
+        pubs = np.array([publisher_of(i) for i in ids])
+        return [(np.flatnonzero(pubs != p), np.flatnonzero(pubs == p)) for p in sorted(set(pubs))]
+    if scheme != "story":
+        raise ValueError(f"unknown split scheme {scheme!r}: use 'story' or 'publisher'")
+    merged = _merge_groups(list(groups), list(days)) if days is not None else _merge_groups(list(groups))
+    if len(set(merged)) < folds:
+        raise ValueError(f"{len(set(merged))} groups cannot make {folds} folds")
+    splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+    return [(trn, tst) for trn, tst in splitter.split(np.zeros(len(y)), y, merged)]
+
+
+def weight_grid(n: int, step: float = 0.25, max_members: int | None = None) -> list[tuple[float, ...]]:
+    """All weight vectors of ``n`` members on a simplex grid (non-negative, summing to 1).
+
+    Args:
+        n: Number of members.
+        step: Grid step (``1 / step`` must be a whole number).
+        max_members: At most this many non-zero weights (default: any number).
+
+    Ordered by number of members, so that on equal scores a smaller average wins.
+    """
+    ticks = int(round(1 / step))
+    if ticks < 1 or abs(ticks * step - 1) > 1e-9:
+        raise ValueError(f"weight step {step} does not divide 1")
+    limit = n if max_members is None else max_members
+    out = []
+    for members in range(1, min(n, limit) + 1):
+        for chosen in itertools.combinations(range(n), members):
+            for parts in itertools.product(range(1, ticks + 1), repeat=members):
+                if sum(parts) == ticks:
+                    w = [0.0] * n
+                    for i, part in zip(chosen, parts):
+                        w[i] = part / ticks
+                    out.append(tuple(w))
+    return out
+
+
+def _macro_f1(y: np.ndarray, proba: np.ndarray, n_labels: int) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, proba.argmax(1), labels=list(range(n_labels)), average="macro", zero_division=0))
+
+
+def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence, labels: list[str],
+                          outer: list[tuple[np.ndarray, np.ndarray]], inner_folds: int = 4, seed: int = 13,
+                          days: Sequence | None = None, combine: bool = True, step: float = 0.25,
+                          max_members: int | None = 3, progress: Callable[[str], None] | None = None) -> dict:
+    """Score the procedure "pick the best candidate (or weighted average) by inner CV" on outer splits.
+
+    Within each outer split, every candidate is scored by grouped ``inner_folds``-fold CV on the outer
+    training stories only. With ``combine``, weighted averages of the candidates' inner out-of-fold
+    probabilities on a :func:`weight_grid` compete too (a single candidate is a weight vector with one 1).
+    The winner is refit on the whole outer training side and predicts the outer test stories, which no
+    choice has seen. Ties go to the earlier weight vector (fewer, earlier-listed candidates).
+
+    Args:
+        candidates: Name -> recipe (see :class:`Candidate`), in order of preference for ties.
+        y: Gold label index of every story.
+        groups: Story group of every story.
+        labels: Label names (column order of the probabilities).
+        outer: Outer splits from :func:`outer_splits`.
+        inner_folds: Folds of the inner grouped CV.
+        seed: Inner splitting seed.
+        days: Optional dates, kept on one side in the inner splits too.
+        combine: Let weighted averages of candidates compete, not only single candidates.
+        step: Weight grid step for ``combine``.
+        max_members: Most candidates in one average (``combine``).
+        progress: Called with a line after each outer split.
+
+    Returns:
+        :func:`~nlp_wire.classify.evaluate.score` metrics of the pooled outer predictions, plus ``choices``
+        (per outer split: chosen weights, inner macro-F1 of every single candidate and of the winner, outer
+        test size), ``out_of_fold`` probabilities and, per candidate, the pooled outer score it would have had
+        if always chosen (``per_candidate``: for reference only; picking the best of these is a choice on
+        the outer stories).
+    """
+    y = np.asarray(y)
+    groups = np.asarray(groups)
+    names = list(candidates)
+    grid = weight_grid(len(names), step, max_members if combine else 1)
+    proba = np.full((len(y), len(labels)), np.nan)
+    single = {name: np.full((len(y), len(labels)), np.nan) for name in names}
+    choices = []
+    for k, (trn, tst) in enumerate(outer, 1):
+        inner = outer_splits(y[trn], groups[trn], "story", inner_folds, seed,
+                             days=None if days is None else np.asarray(days)[trn])
+        inner_proba = {name: np.zeros((len(trn), len(labels))) for name in names}
+        for itrn, itst in inner:
+            for name in names:
+                inner_proba[name][itst] = candidates[name].fit_proba(trn[itrn], trn[itst])
+        stacked = np.stack([inner_proba[name] for name in names])  # candidates x stories x labels
+        scored = [(_macro_f1(y[trn], np.tensordot(np.array(w), stacked, 1), len(labels)), -i, w)
+                  for i, w in enumerate(grid)]
+        best_f1, _, best = max(scored)
+        outer_proba = {}
+        for name, w in zip(names, best):
+            outer_proba[name] = candidates[name].fit_proba(trn, tst)
+            single[name][tst] = outer_proba[name]
+        proba[tst] = sum(w * outer_proba[name] for name, w in zip(names, best))
+        choices.append({
+            "fold": k, "n_test": int(len(tst)),
+            "weights": {name: w for name, w in zip(names, best) if w},
+            "inner_macro_f1": round(best_f1, 4),
+            "inner_single": {name: round(_macro_f1(y[trn], inner_proba[name], len(labels)), 4) for name in names},
+            "outer_macro_f1": round(_macro_f1(y[tst], proba[tst], len(labels)), 4),
+        })
+        if progress:
+            progress(f"outer split {k}/{len(outer)}: chose {choices[-1]['weights']} "
+                     f"(inner {best_f1:.3f}), outer {choices[-1]['outer_macro_f1']:.3f}")
+    covered = ~np.isnan(proba[:, 0])
+    metrics = score(y[covered], proba[covered].argmax(1), labels)
+    metrics["choices"] = choices
+    metrics["per_candidate"] = {name: round(_macro_f1(y[covered], single[name][covered], len(labels)), 4)
+                                for name in names}
+    metrics["out_of_fold"] = proba
+    return metrics
+
+
+def publisher_table(ids: Sequence[str], y: Sequence[int], pred: Sequence[int], labels: list[str],
+                    headlines: Sequence[str] | None = None, max_errors: int = 3) -> list[dict]:
+    """Per publisher: stories, accuracy, macro-F1 over the labels its gold stories carry, and its errors.
+
+    Macro-F1 over the labels a publisher actually has keeps a one-label outlet (all ``other``) from
+    scoring a meaningless 0.2; accuracy is the steadier number for small groups.
+    """
+    from sklearn.metrics import f1_score
+
+    ids = list(ids)
+    y = np.asarray(y)
+    pred = np.asarray(pred)
+    pubs = np.array([publisher_of(i) for i in ids])
+    rows = []
+    for pub in sorted(set(pubs), key=lambda p: -int((pubs == p).sum())):
+        at = np.flatnonzero(pubs == pub)
+        present = sorted(set(y[at].tolist()))
+        errors = [i for i in at if pred[i] != y[i]]
+        rows.append({
+            "publisher": pub, "n": int(len(at)),
+            "accuracy": round(float((pred[at] == y[at]).mean()), 4),
+            "macro_f1_present": round(float(f1_score(y[at], pred[at], labels=present, average="macro",
+                                                     zero_division=0)), 4),
+            "labels": {labels[j]: int((y[at] == j).sum()) for j in present},
+            "errors": len(errors),
+            "examples": [{"id": ids[i], "gold": labels[y[i]], "predicted": labels[pred[i]],
+                          **({"headline": headlines[i]} if headlines is not None else {})}
+                         for i in errors[:max_errors]],
+        })
+    return rows

@@ -1,0 +1,120 @@
+"""The honest-score protocol: splits keep story groups and publishers on one side, and nested CV makes
+every choice without the outer test stories."""
+
+import numpy as np
+import pytest
+
+from nlp_wire.classify.protocol import (
+    nested_cross_validate,
+    outer_splits,
+    publisher_of,
+    publisher_table,
+    weight_grid,
+)
+
+LABELS = ["diplomacy", "covid", "crime", "entertainment", "other"]
+
+# 40 tiny "stories": ids name outlets, two versions share each story group, dates cluster in days.
+IDS = [f"k001_{i:04d}" for i in range(12)] + [f"k044_{i:04d}" for i in range(10)] + \
+      [f"h2020052{i % 3}{i:04d}" for i in range(10)] + [f"k640_{i:04d}" for i in range(6)] + ["k348_0001", "x_1"]
+Y = np.array([i % 5 for i in range(len(IDS))])
+GROUPS = np.array([f"g{i // 2}" for i in range(len(IDS))])
+DAYS = np.array([f"2025-12-{10 + i // 6}" for i in range(len(IDS))])  # 7 days, story pairs within one
+
+
+def test_publisher_of_names_each_outlet_and_merges_the_rest():
+    assert publisher_of("k001_0015816636") == "Yonhap"
+    assert publisher_of("k044_123") == "Korea Herald"
+    assert publisher_of("k640_9") == "JoongAng Daily"
+    assert publisher_of("k009_1") == "Maeil Business"
+    assert publisher_of("k056_1") == "KBS"
+    assert publisher_of("h20200520000581") == "Korea Herald 2020"
+    assert publisher_of("k348_1") == publisher_of("k607_2") == publisher_of("custom") == "other outlets"
+
+
+def test_story_folds_never_split_a_story_group():
+    splits = outer_splits(Y, GROUPS, "story", folds=4, seed=1)
+    assert len(splits) == 4
+    seen = np.concatenate([tst for _, tst in splits])
+    assert sorted(seen.tolist()) == list(range(len(IDS)))  # every story tested exactly once
+    for trn, tst in splits:
+        assert not set(GROUPS[trn]) & set(GROUPS[tst])
+        assert not set(trn) & set(tst)
+
+
+def test_day_grouping_keeps_each_day_on_one_side_as_well():
+    for trn, tst in outer_splits(Y, GROUPS, "story", folds=3, seed=2, days=DAYS):
+        assert not set(DAYS[trn]) & set(DAYS[tst])
+        assert not set(GROUPS[trn]) & set(GROUPS[tst])
+
+
+def test_leave_one_publisher_out_tests_each_publisher_alone():
+    splits = outer_splits(Y, GROUPS, "publisher", ids=IDS)
+    pubs = np.array([publisher_of(i) for i in IDS])
+    assert len(splits) == len(set(pubs)) == 5
+    for trn, tst in splits:
+        assert len(set(pubs[tst])) == 1
+        assert pubs[tst][0] not in set(pubs[trn])
+
+
+def test_split_errors_are_clear():
+    with pytest.raises(ValueError, match="story ids"):
+        outer_splits(Y, GROUPS, "publisher")
+    with pytest.raises(ValueError, match="unknown split scheme"):
+        outer_splits(Y, GROUPS, "random")
+    with pytest.raises(ValueError, match="cannot make"):
+        outer_splits(Y[:4], GROUPS[:4], "story", folds=5)
+
+
+def test_weight_grid_sums_to_one_and_limits_members():
+    grid = weight_grid(4, 0.25, max_members=2)
+    assert all(abs(sum(w) - 1) < 1e-9 and min(w) >= 0 for w in grid)
+    assert max(sum(1 for x in w if x) for w in grid) == 2
+    assert grid[:4] == [(1.0, 0, 0, 0), (0, 1.0, 0, 0), (0, 0, 1.0, 0), (0, 0, 0, 1.0)]  # singles first
+    assert len(set(grid)) == len(grid)
+    with pytest.raises(ValueError, match="divide"):
+        weight_grid(2, 0.3)
+
+
+class Recorder:
+    """A candidate that remembers every split it was fit on; answers the truth (oracle) or noise."""
+
+    def __init__(self, oracle: bool, seed: int = 0):
+        self.oracle, self.calls, self.rng = oracle, [], np.random.default_rng(seed)
+
+    def fit_proba(self, trn, tst):
+        self.calls.append((np.array(trn), np.array(tst)))
+        if self.oracle:
+            return np.eye(len(LABELS))[Y[tst]] * 0.9 + 0.02
+        return self.rng.dirichlet(np.ones(len(LABELS)), size=len(tst))
+
+
+def test_nested_cv_picks_by_inner_folds_and_never_trains_on_its_outer_test_stories():
+    noise, oracle = Recorder(False), Recorder(True)
+    outer = outer_splits(Y, GROUPS, "story", folds=4, seed=3)
+    result = nested_cross_validate({"noise": noise, "oracle": oracle}, Y, GROUPS, LABELS, outer, inner_folds=3)
+    # The oracle wins every inner selection, alone (an average with noise only ties at best).
+    assert all(choice["weights"] == {"oracle": 1.0} for choice in result["choices"])
+    assert result["macro_f1"] == 1.0
+    assert result["out_of_fold"].shape == (len(IDS), len(LABELS))
+    assert set(result["per_candidate"]) == {"noise", "oracle"}
+    # Every fit saw neither a test story nor a story group of the split it was predicting for.
+    for trn, tst in noise.calls + oracle.calls:
+        assert not set(GROUPS[trn]) & set(GROUPS[tst])
+    # During outer fold k, no fit (inner or final) trained on an outer test story of fold k.
+    per_fold = len(noise.calls) // len(outer)
+    for k, (_, outer_tst) in enumerate(outer):
+        for trn, _ in noise.calls[k * per_fold:(k + 1) * per_fold]:
+            assert not set(trn) & set(outer_tst)
+
+
+def test_publisher_table_scores_each_outlet_on_its_own_labels():
+    pred = Y.copy()
+    pred[0] = (Y[0] + 1) % 5  # one Yonhap error
+    rows = publisher_table(IDS, Y, pred, LABELS, headlines=[f"headline {i}" for i in range(len(IDS))])
+    by = {r["publisher"]: r for r in rows}
+    assert by["Yonhap"]["errors"] == 1 and by["Yonhap"]["accuracy"] == round(11 / 12, 4)
+    assert by["Yonhap"]["examples"][0]["headline"] == "headline 0"
+    assert by["Korea Herald"]["errors"] == 0 and by["Korea Herald"]["macro_f1_present"] == 1.0
+    assert sum(r["n"] for r in rows) == len(IDS)
+    assert rows[0]["publisher"] == "Yonhap"  # largest first
