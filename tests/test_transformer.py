@@ -402,3 +402,45 @@ def test_shipped_minilm_classifies_sample_stories():
     for fast in (load_classifier(folder, quantize=True), load_classifier(folder, dtype="bfloat16")):
         agree = np.mean([a.label == b for a, b in zip(fast.predict(list(ds["text"])[:64]), pred[:64])])
         assert agree > 0.95
+
+
+def test_frozen_encoder_saves_only_the_head_and_loads_the_named_encoder(tiny_bert, tmp_path, monkeypatch):
+    import nlp_wire.classify.train_transformer as tt
+    import nlp_wire.classify.transformer as tr
+
+    # "tiny" plays a named base encoder (as "mpnet" is in real use): resolved to the tiny BERT folder.
+    monkeypatch.setattr(tr, "ENCODERS", ("tiny",))
+    monkeypatch.setattr(tt, "ENCODERS", ("tiny",))
+    real = tr.resolve_base_model
+    monkeypatch.setattr(tr, "resolve_base_model", lambda name: tiny_bert if name == "tiny" else real(name))
+    cfg = _config(tiny_bert, probe_init=True, probe_C=100.0, freeze_encoder=True)
+    cfg = TrainConfig(kind=cfg.kind, device="cpu", seed=1, data=cfg.data,
+                      model=TransformerConfig(name_or_path="tiny", max_length=32, dropout=0.0), training=cfg.training)
+    before = {k: v.clone() for k, v in TransformerClassifier.from_base(cfg.model, LABELS).model.encoder.state_dict().items()}
+    clf = train_transformer(cfg, _dataset(STORIES), None, tmp_path, progress=False)
+    folder = tmp_path / "model"
+    assert sorted(p.name for p in folder.iterdir()) == ["head.safetensors", "nlp_wire_model.json"]
+    assert json.loads((folder / "nlp_wire_model.json").read_text())["base_encoder"] == "tiny"
+    for key, value in clf.model.encoder.state_dict().items():  # the encoder was never trained
+        assert torch.equal(value, before[key]), key
+    texts = [t for t, _ in STORIES]
+    assert [p.label for p in clf.predict(texts)] == [label for _, label in STORIES]  # the probe alone separates them
+    loaded = load_classifier(folder)
+    np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    assert loaded.labels == LABELS
+
+
+def test_frozen_encoder_folder_errors(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    card = {"kind": "transformer", "labels": LABELS, "base_encoder": "no-such-encoder"}
+    (folder / "nlp_wire_model.json").write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError, match="unknown base_encoder"):
+        load_classifier(folder)
+    (folder / "nlp_wire_model.json").write_text(json.dumps({**card, "base_encoder": "minilm"}))
+    with pytest.raises(ModelLoadError, match="no head.safetensors"):
+        load_classifier(folder)
+    from nlp_wire.config import ConfigError
+
+    with pytest.raises(ConfigError, match="probe_init"):
+        TrainingConfig(freeze_encoder=True)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..config import TrainConfig
 from .evaluate import score
+from .encoders import ENCODERS
 from .transformer import TransformerClassifier
 
 __all__ = ["train_transformer"]
@@ -157,7 +158,7 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     total = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs > 0 else math.inf
     if tc.max_steps > 0:
         total = min(total, tc.max_steps)
-    total = int(total)
+    total = 0 if tc.freeze_encoder else int(total)  # a frozen encoder: the probe is the whole training
     eval_every = tc.eval_every if tc.eval_every > 0 else steps_per_epoch
     warmup = int(tc.warmup_ratio * total)
 
@@ -253,5 +254,6 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     (out / "curve.json").write_text(json.dumps(curve, indent=2) + "\n", encoding="utf-8")
     if curve:
         _plot_curve(curve, out / "curve.png")
-    clf.save_pretrained(out / "model")
+    frozen_base = config.model.name_or_path if tc.freeze_encoder and config.model.name_or_path in ENCODERS else None
+    clf.save_pretrained(out / "model", base_encoder=frozen_base)
     return clf

