@@ -444,3 +444,35 @@ def test_frozen_encoder_folder_errors(tmp_path):
 
     with pytest.raises(ConfigError, match="probe_init"):
         TrainingConfig(freeze_encoder=True)
+
+
+def _wire(headline: str, body: str) -> str:
+    return f" date 2024-05-01 {headline}\nSEOUL, May 1 (Yonhap) -- {body}\n(END)\n"
+
+
+def test_distillation_learns_the_teachers_soft_labels_on_unlabeled_stories(trained, tiny_bert, tmp_path, make_folder):
+    from nlp_wire.classify.train import train
+
+    teacher, _ = trained
+    # Labeled: only the two "other" stories. Unlabeled: the sport and weather stories, no labels.csv.
+    labeled = make_folder({"o1.txt": _wire("Council budget", STORIES[4][0]), "o2.txt": _wire("Museum", STORIES[5][0]),
+                           "labels.csv": "id,label\no1,other\no2,other\n"})
+    unlabeled = make_folder({f"u{i}.txt": _wire(f"Story {i}", text) for i, (text, _) in enumerate(STORIES[:4])})
+    cfg = _config(tiny_bert, max_steps=80, eval_every=0)
+    cfg = TrainConfig(kind="minilm", device="cpu", seed=1,
+                      data=DataConfig(labels=LABELS, default_label="other", val_size=0.0), model=cfg.model,
+                      training=cfg.training)
+    student = train(cfg, [str(labeled)], tmp_path / "run", teacher=teacher, unlabeled=[f"{unlabeled}@1"])
+    # Sport and weather were never in the labeled data: the student knows them only from the teacher.
+    assert [p.label for p in student.predict([t for t, _ in STORIES])] == [label for _, label in STORIES]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["train_examples"] == 6 and metrics["unlabeled"] == [f"{unlabeled}@1"]
+
+
+def test_distillation_refuses_a_teacher_with_other_labels(trained, tiny_bert, tmp_path, make_folder):
+    from nlp_wire.classify.train import teacher_labeled_data
+
+    teacher, _ = trained
+    cfg = TrainConfig(kind="minilm", data=DataConfig(labels=["a", "b"], default_label="b"))
+    with pytest.raises(ValueError, match="teacher's labels"):
+        teacher_labeled_data(cfg, teacher, [str(make_folder({"u.txt": _wire("x", "y")}))])

@@ -87,13 +87,73 @@ def fit_classifier(config: TrainConfig, train_ds, val_ds, out: Path, progress: b
     return train_transformer(config, train_ds, val_ds, Path(out), progress=progress)
 
 
-def train(config: TrainConfig, data: list[str], out: str | Path):
+def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], batch_size: int = 64):
+    """Stories from unlabeled sources, each with ``teacher``'s probabilities as its soft label.
+
+    Args:
+        config: The student's config (its labels and input settings).
+        teacher: A loaded classifier with the same ordered labels.
+        unlabeled: Story sources (folders, wire files, JSONL), each optionally ``path@weight``; labels in
+            them, if any, are ignored.
+        batch_size: Teacher prediction batch size.
+
+    Returns:
+        A dataset with the columns of :func:`load_training_data` plus ``soft_label``.
+
+    Raises:
+        ValueError: The teacher's labels differ from the config's, or a source has no stories.
+    """
+    import datasets
+
+    from ..reader import read_stories
+    from ..text import model_input
+
+    labels = list(config.data.labels)
+    if list(teacher.labels) != labels:
+        raise ValueError(f"the teacher's labels {list(teacher.labels)} differ from the config's {labels}")
+    parts = []
+    for spec in unlabeled:
+        path, weight = parse_data_spec(spec)
+        stories = list(read_stories(path))
+        if not stories:
+            raise ValueError(f"{path}: no stories to label with the teacher")
+        texts = [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
+        proba = teacher._proba_texts(texts, batch_size)
+        logger.info("teacher labeled %d stories of %s (weight %g): %s", len(texts), path, weight,
+                    dict(zip(labels, np.bincount(proba.argmax(1), minlength=len(labels)).tolist())))
+        parts.append({"id": [s.id for s in stories], "group": [f"unlabeled:{s.id}" for s in stories], "text": texts,
+                      "headline": [s.headline for s in stories], "label": proba.argmax(1).tolist(),
+                      "source": [str(path)] * len(texts), "weight": [weight] * len(texts),
+                      "soft_label": proba.astype(np.float32).tolist()})
+    merged = {key: [v for part in parts for v in part[key]] for key in parts[0]}
+    features = datasets.Features({
+        "id": datasets.Value("string"), "group": datasets.Value("string"), "text": datasets.Value("string"),
+        "headline": datasets.Value("string"), "label": datasets.ClassLabel(names=labels),
+        "source": datasets.Value("string"), "weight": datasets.Value("float32"),
+        "soft_label": datasets.Sequence(datasets.Value("float32"), length=len(labels))})
+    return datasets.Dataset.from_dict(merged, features=features)
+
+
+def _with_soft_labels(labeled, soft, k: int):
+    """Labeled examples (one-hot soft labels) followed by teacher-labeled ones, in one dataset."""
+    import datasets
+
+    onehot = np.eye(k, dtype=np.float32)[np.asarray(labeled["label"], dtype=np.int64)]
+    labeled = labeled.select_columns([c for c in soft.column_names if c != "soft_label"])
+    labeled = labeled.add_column("soft_label", onehot.tolist()).cast(soft.features)
+    return datasets.concatenate_datasets([labeled, soft])
+
+
+def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, unlabeled: list[str] | None = None):
     """Train the classifier ``config.kind`` on ``data`` and record the run in ``out``.
 
     Args:
         config: Resolved training configuration.
         data: Labeled sources (folders with labels.csv, JSONL/CSV records), each optionally ``path@weight``.
         out: Run folder; the model goes to ``out/model``.
+        teacher: Distillation (transformers only): a loaded classifier whose probabilities on the
+            ``unlabeled`` stories become soft training targets beside the labeled data (one-hot).
+        unlabeled: Story sources for the teacher (``path@weight``).
 
     Returns:
         The trained classifier.
@@ -103,6 +163,11 @@ def train(config: TrainConfig, data: list[str], out: str | Path):
     random.seed(config.seed)
     np.random.seed(config.seed)
     train_ds, val_ds = load_training_data(config, data)
+    if unlabeled:
+        if teacher is None or config.kind == "baseline":
+            raise ValueError("unlabeled stories need a teacher and a transformer student")
+        soft = teacher_labeled_data(config, teacher, unlabeled, config.training.eval_batch_size)
+        train_ds = _with_soft_labels(train_ds, soft, len(config.data.labels))
     labels = list(config.data.labels)
     (out / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False), encoding="utf-8")
     (out / "labels.json").write_text(json.dumps({"labels": labels, "id2label": dict(enumerate(labels))}, indent=2))
@@ -113,6 +178,7 @@ def train(config: TrainConfig, data: list[str], out: str | Path):
     start = time.perf_counter()
     model = fit_classifier(config, train_ds, val_ds, out)
     summary = {"kind": config.kind, "train_examples": len(train_ds), "train_counts": counts, "data": list(data),
+               **({"unlabeled": list(unlabeled), "teacher": repr(teacher)} if unlabeled else {}),
                "train_seconds": round(time.perf_counter() - start, 1)}
     if val_ds is not None and len(val_ds):
         summary["validation"] = evaluate(model, val_ds, out, name="validation")

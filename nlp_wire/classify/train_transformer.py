@@ -132,10 +132,17 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     enc = tokenizer(texts, truncation=True, max_length=config.model.max_length)
     rows = [{key: enc[key][i] for key in enc.keys()} for i in range(len(texts))]
 
+    # Distillation: a "soft_label" column holds a teacher's probabilities per example (one-hot for gold ones).
+    soft = np.asarray(train_ds["soft_label"], dtype=np.float32) if "soft_label" in train_ds.column_names else None
+    if soft is not None and soft.shape != (len(y), k):
+        raise ValueError(f"soft_label must hold {k} probabilities per example, not shape {soft.shape}")
+
     def collate(idx):
         batch = tokenizer.pad([rows[i] for i in idx], padding=True, return_tensors="pt")
         batch["labels"] = torch.as_tensor(y[idx])
         batch["weight"] = torch.as_tensor(weights[idx])
+        if soft is not None:
+            batch["soft"] = torch.as_tensor(soft[idx])
         return batch
 
     gen = torch.Generator().manual_seed(config.seed)
@@ -205,7 +212,10 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
             target, w = batch["labels"].to(device), batch["weight"].to(device)
             with torch.autocast(device_type="cuda", dtype=amp_dtype, enabled=use_amp):
                 logits = model(**inputs)
-            ce = torch.nn.functional.cross_entropy(logits.float(), target, reduction="none")
+            if soft is not None:  # cross-entropy against the teacher's distribution
+                ce = -(batch["soft"].to(device) * torch.log_softmax(logits.float(), dim=-1)).sum(-1)
+            else:
+                ce = torch.nn.functional.cross_entropy(logits.float(), target, reduction="none")
             loss = (ce * loss_class_w[target] * w).mean()
             scaler.scale(loss / tc.grad_accum).backward()
             running += float(loss.detach())
