@@ -118,3 +118,22 @@ def test_publisher_table_scores_each_outlet_on_its_own_labels():
     assert by["Korea Herald"]["errors"] == 0 and by["Korea Herald"]["macro_f1_present"] == 1.0
     assert sum(r["n"] for r in rows) == len(IDS)
     assert rows[0]["publisher"] == "Yonhap"  # largest first
+
+
+def test_recipe_candidate_fits_the_baseline_per_split():
+    """A TF-IDF recipe trained on base + the split's gold stories, predicting the split's test stories."""
+    import datasets
+
+    from nlp_wire.classify.protocol import RecipeCandidate
+    from nlp_wire.config import BaselineConfig, DataConfig, TrainConfig
+
+    labels = ["sport", "weather"]
+    feats = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=labels),
+                               "weight": datasets.Value("float32")})
+    rows = [("goal match team win", 0), ("rain wind snow cold", 1)] * 4
+    gold = datasets.Dataset.from_dict({"text": [t for t, _ in rows], "label": [l for _, l in rows],
+                                       "weight": [1.0] * len(rows)}, features=feats)
+    cfg = TrainConfig(kind="baseline", data=DataConfig(labels=labels, default_label="weather"),
+                      baseline=BaselineConfig(min_df=1))
+    proba = RecipeCandidate(cfg, None, gold, gold_weight=1.0).fit_proba(np.arange(6), np.array([6, 7]))
+    assert proba.shape == (2, 2) and proba.argmax(1).tolist() == [0, 1]

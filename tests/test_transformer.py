@@ -476,3 +476,20 @@ def test_distillation_refuses_a_teacher_with_other_labels(trained, tiny_bert, tm
     cfg = TrainConfig(kind="minilm", data=DataConfig(labels=["a", "b"], default_label="b"))
     with pytest.raises(ValueError, match="teacher's labels"):
         teacher_labeled_data(cfg, teacher, [str(make_folder({"u.txt": _wire("x", "y")}))])
+
+
+def test_probe_candidate_scores_exactly_the_model_the_trainer_makes(tiny_bert, tmp_path):
+    """The protocol's cached probe and `train` with freeze_encoder fit the same head on the same data."""
+    from nlp_wire.classify.protocol import ProbeCandidate
+
+    gold = _dataset(STORIES + [("Rain and a football match were both in the news.", "other")])
+    cfg = _config(tiny_bert, probe_init=True, probe_C=3.0, freeze_encoder=True, balance="sampler",
+                  balance_power=0.5, restore_prior=True)
+    train_idx, test_idx = np.array([0, 2, 4, 5, 6]), np.array([1, 3])
+    cand = ProbeCandidate(cfg, None, gold, gold_weight=2.0)
+    proba = cand.fit_proba(train_idx, test_idx)
+    fold = gold.select(train_idx).map(lambda row: {"weight": row["weight"] * 2.0})
+    clf = train_transformer(cfg, fold, None, tmp_path, progress=False)
+    texts = [gold["text"][i] for i in test_idx]
+    np.testing.assert_allclose(proba, clf.predict_proba(texts), atol=1e-5)
+    assert cand.fit_proba(train_idx, test_idx).shape == (2, len(LABELS))  # features are cached, not recomputed

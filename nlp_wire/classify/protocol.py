@@ -25,8 +25,8 @@ import numpy as np
 
 from .evaluate import score
 
-__all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "nested_cross_validate", "publisher_table",
-           "weight_grid", "Candidate"]
+__all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
+           "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate"]
 
 logger = logging.getLogger(__name__)
 
@@ -145,17 +145,58 @@ def _macro_f1(y: np.ndarray, proba: np.ndarray, n_labels: int) -> float:
     return float(f1_score(y, proba.argmax(1), labels=list(range(n_labels)), average="macro", zero_division=0))
 
 
+def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence, labels: list[str],
+           idx: np.ndarray | None = None, inner_folds: int = 4, seed: int = 13, days: Sequence | None = None,
+           step: float = 0.25, max_members: int | None = 3) -> dict:
+    """Pick the candidate, or weighted average of candidates, with the best grouped-CV macro-F1 on ``idx``.
+
+    This is the selection step of :func:`nested_cross_validate`; run on every gold story, it makes the
+    choice for the model that ships. Ties go to the earlier weight vector of :func:`weight_grid` (fewer,
+    earlier-listed candidates).
+
+    Args:
+        candidates: Name -> recipe, in order of preference for ties.
+        y: Gold label index of every story.
+        groups: Story group of every story.
+        labels: Label names.
+        idx: The stories the choice may look at (default: all).
+        inner_folds: Folds of the grouped CV.
+        seed: Splitting seed.
+        days: Optional dates, kept on one side too.
+        step: Weight grid step.
+        max_members: Most candidates in one average (1: pick a single candidate).
+
+    Returns:
+        ``weights`` (name -> weight, non-zero only), ``macro_f1`` (its CV score on ``idx``) and ``single``
+        (every candidate's own CV score on ``idx``).
+    """
+    y = np.asarray(y)
+    groups = np.asarray(groups)
+    idx = np.arange(len(y)) if idx is None else np.asarray(idx)
+    names = list(candidates)
+    inner = outer_splits(y[idx], groups[idx], "story", inner_folds, seed,
+                         days=None if days is None else np.asarray(days)[idx])
+    proba = {name: np.zeros((len(idx), len(labels))) for name in names}
+    for itrn, itst in inner:
+        for name in names:
+            proba[name][itst] = candidates[name].fit_proba(idx[itrn], idx[itst])
+    stacked = np.stack([proba[name] for name in names])  # candidates x stories x labels
+    scored = [(_macro_f1(y[idx], np.tensordot(np.array(w), stacked, 1), len(labels)), -i, w)
+              for i, w in enumerate(weight_grid(len(names), step, max_members))]
+    best_f1, _, best = max(scored)
+    return {"weights": {name: w for name, w in zip(names, best) if w}, "macro_f1": round(best_f1, 4),
+            "single": {name: round(_macro_f1(y[idx], proba[name], len(labels)), 4) for name in names}}
+
+
 def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence, labels: list[str],
                           outer: list[tuple[np.ndarray, np.ndarray]], inner_folds: int = 4, seed: int = 13,
-                          days: Sequence | None = None, combine: bool = True, step: float = 0.25,
-                          max_members: int | None = 3, progress: Callable[[str], None] | None = None) -> dict:
+                          days: Sequence | None = None, step: float = 0.25, max_members: int | None = 3,
+                          progress: Callable[[str], None] | None = None) -> dict:
     """Score the procedure "pick the best candidate (or weighted average) by inner CV" on outer splits.
 
-    Within each outer split, every candidate is scored by grouped ``inner_folds``-fold CV on the outer
-    training stories only. With ``combine``, weighted averages of the candidates' inner out-of-fold
-    probabilities on a :func:`weight_grid` compete too (a single candidate is a weight vector with one 1).
-    The winner is refit on the whole outer training side and predicts the outer test stories, which no
-    choice has seen. Ties go to the earlier weight vector (fewer, earlier-listed candidates).
+    Within each outer split, :func:`choose` looks only at the outer training stories; the winner's members
+    are refit on the whole outer training side and predict the outer test stories, which no choice has
+    seen. The pooled outer predictions are the procedure's score.
 
     Args:
         candidates: Name -> recipe (see :class:`Candidate`), in order of preference for ties.
@@ -166,51 +207,33 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
         inner_folds: Folds of the inner grouped CV.
         seed: Inner splitting seed.
         days: Optional dates, kept on one side in the inner splits too.
-        combine: Let weighted averages of candidates compete, not only single candidates.
-        step: Weight grid step for ``combine``.
-        max_members: Most candidates in one average (``combine``).
+        step: Weight grid step.
+        max_members: Most candidates in one average (1: pick a single candidate).
         progress: Called with a line after each outer split.
 
     Returns:
         :func:`~nlp_wire.classify.evaluate.score` metrics of the pooled outer predictions, plus ``choices``
-        (per outer split: chosen weights, inner macro-F1 of every single candidate and of the winner, outer
-        test size), ``out_of_fold`` probabilities and, per candidate, the pooled outer score it would have had
-        if always chosen (``per_candidate``: for reference only; picking the best of these is a choice on
-        the outer stories).
+        (per outer split: chosen weights, inner macro-F1 of the winner and of every candidate, outer test
+        size and score), ``out_of_fold`` probabilities and, per candidate, the pooled outer score it would
+        have had if always chosen (``per_candidate``: for reference only; picking the best of these would be
+        a choice made on the outer stories).
     """
     y = np.asarray(y)
-    groups = np.asarray(groups)
     names = list(candidates)
-    grid = weight_grid(len(names), step, max_members if combine else 1)
     proba = np.full((len(y), len(labels)), np.nan)
     single = {name: np.full((len(y), len(labels)), np.nan) for name in names}
     choices = []
     for k, (trn, tst) in enumerate(outer, 1):
-        inner = outer_splits(y[trn], groups[trn], "story", inner_folds, seed,
-                             days=None if days is None else np.asarray(days)[trn])
-        inner_proba = {name: np.zeros((len(trn), len(labels))) for name in names}
-        for itrn, itst in inner:
-            for name in names:
-                inner_proba[name][itst] = candidates[name].fit_proba(trn[itrn], trn[itst])
-        stacked = np.stack([inner_proba[name] for name in names])  # candidates x stories x labels
-        scored = [(_macro_f1(y[trn], np.tensordot(np.array(w), stacked, 1), len(labels)), -i, w)
-                  for i, w in enumerate(grid)]
-        best_f1, _, best = max(scored)
-        outer_proba = {}
-        for name, w in zip(names, best):
-            outer_proba[name] = candidates[name].fit_proba(trn, tst)
-            single[name][tst] = outer_proba[name]
-        proba[tst] = sum(w * outer_proba[name] for name, w in zip(names, best))
-        choices.append({
-            "fold": k, "n_test": int(len(tst)),
-            "weights": {name: w for name, w in zip(names, best) if w},
-            "inner_macro_f1": round(best_f1, 4),
-            "inner_single": {name: round(_macro_f1(y[trn], inner_proba[name], len(labels)), 4) for name in names},
-            "outer_macro_f1": round(_macro_f1(y[tst], proba[tst], len(labels)), 4),
-        })
+        chosen = choose(candidates, y, groups, labels, trn, inner_folds, seed, days, step, max_members)
+        for name in names:
+            single[name][tst] = candidates[name].fit_proba(trn, tst)
+        proba[tst] = sum(w * single[name][tst] for name, w in chosen["weights"].items())
+        choices.append({"fold": k, "n_test": int(len(tst)), "weights": chosen["weights"],
+                        "inner_macro_f1": chosen["macro_f1"], "inner_single": chosen["single"],
+                        "outer_macro_f1": round(_macro_f1(y[tst], proba[tst], len(labels)), 4)})
         if progress:
-            progress(f"outer split {k}/{len(outer)}: chose {choices[-1]['weights']} "
-                     f"(inner {best_f1:.3f}), outer {choices[-1]['outer_macro_f1']:.3f}")
+            progress(f"outer split {k}/{len(outer)}: chose {chosen['weights']} (inner {chosen['macro_f1']:.3f}), "
+                     f"outer {choices[-1]['outer_macro_f1']:.3f}")
     covered = ~np.isnan(proba[:, 0])
     metrics = score(y[covered], proba[covered].argmax(1), labels)
     metrics["choices"] = choices
@@ -250,3 +273,96 @@ def publisher_table(ids: Sequence[str], y: Sequence[int], pred: Sequence[int], l
                          for i in errors[:max_errors]],
         })
     return rows
+
+
+class RecipeCandidate:
+    """A training config fit from scratch for every split on ``base`` + the split's gold training stories.
+
+    Any kind (``fit_classifier``); a TF-IDF baseline fits in seconds, a fine-tuned transformer in minutes.
+
+    Args:
+        config: The recipe.
+        base: Dataset always trained on (``load_training_data`` columns), or None.
+        gold: The gold dataset the splits index.
+        gold_weight: Weight of the gold training stories.
+    """
+
+    def __init__(self, config, base, gold, gold_weight: float = 1.0):
+        self.config = config
+        self.base = base
+        self.gold = gold
+        self.gold_weight = gold_weight
+
+    def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+        import tempfile
+        from pathlib import Path
+
+        import datasets
+
+        from .train import fit_classifier, scale_weights
+
+        fold = scale_weights(self.gold.select(train_idx), self.gold_weight)
+        train = fold if self.base is None else datasets.concatenate_datasets([self.base, fold])
+        with tempfile.TemporaryDirectory() as tmp:
+            model = fit_classifier(self.config, train, None, Path(tmp), progress=False)
+        return model._proba_texts(self.gold.select(test_idx)["text"], self.config.training.eval_batch_size)
+
+
+class ProbeCandidate:
+    """A frozen-encoder linear probe (``training.freeze_encoder``) whose features are computed once.
+
+    Fitting is the trainer's own probe: class weights ``** balance_power`` times source weights, a logistic
+    regression of ``probe_C``, and the ``restore_prior`` shift, so a score here is the score of the model
+    ``nlp-wire train`` makes from the same config and data.
+
+    Args:
+        config: A transformer config with ``training.freeze_encoder`` (its probe settings are used).
+        base: Dataset always trained on, or None.
+        gold: The gold dataset the splits index.
+        gold_weight: Weight of the gold training stories.
+    """
+
+    def __init__(self, config, base, gold, gold_weight: float = 1.0):
+        self.config = config
+        self.base = base
+        self.gold = gold
+        self.gold_weight = gold_weight
+
+    def features(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pooled encoder features of ``base`` and ``gold`` (computed on the first call)."""
+        if not hasattr(self, "features_"):
+            from .transformer import TransformerClassifier
+
+            labels = list(self.config.data.labels)
+            clf = TransformerClassifier.from_base(self.config.model, labels, self.config.data, device=self.config.device)
+            bs = self.config.training.eval_batch_size
+
+            def encode(ds):
+                if ds is None or len(ds) == 0:
+                    return np.zeros((0, clf.model.head.in_features), np.float32)
+                return clf.map_batches(list(ds["text"]), bs, lambda inputs: clf.model.pool(**inputs),
+                                       clf.model.head.in_features)
+
+            self.features_ = (encode(self.base), encode(self.gold))
+        return self.features_
+
+    def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+        from .train_transformer import _class_weights, _prior_shift, fit_probe
+
+        tc = self.config.training
+        k = len(self.config.data.labels)
+        xb, xg = self.features()
+        yb = np.asarray(self.base["label"], dtype=np.int64) if self.base is not None else np.zeros(0, np.int64)
+        wb = np.asarray(self.base["weight"], dtype=np.float64) if self.base is not None else np.zeros(0)
+        yg = np.asarray(self.gold["label"], dtype=np.int64)
+        wg = np.asarray(self.gold["weight"], dtype=np.float64) * self.gold_weight
+        X = np.vstack([xb, xg[train_idx]])
+        y = np.concatenate([yb, yg[train_idx]])
+        w = np.concatenate([wb, wg[train_idx]])
+        class_w = _class_weights(y, k, tc.balance_power)
+        weight, bias = fit_probe(X, y, class_w[y] * w, tc.probe_C, k)
+        shift = _prior_shift(class_w) if tc.restore_prior and tc.balance != "none" else np.zeros(k)
+        logits = xg[test_idx] @ weight.T + bias + shift
+        logits -= logits.max(1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(1, keepdims=True)

@@ -50,20 +50,30 @@ def _macro_f1(clf: TransformerClassifier, texts: list[str], y: np.ndarray, batch
     return score(y, (log_proba + shift).argmax(1), clf.labels)["macro_f1"]
 
 
-def _init_head_from_probe(clf: TransformerClassifier, texts: list[str], y: np.ndarray, sample_weight: np.ndarray,
-                          C: float, batch_size: int) -> None:
-    """Set the head to a logistic regression fitted on the frozen features (the LP of LP-FT)."""
-    import torch
+def fit_probe(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, C: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """A logistic regression on pooled features as a ``k``-way linear head: ``(weight (k, d), bias (k,))``.
+
+    Labels absent from ``y`` get a zero row and a bias far below the others, so they are never predicted.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    X = clf.map_batches(texts, batch_size, lambda inputs: clf.model.pool(**inputs), clf.model.head.in_features)
     lr = LogisticRegression(C=C, max_iter=3000).fit(X, y, sample_weight=sample_weight)
-    k, d = clf.model.head.out_features, X.shape[1]
+    d = X.shape[1]
     weight, bias = np.zeros((k, d), np.float32), np.full(k, float(lr.intercept_.min()) - 10.0, np.float32)
     if len(lr.classes_) == 2:  # one row of logit differences: class 0 stays at zero
         weight[lr.classes_[1]], bias[lr.classes_[0]], bias[lr.classes_[1]] = lr.coef_[0], 0.0, lr.intercept_[0]
     else:
         weight[lr.classes_], bias[lr.classes_] = lr.coef_, lr.intercept_
+    return weight, bias
+
+
+def _init_head_from_probe(clf: TransformerClassifier, texts: list[str], y: np.ndarray, sample_weight: np.ndarray,
+                          C: float, batch_size: int) -> None:
+    """Set the head to a logistic regression fitted on the frozen features (the LP of LP-FT)."""
+    import torch
+
+    X = clf.map_batches(texts, batch_size, lambda inputs: clf.model.pool(**inputs), clf.model.head.in_features)
+    weight, bias = fit_probe(X, y, sample_weight, C, clf.model.head.out_features)
     with torch.no_grad():
         clf.model.head.weight.copy_(torch.as_tensor(weight))
         clf.model.head.bias.copy_(torch.as_tensor(bias))
