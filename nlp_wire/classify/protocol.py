@@ -26,7 +26,8 @@ import numpy as np
 from .evaluate import score
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
-           "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate"]
+           "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
+           "build_candidates"]
 
 logger = logging.getLogger(__name__)
 
@@ -308,6 +309,9 @@ class RecipeCandidate:
         return model._proba_texts(self.gold.select(test_idx)["text"], self.config.training.eval_batch_size)
 
 
+_FEATURES: dict[tuple, dict[str, np.ndarray]] = {}  # (encoder, max_length, pooling) -> text -> pooled features
+
+
 class ProbeCandidate:
     """A frozen-encoder linear probe (``training.freeze_encoder``) whose features are computed once.
 
@@ -329,7 +333,8 @@ class ProbeCandidate:
         self.gold_weight = gold_weight
 
     def features(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pooled encoder features of ``base`` and ``gold`` (computed on the first call)."""
+        """Pooled encoder features of ``base`` and ``gold`` (computed on the first call; texts already
+        encoded by another candidate with the same encoder settings are not encoded again)."""
         if not hasattr(self, "features_"):
             from .transformer import TransformerClassifier
 
@@ -337,11 +342,17 @@ class ProbeCandidate:
             clf = TransformerClassifier.from_base(self.config.model, labels, self.config.data, device=self.config.device)
             bs = self.config.training.eval_batch_size
 
+            cache = _FEATURES.setdefault((self.config.model.name_or_path, self.config.model.max_length,
+                                          self.config.model.pooling), {})
+
             def encode(ds):
-                if ds is None or len(ds) == 0:
-                    return np.zeros((0, clf.model.head.in_features), np.float32)
-                return clf.map_batches(list(ds["text"]), bs, lambda inputs: clf.model.pool(**inputs),
-                                       clf.model.head.in_features)
+                width = clf.model.head.in_features
+                texts = [] if ds is None else list(ds["text"])
+                todo = sorted({t for t in texts if t not in cache})
+                if todo:
+                    for text, row in zip(todo, clf.map_batches(todo, bs, lambda inputs: clf.model.pool(**inputs), width)):
+                        cache[text] = row
+                return np.array([cache[t] for t in texts], np.float32).reshape(len(texts), width)
 
             self.features_ = (encode(self.base), encode(self.gold))
         return self.features_
@@ -366,3 +377,102 @@ class ProbeCandidate:
         logits -= logits.max(1, keepdims=True)
         proba = np.exp(logits)
         return proba / proba.sum(1, keepdims=True)
+
+
+PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
+                 "candidates": dict}
+CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list}
+
+
+def load_protocol(path) -> dict:
+    """Read and check a protocol file (see ``configs/protocol.yaml``): unknown keys are refused by name.
+
+    Raises:
+        ConfigError: Unreadable file, unknown or mistyped key, no candidates.
+    """
+    from ..config import ConfigError, read_yaml_mapping
+
+    spec = read_yaml_mapping(path, "protocol")
+    for key, value in spec.items():
+        if key not in PROTOCOL_KEYS:
+            raise ConfigError(f"{path}: unknown key {key!r} (known: {', '.join(PROTOCOL_KEYS)})")
+        if not isinstance(value, PROTOCOL_KEYS[key]) and not (PROTOCOL_KEYS[key] is float and isinstance(value, int)):
+            raise ConfigError(f"{path}: {key} must be a {PROTOCOL_KEYS[key].__name__}")
+    if "gold" not in spec or not spec.get("candidates"):
+        raise ConfigError(f"{path}: a protocol needs 'gold' and at least one of 'candidates'")
+    for name, cand in spec["candidates"].items():
+        if not isinstance(cand, dict) or "config" not in cand:
+            raise ConfigError(f"{path}: candidates.{name} needs a 'config'")
+        for key, value in cand.items():
+            if key not in CANDIDATE_KEYS:
+                raise ConfigError(f"{path}: unknown key candidates.{name}.{key} (known: {', '.join(CANDIDATE_KEYS)})")
+            if not isinstance(value, CANDIDATE_KEYS[key]) and not (CANDIDATE_KEYS[key] is float and isinstance(value, int)):
+                raise ConfigError(f"{path}: candidates.{name}.{key} must be a {CANDIDATE_KEYS[key].__name__}")
+    return spec
+
+
+def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Candidate]:
+    """The candidates of a protocol: a :class:`ProbeCandidate` for a frozen-encoder config, else a
+    :class:`RecipeCandidate`, each with its base data loaded once.
+
+    Args:
+        spec: From :func:`load_protocol`.
+        gold: The gold dataset.
+        gold_weight: Weight of gold training stories where a candidate sets no ``gold_weight``.
+    """
+    from dataclasses import replace
+
+    from ..config import TrainConfig, load_config
+    from .train import load_training_data
+
+    out = {}
+    for name, cand in spec["candidates"].items():
+        config = load_config(TrainConfig, cand["config"], cand.get("set", []))
+        config = replace(config, data=replace(config.data, val_size=0.0))
+        base = load_training_data(config, cand["data"])[0] if cand.get("data") else None
+        kind = ProbeCandidate if config.kind != "baseline" and config.training.freeze_encoder else RecipeCandidate
+        out[name] = kind(config, base, gold, float(cand.get("gold_weight", gold_weight)))
+    return out
+
+
+def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], None] | None = None) -> dict:
+    """Run a protocol file's selection procedure under nested CV on its gold set.
+
+    Args:
+        spec: From :func:`load_protocol`.
+        scheme: Outer splits: ``"story"`` (grouped k-fold) or ``"publisher"`` (leave-one-publisher-out; the
+            inner choice still uses grouped folds of the other publishers' stories).
+        progress: Called with a line per outer split.
+
+    Returns:
+        :func:`nested_cross_validate`'s metrics with ``publishers`` (:func:`publisher_table`), ``out_of_fold``
+        as JSON rows, ``misclassified`` and ``setup``.
+    """
+    from ..dataset import load_examples
+    from .train import parse_data_spec
+
+    from ..config import TrainConfig, load_config
+
+    gold_path, gold_weight = parse_data_spec(spec["gold"])
+    first = next(iter(spec["candidates"].values()))
+    data_config = load_config(TrainConfig, first["config"], first.get("set", [])).data
+    labels = list(data_config.labels)
+    gold = load_examples(gold_path, config=data_config, drop_duplicates=False)
+    candidates = build_candidates(spec, gold, gold_weight)
+    y = np.asarray(gold["label"])
+    ids = list(gold["id"])
+    outer = outer_splits(y, gold["group"], scheme, spec.get("folds", 5), spec.get("seed", 13), ids=ids)
+    metrics = nested_cross_validate(candidates, y, gold["group"], labels, outer, spec.get("inner_folds", 4),
+                                    spec.get("seed", 13), step=spec.get("step", 0.25),
+                                    max_members=spec.get("max_members", 3), progress=progress)
+    proba = metrics.pop("out_of_fold")
+    pred = proba.argmax(1)
+    headlines = list(gold["headline"])
+    metrics["publishers"] = publisher_table(ids, y, pred, labels, headlines)
+    metrics["misclassified"] = [{"id": ids[i], "gold": labels[y[i]], "predicted": labels[pred[i]],
+                                 "headline": headlines[i]} for i in np.flatnonzero(pred != y)]
+    metrics["out_of_fold"] = [{"id": i, "gold": labels[g], "scores": dict(zip(labels, np.round(p, 5).tolist()))}
+                              for i, g, p in zip(ids, y, proba)]
+    metrics["setup"] = {"scheme": scheme, **{k: v for k, v in spec.items() if k != "candidates"},
+                        "candidates": spec["candidates"]}
+    return metrics
