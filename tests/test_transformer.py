@@ -493,3 +493,35 @@ def test_probe_candidate_scores_exactly_the_model_the_trainer_makes(tiny_bert, t
     texts = [gold["text"][i] for i in test_idx]
     np.testing.assert_allclose(proba, clf.predict_proba(texts), atol=1e-5)
     assert cand.fit_proba(train_idx, test_idx).shape == (2, len(LABELS))  # features are cached, not recomputed
+
+
+def test_probe_candidate_keeps_features_on_disk_and_self_trains_only_from_its_split(tiny_bert, tmp_path, monkeypatch):
+    """A second run reads the features back instead of encoding; pseudo-labels come from the split's fit."""
+    from nlp_wire.classify import protocol
+    from nlp_wire.classify.protocol import ProbeCandidate
+
+    gold = _dataset(STORIES)
+    cfg = _config(tiny_bert, probe_init=True, probe_C=3.0, freeze_encoder=True)
+    unlabeled = ["The striker scored a goal in the final.", "Snow and wind in the north tomorrow."]
+    monkeypatch.setattr(protocol, "_FEATURES", {})
+    plain = ProbeCandidate(cfg, None, gold, feature_cache=tmp_path / "cache")
+    first = plain.fit_proba(np.arange(4), np.arange(4, 6))
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+
+    monkeypatch.setattr(protocol, "_FEATURES", {})  # a new process: only the disk cache is left
+    monkeypatch.setattr(TransformerClassifier, "from_base", lambda *a, **k: pytest.fail("encoded again"))
+    again = ProbeCandidate(cfg, None, gold, feature_cache=tmp_path / "cache")
+    np.testing.assert_allclose(again.fit_proba(np.arange(4), np.arange(4, 6)), first, atol=1e-6)
+
+    monkeypatch.undo()
+    monkeypatch.setattr(protocol, "_FEATURES", {})
+    pseudo = []
+    real_fit = ProbeCandidate._fit
+    monkeypatch.setattr(ProbeCandidate, "_fit", lambda self, X, y, w: pseudo.append(len(y)) or real_fit(self, X, y, w))
+    selfie = ProbeCandidate(cfg, None, gold, unlabeled=unlabeled, threshold=0.0, unlabeled_weight=0.5)
+    proba = selfie.fit_proba(np.arange(4), np.arange(4, 6))
+    assert proba.shape == (2, len(LABELS)) and np.allclose(proba.sum(1), 1.0)
+    assert pseudo == [4, 4 + len(unlabeled)]  # fit on the split, then again with every confident pseudo-label
+    pseudo.clear()
+    ProbeCandidate(cfg, None, gold, unlabeled=unlabeled, threshold=1.01).fit_proba(np.arange(4), np.arange(4, 6))
+    assert pseudo == [4, 4]  # nothing confident enough: the same training set twice

@@ -27,7 +27,7 @@ from .evaluate import score
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
-           "build_candidates"]
+           "build_candidates", "protocol_choice"]
 
 logger = logging.getLogger(__name__)
 
@@ -309,7 +309,41 @@ class RecipeCandidate:
         return model._proba_texts(self.gold.select(test_idx)["text"], self.config.training.eval_batch_size)
 
 
-_FEATURES: dict[tuple, dict[str, np.ndarray]] = {}  # (encoder, max_length, pooling) -> text -> pooled features
+_FEATURES: dict[tuple, dict[str, np.ndarray]] = {}  # (encoder, max_length, pooling) -> text hash -> features
+
+
+def _text_key(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _feature_cache(key: tuple, folder) -> dict[str, np.ndarray]:
+    """The in-memory feature table of one encoder setting, filled from ``folder`` the first time it is used."""
+    if key not in _FEATURES:
+        table = _FEATURES[key] = {}
+        if folder is not None:
+            path = _feature_file(key, folder)
+            if path.exists():
+                with np.load(path) as npz:
+                    table.update(zip(npz["keys"].tolist(), npz["features"]))
+                logger.info("%s: %d cached feature rows", path, len(table))
+    return _FEATURES[key]
+
+
+def _feature_file(key: tuple, folder):
+    from pathlib import Path
+
+    name = "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", str(part)).strip("-") for part in key)
+    return Path(folder) / f"{name}.npz"
+
+
+def _save_feature_cache(key: tuple, folder) -> None:
+    from ..atomic import atomic_write
+
+    table = _FEATURES[key]
+    with atomic_write(_feature_file(key, folder), "wb") as fh:
+        np.savez(fh, keys=np.array(list(table)), features=np.stack(list(table.values())))
 
 
 class ProbeCandidate:
@@ -319,50 +353,83 @@ class ProbeCandidate:
     regression of ``probe_C``, and the ``restore_prior`` shift, so a score here is the score of the model
     ``nlp-wire train`` makes from the same config and data.
 
+    With ``unlabeled`` stories it self-trains once: the probe fit on the split's training stories labels
+    them, those it gives at least ``threshold`` probability join the training data at ``unlabeled_weight``,
+    and the probe is fit again. Only the split's training stories decide the pseudo-labels.
+
     Args:
         config: A transformer config with ``training.freeze_encoder`` (its probe settings are used).
         base: Dataset always trained on, or None.
         gold: The gold dataset the splits index.
         gold_weight: Weight of the gold training stories.
+        unlabeled: Texts for self-training, or None.
+        threshold: Least teacher probability for a pseudo-label.
+        unlabeled_weight: Weight of a pseudo-labeled story.
+        feature_cache: Folder keeping encoder features between runs (keyed by a hash of each text), or None.
     """
 
-    def __init__(self, config, base, gold, gold_weight: float = 1.0):
+    def __init__(self, config, base, gold, gold_weight: float = 1.0, unlabeled: Sequence[str] | None = None,
+                 threshold: float = 0.9, unlabeled_weight: float = 0.5, feature_cache=None):
         self.config = config
         self.base = base
         self.gold = gold
         self.gold_weight = gold_weight
+        self.unlabeled = unlabeled
+        self.threshold = threshold
+        self.unlabeled_weight = unlabeled_weight
+        self.feature_cache = feature_cache
 
-    def features(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pooled encoder features of ``base`` and ``gold`` (computed on the first call; texts already
-        encoded by another candidate with the same encoder settings are not encoded again)."""
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        from .transformer import TransformerClassifier
+
+        m = self.config.model
+        key = (m.name_or_path, m.max_length, m.pooling)
+        cache = _feature_cache(key, self.feature_cache)
+        keys = [_text_key(t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts) if k not in cache}
+        if todo:
+            clf = TransformerClassifier.from_base(m, list(self.config.data.labels), self.config.data,
+                                                  device=self.config.device)
+            width = clf.model.head.in_features
+            order = sorted(todo)
+            rows = clf.map_batches([todo[k] for k in order], self.config.training.eval_batch_size,
+                                   lambda inputs: clf.model.pool(**inputs), width)
+            cache.update(zip(order, np.asarray(rows, np.float32)))
+            if self.feature_cache is not None:
+                _save_feature_cache(key, self.feature_cache)
+        if not keys:
+            return np.zeros((0, 0), np.float32)
+        return np.stack([cache[k] for k in keys]).astype(np.float32)
+
+    def features(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Pooled encoder features of ``base``, ``gold`` and ``unlabeled`` (computed on the first call; texts
+        another candidate or an earlier run with the same encoder settings encoded are not encoded again)."""
         if not hasattr(self, "features_"):
-            from .transformer import TransformerClassifier
-
-            labels = list(self.config.data.labels)
-            clf = TransformerClassifier.from_base(self.config.model, labels, self.config.data, device=self.config.device)
-            bs = self.config.training.eval_batch_size
-
-            cache = _FEATURES.setdefault((self.config.model.name_or_path, self.config.model.max_length,
-                                          self.config.model.pooling), {})
-
-            def encode(ds):
-                width = clf.model.head.in_features
-                texts = [] if ds is None else list(ds["text"])
-                todo = sorted({t for t in texts if t not in cache})
-                if todo:
-                    for text, row in zip(todo, clf.map_batches(todo, bs, lambda inputs: clf.model.pool(**inputs), width)):
-                        cache[text] = row
-                return np.array([cache[t] for t in texts], np.float32).reshape(len(texts), width)
-
-            self.features_ = (encode(self.base), encode(self.gold))
+            xg = self._encode(list(self.gold["text"]))
+            xb = self._encode(list(self.base["text"])) if self.base is not None else np.zeros((0, xg.shape[1]), np.float32)
+            xu = self._encode(list(self.unlabeled)) if self.unlabeled else None
+            self.features_ = (xb, xg, xu)
         return self.features_
 
-    def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+    def _fit(self, X, y, w):
         from .train_transformer import _class_weights, _prior_shift, fit_probe
 
         tc = self.config.training
         k = len(self.config.data.labels)
-        xb, xg = self.features()
+        class_w = _class_weights(y, k, tc.balance_power)
+        weight, bias = fit_probe(X, y, class_w[y] * w, tc.probe_C, k)
+        shift = _prior_shift(class_w) if tc.restore_prior and tc.balance != "none" else np.zeros(k)
+        return weight, bias + shift
+
+    @staticmethod
+    def _proba(X, head) -> np.ndarray:
+        logits = X @ head[0].T + head[1]
+        logits -= logits.max(1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(1, keepdims=True)
+
+    def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+        xb, xg, xu = self.features()
         yb = np.asarray(self.base["label"], dtype=np.int64) if self.base is not None else np.zeros(0, np.int64)
         wb = np.asarray(self.base["weight"], dtype=np.float64) if self.base is not None else np.zeros(0)
         yg = np.asarray(self.gold["label"], dtype=np.int64)
@@ -370,18 +437,21 @@ class ProbeCandidate:
         X = np.vstack([xb, xg[train_idx]])
         y = np.concatenate([yb, yg[train_idx]])
         w = np.concatenate([wb, wg[train_idx]])
-        class_w = _class_weights(y, k, tc.balance_power)
-        weight, bias = fit_probe(X, y, class_w[y] * w, tc.probe_C, k)
-        shift = _prior_shift(class_w) if tc.restore_prior and tc.balance != "none" else np.zeros(k)
-        logits = xg[test_idx] @ weight.T + bias + shift
-        logits -= logits.max(1, keepdims=True)
-        proba = np.exp(logits)
-        return proba / proba.sum(1, keepdims=True)
+        head = self._fit(X, y, w)
+        if xu is not None:
+            pu = self._proba(xu, head)
+            keep = pu.max(1) >= self.threshold
+            X = np.vstack([X, xu[keep]])
+            y = np.concatenate([y, pu[keep].argmax(1)])
+            w = np.concatenate([w, np.full(int(keep.sum()), self.unlabeled_weight)])
+            head = self._fit(X, y, w)
+        return self._proba(xg[test_idx], head)
 
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
-                 "candidates": dict}
-CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list}
+                 "feature_cache": str, "candidates": dict}
+CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
+                  "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float}
 
 
 def load_protocol(path) -> dict:
@@ -411,6 +481,17 @@ def load_protocol(path) -> dict:
     return spec
 
 
+def _unlabeled_texts(config, sources: list[str], limit: int | None) -> list[str]:
+    """Model inputs of unlabeled stories: every story of ``sources``, or ``limit`` of them evenly spaced."""
+    from ..reader import read_stories
+    from ..text import model_input
+
+    stories = [s for src in sources for s in read_stories(src)]
+    if limit is not None and len(stories) > limit:
+        stories = [stories[i] for i in np.linspace(0, len(stories) - 1, limit).round().astype(int)]
+    return [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
+
+
 def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Candidate]:
     """The candidates of a protocol: a :class:`ProbeCandidate` for a frozen-encoder config, else a
     :class:`RecipeCandidate`, each with its base data loaded once.
@@ -419,10 +500,13 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         spec: From :func:`load_protocol`.
         gold: The gold dataset.
         gold_weight: Weight of gold training stories where a candidate sets no ``gold_weight``.
+
+    Raises:
+        ConfigError: ``unlabeled`` stories on a candidate that is not a frozen-encoder probe.
     """
     from dataclasses import replace
 
-    from ..config import TrainConfig, load_config
+    from ..config import ConfigError, TrainConfig, load_config
     from .train import load_training_data
 
     out = {}
@@ -430,9 +514,42 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         config = load_config(TrainConfig, cand["config"], cand.get("set", []))
         config = replace(config, data=replace(config.data, val_size=0.0))
         base = load_training_data(config, cand["data"])[0] if cand.get("data") else None
-        kind = ProbeCandidate if config.kind != "baseline" and config.training.freeze_encoder else RecipeCandidate
-        out[name] = kind(config, base, gold, float(cand.get("gold_weight", gold_weight)))
+        weight = float(cand.get("gold_weight", gold_weight))
+        if config.kind != "baseline" and config.training.freeze_encoder:
+            unlabeled = (_unlabeled_texts(config, cand["unlabeled"], cand.get("unlabeled_limit"))
+                         if cand.get("unlabeled") else None)
+            out[name] = ProbeCandidate(config, base, gold, weight, unlabeled, float(cand.get("threshold", 0.9)),
+                                       float(cand.get("unlabeled_weight", 0.5)), spec.get("feature_cache"))
+        elif cand.get("unlabeled"):
+            raise ConfigError(f"candidates.{name}: self-training on unlabeled stories needs a frozen-encoder "
+                              "probe (training.freeze_encoder: true)")
+        else:
+            out[name] = RecipeCandidate(config, base, gold, weight)
     return out
+
+
+def _setup(spec: dict):
+    """The gold set, its labels and the built candidates of a protocol."""
+    from ..config import TrainConfig, load_config
+    from ..dataset import load_examples
+    from .train import parse_data_spec
+
+    gold_path, gold_weight = parse_data_spec(spec["gold"])
+    first = next(iter(spec["candidates"].values()))
+    data_config = load_config(TrainConfig, first["config"], first.get("set", [])).data
+    gold = load_examples(gold_path, config=data_config, drop_duplicates=False)
+    return gold, list(data_config.labels), build_candidates(spec, gold, gold_weight)
+
+
+def protocol_choice(spec: dict) -> dict:
+    """The protocol's choice on every gold story (what the shipped model is built from): :func:`choose`'s
+    result with ``setup``. Its ``macro_f1`` is the inner CV score of the winner, a selected maximum, not a
+    score to publish."""
+    gold, labels, candidates = _setup(spec)
+    chosen = choose(candidates, gold["label"], gold["group"], labels, None, spec.get("inner_folds", 4),
+                    spec.get("seed", 13), step=spec.get("step", 0.25), max_members=spec.get("max_members", 3))
+    chosen["setup"] = {k: v for k, v in spec.items()}
+    return chosen
 
 
 def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], None] | None = None) -> dict:
@@ -448,17 +565,7 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
         :func:`nested_cross_validate`'s metrics with ``publishers`` (:func:`publisher_table`), ``out_of_fold``
         as JSON rows, ``misclassified`` and ``setup``.
     """
-    from ..dataset import load_examples
-    from .train import parse_data_spec
-
-    from ..config import TrainConfig, load_config
-
-    gold_path, gold_weight = parse_data_spec(spec["gold"])
-    first = next(iter(spec["candidates"].values()))
-    data_config = load_config(TrainConfig, first["config"], first.get("set", [])).data
-    labels = list(data_config.labels)
-    gold = load_examples(gold_path, config=data_config, drop_duplicates=False)
-    candidates = build_candidates(spec, gold, gold_weight)
+    gold, labels, candidates = _setup(spec)
     y = np.asarray(gold["label"])
     ids = list(gold["id"])
     outer = outer_splits(y, gold["group"], scheme, spec.get("folds", 5), spec.get("seed", 13), ids=ids)
