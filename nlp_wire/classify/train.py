@@ -15,6 +15,7 @@ import yaml
 
 from ..config import TrainConfig
 from ..dataset import group_split, load_examples
+from .accelerator import is_main_process
 from .evaluate import evaluate
 
 __all__ = ["train", "fit_classifier", "parse_data_spec", "load_training_data", "scale_weights"]
@@ -65,7 +66,7 @@ def _versions() -> dict:
     import importlib.metadata as md
 
     out = {"python": platform.python_version()}
-    for pkg in ("nlp_wire", "scikit-learn", "numpy", "datasets", "torch", "transformers"):
+    for pkg in ("nlp_wire", "scikit-learn", "numpy", "datasets", "torch", "transformers", "accelerate"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -156,10 +157,13 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
         unlabeled: Story sources for the teacher (``path@weight``).
 
     Returns:
-        The trained classifier.
+        The trained classifier. Under ``accelerate launch`` every process trains and returns it; only
+        the main process writes ``out``.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    main = is_main_process()
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     random.seed(config.seed)
     np.random.seed(config.seed)
     train_ds, val_ds = load_training_data(config, data)
@@ -169,11 +173,13 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
         soft = teacher_labeled_data(config, teacher, unlabeled, config.training.eval_batch_size)
         train_ds = _with_soft_labels(train_ds, soft, len(config.data.labels))
     labels = list(config.data.labels)
+    counts = {labels[i]: int(c) for i, c in zip(*np.unique(train_ds["label"], return_counts=True))}
+    logger.info("training %s on %d examples %s", config.kind, len(train_ds), counts)
+    if not main:
+        return fit_classifier(config, train_ds, val_ds, out)
     (out / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False), encoding="utf-8")
     (out / "labels.json").write_text(json.dumps({"labels": labels, "id2label": dict(enumerate(labels))}, indent=2))
     (out / "versions.json").write_text(json.dumps(_versions(), indent=2))
-    counts = {labels[i]: int(c) for i, c in zip(*np.unique(train_ds["label"], return_counts=True))}
-    logger.info("training %s on %d examples %s", config.kind, len(train_ds), counts)
 
     start = time.perf_counter()
     model = fit_classifier(config, train_ds, val_ds, out)
