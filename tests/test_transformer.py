@@ -525,3 +525,16 @@ def test_probe_candidate_keeps_features_on_disk_and_self_trains_only_from_its_sp
     pseudo.clear()
     ProbeCandidate(cfg, None, gold, unlabeled=unlabeled, threshold=1.01).fit_proba(np.arange(4), np.arange(4, 6))
     assert pseudo == [4, 4]  # nothing confident enough: the same training set twice
+
+
+def test_probe_candidate_ships_the_model_it_scored(tiny_bert, tmp_path):
+    """save_model on the training stories writes a folder whose predictions are the candidate's own."""
+    from nlp_wire.classify.protocol import ProbeCandidate
+
+    gold = _dataset(STORIES)
+    cand = ProbeCandidate(_config(tiny_bert, probe_init=True, probe_C=3.0, freeze_encoder=True), None, gold,
+                          unlabeled=["A goal in the final match."], threshold=0.0)
+    train_idx = np.arange(len(STORIES))
+    cand.save_model(train_idx, tmp_path / "member")
+    loaded = load_classifier(tmp_path / "member")
+    np.testing.assert_allclose(loaded.predict_proba(list(gold["text"])), cand.fit_proba(train_idx, train_idx), atol=1e-5)

@@ -27,7 +27,7 @@ from .evaluate import score
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
-           "build_candidates", "protocol_choice"]
+           "build_candidates", "protocol_choice", "build_chosen"]
 
 logger = logging.getLogger(__name__)
 
@@ -294,19 +294,35 @@ class RecipeCandidate:
         self.gold = gold
         self.gold_weight = gold_weight
 
+    def _train_set(self, train_idx: np.ndarray):
+        import datasets
+
+        from .train import scale_weights
+
+        fold = scale_weights(self.gold.select(train_idx), self.gold_weight)
+        return fold if self.base is None else datasets.concatenate_datasets([self.base, fold])
+
     def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
         import tempfile
         from pathlib import Path
 
-        import datasets
+        from .train import fit_classifier
 
-        from .train import fit_classifier, scale_weights
-
-        fold = scale_weights(self.gold.select(train_idx), self.gold_weight)
-        train = fold if self.base is None else datasets.concatenate_datasets([self.base, fold])
         with tempfile.TemporaryDirectory() as tmp:
-            model = fit_classifier(self.config, train, None, Path(tmp), progress=False)
+            model = fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=False)
         return model._proba_texts(self.gold.select(test_idx)["text"], self.config.training.eval_batch_size)
+
+    def save_model(self, train_idx: np.ndarray, folder) -> None:
+        """Fit on ``train_idx`` (all gold stories for the shipped model) and write a model folder."""
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        from .train import fit_classifier
+
+        with tempfile.TemporaryDirectory(dir=Path(folder).parent) as tmp:
+            fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=True)
+            shutil.move(str(Path(tmp) / "model"), str(folder))
 
 
 _FEATURES: dict[tuple, dict[str, np.ndarray]] = {}  # (encoder, max_length, pooling) -> text hash -> features
@@ -429,6 +445,25 @@ class ProbeCandidate:
         return proba / proba.sum(1, keepdims=True)
 
     def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+        return self._proba(self.features()[1][test_idx], self._head(train_idx))
+
+    def save_model(self, train_idx: np.ndarray, folder) -> None:
+        """Fit the head on ``train_idx`` (all gold stories for the shipped model) and write a model folder;
+        a named encoder (``mpnet``, ``minilm``) is referenced, not copied (see ``save_pretrained``)."""
+        import torch
+
+        from .encoders import ENCODERS
+        from .transformer import TransformerClassifier
+
+        weight, bias = self._head(train_idx)
+        m = self.config.model
+        clf = TransformerClassifier.from_base(m, list(self.config.data.labels), self.config.data, device="cpu")
+        with torch.no_grad():
+            clf.model.head.weight.copy_(torch.as_tensor(weight))
+            clf.model.head.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
+        clf.save_pretrained(folder, base_encoder=m.name_or_path if m.name_or_path in ENCODERS else None)
+
+    def _head(self, train_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xb, xg, xu = self.features()
         yb = np.asarray(self.base["label"], dtype=np.int64) if self.base is not None else np.zeros(0, np.int64)
         wb = np.asarray(self.base["weight"], dtype=np.float64) if self.base is not None else np.zeros(0)
@@ -445,7 +480,7 @@ class ProbeCandidate:
             y = np.concatenate([y, pu[keep].argmax(1)])
             w = np.concatenate([w, np.full(int(keep.sum()), self.unlabeled_weight)])
             head = self._fit(X, y, w)
-        return self._proba(xg[test_idx], head)
+        return head
 
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
@@ -550,6 +585,41 @@ def protocol_choice(spec: dict) -> dict:
                     spec.get("seed", 13), step=spec.get("step", 0.25), max_members=spec.get("max_members", 3))
     chosen["setup"] = {k: v for k, v in spec.items()}
     return chosen
+
+
+def build_chosen(spec: dict, weights: dict[str, float], out) -> dict[str, str]:
+    """Fit every chosen candidate on all gold stories into its own model folder ``out/NAME``.
+
+    Linking several members as one ensemble is :func:`~nlp_wire.classify.ensemble.link_ensemble`'s job.
+
+    Args:
+        spec: From :func:`load_protocol`.
+        weights: The choice (candidate name -> weight), e.g. from :func:`protocol_choice`.
+        out: Parent folder of the member folders; an existing member folder is refused.
+
+    Returns:
+        Member folder -> weight.
+
+    Raises:
+        ValueError: A name that is not a candidate of ``spec``.
+        FileExistsError: A member folder exists.
+    """
+    from pathlib import Path
+
+    unknown = sorted(set(weights) - set(spec["candidates"]))
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)}: not a candidate of this protocol ({', '.join(spec['candidates'])})")
+    chosen = {**spec, "candidates": {name: spec["candidates"][name] for name in weights}}
+    gold, _, candidates = _setup(chosen)
+    members = {}
+    for name, weight in weights.items():
+        folder = Path(out) / name
+        if folder.exists():
+            raise FileExistsError(f"{folder}: exists; remove it to rebuild this member")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        candidates[name].save_model(np.arange(len(gold)), folder)
+        members[str(folder)] = weight
+    return members
 
 
 def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], None] | None = None) -> dict:
