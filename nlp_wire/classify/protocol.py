@@ -24,31 +24,13 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .evaluate import score
+from .publishers import OTHER_PUBLISHERS, PUBLISHERS, publisher_of, publisher_table
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
            "build_candidates", "protocol_choice", "build_chosen"]
 
 logger = logging.getLogger(__name__)
-
-# A story id's prefix names its source (see ../shared/data/README.md); the few others share one group.
-PUBLISHERS = {"k001": "Yonhap", "k044": "Korea Herald", "k640": "JoongAng Daily", "k009": "Maeil Business",
-              "k056": "KBS", "h": "Korea Herald 2020"}
-OTHER_PUBLISHERS = "other outlets"
-
-
-def publisher_of(story_id: str) -> str:
-    """The outlet a story id names: ``k001_...`` -> ``"Yonhap"``, ``h2020...`` -> ``"Korea Herald 2020"``.
-
-    Ids with another ``kNNN`` prefix, or none we know, map to ``"other outlets"``.
-    """
-    m = re.match(r"(k\d{3})_", story_id)
-    if m:
-        return PUBLISHERS.get(m.group(1), OTHER_PUBLISHERS)
-    if re.match(r"h\d", story_id):
-        return PUBLISHERS["h"]
-    return OTHER_PUBLISHERS
-
 
 class Candidate(Protocol):
     """A training recipe scored on one gold set: fit on ``train_idx`` stories, return probabilities for ``test_idx``."""
@@ -242,38 +224,6 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
                                 for name in names}
     metrics["out_of_fold"] = proba
     return metrics
-
-
-def publisher_table(ids: Sequence[str], y: Sequence[int], pred: Sequence[int], labels: list[str],
-                    headlines: Sequence[str] | None = None, max_errors: int = 3) -> list[dict]:
-    """Per publisher: stories, accuracy, macro-F1 over the labels its gold stories carry, and its errors.
-
-    Macro-F1 over the labels a publisher actually has keeps a one-label outlet (all ``other``) from
-    scoring a meaningless 0.2; accuracy is the steadier number for small groups.
-    """
-    from sklearn.metrics import f1_score
-
-    ids = list(ids)
-    y = np.asarray(y)
-    pred = np.asarray(pred)
-    pubs = np.array([publisher_of(i) for i in ids])
-    rows = []
-    for pub in sorted(set(pubs), key=lambda p: -int((pubs == p).sum())):
-        at = np.flatnonzero(pubs == pub)
-        present = sorted(set(y[at].tolist()))
-        errors = [i for i in at if pred[i] != y[i]]
-        rows.append({
-            "publisher": pub, "n": int(len(at)),
-            "accuracy": round(float((pred[at] == y[at]).mean()), 4),
-            "macro_f1_present": round(float(f1_score(y[at], pred[at], labels=present, average="macro",
-                                                     zero_division=0)), 4),
-            "labels": {labels[j]: int((y[at] == j).sum()) for j in present},
-            "errors": len(errors),
-            "examples": [{"id": ids[i], "gold": labels[y[i]], "predicted": labels[pred[i]],
-                          **({"headline": headlines[i]} if headlines is not None else {})}
-                         for i in errors[:max_errors]],
-        })
-    return rows
 
 
 class RecipeCandidate:
