@@ -256,3 +256,8 @@ def test_evaluate_tables_errors_by_publisher_when_ids_name_outlets(fitted, tmp_p
     assert "| Korea Herald 2020 | 8 |" in table and "H0 (crime -> diplomacy)" in table
     plain = ds.map(lambda row: {"id": "story" + row["id"]})  # ids that name no outlet: no table
     assert "publishers" not in evaluate(fitted, plain, None, progress=False)
+
+
+def test_cli_train_teacher_and_unlabeled_go_together(tmp_path):
+    with pytest.raises(SystemExit, match="--teacher and --unlabeled go together"):
+        main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--teacher", str(tmp_path)])

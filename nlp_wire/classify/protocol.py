@@ -28,7 +28,7 @@ from .publishers import OTHER_PUBLISHERS, PUBLISHERS, publisher_of, publisher_ta
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
-           "build_candidates", "protocol_choice", "build_chosen"]
+           "build_candidates", "protocol_choice", "build_chosen", "unlabeled_texts"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ class Candidate(Protocol):
     """A training recipe scored on one gold set: fit on ``train_idx`` stories, return probabilities for ``test_idx``."""
 
     def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray: ...
+
+    def fit_texts(self, train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def _merge_groups(*keys: Sequence) -> np.ndarray:
@@ -262,6 +264,17 @@ class RecipeCandidate:
             model = fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=False)
         return model._proba_texts(self.gold.select(test_idx)["text"], self.config.training.eval_batch_size)
 
+    def fit_texts(self, train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Fit on the ``train_idx`` gold stories (and the base data); probabilities of any ``texts``."""
+        import tempfile
+        from pathlib import Path
+
+        from .train import fit_classifier
+
+        with tempfile.TemporaryDirectory() as tmp:
+            model = fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=False)
+        return model._proba_texts(list(texts), self.config.training.eval_batch_size)
+
     def save_model(self, train_idx: np.ndarray, folder) -> None:
         """Fit on ``train_idx`` (all gold stories for the shipped model) and write a model folder."""
         import shutil
@@ -397,6 +410,10 @@ class ProbeCandidate:
     def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
         return self._proba(self.features()[1][test_idx], self._head(train_idx))
 
+    def fit_texts(self, train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Fit on the ``train_idx`` gold stories (and the base data); probabilities of any ``texts``."""
+        return self._proba(self._encode(list(texts)), self._head(train_idx))
+
     def save_model(self, train_idx: np.ndarray, folder) -> None:
         """Fit the head on ``train_idx`` (all gold stories for the shipped model) and write a model folder;
         a named encoder (``mpnet``, ``minilm``) is referenced, not copied (see ``save_pretrained``)."""
@@ -466,14 +483,14 @@ def load_protocol(path) -> dict:
     return spec
 
 
-def _unlabeled_texts(config, sources: list[str], limit: int | None) -> list[str]:
-    """Model inputs of unlabeled stories: every story of ``sources``, or ``limit`` of them evenly spaced."""
+def unlabeled_texts(config, sources: list[str], limit: int | None) -> list[str]:
+    """Model inputs of unlabeled stories: every story of each source, or ``limit`` of them evenly spaced
+    (the stories ``nlp-wire train --unlabeled SOURCE --unlabeled-limit LIMIT`` gives a teacher)."""
     from ..reader import read_stories
     from ..text import model_input
+    from .train import evenly_spaced, parse_data_spec
 
-    stories = [s for src in sources for s in read_stories(src)]
-    if limit is not None and len(stories) > limit:
-        stories = [stories[i] for i in np.linspace(0, len(stories) - 1, limit).round().astype(int)]
+    stories = [s for src in sources for s in evenly_spaced(list(read_stories(parse_data_spec(src)[0])), limit)]
     return [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
 
 
@@ -501,7 +518,7 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         base = load_training_data(config, cand["data"])[0] if cand.get("data") else None
         weight = float(cand.get("gold_weight", gold_weight))
         if config.kind != "baseline" and config.training.freeze_encoder:
-            unlabeled = (_unlabeled_texts(config, cand["unlabeled"], cand.get("unlabeled_limit"))
+            unlabeled = (unlabeled_texts(config, cand["unlabeled"], cand.get("unlabeled_limit"))
                          if cand.get("unlabeled") else None)
             out[name] = ProbeCandidate(config, base, gold, weight, unlabeled, float(cand.get("threshold", 0.9)),
                                        float(cand.get("unlabeled_weight", 0.5)), spec.get("feature_cache"))
