@@ -193,3 +193,26 @@ def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path):
     assert {r["publisher"] for r in pubs["publishers"]} == {"Yonhap", "Korea Herald", "Korea Herald 2020"}
     assert len(pubs["choices"]) == 3
     assert protocol_choice(spec)["weights"] == {"tfidf": 1.0}
+
+
+def test_build_chosen_fits_each_member_on_all_gold_stories(make_folder, tmp_path):
+    from nlp_wire.classify import load_classifier
+    from nlp_wire.classify.protocol import build_chosen, load_protocol
+
+    files = {f"k001_{n:03d}.txt": f" date 2024-05-01 Headline {n}\nSEOUL, May 1 (Yonhap) -- "
+             f"{'police arrested a robbery suspect' if n % 2 else 'exports rose this quarter'} {n}.\n(END)\n"
+             for n in range(6)}
+    folder = make_folder(files)
+    (folder / "labels.csv").write_text("id,label\n" + "".join(f"k001_{n:03d},{'crime' if n % 2 else 'other'}\n"
+                                                               for n in range(6)))
+    (tmp_path / "bl.yaml").write_text("kind: baseline\ndata: {val_size: 0.0}\nbaseline: {min_df: 1}\n")
+    (tmp_path / "p.yaml").write_text(f"gold: {folder}\ncandidates:\n  tfidf: {{config: {tmp_path / 'bl.yaml'}}}\n")
+    spec = load_protocol(tmp_path / "p.yaml")
+    with pytest.raises(ValueError, match="not a candidate"):
+        build_chosen(spec, {"nope": 1.0}, tmp_path / "models")
+    members = build_chosen(spec, {"tfidf": 1.0}, tmp_path / "models")
+    assert members == {str(tmp_path / "models" / "tfidf"): 1.0}
+    clf = load_classifier(tmp_path / "models" / "tfidf")
+    assert [p.label for p in clf.predict(["police arrested a robbery suspect"])] == ["crime"]
+    with pytest.raises(FileExistsError):
+        build_chosen(spec, {"tfidf": 1.0}, tmp_path / "models")

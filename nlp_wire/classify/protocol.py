@@ -24,36 +24,20 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .evaluate import score
+from .publishers import OTHER_PUBLISHERS, PUBLISHERS, publisher_of, publisher_table
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
-           "build_candidates", "protocol_choice"]
+           "build_candidates", "protocol_choice", "build_chosen", "unlabeled_texts"]
 
 logger = logging.getLogger(__name__)
-
-# A story id's prefix names its source (see ../shared/data/README.md); the few others share one group.
-PUBLISHERS = {"k001": "Yonhap", "k044": "Korea Herald", "k640": "JoongAng Daily", "k009": "Maeil Business",
-              "k056": "KBS", "h": "Korea Herald 2020"}
-OTHER_PUBLISHERS = "other outlets"
-
-
-def publisher_of(story_id: str) -> str:
-    """The outlet a story id names: ``k001_...`` -> ``"Yonhap"``, ``h2020...`` -> ``"Korea Herald 2020"``.
-
-    Ids with another ``kNNN`` prefix, or none we know, map to ``"other outlets"``.
-    """
-    m = re.match(r"(k\d{3})_", story_id)
-    if m:
-        return PUBLISHERS.get(m.group(1), OTHER_PUBLISHERS)
-    if re.match(r"h\d", story_id):
-        return PUBLISHERS["h"]
-    return OTHER_PUBLISHERS
-
 
 class Candidate(Protocol):
     """A training recipe scored on one gold set: fit on ``train_idx`` stories, return probabilities for ``test_idx``."""
 
     def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray: ...
+
+    def fit_texts(self, train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def _merge_groups(*keys: Sequence) -> np.ndarray:
@@ -244,38 +228,6 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
     return metrics
 
 
-def publisher_table(ids: Sequence[str], y: Sequence[int], pred: Sequence[int], labels: list[str],
-                    headlines: Sequence[str] | None = None, max_errors: int = 3) -> list[dict]:
-    """Per publisher: stories, accuracy, macro-F1 over the labels its gold stories carry, and its errors.
-
-    Macro-F1 over the labels a publisher actually has keeps a one-label outlet (all ``other``) from
-    scoring a meaningless 0.2; accuracy is the steadier number for small groups.
-    """
-    from sklearn.metrics import f1_score
-
-    ids = list(ids)
-    y = np.asarray(y)
-    pred = np.asarray(pred)
-    pubs = np.array([publisher_of(i) for i in ids])
-    rows = []
-    for pub in sorted(set(pubs), key=lambda p: -int((pubs == p).sum())):
-        at = np.flatnonzero(pubs == pub)
-        present = sorted(set(y[at].tolist()))
-        errors = [i for i in at if pred[i] != y[i]]
-        rows.append({
-            "publisher": pub, "n": int(len(at)),
-            "accuracy": round(float((pred[at] == y[at]).mean()), 4),
-            "macro_f1_present": round(float(f1_score(y[at], pred[at], labels=present, average="macro",
-                                                     zero_division=0)), 4),
-            "labels": {labels[j]: int((y[at] == j).sum()) for j in present},
-            "errors": len(errors),
-            "examples": [{"id": ids[i], "gold": labels[y[i]], "predicted": labels[pred[i]],
-                          **({"headline": headlines[i]} if headlines is not None else {})}
-                         for i in errors[:max_errors]],
-        })
-    return rows
-
-
 class RecipeCandidate:
     """A training config fit from scratch for every split on ``base`` + the split's gold training stories.
 
@@ -294,19 +246,46 @@ class RecipeCandidate:
         self.gold = gold
         self.gold_weight = gold_weight
 
+    def _train_set(self, train_idx: np.ndarray):
+        import datasets
+
+        from .train import scale_weights
+
+        fold = scale_weights(self.gold.select(train_idx), self.gold_weight)
+        return fold if self.base is None else datasets.concatenate_datasets([self.base, fold])
+
     def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
         import tempfile
         from pathlib import Path
 
-        import datasets
+        from .train import fit_classifier
 
-        from .train import fit_classifier, scale_weights
-
-        fold = scale_weights(self.gold.select(train_idx), self.gold_weight)
-        train = fold if self.base is None else datasets.concatenate_datasets([self.base, fold])
         with tempfile.TemporaryDirectory() as tmp:
-            model = fit_classifier(self.config, train, None, Path(tmp), progress=False)
+            model = fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=False)
         return model._proba_texts(self.gold.select(test_idx)["text"], self.config.training.eval_batch_size)
+
+    def fit_texts(self, train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Fit on the ``train_idx`` gold stories (and the base data); probabilities of any ``texts``."""
+        import tempfile
+        from pathlib import Path
+
+        from .train import fit_classifier
+
+        with tempfile.TemporaryDirectory() as tmp:
+            model = fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=False)
+        return model._proba_texts(list(texts), self.config.training.eval_batch_size)
+
+    def save_model(self, train_idx: np.ndarray, folder) -> None:
+        """Fit on ``train_idx`` (all gold stories for the shipped model) and write a model folder."""
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        from .train import fit_classifier
+
+        with tempfile.TemporaryDirectory(dir=Path(folder).parent) as tmp:
+            fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=True)
+            shutil.move(str(Path(tmp) / "model"), str(folder))
 
 
 _FEATURES: dict[tuple, dict[str, np.ndarray]] = {}  # (encoder, max_length, pooling) -> text hash -> features
@@ -429,6 +408,29 @@ class ProbeCandidate:
         return proba / proba.sum(1, keepdims=True)
 
     def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+        return self._proba(self.features()[1][test_idx], self._head(train_idx))
+
+    def fit_texts(self, train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Fit on the ``train_idx`` gold stories (and the base data); probabilities of any ``texts``."""
+        return self._proba(self._encode(list(texts)), self._head(train_idx))
+
+    def save_model(self, train_idx: np.ndarray, folder) -> None:
+        """Fit the head on ``train_idx`` (all gold stories for the shipped model) and write a model folder;
+        a named encoder (``mpnet``, ``minilm``) is referenced, not copied (see ``save_pretrained``)."""
+        import torch
+
+        from .encoders import ENCODERS
+        from .transformer import TransformerClassifier
+
+        weight, bias = self._head(train_idx)
+        m = self.config.model
+        clf = TransformerClassifier.from_base(m, list(self.config.data.labels), self.config.data, device="cpu")
+        with torch.no_grad():
+            clf.model.head.weight.copy_(torch.as_tensor(weight))
+            clf.model.head.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
+        clf.save_pretrained(folder, base_encoder=m.name_or_path if m.name_or_path in ENCODERS else None)
+
+    def _head(self, train_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xb, xg, xu = self.features()
         yb = np.asarray(self.base["label"], dtype=np.int64) if self.base is not None else np.zeros(0, np.int64)
         wb = np.asarray(self.base["weight"], dtype=np.float64) if self.base is not None else np.zeros(0)
@@ -445,7 +447,7 @@ class ProbeCandidate:
             y = np.concatenate([y, pu[keep].argmax(1)])
             w = np.concatenate([w, np.full(int(keep.sum()), self.unlabeled_weight)])
             head = self._fit(X, y, w)
-        return self._proba(xg[test_idx], head)
+        return head
 
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
@@ -481,14 +483,14 @@ def load_protocol(path) -> dict:
     return spec
 
 
-def _unlabeled_texts(config, sources: list[str], limit: int | None) -> list[str]:
-    """Model inputs of unlabeled stories: every story of ``sources``, or ``limit`` of them evenly spaced."""
+def unlabeled_texts(config, sources: list[str], limit: int | None) -> list[str]:
+    """Model inputs of unlabeled stories: every story of each source, or ``limit`` of them evenly spaced
+    (the stories ``nlp-wire train --unlabeled SOURCE --unlabeled-limit LIMIT`` gives a teacher)."""
     from ..reader import read_stories
     from ..text import model_input
+    from .train import evenly_spaced, parse_data_spec
 
-    stories = [s for src in sources for s in read_stories(src)]
-    if limit is not None and len(stories) > limit:
-        stories = [stories[i] for i in np.linspace(0, len(stories) - 1, limit).round().astype(int)]
+    stories = [s for src in sources for s in evenly_spaced(list(read_stories(parse_data_spec(src)[0])), limit)]
     return [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
 
 
@@ -516,7 +518,7 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         base = load_training_data(config, cand["data"])[0] if cand.get("data") else None
         weight = float(cand.get("gold_weight", gold_weight))
         if config.kind != "baseline" and config.training.freeze_encoder:
-            unlabeled = (_unlabeled_texts(config, cand["unlabeled"], cand.get("unlabeled_limit"))
+            unlabeled = (unlabeled_texts(config, cand["unlabeled"], cand.get("unlabeled_limit"))
                          if cand.get("unlabeled") else None)
             out[name] = ProbeCandidate(config, base, gold, weight, unlabeled, float(cand.get("threshold", 0.9)),
                                        float(cand.get("unlabeled_weight", 0.5)), spec.get("feature_cache"))
@@ -550,6 +552,41 @@ def protocol_choice(spec: dict) -> dict:
                     spec.get("seed", 13), step=spec.get("step", 0.25), max_members=spec.get("max_members", 3))
     chosen["setup"] = {k: v for k, v in spec.items()}
     return chosen
+
+
+def build_chosen(spec: dict, weights: dict[str, float], out) -> dict[str, str]:
+    """Fit every chosen candidate on all gold stories into its own model folder ``out/NAME``.
+
+    Linking several members as one ensemble is :func:`~nlp_wire.classify.ensemble.link_ensemble`'s job.
+
+    Args:
+        spec: From :func:`load_protocol`.
+        weights: The choice (candidate name -> weight), e.g. from :func:`protocol_choice`.
+        out: Parent folder of the member folders; an existing member folder is refused.
+
+    Returns:
+        Member folder -> weight.
+
+    Raises:
+        ValueError: A name that is not a candidate of ``spec``.
+        FileExistsError: A member folder exists.
+    """
+    from pathlib import Path
+
+    unknown = sorted(set(weights) - set(spec["candidates"]))
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)}: not a candidate of this protocol ({', '.join(spec['candidates'])})")
+    chosen = {**spec, "candidates": {name: spec["candidates"][name] for name in weights}}
+    gold, _, candidates = _setup(chosen)
+    members = {}
+    for name, weight in weights.items():
+        folder = Path(out) / name
+        if folder.exists():
+            raise FileExistsError(f"{folder}: exists; remove it to rebuild this member")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        candidates[name].save_model(np.arange(len(gold)), folder)
+        members[str(folder)] = weight
+    return members
 
 
 def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], None] | None = None) -> dict:

@@ -88,7 +88,15 @@ def fit_classifier(config: TrainConfig, train_ds, val_ds, out: Path, progress: b
     return train_transformer(config, train_ds, val_ds, Path(out), progress=progress)
 
 
-def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], batch_size: int = 64):
+def evenly_spaced(items: list, limit: int | None) -> list:
+    """``limit`` items spread evenly over ``items`` (first and last included), or all of them."""
+    if limit is None or len(items) <= limit:
+        return items
+    return [items[i] for i in np.linspace(0, len(items) - 1, limit).round().astype(int)]
+
+
+def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], batch_size: int = 64,
+                         limit: int | None = None):
     """Stories from unlabeled sources, each with ``teacher``'s probabilities as its soft label.
 
     Args:
@@ -97,6 +105,7 @@ def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], bat
         unlabeled: Story sources (folders, wire files, JSONL), each optionally ``path@weight``; labels in
             them, if any, are ignored.
         batch_size: Teacher prediction batch size.
+        limit: Most stories taken from each source, evenly spaced over it (:func:`evenly_spaced`).
 
     Returns:
         A dataset with the columns of :func:`load_training_data` plus ``soft_label``.
@@ -115,7 +124,7 @@ def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], bat
     parts = []
     for spec in unlabeled:
         path, weight = parse_data_spec(spec)
-        stories = list(read_stories(path))
+        stories = evenly_spaced(list(read_stories(path)), limit)
         if not stories:
             raise ValueError(f"{path}: no stories to label with the teacher")
         texts = [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
@@ -145,7 +154,8 @@ def _with_soft_labels(labeled, soft, k: int):
     return datasets.concatenate_datasets([labeled, soft])
 
 
-def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, unlabeled: list[str] | None = None):
+def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, unlabeled: list[str] | None = None,
+          unlabeled_limit: int | None = None):
     """Train the classifier ``config.kind`` on ``data`` and record the run in ``out``.
 
     Args:
@@ -155,6 +165,7 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
         teacher: Distillation (transformers only): a loaded classifier whose probabilities on the
             ``unlabeled`` stories become soft training targets beside the labeled data (one-hot).
         unlabeled: Story sources for the teacher (``path@weight``).
+        unlabeled_limit: Most stories the teacher labels per unlabeled source, evenly spaced.
 
     Returns:
         The trained classifier. Under ``accelerate launch`` every process trains and returns it; only
@@ -170,7 +181,7 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
     if unlabeled:
         if teacher is None or config.kind == "baseline":
             raise ValueError("unlabeled stories need a teacher and a transformer student")
-        soft = teacher_labeled_data(config, teacher, unlabeled, config.training.eval_batch_size)
+        soft = teacher_labeled_data(config, teacher, unlabeled, config.training.eval_batch_size, unlabeled_limit)
         train_ds = _with_soft_labels(train_ds, soft, len(config.data.labels))
     labels = list(config.data.labels)
     counts = {labels[i]: int(c) for i, c in zip(*np.unique(train_ds["label"], return_counts=True))}
@@ -184,7 +195,8 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
     start = time.perf_counter()
     model = fit_classifier(config, train_ds, val_ds, out)
     summary = {"kind": config.kind, "train_examples": len(train_ds), "train_counts": counts, "data": list(data),
-               **({"unlabeled": list(unlabeled), "teacher": repr(teacher)} if unlabeled else {}),
+               **({"unlabeled": list(unlabeled), "unlabeled_limit": unlabeled_limit, "teacher": repr(teacher)}
+                  if unlabeled else {}),
                "train_seconds": round(time.perf_counter() - start, 1)}
     if val_ds is not None and len(val_ds):
         summary["validation"] = evaluate(model, val_ds, out, name="validation")
