@@ -216,3 +216,20 @@ def test_build_chosen_fits_each_member_on_all_gold_stories(make_folder, tmp_path
     assert [p.label for p in clf.predict(["police arrested a robbery suspect"])] == ["crime"]
     with pytest.raises(FileExistsError):
         build_chosen(spec, {"tfidf": 1.0}, tmp_path / "models")
+
+
+def test_choose_by_log_loss_over_repeated_inner_splits():
+    from nlp_wire.classify.protocol import _log_loss, choose
+
+    noise, oracle = Recorder(False), Recorder(True)
+    chosen = choose({"noise": noise, "oracle": oracle}, Y, GROUPS, LABELS, inner_folds=3, criterion="log_loss", repeats=2)
+    assert chosen["weights"] == {"oracle": 1.0} and chosen["macro_f1"] == 1.0 and chosen["criterion"] < 0
+    # two repeats: every story is predicted twice by each candidate, under two different splits
+    assert sum(len(tst) for _, tst in oracle.calls) == 2 * len(Y)
+    assert {tuple(sorted(tst)) for _, tst in oracle.calls[:3]} != {tuple(sorted(tst)) for _, tst in oracle.calls[3:]}
+    with pytest.raises(ValueError, match="criterion"):
+        choose({"oracle": oracle}, Y, GROUPS, LABELS, criterion="accuracy")
+    # class-balanced: a rare label's miss costs as much as all the common label's
+    y = np.array([0, 0, 0, 1])
+    sure = np.array([[0.9, 0.1]] * 4)
+    assert _log_loss(y, sure, 2) == pytest.approx((-np.log(0.9) - np.log(0.1)) / 2)

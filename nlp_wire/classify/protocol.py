@@ -130,9 +130,20 @@ def _macro_f1(y: np.ndarray, proba: np.ndarray, n_labels: int) -> float:
     return float(f1_score(y, proba.argmax(1), labels=list(range(n_labels)), average="macro", zero_division=0))
 
 
+def _log_loss(y: np.ndarray, proba: np.ndarray, n_labels: int) -> float:
+    """Mean negative log-probability of the gold label, with each label weighted by 1 / its frequency (so
+    that, like macro-F1, the rare topics count as much as ``other``)."""
+    counts = np.bincount(y, minlength=n_labels).astype(float)
+    w = 1.0 / counts[y]
+    return float(-(w * np.log(np.clip(proba[np.arange(len(y)), y], 1e-6, 1.0))).sum() / w.sum())
+
+
+CRITERIA = {"macro_f1": lambda y, p, k: _macro_f1(y, p, k), "log_loss": lambda y, p, k: -_log_loss(y, p, k)}
+
+
 def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence, labels: list[str],
            idx: np.ndarray | None = None, inner_folds: int = 4, seed: int = 13, days: Sequence | None = None,
-           step: float = 0.25, max_members: int | None = 3) -> dict:
+           step: float = 0.25, max_members: int | None = 3, criterion: str = "macro_f1", repeats: int = 1) -> dict:
     """Pick the candidate, or weighted average of candidates, with the best grouped-CV macro-F1 on ``idx``.
 
     This is the selection step of :func:`nested_cross_validate`; run on every gold story, it makes the
@@ -150,33 +161,50 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
         days: Optional dates, kept on one side too.
         step: Weight grid step.
         max_members: Most candidates in one average (1: pick a single candidate).
+        criterion: What the choice maximises on the inner out-of-fold probabilities: ``"macro_f1"`` or
+            ``"log_loss"`` (class-balanced log-loss, negated; smoother than macro-F1 on a few hundred
+            stories, so fewer lucky weight vectors win).
+        repeats: Inner CV runs with different splits (seeds ``seed``, ``seed + 1``, ...); the criterion is
+            averaged over them.
 
     Returns:
-        ``weights`` (name -> weight, non-zero only), ``macro_f1`` (its CV score on ``idx``) and ``single``
-        (every candidate's own CV score on ``idx``).
+        ``weights`` (name -> weight, non-zero only), ``macro_f1`` (the winner's inner CV macro-F1, averaged
+        over repeats), ``criterion`` (its criterion value) and ``single`` (every candidate's own inner
+        macro-F1).
     """
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion {criterion!r}: use one of {', '.join(CRITERIA)}")
     y = np.asarray(y)
     groups = np.asarray(groups)
     idx = np.arange(len(y)) if idx is None else np.asarray(idx)
     names = list(candidates)
-    inner = outer_splits(y[idx], groups[idx], "story", inner_folds, seed,
-                         days=None if days is None else np.asarray(days)[idx])
-    proba = {name: np.zeros((len(idx), len(labels))) for name in names}
-    for itrn, itst in inner:
-        for name in names:
-            proba[name][itst] = candidates[name].fit_proba(idx[itrn], idx[itst])
-    stacked = np.stack([proba[name] for name in names])  # candidates x stories x labels
-    scored = [(_macro_f1(y[idx], np.tensordot(np.array(w), stacked, 1), len(labels)), -i, w)
-              for i, w in enumerate(weight_grid(len(names), step, max_members))]
-    best_f1, _, best = max(scored)
-    return {"weights": {name: w for name, w in zip(names, best) if w}, "macro_f1": round(best_f1, 4),
-            "single": {name: round(_macro_f1(y[idx], proba[name], len(labels)), 4) for name in names}}
+    runs = []
+    for r in range(repeats):
+        inner = outer_splits(y[idx], groups[idx], "story", inner_folds, seed + r,
+                             days=None if days is None else np.asarray(days)[idx])
+        proba = {name: np.zeros((len(idx), len(labels))) for name in names}
+        for itrn, itst in inner:
+            for name in names:
+                proba[name][itst] = candidates[name].fit_proba(idx[itrn], idx[itst])
+        runs.append(np.stack([proba[name] for name in names]))  # candidates x stories x labels
+    k, yi, crit = len(labels), y[idx], CRITERIA[criterion]
+
+    def mean_of(f, w):
+        return float(np.mean([f(yi, np.tensordot(np.array(w), stacked, 1), k) for stacked in runs]))
+
+    scored = [(mean_of(crit, w), -i, w) for i, w in enumerate(weight_grid(len(names), step, max_members))]
+    best_value, _, best = max(scored)
+    single = {name: round(float(np.mean([_macro_f1(yi, stacked[j], k) for stacked in runs])), 4)
+              for j, name in enumerate(names)}
+    return {"weights": {name: w for name, w in zip(names, best) if w}, "macro_f1": round(mean_of(_macro_f1, best), 4),
+            "criterion": round(best_value, 4), "single": single}
 
 
 def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence, labels: list[str],
                           outer: list[tuple[np.ndarray, np.ndarray]], inner_folds: int = 4, seed: int = 13,
                           days: Sequence | None = None, step: float = 0.25, max_members: int | None = 3,
-                          progress: Callable[[str], None] | None = None) -> dict:
+                          progress: Callable[[str], None] | None = None, criterion: str = "macro_f1",
+                          repeats: int = 1) -> dict:
     """Score the procedure "pick the best candidate (or weighted average) by inner CV" on outer splits.
 
     Within each outer split, :func:`choose` looks only at the outer training stories; the winner's members
@@ -195,6 +223,8 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
         step: Weight grid step.
         max_members: Most candidates in one average (1: pick a single candidate).
         progress: Called with a line after each outer split.
+        criterion: See :func:`choose`.
+        repeats: See :func:`choose`.
 
     Returns:
         :func:`~nlp_wire.classify.evaluate.score` metrics of the pooled outer predictions, plus ``choices``
@@ -209,7 +239,7 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
     single = {name: np.full((len(y), len(labels)), np.nan) for name in names}
     choices = []
     for k, (trn, tst) in enumerate(outer, 1):
-        chosen = choose(candidates, y, groups, labels, trn, inner_folds, seed, days, step, max_members)
+        chosen = choose(candidates, y, groups, labels, trn, inner_folds, seed, days, step, max_members, criterion, repeats)
         for name in names:
             single[name][tst] = candidates[name].fit_proba(trn, tst)
         proba[tst] = sum(w * single[name][tst] for name, w in chosen["weights"].items())
@@ -451,7 +481,7 @@ class ProbeCandidate:
 
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
-                 "feature_cache": str, "candidates": dict}
+                 "criterion": str, "repeats": int, "feature_cache": str, "candidates": dict}
 CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
                   "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float}
 
@@ -549,7 +579,8 @@ def protocol_choice(spec: dict) -> dict:
     score to publish."""
     gold, labels, candidates = _setup(spec)
     chosen = choose(candidates, gold["label"], gold["group"], labels, None, spec.get("inner_folds", 4),
-                    spec.get("seed", 13), step=spec.get("step", 0.25), max_members=spec.get("max_members", 3))
+                    spec.get("seed", 13), step=spec.get("step", 0.25), max_members=spec.get("max_members", 3),
+                    criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1))
     chosen["setup"] = {k: v for k, v in spec.items()}
     return chosen
 
@@ -608,7 +639,8 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
     outer = outer_splits(y, gold["group"], scheme, spec.get("folds", 5), spec.get("seed", 13), ids=ids)
     metrics = nested_cross_validate(candidates, y, gold["group"], labels, outer, spec.get("inner_folds", 4),
                                     spec.get("seed", 13), step=spec.get("step", 0.25),
-                                    max_members=spec.get("max_members", 3), progress=progress)
+                                    max_members=spec.get("max_members", 3), progress=progress,
+                                    criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1))
     proba = metrics.pop("out_of_fold")
     pred = proba.argmax(1)
     headlines = list(gold["headline"])
