@@ -1,6 +1,7 @@
 """Score the accurate model's selection procedure so that no choice sees the stories it is scored on.
 
     python scripts/protocol.py --scheme story       # nested 5-fold CV grouped by story -> bench/protocol_story.json
+    python scripts/protocol.py --scheme day         # same, every day on one side      -> bench/protocol_day.json
     python scripts/protocol.py --scheme publisher   # leave one publisher out          -> bench/protocol_publisher.json
     python scripts/protocol.py --choose --out bench/protocol_choice.json   # the choice on all gold stories
 
@@ -32,7 +33,7 @@ def cpu_model() -> str:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--protocol", default="configs/protocol.yaml")
-    ap.add_argument("--scheme", choices=["story", "publisher"], default="story")
+    ap.add_argument("--scheme", choices=["story", "day", "publisher"], default="story")
     ap.add_argument("--choose", action="store_true", help="run the choice on all gold stories instead of scoring it")
     ap.add_argument("--out", help="JSON to write (default bench/protocol_SCHEME.json)")
     args = ap.parse_args()

@@ -189,6 +189,20 @@ def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path):
     story = run_protocol(spec, "story")
     assert len(story["out_of_fold"]) == 24 and story["accuracy"] == 1.0
     assert [c["weights"] for c in story["choices"]] == [{"tfidf": 1.0}] * 3
+    from nlp_wire.classify import protocol
+
+    made = []
+    real = protocol.outer_splits
+    protocol.outer_splits = lambda *a, **k: made.append((a, k)) or real(*a, **k)
+    try:
+        by_day = run_protocol(spec, "day")
+    finally:
+        protocol.outer_splits = real
+    day = {f"{n:03d}": 1 + n % 20 for n in range(24)}
+    ids = [row["id"] for row in by_day["out_of_fold"]]
+    assert len(made) > 3 and all(k.get("days") is not None for _, k in made)  # outer and every inner split
+    for trn, tst in real(*made[0][0], **made[0][1]):
+        assert not {day[ids[i][-3:]] for i in trn} & {day[ids[i][-3:]] for i in tst}
     pubs = run_protocol(spec, "publisher")
     assert {r["publisher"] for r in pubs["publishers"]} == {"Yonhap", "Korea Herald", "Korea Herald 2020"}
     assert len(pubs["choices"]) == 3

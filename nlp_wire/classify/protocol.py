@@ -573,6 +573,23 @@ def _setup(spec: dict):
     return gold, list(data_config.labels), build_candidates(spec, gold, gold_weight)
 
 
+def _days(spec: dict, ids: list[str]) -> list:
+    """The date of every gold story (from its dateline), for day-grouped splits.
+
+    Raises:
+        ValueError: A gold story without a date.
+    """
+    from ..reader import read_stories
+    from .train import parse_data_spec
+
+    path = parse_data_spec(spec["gold"])[0]
+    dates = {s.id: s.date for s in read_stories(path)}
+    missing = [i for i in ids if dates.get(i) is None]
+    if missing:
+        raise ValueError(f"{path}: day-grouped splits need a date on every story; none for {', '.join(missing[:5])}")
+    return [dates[i] for i in ids]
+
+
 def protocol_choice(spec: dict) -> dict:
     """The protocol's choice on every gold story (what the shipped model is built from): :func:`choose`'s
     result with ``setup``. Its ``macro_f1`` is the inner CV score of the winner, a selected maximum, not a
@@ -625,8 +642,9 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
 
     Args:
         spec: From :func:`load_protocol`.
-        scheme: Outer splits: ``"story"`` (grouped k-fold) or ``"publisher"`` (leave-one-publisher-out; the
-            inner choice still uses grouped folds of the other publishers' stories).
+        scheme: Outer splits: ``"story"`` (grouped k-fold), ``"day"`` (grouped k-fold with every story of
+            one day on one side, inner folds too: new copy comes from other days) or ``"publisher"``
+            (leave-one-publisher-out; the inner choice uses grouped folds of the other publishers' stories).
         progress: Called with a line per outer split.
 
     Returns:
@@ -636,9 +654,11 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
     gold, labels, candidates = _setup(spec)
     y = np.asarray(gold["label"])
     ids = list(gold["id"])
-    outer = outer_splits(y, gold["group"], scheme, spec.get("folds", 5), spec.get("seed", 13), ids=ids)
+    days = _days(spec, ids) if scheme == "day" else None
+    outer = outer_splits(y, gold["group"], "story" if scheme == "day" else scheme, spec.get("folds", 5),
+                         spec.get("seed", 13), ids=ids, days=days)
     metrics = nested_cross_validate(candidates, y, gold["group"], labels, outer, spec.get("inner_folds", 4),
-                                    spec.get("seed", 13), step=spec.get("step", 0.25),
+                                    spec.get("seed", 13), days=days, step=spec.get("step", 0.25),
                                     max_members=spec.get("max_members", 3), progress=progress,
                                     criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1))
     proba = metrics.pop("out_of_fold")
