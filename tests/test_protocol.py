@@ -3,6 +3,8 @@ every choice without the outer test stories."""
 
 from pathlib import Path
 
+import json
+
 import numpy as np
 import pytest
 
@@ -226,6 +228,7 @@ def test_build_chosen_fits_each_member_on_all_gold_stories(make_folder, tmp_path
         build_chosen(spec, {"nope": 1.0}, tmp_path / "models")
     members = build_chosen(spec, {"tfidf": 1.0}, tmp_path / "models")
     assert members == {str(tmp_path / "models" / "tfidf"): 1.0}
+    assert json.loads((tmp_path / "models" / "tfidf" / "protocol.json").read_text())["candidate"] == "tfidf"
     clf = load_classifier(tmp_path / "models" / "tfidf")
     assert [p.label for p in clf.predict(["police arrested a robbery suspect"])] == ["crime"]
     with pytest.raises(FileExistsError):

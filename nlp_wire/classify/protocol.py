@@ -17,6 +17,7 @@ same code scores TF-IDF recipes, frozen-encoder probes or cached predictions of 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 from typing import Callable, Protocol, Sequence
@@ -602,7 +603,7 @@ def protocol_choice(spec: dict) -> dict:
     return chosen
 
 
-def build_chosen(spec: dict, weights: dict[str, float], out) -> dict[str, str]:
+def build_chosen(spec: dict, weights: dict[str, float], out, folders: dict[str, str] | None = None) -> dict[str, str]:
     """Fit every chosen candidate on all gold stories into its own model folder ``out/NAME``.
 
     Linking several members as one ensemble is :func:`~nlp_wire.classify.ensemble.link_ensemble`'s job.
@@ -611,6 +612,7 @@ def build_chosen(spec: dict, weights: dict[str, float], out) -> dict[str, str]:
         spec: From :func:`load_protocol`.
         weights: The choice (candidate name -> weight), e.g. from :func:`protocol_choice`.
         out: Parent folder of the member folders; an existing member folder is refused.
+        folders: Folder name of a member where it differs from the candidate's name.
 
     Returns:
         Member folder -> weight.
@@ -628,11 +630,15 @@ def build_chosen(spec: dict, weights: dict[str, float], out) -> dict[str, str]:
     gold, _, candidates = _setup(chosen)
     members = {}
     for name, weight in weights.items():
-        folder = Path(out) / name
+        folder = Path(out) / (folders or {}).get(name, name)
         if folder.exists():
             raise FileExistsError(f"{folder}: exists; remove it to rebuild this member")
         folder.parent.mkdir(parents=True, exist_ok=True)
         candidates[name].save_model(np.arange(len(gold)), folder)
+        record = {"candidate": name, "recipe": spec["candidates"][name], "gold": spec["gold"], "gold_stories": len(gold),
+                  "chosen_weights": weights, "rebuild": "python scripts/protocol.py --choose && "
+                                                        "python scripts/build_accurate.py"}
+        (folder / "protocol.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         members[str(folder)] = weight
     return members
 
