@@ -100,6 +100,7 @@ training: {{epochs: 0, max_steps: 12, batch_size: 4, grad_accum: 2, lr: 1.0e-3, 
     assert len(re.findall(r"launched by accelerate: process \d of 2 \(MULTI_CPU\), device cpu", log)) == 2
     assert log.count("effective batch size 8 (batches of 4 split over 2 processes, 2 accumulated), 12 optimizer steps") == 2
     assert [p["step"] for p in json.loads((tmp_path / "run2" / "curve.json").read_text())] == [6, 12]
+    assert log.count("model: ") == 1 and json.loads((tmp_path / "run2" / "metrics.json").read_text())["kind"] == "minilm"
 
     two = TransformerClassifier.from_pretrained(tmp_path / "run2" / "model", device="cpu")
     texts = [t for t, _ in STORIES] + ["Rain.", ""]

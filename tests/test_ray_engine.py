@@ -119,6 +119,22 @@ def test_a_rerun_after_a_crash_skips_finished_shards(local_ray, hostile, tmp_pat
     assert written == [0, 1, 2, 3, 4]
 
 
+def test_joins_the_cluster_at_ray_address(local_ray, hostile, tmp_path):
+    """A second driver (the CLI) joins the running Ray through RAY_ADDRESS instead of starting its own."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, RAY_ADDRESS=ray.get_runtime_context().gcs_address,
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))
+    out = tmp_path / "sums.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "nlp_wire", "summarize", str(hostile), "--out", str(out),
+                           "--engine", "ray", "--no-progress"], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"joined the cluster at {env['RAY_ADDRESS']}" in proc.stderr and "started a local Ray" not in proc.stderr
+    assert len(_lines(out)) == 2 and len(_lines(tmp_path / "sums.errors.jsonl")) == 3
+
+
 def test_cli_checks(tmp_path, capsys):
     assert main(["classify", "default", str(SAMPLE), "--engine", "ray"]) == 2
     assert "--engine ray needs --out" in capsys.readouterr().err

@@ -45,5 +45,8 @@ def run(args) -> int:
         teacher = load_classifier(args.teacher)
     train(config, args.data, args.out, teacher=teacher, unlabeled=args.unlabeled or None,
           unlabeled_limit=args.unlabeled_limit)
-    print(f"model: {args.out}/model  (metrics: {args.out}/metrics.json)", file=sys.stderr)
+    from ..classify.accelerator import is_main_process
+
+    if is_main_process():  # under accelerate launch, the process that wrote the run folder
+        print(f"model: {args.out}/model  (metrics: {args.out}/metrics.json)", file=sys.stderr)
     return 0

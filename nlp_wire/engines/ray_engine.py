@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SHARD_SIZE = 1000  # inputs (files or JSONL lines) per shard: what a crash can cost
 MANIFEST_VERSION = 1
-_UNITS_PER_TASK = 32  # inputs read and parsed by one Ray task
+_UNITS_PER_TASK = 256  # inputs read and parsed by one Ray task: enough to hide its overhead
 
 
 def _ray():
@@ -74,6 +74,7 @@ def connect(num_cpus: int = 2):
         resources = ray.cluster_resources()
         logger.info("%s Ray in %.1f s: %g CPUs, %g GPUs", f"joined the cluster at {address}:" if address else "started a local",
                     time.perf_counter() - started, resources.get("CPU", 0), resources.get("GPU", 0))
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # one line per dataset run otherwise
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # rows come back in input order: shards finish in turn
     context.enable_progress_bars = False  # the driver shows one bar of stories
