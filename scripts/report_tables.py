@@ -43,7 +43,7 @@ def published() -> str:
         tf = story["per_candidate"].get("tfidf")
         tfp = pub["per_candidate"].get("tfidf") if pub else None
         rows.append(f"| `baseline` (TF-IDF recipe, no choice made) | {tf:.3f} | "
-                    f"{'-' if tfp is None else f'{tfp:.3f}'} | (see bench/protocol_story.json) |" + " |" * (len(LABELS) - 1))
+                    f"{'-' if tfp is None else f'{tfp:.3f}'} |" + " - |" * len(LABELS))
     return "\n".join(rows) + "\n"
 
 
