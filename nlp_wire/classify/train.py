@@ -155,7 +155,7 @@ def _with_soft_labels(labeled, soft, k: int):
 
 
 def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, unlabeled: list[str] | None = None,
-          unlabeled_limit: int | None = None):
+          unlabeled_limit: int | None = None, teacher_name: str | None = None):
     """Train the classifier ``config.kind`` on ``data`` and record the run in ``out``.
 
     Args:
@@ -166,6 +166,7 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
             ``unlabeled`` stories become soft training targets beside the labeled data (one-hot).
         unlabeled: Story sources for the teacher (``path@weight``).
         unlabeled_limit: Most stories the teacher labels per unlabeled source, evenly spaced.
+        teacher_name: How the run record names the teacher (its folder, say).
 
     Returns:
         The trained classifier. Under ``accelerate launch`` every process trains and returns it; only
@@ -195,7 +196,7 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
     start = time.perf_counter()
     model = fit_classifier(config, train_ds, val_ds, out)
     summary = {"kind": config.kind, "train_examples": len(train_ds), "train_counts": counts, "data": list(data),
-               **({"unlabeled": list(unlabeled), "unlabeled_limit": unlabeled_limit, "teacher": repr(teacher)}
+               **({"unlabeled": list(unlabeled), "unlabeled_limit": unlabeled_limit, "teacher": teacher_name or type(teacher).__name__}
                   if unlabeled else {}),
                "train_seconds": round(time.perf_counter() - start, 1)}
     if val_ds is not None and len(val_ds):

@@ -44,7 +44,7 @@ def run(args) -> int:
 
         teacher = load_classifier(args.teacher)
     train(config, args.data, args.out, teacher=teacher, unlabeled=args.unlabeled or None,
-          unlabeled_limit=args.unlabeled_limit)
+          unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher)
     from ..classify.accelerator import is_main_process
 
     if is_main_process():  # under accelerate launch, the process that wrote the run folder
