@@ -261,3 +261,15 @@ def test_evaluate_tables_errors_by_publisher_when_ids_name_outlets(fitted, tmp_p
 def test_cli_train_teacher_and_unlabeled_go_together(tmp_path):
     with pytest.raises(SystemExit, match="--teacher and --unlabeled go together"):
         main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--teacher", str(tmp_path)])
+
+
+def test_a_bare_string_is_one_story_and_batch_size_is_checked(fitted):
+    one = fitted.predict("Police arrest a suspect in a voice phishing fraud ring")
+    assert len(one) == 1 and one[0].label == "crime"
+    assert fitted.predict_proba("Police arrest a suspect").shape == (1, len(LABELS))
+    assert len(fitted.predict(STORY)) == 1  # a whole wire file as one string
+    with pytest.raises(TypeError, match="not bytes"):
+        fitted.predict(b"Police arrest a suspect")
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+            fitted.predict(["x"], batch_size=bad)

@@ -575,3 +575,11 @@ def test_distill_cross_validate_teaches_each_split_with_its_own_choice(tiny_bert
     assert sorted((tmp_path / "work").glob("split*.npz"))
     again = distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work")  # resumes, no training
     assert again["macro_f1"] == metrics["macro_f1"]
+
+
+def test_transformer_takes_a_bare_string_as_one_story(trained):
+    clf, _ = trained
+    assert [p.label for p in clf.predict(STORIES[0][0])] == ["sport"]
+    assert clf.predict_proba(STORIES[2][0]).shape == (1, len(LABELS))
+    with pytest.raises(ValueError, match="batch_size"):
+        clf.predict_proba([STORIES[0][0]], batch_size=0)
