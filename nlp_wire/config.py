@@ -145,7 +145,7 @@ class TrainingConfig:
     Args:
         epochs: Passes over the training data.
         max_steps: Stop after this many optimizer steps (0: no cap).
-        batch_size: Examples per forward pass.
+        batch_size: Examples per batch (the global batch: under ``accelerate launch`` each process takes its share).
         grad_accum: Batches per optimizer step.
         lr: Peak learning rate (encoder); the head gets ``head_lr``.
         head_lr: Learning rate of the classification head.
@@ -219,7 +219,7 @@ class TrainConfig:
 
     Args:
         kind: ``"baseline"`` or ``"minilm"`` (any transformer).
-        device: ``auto | cpu | cuda | cuda:N | mps``.
+        device: ``auto | cpu | cuda | cuda:N | mps`` (under ``accelerate launch`` the launcher places each process).
         seed: Global seed.
         data: See :class:`DataConfig`.
         baseline: See :class:`BaselineConfig`.

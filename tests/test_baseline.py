@@ -234,3 +234,42 @@ def test_evaluate_in_progress_chunks_scores_every_story(fitted, monkeypatch, tmp
     assert evaluate_module.evaluate(fitted, ds, tmp_path, progress=False) == whole
     with pytest.raises(ValueError, match="no labeled examples"):
         evaluate_module.evaluate(fitted, ds.select([]))
+
+
+def test_evaluate_tables_errors_by_publisher_when_ids_name_outlets(fitted, tmp_path):
+    import datasets
+
+    from nlp_wire.classify.evaluate import evaluate
+
+    features = datasets.Features({"id": datasets.Value("string"), "text": datasets.Value("string"),
+                                  "headline": datasets.Value("string"), "label": datasets.ClassLabel(names=LABELS)})
+    ids = [("k001_%03d" if i % 2 else "h2020%03d") % i for i in range(len(X))]
+    gold = [LABELS.index(y) for y in Y]
+    gold[0] = LABELS.index("crime")  # one Korea Herald 2020 story the model must get wrong
+    ds = datasets.Dataset.from_dict({"id": ids, "text": X, "headline": [f"H{i}" for i in range(len(X))],
+                                     "label": gold}, features=features)
+    metrics = evaluate(fitted, ds, tmp_path, progress=False)
+    rows = {r["publisher"]: r for r in metrics["publishers"]}
+    assert set(rows) == {"Yonhap", "Korea Herald 2020"} and rows["Yonhap"]["errors"] == 0
+    assert rows["Korea Herald 2020"]["errors"] == 1 and rows["Korea Herald 2020"]["examples"][0]["headline"] == "H0"
+    table = (tmp_path / "eval_publishers.md").read_text()
+    assert "| Korea Herald 2020 | 8 |" in table and "H0 (crime -> diplomacy)" in table
+    plain = ds.map(lambda row: {"id": "story" + row["id"]})  # ids that name no outlet: no table
+    assert "publishers" not in evaluate(fitted, plain, None, progress=False)
+
+
+def test_cli_train_teacher_and_unlabeled_go_together(tmp_path):
+    with pytest.raises(SystemExit, match="--teacher and --unlabeled go together"):
+        main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--teacher", str(tmp_path)])
+
+
+def test_a_bare_string_is_one_story_and_batch_size_is_checked(fitted):
+    one = fitted.predict("Police arrest a suspect in a voice phishing fraud ring")
+    assert len(one) == 1 and one[0].label == "crime"
+    assert fitted.predict_proba("Police arrest a suspect").shape == (1, len(LABELS))
+    assert len(fitted.predict(STORY)) == 1  # a whole wire file as one string
+    with pytest.raises(TypeError, match="not bytes"):
+        fitted.predict(b"Police arrest a suspect")
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+            fitted.predict(["x"], batch_size=bad)

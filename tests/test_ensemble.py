@@ -123,16 +123,25 @@ def test_ensemble_command(members, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_shipped_ensemble_averages_the_shipped_models():
+def test_shipped_ensemble_averages_its_members_with_the_protocols_weights():
+    import json
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1] / "models"
-    if not (root / "ensemble").is_dir():
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "models" / "ensemble").is_dir():
         pytest.skip("models/ensemble is not in this checkout")
+    from nlp_wire.classify.encoders import _mpnet_parts
+
+    try:
+        _mpnet_parts()
+    except ModelLoadError as exc:
+        pytest.skip(f"the mpnet member needs its encoder: {exc}")
+    choice = json.loads((root / "bench" / "protocol_choice.json").read_text())["weights"]
+    folder = {"tfidf": "baseline"}
     texts = ["SEOUL, May 2 (Hanwire) -- The foreign ministers of the two countries met to discuss the alliance.",
              "Police arrested two men over a phishing scam that cheated pensioners out of savings."]
-    ens = load_classifier(root / "ensemble")
-    expected = 0.5 * load_classifier(root / "minilm").predict_proba(texts) + \
-        0.5 * load_classifier(root / "baseline").predict_proba(texts)
+    ens = load_classifier(root / "models" / "ensemble")
+    expected = sum(w * load_classifier(root / "models" / folder.get(name, name)).predict_proba(texts)
+                   for name, w in choice.items())
     np.testing.assert_allclose(ens.predict_proba(texts), expected, atol=1e-5)
     assert [p.label for p in ens.predict(texts)] == ["diplomacy", "crime"]

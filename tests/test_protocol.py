@@ -1,6 +1,10 @@
 """The honest-score protocol: splits keep story groups and publishers on one side, and nested CV makes
 every choice without the outer test stories."""
 
+from pathlib import Path
+
+import json
+
 import numpy as np
 import pytest
 
@@ -137,3 +141,112 @@ def test_recipe_candidate_fits_the_baseline_per_split():
                       baseline=BaselineConfig(min_df=1))
     proba = RecipeCandidate(cfg, None, gold, gold_weight=1.0).fit_proba(np.arange(6), np.array([6, 7]))
     assert proba.shape == (2, 2) and proba.argmax(1).tolist() == [0, 1]
+
+
+def test_load_protocol_refuses_unknown_keys_by_name(tmp_path):
+    from nlp_wire.classify.protocol import load_protocol
+    from nlp_wire.config import ConfigError
+
+    path = tmp_path / "p.yaml"
+    path.write_text("gold: g\ncandidates:\n  a: {config: c.yaml, data: [x]}\n")
+    assert load_protocol(path)["candidates"]["a"]["data"] == ["x"]
+    path.write_text("gold: g\nfolds: 5\ncandidates:\n  a: {config: c.yaml, dta: [x]}\n")
+    with pytest.raises(ConfigError, match=r"candidates\.a\.dta"):
+        load_protocol(path)
+    path.write_text("gold: g\nfolds: five\ncandidates:\n  a: {config: c.yaml}\n")
+    with pytest.raises(ConfigError, match="folds must be a int"):
+        load_protocol(path)
+    path.write_text("gold: g\n")
+    with pytest.raises(ConfigError, match="at least one"):
+        load_protocol(path)
+
+
+def test_shipped_protocol_file_is_valid():
+    from nlp_wire.classify.protocol import load_protocol
+    spec = load_protocol(Path(__file__).resolve().parents[1] / "configs" / "protocol.yaml")
+    assert {"tfidf", "mpnet_probe"} <= set(spec["candidates"])
+
+
+def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path):
+    """Story and publisher schemes end to end with a TF-IDF candidate: every gold story scored once."""
+    from nlp_wire.classify.protocol import load_protocol, protocol_choice, run_protocol
+
+    topics = {"crime": "police arrested a suspect after the robbery and the court", "other":
+              "the ministry said exports rose and the economy grew this quarter"}
+    files, labels = {}, ["id,label"]
+    for n in range(24):
+        label = "crime" if n % 2 else "other"
+        outlet = ["k001", "k044", "h"][n % 3]
+        sid = f"{outlet}_{n:03d}" if outlet != "h" else f"h2020{n:03d}"
+        files[f"{sid}.txt"] = (f" date 2024-05-{1 + n % 20:02d} Story {n} headline\nSEOUL, May {1 + n % 20} "
+                               f"(Yonhap) -- {topics[label]} number {n}.\n(END)\n")
+        labels.append(f"{sid},{label}")
+    folder = make_folder(files)
+    (folder / "labels.csv").write_text("\n".join(labels) + "\n")
+    (tmp_path / "bl.yaml").write_text("kind: baseline\ndata: {val_size: 0.0}\nbaseline: {min_df: 1}\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(f"gold: {folder}\nfolds: 3\ninner_folds: 2\nmax_members: 1\n"
+                    f"candidates:\n  tfidf: {{config: {tmp_path / 'bl.yaml'}}}\n")
+    spec = load_protocol(path)
+    story = run_protocol(spec, "story")
+    assert len(story["out_of_fold"]) == 24 and story["accuracy"] == 1.0
+    assert [c["weights"] for c in story["choices"]] == [{"tfidf": 1.0}] * 3
+    from nlp_wire.classify import protocol
+
+    made = []
+    real = protocol.outer_splits
+    protocol.outer_splits = lambda *a, **k: made.append((a, k)) or real(*a, **k)
+    try:
+        by_day = run_protocol(spec, "day")
+    finally:
+        protocol.outer_splits = real
+    day = {f"{n:03d}": 1 + n % 20 for n in range(24)}
+    ids = [row["id"] for row in by_day["out_of_fold"]]
+    assert len(made) > 3 and all(k.get("days") is not None for _, k in made)  # outer and every inner split
+    for trn, tst in real(*made[0][0], **made[0][1]):
+        assert not {day[ids[i][-3:]] for i in trn} & {day[ids[i][-3:]] for i in tst}
+    pubs = run_protocol(spec, "publisher")
+    assert {r["publisher"] for r in pubs["publishers"]} == {"Yonhap", "Korea Herald", "Korea Herald 2020"}
+    assert len(pubs["choices"]) == 3
+    assert protocol_choice(spec)["weights"] == {"tfidf": 1.0}
+
+
+def test_build_chosen_fits_each_member_on_all_gold_stories(make_folder, tmp_path):
+    from nlp_wire.classify import load_classifier
+    from nlp_wire.classify.protocol import build_chosen, load_protocol
+
+    files = {f"k001_{n:03d}.txt": f" date 2024-05-01 Headline {n}\nSEOUL, May 1 (Yonhap) -- "
+             f"{'police arrested a robbery suspect' if n % 2 else 'exports rose this quarter'} {n}.\n(END)\n"
+             for n in range(6)}
+    folder = make_folder(files)
+    (folder / "labels.csv").write_text("id,label\n" + "".join(f"k001_{n:03d},{'crime' if n % 2 else 'other'}\n"
+                                                               for n in range(6)))
+    (tmp_path / "bl.yaml").write_text("kind: baseline\ndata: {val_size: 0.0}\nbaseline: {min_df: 1}\n")
+    (tmp_path / "p.yaml").write_text(f"gold: {folder}\ncandidates:\n  tfidf: {{config: {tmp_path / 'bl.yaml'}}}\n")
+    spec = load_protocol(tmp_path / "p.yaml")
+    with pytest.raises(ValueError, match="not a candidate"):
+        build_chosen(spec, {"nope": 1.0}, tmp_path / "models")
+    members = build_chosen(spec, {"tfidf": 1.0}, tmp_path / "models")
+    assert members == {str(tmp_path / "models" / "tfidf"): 1.0}
+    assert json.loads((tmp_path / "models" / "tfidf" / "protocol.json").read_text())["candidate"] == "tfidf"
+    clf = load_classifier(tmp_path / "models" / "tfidf")
+    assert [p.label for p in clf.predict(["police arrested a robbery suspect"])] == ["crime"]
+    with pytest.raises(FileExistsError):
+        build_chosen(spec, {"tfidf": 1.0}, tmp_path / "models")
+
+
+def test_choose_by_log_loss_over_repeated_inner_splits():
+    from nlp_wire.classify.protocol import _log_loss, choose
+
+    noise, oracle = Recorder(False), Recorder(True)
+    chosen = choose({"noise": noise, "oracle": oracle}, Y, GROUPS, LABELS, inner_folds=3, criterion="log_loss", repeats=2)
+    assert chosen["weights"] == {"oracle": 1.0} and chosen["macro_f1"] == 1.0 and chosen["criterion"] < 0
+    # two repeats: every story is predicted twice by each candidate, under two different splits
+    assert sum(len(tst) for _, tst in oracle.calls) == 2 * len(Y)
+    assert {tuple(sorted(tst)) for _, tst in oracle.calls[:3]} != {tuple(sorted(tst)) for _, tst in oracle.calls[3:]}
+    with pytest.raises(ValueError, match="criterion"):
+        choose({"oracle": oracle}, Y, GROUPS, LABELS, criterion="accuracy")
+    # class-balanced: a rare label's miss costs as much as all the common label's
+    y = np.array([0, 0, 0, 1])
+    sure = np.array([[0.9, 0.1]] * 4)
+    assert _log_loss(y, sure, 2) == pytest.approx((-np.log(0.9) - np.log(0.1)) / 2)

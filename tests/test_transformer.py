@@ -493,3 +493,93 @@ def test_probe_candidate_scores_exactly_the_model_the_trainer_makes(tiny_bert, t
     texts = [gold["text"][i] for i in test_idx]
     np.testing.assert_allclose(proba, clf.predict_proba(texts), atol=1e-5)
     assert cand.fit_proba(train_idx, test_idx).shape == (2, len(LABELS))  # features are cached, not recomputed
+
+
+def test_probe_candidate_keeps_features_on_disk_and_self_trains_only_from_its_split(tiny_bert, tmp_path, monkeypatch):
+    """A second run reads the features back instead of encoding; pseudo-labels come from the split's fit."""
+    from nlp_wire.classify import protocol
+    from nlp_wire.classify.protocol import ProbeCandidate
+
+    gold = _dataset(STORIES)
+    cfg = _config(tiny_bert, probe_init=True, probe_C=3.0, freeze_encoder=True)
+    unlabeled = ["The striker scored a goal in the final.", "Snow and wind in the north tomorrow."]
+    monkeypatch.setattr(protocol, "_FEATURES", {})
+    plain = ProbeCandidate(cfg, None, gold, feature_cache=tmp_path / "cache")
+    first = plain.fit_proba(np.arange(4), np.arange(4, 6))
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+
+    monkeypatch.setattr(protocol, "_FEATURES", {})  # a new process: only the disk cache is left
+    monkeypatch.setattr(TransformerClassifier, "from_base", lambda *a, **k: pytest.fail("encoded again"))
+    again = ProbeCandidate(cfg, None, gold, feature_cache=tmp_path / "cache")
+    np.testing.assert_allclose(again.fit_proba(np.arange(4), np.arange(4, 6)), first, atol=1e-6)
+
+    monkeypatch.undo()
+    monkeypatch.setattr(protocol, "_FEATURES", {})
+    pseudo = []
+    real_fit = ProbeCandidate._fit
+    monkeypatch.setattr(ProbeCandidate, "_fit", lambda self, X, y, w: pseudo.append(len(y)) or real_fit(self, X, y, w))
+    selfie = ProbeCandidate(cfg, None, gold, unlabeled=unlabeled, threshold=0.0, unlabeled_weight=0.5)
+    proba = selfie.fit_proba(np.arange(4), np.arange(4, 6))
+    assert proba.shape == (2, len(LABELS)) and np.allclose(proba.sum(1), 1.0)
+    assert pseudo == [4, 4 + len(unlabeled)]  # fit on the split, then again with every confident pseudo-label
+    pseudo.clear()
+    ProbeCandidate(cfg, None, gold, unlabeled=unlabeled, threshold=1.01).fit_proba(np.arange(4), np.arange(4, 6))
+    assert pseudo == [4, 4]  # nothing confident enough: the same training set twice
+
+
+def test_probe_candidate_ships_the_model_it_scored(tiny_bert, tmp_path):
+    """save_model on the training stories writes a folder whose predictions are the candidate's own."""
+    from nlp_wire.classify.protocol import ProbeCandidate
+
+    gold = _dataset(STORIES)
+    cand = ProbeCandidate(_config(tiny_bert, probe_init=True, probe_C=3.0, freeze_encoder=True), None, gold,
+                          unlabeled=["A goal in the final match."], threshold=0.0)
+    train_idx = np.arange(len(STORIES))
+    cand.save_model(train_idx, tmp_path / "member")
+    loaded = load_classifier(tmp_path / "member")
+    np.testing.assert_allclose(loaded.predict_proba(list(gold["text"])), cand.fit_proba(train_idx, train_idx), atol=1e-5)
+
+
+def test_distill_cross_validate_teaches_each_split_with_its_own_choice(tiny_bert, tmp_path, make_folder):
+    """Teacher fit on the outer training stories only; student scored on every gold story once; resumable."""
+    import yaml
+
+    from nlp_wire.classify import distill
+    from nlp_wire.classify.protocol import load_protocol, run_protocol
+
+    files, rows = {}, ["id,label"]
+    for n in range(12):
+        text, label = STORIES[n % len(STORIES)]
+        sid = f"k001_{n:03d}" if n % 2 else f"h2020{n:03d}"
+        files[f"{sid}.txt"] = _wire(f"Headline {n}", text)
+        rows.append(f"{sid},{label}")
+    gold = make_folder(files)
+    (gold / "labels.csv").write_text("\n".join(rows) + "\n")
+    data = {"labels": LABELS, "default_label": "other", "val_size": 0.0}
+    (tmp_path / "bl.yaml").write_text(yaml.safe_dump({"kind": "baseline", "data": data, "baseline": {"min_df": 1}}))
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"gold": str(gold), "folds": 2, "inner_folds": 2, "max_members": 1,
+                                                     "candidates": {"tfidf": {"config": str(tmp_path / "bl.yaml")}}}))
+    spec = load_protocol(tmp_path / "p.yaml")
+    nested = run_protocol(spec, "story")
+    seen = []
+    real = distill.teacher_proba
+    distill.teacher_proba = lambda c, w, trn, texts: seen.append(set(trn.tolist())) or real(c, w, trn, texts)
+    try:
+        pool = ["The striker scored in the league match.", "Cold wind and snow tomorrow."]
+        student = _config(tiny_bert, max_steps=3, probe_init=True)
+        metrics = distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work", progress=None)
+    finally:
+        distill.teacher_proba = real
+    assert metrics["n"] == 12 and len(metrics["agreement"]) == 2 and "macro_f1" in metrics["teacher"]
+    assert len(seen) == 4 and seen[0] == seen[1] and seen[2] == seen[3] and not seen[0] & seen[2]
+    assert sorted((tmp_path / "work").glob("split*.npz"))
+    again = distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work")  # resumes, no training
+    assert again["macro_f1"] == metrics["macro_f1"]
+
+
+def test_transformer_takes_a_bare_string_as_one_story(trained):
+    clf, _ = trained
+    assert [p.label for p in clf.predict(STORIES[0][0])] == ["sport"]
+    assert clf.predict_proba(STORIES[2][0]).shape == (1, len(LABELS))
+    with pytest.raises(ValueError, match="batch_size"):
+        clf.predict_proba([STORIES[0][0]], batch_size=0)

@@ -51,15 +51,20 @@ class WireClassifier:
     threshold: float | None = None
 
     def texts(self, items: Iterable[Any]) -> list[str]:
-        """Model input texts of stories, wire strings, plain strings or records."""
+        """Model input texts of stories, wire strings, plain strings or records.
+
+        One story given alone (a string, a :class:`~nlp_wire.Story` or a record) counts as one item, never
+        as a sequence of characters or fields.
+        """
         cfg = self.data_config
-        return [model_input(item, cfg.max_words, cfg.lead_paragraphs) for item in items]
+        return [model_input(item, cfg.max_words, cfg.lead_paragraphs) for item in _as_items(items)]
 
     def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def predict_proba(self, items: Iterable[Any], batch_size: int = 64) -> np.ndarray:
         """Probabilities, shape ``(n, len(labels))``, columns in ``labels`` order."""
+        _check_batch_size(batch_size)
         texts = self.texts(items)
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
@@ -74,8 +79,7 @@ class WireClassifier:
             threshold: Answer ``data_config.default_label`` when the top probability is below it
                 (default: the model's own ``threshold``, None for none).
         """
-        items = list(items)
-        proba = self.predict_proba(items, batch_size=batch_size)
+        proba = self.predict_proba(_as_items(items), batch_size=batch_size)
         threshold = self.threshold if threshold is None else threshold
         out = []
         for row in proba:
@@ -85,6 +89,22 @@ class WireClassifier:
                 label = self.data_config.default_label
             out.append(Prediction(label, float(row[top]), {l: float(p) for l, p in zip(self.labels, row)}))
         return out
+
+
+def _as_items(items: Any) -> list:
+    """A list of items; a lone story (string, bytes, Story or record) is a list of one."""
+    from ..story import Story
+
+    if isinstance(items, (str, Story, dict)):
+        return [items]
+    if isinstance(items, (bytes, bytearray)):
+        raise TypeError("predict takes stories as str, not bytes: decode them first (UTF-8 for wire files)")
+    return list(items)
+
+
+def _check_batch_size(batch_size: Any) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
 
 
 def write_model_card(folder: str | Path, kind: str, labels: list[str], data_config: DataConfig, **extra) -> None:

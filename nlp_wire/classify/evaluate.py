@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from .base import WireClassifier
+from .publishers import OTHER_PUBLISHERS, publisher_markdown, publisher_of, publisher_table
 
 __all__ = ["score", "evaluate", "plot_confusion"]
 
@@ -69,7 +70,9 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
     Args:
         model: A loaded classifier.
         dataset: Labeled examples whose ClassLabel names match the model's labels.
-        out: Folder for ``{name}_metrics.json``, ``{name}_confusion.png``, ``{name}_misclassified.jsonl``.
+        out: Folder for ``{name}_metrics.json``, ``{name}_confusion.png``, ``{name}_misclassified.jsonl`` and,
+            when the story ids name at least two known outlets, ``{name}_publishers.md`` (the ``publishers``
+            entry of the metrics: accuracy and errors by outlet).
         batch_size: Prediction batch size.
         name: File-name prefix.
         progress: Show a progress bar on a terminal (predictions go in chunks of ``PROGRESS_CHUNK``
@@ -92,12 +95,18 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
     pred = proba.argmax(1)
     gold = np.asarray(dataset["label"])
     metrics = score(gold, pred, list(model.labels))
+    ids = list(dataset["id"]) if "id" in dataset.column_names else []
+    if len({publisher_of(i) for i in ids} - {OTHER_PUBLISHERS}) >= 2:
+        headlines = list(dataset["headline"]) if "headline" in dataset.column_names else None
+        metrics["publishers"] = publisher_table(ids, gold, pred, list(model.labels), headlines)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{name}_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
         plot_confusion(metrics["confusion_matrix"], list(model.labels), out / f"{name}_confusion.png",
                        f"{name}: macro-F1 {metrics['macro_f1']:.3f}")
+        if "publishers" in metrics:
+            (out / f"{name}_publishers.md").write_text(publisher_markdown(metrics["publishers"]), encoding="utf-8")
         with open(out / f"{name}_misclassified.jsonl", "w", encoding="utf-8") as fh:
             for i in np.flatnonzero(pred != gold):
                 fh.write(json.dumps({"id": dataset["id"][i], "gold": names[gold[i]], "predicted": names[pred[i]],

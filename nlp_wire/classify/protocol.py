@@ -17,6 +17,7 @@ same code scores TF-IDF recipes, frozen-encoder probes or cached predictions of 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 from typing import Callable, Protocol, Sequence
@@ -24,36 +25,20 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .evaluate import score
+from .publishers import OTHER_PUBLISHERS, PUBLISHERS, publisher_of, publisher_table
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
-           "build_candidates"]
+           "build_candidates", "protocol_choice", "build_chosen", "unlabeled_texts"]
 
 logger = logging.getLogger(__name__)
-
-# A story id's prefix names its source (see ../shared/data/README.md); the few others share one group.
-PUBLISHERS = {"k001": "Yonhap", "k044": "Korea Herald", "k640": "JoongAng Daily", "k009": "Maeil Business",
-              "k056": "KBS", "h": "Korea Herald 2020"}
-OTHER_PUBLISHERS = "other outlets"
-
-
-def publisher_of(story_id: str) -> str:
-    """The outlet a story id names: ``k001_...`` -> ``"Yonhap"``, ``h2020...`` -> ``"Korea Herald 2020"``.
-
-    Ids with another ``kNNN`` prefix, or none we know, map to ``"other outlets"``.
-    """
-    m = re.match(r"(k\d{3})_", story_id)
-    if m:
-        return PUBLISHERS.get(m.group(1), OTHER_PUBLISHERS)
-    if re.match(r"h\d", story_id):
-        return PUBLISHERS["h"]
-    return OTHER_PUBLISHERS
-
 
 class Candidate(Protocol):
     """A training recipe scored on one gold set: fit on ``train_idx`` stories, return probabilities for ``test_idx``."""
 
     def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray: ...
+
+    def fit_texts(self, train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def _merge_groups(*keys: Sequence) -> np.ndarray:
@@ -146,9 +131,20 @@ def _macro_f1(y: np.ndarray, proba: np.ndarray, n_labels: int) -> float:
     return float(f1_score(y, proba.argmax(1), labels=list(range(n_labels)), average="macro", zero_division=0))
 
 
+def _log_loss(y: np.ndarray, proba: np.ndarray, n_labels: int) -> float:
+    """Mean negative log-probability of the gold label, with each label weighted by 1 / its frequency (so
+    that, like macro-F1, the rare topics count as much as ``other``)."""
+    counts = np.bincount(y, minlength=n_labels).astype(float)
+    w = 1.0 / counts[y]
+    return float(-(w * np.log(np.clip(proba[np.arange(len(y)), y], 1e-6, 1.0))).sum() / w.sum())
+
+
+CRITERIA = {"macro_f1": lambda y, p, k: _macro_f1(y, p, k), "log_loss": lambda y, p, k: -_log_loss(y, p, k)}
+
+
 def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence, labels: list[str],
            idx: np.ndarray | None = None, inner_folds: int = 4, seed: int = 13, days: Sequence | None = None,
-           step: float = 0.25, max_members: int | None = 3) -> dict:
+           step: float = 0.25, max_members: int | None = 3, criterion: str = "macro_f1", repeats: int = 1) -> dict:
     """Pick the candidate, or weighted average of candidates, with the best grouped-CV macro-F1 on ``idx``.
 
     This is the selection step of :func:`nested_cross_validate`; run on every gold story, it makes the
@@ -166,33 +162,50 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
         days: Optional dates, kept on one side too.
         step: Weight grid step.
         max_members: Most candidates in one average (1: pick a single candidate).
+        criterion: What the choice maximises on the inner out-of-fold probabilities: ``"macro_f1"`` or
+            ``"log_loss"`` (class-balanced log-loss, negated; smoother than macro-F1 on a few hundred
+            stories, so fewer lucky weight vectors win).
+        repeats: Inner CV runs with different splits (seeds ``seed``, ``seed + 1``, ...); the criterion is
+            averaged over them.
 
     Returns:
-        ``weights`` (name -> weight, non-zero only), ``macro_f1`` (its CV score on ``idx``) and ``single``
-        (every candidate's own CV score on ``idx``).
+        ``weights`` (name -> weight, non-zero only), ``macro_f1`` (the winner's inner CV macro-F1, averaged
+        over repeats), ``criterion`` (its criterion value) and ``single`` (every candidate's own inner
+        macro-F1).
     """
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion {criterion!r}: use one of {', '.join(CRITERIA)}")
     y = np.asarray(y)
     groups = np.asarray(groups)
     idx = np.arange(len(y)) if idx is None else np.asarray(idx)
     names = list(candidates)
-    inner = outer_splits(y[idx], groups[idx], "story", inner_folds, seed,
-                         days=None if days is None else np.asarray(days)[idx])
-    proba = {name: np.zeros((len(idx), len(labels))) for name in names}
-    for itrn, itst in inner:
-        for name in names:
-            proba[name][itst] = candidates[name].fit_proba(idx[itrn], idx[itst])
-    stacked = np.stack([proba[name] for name in names])  # candidates x stories x labels
-    scored = [(_macro_f1(y[idx], np.tensordot(np.array(w), stacked, 1), len(labels)), -i, w)
-              for i, w in enumerate(weight_grid(len(names), step, max_members))]
-    best_f1, _, best = max(scored)
-    return {"weights": {name: w for name, w in zip(names, best) if w}, "macro_f1": round(best_f1, 4),
-            "single": {name: round(_macro_f1(y[idx], proba[name], len(labels)), 4) for name in names}}
+    runs = []
+    for r in range(repeats):
+        inner = outer_splits(y[idx], groups[idx], "story", inner_folds, seed + r,
+                             days=None if days is None else np.asarray(days)[idx])
+        proba = {name: np.zeros((len(idx), len(labels))) for name in names}
+        for itrn, itst in inner:
+            for name in names:
+                proba[name][itst] = candidates[name].fit_proba(idx[itrn], idx[itst])
+        runs.append(np.stack([proba[name] for name in names]))  # candidates x stories x labels
+    k, yi, crit = len(labels), y[idx], CRITERIA[criterion]
+
+    def mean_of(f, w):
+        return float(np.mean([f(yi, np.tensordot(np.array(w), stacked, 1), k) for stacked in runs]))
+
+    scored = [(mean_of(crit, w), -i, w) for i, w in enumerate(weight_grid(len(names), step, max_members))]
+    best_value, _, best = max(scored)
+    single = {name: round(float(np.mean([_macro_f1(yi, stacked[j], k) for stacked in runs])), 4)
+              for j, name in enumerate(names)}
+    return {"weights": {name: w for name, w in zip(names, best) if w}, "macro_f1": round(mean_of(_macro_f1, best), 4),
+            "criterion": round(best_value, 4), "single": single}
 
 
 def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence, labels: list[str],
                           outer: list[tuple[np.ndarray, np.ndarray]], inner_folds: int = 4, seed: int = 13,
                           days: Sequence | None = None, step: float = 0.25, max_members: int | None = 3,
-                          progress: Callable[[str], None] | None = None) -> dict:
+                          progress: Callable[[str], None] | None = None, criterion: str = "macro_f1",
+                          repeats: int = 1) -> dict:
     """Score the procedure "pick the best candidate (or weighted average) by inner CV" on outer splits.
 
     Within each outer split, :func:`choose` looks only at the outer training stories; the winner's members
@@ -211,6 +224,8 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
         step: Weight grid step.
         max_members: Most candidates in one average (1: pick a single candidate).
         progress: Called with a line after each outer split.
+        criterion: See :func:`choose`.
+        repeats: See :func:`choose`.
 
     Returns:
         :func:`~nlp_wire.classify.evaluate.score` metrics of the pooled outer predictions, plus ``choices``
@@ -225,7 +240,7 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
     single = {name: np.full((len(y), len(labels)), np.nan) for name in names}
     choices = []
     for k, (trn, tst) in enumerate(outer, 1):
-        chosen = choose(candidates, y, groups, labels, trn, inner_folds, seed, days, step, max_members)
+        chosen = choose(candidates, y, groups, labels, trn, inner_folds, seed, days, step, max_members, criterion, repeats)
         for name in names:
             single[name][tst] = candidates[name].fit_proba(trn, tst)
         proba[tst] = sum(w * single[name][tst] for name, w in chosen["weights"].items())
@@ -242,38 +257,6 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
                                 for name in names}
     metrics["out_of_fold"] = proba
     return metrics
-
-
-def publisher_table(ids: Sequence[str], y: Sequence[int], pred: Sequence[int], labels: list[str],
-                    headlines: Sequence[str] | None = None, max_errors: int = 3) -> list[dict]:
-    """Per publisher: stories, accuracy, macro-F1 over the labels its gold stories carry, and its errors.
-
-    Macro-F1 over the labels a publisher actually has keeps a one-label outlet (all ``other``) from
-    scoring a meaningless 0.2; accuracy is the steadier number for small groups.
-    """
-    from sklearn.metrics import f1_score
-
-    ids = list(ids)
-    y = np.asarray(y)
-    pred = np.asarray(pred)
-    pubs = np.array([publisher_of(i) for i in ids])
-    rows = []
-    for pub in sorted(set(pubs), key=lambda p: -int((pubs == p).sum())):
-        at = np.flatnonzero(pubs == pub)
-        present = sorted(set(y[at].tolist()))
-        errors = [i for i in at if pred[i] != y[i]]
-        rows.append({
-            "publisher": pub, "n": int(len(at)),
-            "accuracy": round(float((pred[at] == y[at]).mean()), 4),
-            "macro_f1_present": round(float(f1_score(y[at], pred[at], labels=present, average="macro",
-                                                     zero_division=0)), 4),
-            "labels": {labels[j]: int((y[at] == j).sum()) for j in present},
-            "errors": len(errors),
-            "examples": [{"id": ids[i], "gold": labels[y[i]], "predicted": labels[pred[i]],
-                          **({"headline": headlines[i]} if headlines is not None else {})}
-                         for i in errors[:max_errors]],
-        })
-    return rows
 
 
 class RecipeCandidate:
@@ -294,22 +277,83 @@ class RecipeCandidate:
         self.gold = gold
         self.gold_weight = gold_weight
 
+    def _train_set(self, train_idx: np.ndarray):
+        import datasets
+
+        from .train import scale_weights
+
+        fold = scale_weights(self.gold.select(train_idx), self.gold_weight)
+        return fold if self.base is None else datasets.concatenate_datasets([self.base, fold])
+
     def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
         import tempfile
         from pathlib import Path
 
-        import datasets
+        from .train import fit_classifier
 
-        from .train import fit_classifier, scale_weights
-
-        fold = scale_weights(self.gold.select(train_idx), self.gold_weight)
-        train = fold if self.base is None else datasets.concatenate_datasets([self.base, fold])
         with tempfile.TemporaryDirectory() as tmp:
-            model = fit_classifier(self.config, train, None, Path(tmp), progress=False)
+            model = fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=False)
         return model._proba_texts(self.gold.select(test_idx)["text"], self.config.training.eval_batch_size)
 
+    def fit_texts(self, train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Fit on the ``train_idx`` gold stories (and the base data); probabilities of any ``texts``."""
+        import tempfile
+        from pathlib import Path
 
-_FEATURES: dict[tuple, dict[str, np.ndarray]] = {}  # (encoder, max_length, pooling) -> text -> pooled features
+        from .train import fit_classifier
+
+        with tempfile.TemporaryDirectory() as tmp:
+            model = fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=False)
+        return model._proba_texts(list(texts), self.config.training.eval_batch_size)
+
+    def save_model(self, train_idx: np.ndarray, folder) -> None:
+        """Fit on ``train_idx`` (all gold stories for the shipped model) and write a model folder."""
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        from .train import fit_classifier
+
+        with tempfile.TemporaryDirectory(dir=Path(folder).parent) as tmp:
+            fit_classifier(self.config, self._train_set(train_idx), None, Path(tmp), progress=True)
+            shutil.move(str(Path(tmp) / "model"), str(folder))
+
+
+_FEATURES: dict[tuple, dict[str, np.ndarray]] = {}  # (encoder, max_length, pooling) -> text hash -> features
+
+
+def _text_key(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _feature_cache(key: tuple, folder) -> dict[str, np.ndarray]:
+    """The in-memory feature table of one encoder setting, filled from ``folder`` the first time it is used."""
+    if key not in _FEATURES:
+        table = _FEATURES[key] = {}
+        if folder is not None:
+            path = _feature_file(key, folder)
+            if path.exists():
+                with np.load(path) as npz:
+                    table.update(zip(npz["keys"].tolist(), npz["features"]))
+                logger.info("%s: %d cached feature rows", path, len(table))
+    return _FEATURES[key]
+
+
+def _feature_file(key: tuple, folder):
+    from pathlib import Path
+
+    name = "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", str(part)).strip("-") for part in key)
+    return Path(folder) / f"{name}.npz"
+
+
+def _save_feature_cache(key: tuple, folder) -> None:
+    from ..atomic import atomic_write
+
+    table = _FEATURES[key]
+    with atomic_write(_feature_file(key, folder), "wb") as fh:
+        np.savez(fh, keys=np.array(list(table)), features=np.stack(list(table.values())))
 
 
 class ProbeCandidate:
@@ -319,50 +363,106 @@ class ProbeCandidate:
     regression of ``probe_C``, and the ``restore_prior`` shift, so a score here is the score of the model
     ``nlp-wire train`` makes from the same config and data.
 
+    With ``unlabeled`` stories it self-trains once: the probe fit on the split's training stories labels
+    them, those it gives at least ``threshold`` probability join the training data at ``unlabeled_weight``,
+    and the probe is fit again. Only the split's training stories decide the pseudo-labels.
+
     Args:
         config: A transformer config with ``training.freeze_encoder`` (its probe settings are used).
         base: Dataset always trained on, or None.
         gold: The gold dataset the splits index.
         gold_weight: Weight of the gold training stories.
+        unlabeled: Texts for self-training, or None.
+        threshold: Least teacher probability for a pseudo-label.
+        unlabeled_weight: Weight of a pseudo-labeled story.
+        feature_cache: Folder keeping encoder features between runs (keyed by a hash of each text), or None.
     """
 
-    def __init__(self, config, base, gold, gold_weight: float = 1.0):
+    def __init__(self, config, base, gold, gold_weight: float = 1.0, unlabeled: Sequence[str] | None = None,
+                 threshold: float = 0.9, unlabeled_weight: float = 0.5, feature_cache=None):
         self.config = config
         self.base = base
         self.gold = gold
         self.gold_weight = gold_weight
+        self.unlabeled = unlabeled
+        self.threshold = threshold
+        self.unlabeled_weight = unlabeled_weight
+        self.feature_cache = feature_cache
 
-    def features(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pooled encoder features of ``base`` and ``gold`` (computed on the first call; texts already
-        encoded by another candidate with the same encoder settings are not encoded again)."""
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        from .transformer import TransformerClassifier
+
+        m = self.config.model
+        key = (m.name_or_path, m.max_length, m.pooling)
+        cache = _feature_cache(key, self.feature_cache)
+        keys = [_text_key(t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts) if k not in cache}
+        if todo:
+            clf = TransformerClassifier.from_base(m, list(self.config.data.labels), self.config.data,
+                                                  device=self.config.device)
+            width = clf.model.head.in_features
+            order = sorted(todo)
+            rows = clf.map_batches([todo[k] for k in order], self.config.training.eval_batch_size,
+                                   lambda inputs: clf.model.pool(**inputs), width)
+            cache.update(zip(order, np.asarray(rows, np.float32)))
+            if self.feature_cache is not None:
+                _save_feature_cache(key, self.feature_cache)
+        if not keys:
+            return np.zeros((0, 0), np.float32)
+        return np.stack([cache[k] for k in keys]).astype(np.float32)
+
+    def features(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Pooled encoder features of ``base``, ``gold`` and ``unlabeled`` (computed on the first call; texts
+        another candidate or an earlier run with the same encoder settings encoded are not encoded again)."""
         if not hasattr(self, "features_"):
-            from .transformer import TransformerClassifier
-
-            labels = list(self.config.data.labels)
-            clf = TransformerClassifier.from_base(self.config.model, labels, self.config.data, device=self.config.device)
-            bs = self.config.training.eval_batch_size
-
-            cache = _FEATURES.setdefault((self.config.model.name_or_path, self.config.model.max_length,
-                                          self.config.model.pooling), {})
-
-            def encode(ds):
-                width = clf.model.head.in_features
-                texts = [] if ds is None else list(ds["text"])
-                todo = sorted({t for t in texts if t not in cache})
-                if todo:
-                    for text, row in zip(todo, clf.map_batches(todo, bs, lambda inputs: clf.model.pool(**inputs), width)):
-                        cache[text] = row
-                return np.array([cache[t] for t in texts], np.float32).reshape(len(texts), width)
-
-            self.features_ = (encode(self.base), encode(self.gold))
+            xg = self._encode(list(self.gold["text"]))
+            xb = self._encode(list(self.base["text"])) if self.base is not None else np.zeros((0, xg.shape[1]), np.float32)
+            xu = self._encode(list(self.unlabeled)) if self.unlabeled else None
+            self.features_ = (xb, xg, xu)
         return self.features_
 
-    def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+    def _fit(self, X, y, w):
         from .train_transformer import _class_weights, _prior_shift, fit_probe
 
         tc = self.config.training
         k = len(self.config.data.labels)
-        xb, xg = self.features()
+        class_w = _class_weights(y, k, tc.balance_power)
+        weight, bias = fit_probe(X, y, class_w[y] * w, tc.probe_C, k)
+        shift = _prior_shift(class_w) if tc.restore_prior and tc.balance != "none" else np.zeros(k)
+        return weight, bias + shift
+
+    @staticmethod
+    def _proba(X, head) -> np.ndarray:
+        logits = X @ head[0].T + head[1]
+        logits -= logits.max(1, keepdims=True)
+        proba = np.exp(logits)
+        return proba / proba.sum(1, keepdims=True)
+
+    def fit_proba(self, train_idx: np.ndarray, test_idx: np.ndarray) -> np.ndarray:
+        return self._proba(self.features()[1][test_idx], self._head(train_idx))
+
+    def fit_texts(self, train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Fit on the ``train_idx`` gold stories (and the base data); probabilities of any ``texts``."""
+        return self._proba(self._encode(list(texts)), self._head(train_idx))
+
+    def save_model(self, train_idx: np.ndarray, folder) -> None:
+        """Fit the head on ``train_idx`` (all gold stories for the shipped model) and write a model folder;
+        a named encoder (``mpnet``, ``minilm``) is referenced, not copied (see ``save_pretrained``)."""
+        import torch
+
+        from .encoders import ENCODERS
+        from .transformer import TransformerClassifier
+
+        weight, bias = self._head(train_idx)
+        m = self.config.model
+        clf = TransformerClassifier.from_base(m, list(self.config.data.labels), self.config.data, device="cpu")
+        with torch.no_grad():
+            clf.model.head.weight.copy_(torch.as_tensor(weight))
+            clf.model.head.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
+        clf.save_pretrained(folder, base_encoder=m.name_or_path if m.name_or_path in ENCODERS else None)
+
+    def _head(self, train_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xb, xg, xu = self.features()
         yb = np.asarray(self.base["label"], dtype=np.int64) if self.base is not None else np.zeros(0, np.int64)
         wb = np.asarray(self.base["weight"], dtype=np.float64) if self.base is not None else np.zeros(0)
         yg = np.asarray(self.gold["label"], dtype=np.int64)
@@ -370,18 +470,21 @@ class ProbeCandidate:
         X = np.vstack([xb, xg[train_idx]])
         y = np.concatenate([yb, yg[train_idx]])
         w = np.concatenate([wb, wg[train_idx]])
-        class_w = _class_weights(y, k, tc.balance_power)
-        weight, bias = fit_probe(X, y, class_w[y] * w, tc.probe_C, k)
-        shift = _prior_shift(class_w) if tc.restore_prior and tc.balance != "none" else np.zeros(k)
-        logits = xg[test_idx] @ weight.T + bias + shift
-        logits -= logits.max(1, keepdims=True)
-        proba = np.exp(logits)
-        return proba / proba.sum(1, keepdims=True)
+        head = self._fit(X, y, w)
+        if xu is not None:
+            pu = self._proba(xu, head)
+            keep = pu.max(1) >= self.threshold
+            X = np.vstack([X, xu[keep]])
+            y = np.concatenate([y, pu[keep].argmax(1)])
+            w = np.concatenate([w, np.full(int(keep.sum()), self.unlabeled_weight)])
+            head = self._fit(X, y, w)
+        return head
 
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
-                 "candidates": dict}
-CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list}
+                 "criterion": str, "repeats": int, "feature_cache": str, "candidates": dict}
+CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
+                  "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float}
 
 
 def load_protocol(path) -> dict:
@@ -411,6 +514,17 @@ def load_protocol(path) -> dict:
     return spec
 
 
+def unlabeled_texts(config, sources: list[str], limit: int | None) -> list[str]:
+    """Model inputs of unlabeled stories: every story of each source, or ``limit`` of them evenly spaced
+    (the stories ``nlp-wire train --unlabeled SOURCE --unlabeled-limit LIMIT`` gives a teacher)."""
+    from ..reader import read_stories
+    from ..text import model_input
+    from .train import evenly_spaced, parse_data_spec
+
+    stories = [s for src in sources for s in evenly_spaced(list(read_stories(parse_data_spec(src)[0])), limit)]
+    return [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
+
+
 def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Candidate]:
     """The candidates of a protocol: a :class:`ProbeCandidate` for a frozen-encoder config, else a
     :class:`RecipeCandidate`, each with its base data loaded once.
@@ -419,10 +533,13 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         spec: From :func:`load_protocol`.
         gold: The gold dataset.
         gold_weight: Weight of gold training stories where a candidate sets no ``gold_weight``.
+
+    Raises:
+        ConfigError: ``unlabeled`` stories on a candidate that is not a frozen-encoder probe.
     """
     from dataclasses import replace
 
-    from ..config import TrainConfig, load_config
+    from ..config import ConfigError, TrainConfig, load_config
     from .train import load_training_data
 
     out = {}
@@ -430,9 +547,100 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         config = load_config(TrainConfig, cand["config"], cand.get("set", []))
         config = replace(config, data=replace(config.data, val_size=0.0))
         base = load_training_data(config, cand["data"])[0] if cand.get("data") else None
-        kind = ProbeCandidate if config.kind != "baseline" and config.training.freeze_encoder else RecipeCandidate
-        out[name] = kind(config, base, gold, float(cand.get("gold_weight", gold_weight)))
+        weight = float(cand.get("gold_weight", gold_weight))
+        if config.kind != "baseline" and config.training.freeze_encoder:
+            unlabeled = (unlabeled_texts(config, cand["unlabeled"], cand.get("unlabeled_limit"))
+                         if cand.get("unlabeled") else None)
+            out[name] = ProbeCandidate(config, base, gold, weight, unlabeled, float(cand.get("threshold", 0.9)),
+                                       float(cand.get("unlabeled_weight", 0.5)), spec.get("feature_cache"))
+        elif cand.get("unlabeled"):
+            raise ConfigError(f"candidates.{name}: self-training on unlabeled stories needs a frozen-encoder "
+                              "probe (training.freeze_encoder: true)")
+        else:
+            out[name] = RecipeCandidate(config, base, gold, weight)
     return out
+
+
+def _setup(spec: dict):
+    """The gold set, its labels and the built candidates of a protocol."""
+    from ..config import TrainConfig, load_config
+    from ..dataset import load_examples
+    from .train import parse_data_spec
+
+    gold_path, gold_weight = parse_data_spec(spec["gold"])
+    first = next(iter(spec["candidates"].values()))
+    data_config = load_config(TrainConfig, first["config"], first.get("set", [])).data
+    gold = load_examples(gold_path, config=data_config, drop_duplicates=False)
+    return gold, list(data_config.labels), build_candidates(spec, gold, gold_weight)
+
+
+def _days(spec: dict, ids: list[str]) -> list:
+    """The date of every gold story (from its dateline), for day-grouped splits.
+
+    Raises:
+        ValueError: A gold story without a date.
+    """
+    from ..reader import read_stories
+    from .train import parse_data_spec
+
+    path = parse_data_spec(spec["gold"])[0]
+    dates = {s.id: s.date for s in read_stories(path)}
+    missing = [i for i in ids if dates.get(i) is None]
+    if missing:
+        raise ValueError(f"{path}: day-grouped splits need a date on every story; none for {', '.join(missing[:5])}")
+    return [dates[i] for i in ids]
+
+
+def protocol_choice(spec: dict) -> dict:
+    """The protocol's choice on every gold story (what the shipped model is built from): :func:`choose`'s
+    result with ``setup``. Its ``macro_f1`` is the inner CV score of the winner, a selected maximum, not a
+    score to publish."""
+    gold, labels, candidates = _setup(spec)
+    chosen = choose(candidates, gold["label"], gold["group"], labels, None, spec.get("inner_folds", 4),
+                    spec.get("seed", 13), step=spec.get("step", 0.25), max_members=spec.get("max_members", 3),
+                    criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1))
+    chosen["setup"] = {k: v for k, v in spec.items()}
+    return chosen
+
+
+def build_chosen(spec: dict, weights: dict[str, float], out, folders: dict[str, str] | None = None) -> dict[str, str]:
+    """Fit every chosen candidate on all gold stories into its own model folder ``out/NAME``.
+
+    Linking several members as one ensemble is :func:`~nlp_wire.classify.ensemble.link_ensemble`'s job.
+
+    Args:
+        spec: From :func:`load_protocol`.
+        weights: The choice (candidate name -> weight), e.g. from :func:`protocol_choice`.
+        out: Parent folder of the member folders; an existing member folder is refused.
+        folders: Folder name of a member where it differs from the candidate's name.
+
+    Returns:
+        Member folder -> weight.
+
+    Raises:
+        ValueError: A name that is not a candidate of ``spec``.
+        FileExistsError: A member folder exists.
+    """
+    from pathlib import Path
+
+    unknown = sorted(set(weights) - set(spec["candidates"]))
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)}: not a candidate of this protocol ({', '.join(spec['candidates'])})")
+    chosen = {**spec, "candidates": {name: spec["candidates"][name] for name in weights}}
+    gold, _, candidates = _setup(chosen)
+    members = {}
+    for name, weight in weights.items():
+        folder = Path(out) / (folders or {}).get(name, name)
+        if folder.exists():
+            raise FileExistsError(f"{folder}: exists; remove it to rebuild this member")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        candidates[name].save_model(np.arange(len(gold)), folder)
+        record = {"candidate": name, "recipe": spec["candidates"][name], "gold": spec["gold"], "gold_stories": len(gold),
+                  "chosen_weights": weights, "rebuild": "python scripts/protocol.py --choose && "
+                                                        "python scripts/build_accurate.py"}
+        (folder / "protocol.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        members[str(folder)] = weight
+    return members
 
 
 def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], None] | None = None) -> dict:
@@ -440,31 +648,25 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
 
     Args:
         spec: From :func:`load_protocol`.
-        scheme: Outer splits: ``"story"`` (grouped k-fold) or ``"publisher"`` (leave-one-publisher-out; the
-            inner choice still uses grouped folds of the other publishers' stories).
+        scheme: Outer splits: ``"story"`` (grouped k-fold), ``"day"`` (grouped k-fold with every story of
+            one day on one side, inner folds too: new copy comes from other days) or ``"publisher"``
+            (leave-one-publisher-out; the inner choice uses grouped folds of the other publishers' stories).
         progress: Called with a line per outer split.
 
     Returns:
         :func:`nested_cross_validate`'s metrics with ``publishers`` (:func:`publisher_table`), ``out_of_fold``
         as JSON rows, ``misclassified`` and ``setup``.
     """
-    from ..dataset import load_examples
-    from .train import parse_data_spec
-
-    from ..config import TrainConfig, load_config
-
-    gold_path, gold_weight = parse_data_spec(spec["gold"])
-    first = next(iter(spec["candidates"].values()))
-    data_config = load_config(TrainConfig, first["config"], first.get("set", [])).data
-    labels = list(data_config.labels)
-    gold = load_examples(gold_path, config=data_config, drop_duplicates=False)
-    candidates = build_candidates(spec, gold, gold_weight)
+    gold, labels, candidates = _setup(spec)
     y = np.asarray(gold["label"])
     ids = list(gold["id"])
-    outer = outer_splits(y, gold["group"], scheme, spec.get("folds", 5), spec.get("seed", 13), ids=ids)
+    days = _days(spec, ids) if scheme == "day" else None
+    outer = outer_splits(y, gold["group"], "story" if scheme == "day" else scheme, spec.get("folds", 5),
+                         spec.get("seed", 13), ids=ids, days=days)
     metrics = nested_cross_validate(candidates, y, gold["group"], labels, outer, spec.get("inner_folds", 4),
-                                    spec.get("seed", 13), step=spec.get("step", 0.25),
-                                    max_members=spec.get("max_members", 3), progress=progress)
+                                    spec.get("seed", 13), days=days, step=spec.get("step", 0.25),
+                                    max_members=spec.get("max_members", 3), progress=progress,
+                                    criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1))
     proba = metrics.pop("out_of_fold")
     pred = proba.argmax(1)
     headlines = list(gold["headline"])

@@ -15,6 +15,7 @@ import yaml
 
 from ..config import TrainConfig
 from ..dataset import group_split, load_examples
+from .accelerator import is_main_process
 from .evaluate import evaluate
 
 __all__ = ["train", "fit_classifier", "parse_data_spec", "load_training_data", "scale_weights"]
@@ -65,7 +66,7 @@ def _versions() -> dict:
     import importlib.metadata as md
 
     out = {"python": platform.python_version()}
-    for pkg in ("nlp_wire", "scikit-learn", "numpy", "datasets", "torch", "transformers"):
+    for pkg in ("nlp_wire", "scikit-learn", "numpy", "datasets", "torch", "transformers", "accelerate"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -87,7 +88,15 @@ def fit_classifier(config: TrainConfig, train_ds, val_ds, out: Path, progress: b
     return train_transformer(config, train_ds, val_ds, Path(out), progress=progress)
 
 
-def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], batch_size: int = 64):
+def evenly_spaced(items: list, limit: int | None) -> list:
+    """``limit`` items spread evenly over ``items`` (first and last included), or all of them."""
+    if limit is None or len(items) <= limit:
+        return items
+    return [items[i] for i in np.linspace(0, len(items) - 1, limit).round().astype(int)]
+
+
+def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], batch_size: int = 64,
+                         limit: int | None = None):
     """Stories from unlabeled sources, each with ``teacher``'s probabilities as its soft label.
 
     Args:
@@ -96,6 +105,7 @@ def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], bat
         unlabeled: Story sources (folders, wire files, JSONL), each optionally ``path@weight``; labels in
             them, if any, are ignored.
         batch_size: Teacher prediction batch size.
+        limit: Most stories taken from each source, evenly spaced over it (:func:`evenly_spaced`).
 
     Returns:
         A dataset with the columns of :func:`load_training_data` plus ``soft_label``.
@@ -114,7 +124,7 @@ def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], bat
     parts = []
     for spec in unlabeled:
         path, weight = parse_data_spec(spec)
-        stories = list(read_stories(path))
+        stories = evenly_spaced(list(read_stories(path)), limit)
         if not stories:
             raise ValueError(f"{path}: no stories to label with the teacher")
         texts = [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
@@ -144,7 +154,8 @@ def _with_soft_labels(labeled, soft, k: int):
     return datasets.concatenate_datasets([labeled, soft])
 
 
-def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, unlabeled: list[str] | None = None):
+def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, unlabeled: list[str] | None = None,
+          unlabeled_limit: int | None = None, teacher_name: str | None = None):
     """Train the classifier ``config.kind`` on ``data`` and record the run in ``out``.
 
     Args:
@@ -154,31 +165,39 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
         teacher: Distillation (transformers only): a loaded classifier whose probabilities on the
             ``unlabeled`` stories become soft training targets beside the labeled data (one-hot).
         unlabeled: Story sources for the teacher (``path@weight``).
+        unlabeled_limit: Most stories the teacher labels per unlabeled source, evenly spaced.
+        teacher_name: How the run record names the teacher (its folder, say).
 
     Returns:
-        The trained classifier.
+        The trained classifier. Under ``accelerate launch`` every process trains and returns it; only
+        the main process writes ``out``.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    main = is_main_process()
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     random.seed(config.seed)
     np.random.seed(config.seed)
     train_ds, val_ds = load_training_data(config, data)
     if unlabeled:
         if teacher is None or config.kind == "baseline":
             raise ValueError("unlabeled stories need a teacher and a transformer student")
-        soft = teacher_labeled_data(config, teacher, unlabeled, config.training.eval_batch_size)
+        soft = teacher_labeled_data(config, teacher, unlabeled, config.training.eval_batch_size, unlabeled_limit)
         train_ds = _with_soft_labels(train_ds, soft, len(config.data.labels))
     labels = list(config.data.labels)
+    counts = {labels[i]: int(c) for i, c in zip(*np.unique(train_ds["label"], return_counts=True))}
+    logger.info("training %s on %d examples %s", config.kind, len(train_ds), counts)
+    if not main:
+        return fit_classifier(config, train_ds, val_ds, out)
     (out / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False), encoding="utf-8")
     (out / "labels.json").write_text(json.dumps({"labels": labels, "id2label": dict(enumerate(labels))}, indent=2))
     (out / "versions.json").write_text(json.dumps(_versions(), indent=2))
-    counts = {labels[i]: int(c) for i, c in zip(*np.unique(train_ds["label"], return_counts=True))}
-    logger.info("training %s on %d examples %s", config.kind, len(train_ds), counts)
 
     start = time.perf_counter()
     model = fit_classifier(config, train_ds, val_ds, out)
     summary = {"kind": config.kind, "train_examples": len(train_ds), "train_counts": counts, "data": list(data),
-               **({"unlabeled": list(unlabeled), "teacher": repr(teacher)} if unlabeled else {}),
+               **({"unlabeled": list(unlabeled), "unlabeled_limit": unlabeled_limit, "teacher": teacher_name or type(teacher).__name__}
+                  if unlabeled else {}),
                "train_seconds": round(time.perf_counter() - start, 1)}
     if val_ds is not None and len(val_ds):
         summary["validation"] = evaluate(model, val_ds, out, name="validation")

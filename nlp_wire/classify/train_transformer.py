@@ -1,9 +1,12 @@
-"""Fine-tune a :class:`TransformerClassifier` with a plain PyTorch loop.
+"""Fine-tune a :class:`TransformerClassifier` with one PyTorch loop run through ``accelerate``.
 
 Dynamic padding, class-weighted loss or balanced sampling (optionally undone at the decision by a shift of
 the head's bias), per-example weights, AdamW with its own head learning rate, linear warmup and decay,
-gradient accumulation, macro-F1 on validation with early stopping (the best state is kept), autocast on
-CUDA only. The training curve lands in ``out``.
+gradient accumulation, macro-F1 on validation with early stopping (the best state is kept). The
+``accelerate.Accelerator`` (see :mod:`.accelerator`) places the model, runs mixed precision on CUDA,
+accumulates gradients and, under ``accelerate launch``, makes the same loop data-parallel over every
+process (each takes its share of every batch, so batch size and step count stay the config's). Only the
+main process writes files. The training curve lands in ``out``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
+from .accelerator import make_accelerator
 from .evaluate import score
 from .encoders import ENCODERS
 from .transformer import TransformerClassifier
@@ -123,14 +127,17 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
 
     tc = config.training
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    if tc.num_threads > 0:
+    accelerator, device_spec = make_accelerator(config.device, tc.mixed_precision, tc.grad_accum)
+    main = accelerator.is_main_process
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+    if tc.num_threads > 0:  # after the Accelerator, which sets its own count for CPU processes
         torch.set_num_threads(tc.num_threads)
     _seed_everything(config.seed)
 
     labels = list(train_ds.features["label"].names) if hasattr(train_ds.features["label"], "names") else list(config.data.labels)
     k = len(labels)
-    clf = TransformerClassifier.from_base(config.model, labels, config.data, device=config.device)  # logs the device once
+    clf = TransformerClassifier.from_base(config.model, labels, config.data, device=device_spec)  # logs the device once
     model, tokenizer, device = clf.model, clf.tokenizer, clf.device
 
     texts = list(train_ds["text"])
@@ -147,10 +154,21 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     if soft is not None and soft.shape != (len(y), k):
         raise ValueError(f"soft_label must hold {k} probabilities per example, not shape {soft.shape}")
 
-    def collate(idx):
+    # Every process draws the same batches (same seed) and takes every n-th example of each: the batch size
+    # and step count stay the config's for any number of processes. "scale" makes each process's loss a
+    # share of the whole batch's mean, so DDP's average of the processes' gradients is exactly the
+    # single-process gradient, also for a short last batch; a process left without an example gets a
+    # zero-weight stand-in, since DDP needs every process in every backward pass.
+    rank, n_proc = accelerator.process_index, accelerator.num_processes
+
+    def collate(batch_idx):
+        idx, scale = batch_idx[rank::n_proc], n_proc / len(batch_idx)
+        if not idx:
+            idx, scale = batch_idx[:1], 0.0
         batch = tokenizer.pad([rows[i] for i in idx], padding=True, return_tensors="pt")
         batch["labels"] = torch.as_tensor(y[idx])
         batch["weight"] = torch.as_tensor(weights[idx])
+        batch["scale"] = torch.full((len(idx),), scale)
         if soft is not None:
             batch["soft"] = torch.as_tensor(soft[idx])
         return batch
@@ -181,6 +199,9 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
 
     if tc.freeze_embeddings:
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
+    pooler = getattr(model.encoder, "pooler", None)
+    if pooler is not None:  # the head reads our own pooling, never BERT's pooler: DDP refuses weights without gradients
+        pooler.requires_grad_(False)
     head_ids = {id(p) for p in model.head.parameters()}
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -199,54 +220,57 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
         return max(0.0, (total - step) / max(1, total - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-
-    use_amp = tc.mixed_precision and device.type == "cuda"
-    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    # The wrapped model (DDP under a launcher, autocast on CUDA) trains; clf.model stays the bare module.
+    # The loader is not prepared: accelerate's sharding pads a short last batch with repeated examples,
+    # and the scheduler is stepped by hand, once per optimizer step.
+    wrapped, optimizer = accelerator.prepare(model, optimizer)
 
     val_texts = list(val_ds["text"]) if val_ds is not None and len(val_ds) else []
     val_y = np.asarray(val_ds["label"], dtype=np.int64) if val_texts else None
     logger.info("training %s on %d examples (%d validation), %d steps of %d x %d on %s", config.model.name_or_path,
                 len(y), len(val_texts), total, tc.batch_size, tc.grad_accum, device)
+    logger.info("effective batch size %d (batches of %d split over %d processes, %d accumulated), %d optimizer "
+                "steps, mixed precision %s", tc.batch_size * tc.grad_accum, tc.batch_size, n_proc, tc.grad_accum,
+                total, accelerator.mixed_precision)
 
     curve: list[dict] = []
     best_f1, best_state, bad_evals = -1.0, None, 0
-    step, micro, running, running_n = 0, 0, 0.0, 0
-    bar = tqdm(total=total, desc="train", unit="step", disable=not progress)
-    model.train()
+    step, running, running_n = 0, 0.0, 0
+    bar = tqdm(total=total, desc="train", unit="step", disable=not (progress and main))
+    wrapped.train()
     optimizer.zero_grad(set_to_none=True)
     stop = False
     while step < total and not stop:
         for batch in loader:
-            inputs = {key: batch[key].to(device) for key in ("input_ids", "attention_mask", "token_type_ids") if key in batch}
-            target, w = batch["labels"].to(device), batch["weight"].to(device)
-            with torch.autocast(device_type="cuda", dtype=amp_dtype, enabled=use_amp):
-                logits = model(**inputs)
-            if soft is not None:  # cross-entropy against the teacher's distribution
-                ce = -(batch["soft"].to(device) * torch.log_softmax(logits.float(), dim=-1)).sum(-1)
-            else:
-                ce = torch.nn.functional.cross_entropy(logits.float(), target, reduction="none")
-            loss = (ce * loss_class_w[target] * w).mean()
-            scaler.scale(loss / tc.grad_accum).backward()
-            running += float(loss.detach())
-            running_n += 1
-            micro += 1
-            if micro % tc.grad_accum:
-                continue
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            batch = {key: value.to(device) for key, value in batch.items()}
+            inputs = {key: batch[key] for key in ("input_ids", "attention_mask", "token_type_ids") if key in batch}
+            target, w = batch["labels"], batch["weight"] * batch["scale"]
+            with accelerator.accumulate(wrapped):
+                logits = wrapped(**inputs)
+                if soft is not None:  # cross-entropy against the teacher's distribution
+                    ce = -(batch["soft"] * torch.log_softmax(logits.float(), dim=-1)).sum(-1)
+                else:
+                    ce = torch.nn.functional.cross_entropy(logits.float(), target, reduction="none")
+                loss = (ce * loss_class_w[target] * w).sum()
+                accelerator.backward(loss)  # divides by grad_accum; DDP syncs only on the last micro-batch
+                running += float(loss.detach())
+                running_n += 1
+                if not accelerator.sync_gradients:
+                    continue
+                accelerator.clip_grad_norm_(wrapped.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{running / max(1, running_n):.4f}")
             if step % eval_every == 0 or step >= total:
+                if n_proc > 1:  # each process's loss is its share of the batch loss
+                    running = float(accelerator.reduce(torch.tensor(running, device=device), "mean"))
                 f1 = None
-                if val_texts:
+                if val_texts:  # every process scores the same weights alike, so all stop together
                     f1 = _macro_f1(clf, val_texts, val_y, tc.eval_batch_size, shift)
-                    model.train()
+                    wrapped.train()
                     if f1 > best_f1:
                         best_f1, bad_evals = f1, 0
                         best_state = {n: t.detach().to("cpu").clone() for n, t in model.state_dict().items()}
@@ -262,6 +286,8 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
             if step >= total or stop:
                 break
     bar.close()
+    accelerator.wait_for_everyone()
+    clf.model = model = accelerator.unwrap_model(wrapped, keep_fp32_wrapper=False)  # drops the autocast wrapper
 
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -271,9 +297,10 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
             model.head.bias.add_(torch.as_tensor(shift, dtype=model.head.bias.dtype, device=model.head.bias.device))
         logger.info("head bias shifted back to the training data's class mix: %s",
                     ", ".join(f"{label} {s:+.3f}" for label, s in zip(labels, shift)))
-    (out / "curve.json").write_text(json.dumps(curve, indent=2) + "\n", encoding="utf-8")
-    if curve:
-        _plot_curve(curve, out / "curve.png")
-    frozen_base = config.model.name_or_path if tc.freeze_encoder and config.model.name_or_path in ENCODERS else None
-    clf.save_pretrained(out / "model", base_encoder=frozen_base)
+    if main:
+        (out / "curve.json").write_text(json.dumps(curve, indent=2) + "\n", encoding="utf-8")
+        if curve:
+            _plot_curve(curve, out / "curve.png")
+        frozen_base = config.model.name_or_path if tc.freeze_encoder and config.model.name_or_path in ENCODERS else None
+        clf.save_pretrained(out / "model", base_encoder=frozen_base)
     return clf

@@ -24,6 +24,12 @@ def add_parser(sub):
     p.add_argument("--dtype", choices=DTYPES, default="float32",
                    help="transformer in torch: bfloat16 is several times faster on CPUs with AMX or AVX512-BF16; "
                         "float16 is for GPUs")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="ray: read, parse and classify on a Ray cluster (RAY_ADDRESS, else a local Ray); needs --out "
+                        "and pip install 'nlp_wire[ray]'")
+    p.add_argument("--out", help="with --engine ray: the merged .jsonl output (bad inputs in OUT.errors.jsonl); "
+                                 "a rerun skips the shards a crashed run finished")
+    p.add_argument("--num-gpus", type=float, default=0, help="with --engine ray: GPUs per model actor (0: CPU actors)")
     return p
 
 
@@ -32,6 +38,8 @@ def run(args) -> int:
     from ..reader import ReadReport, read_stories
     from .main import UserError
 
+    if args.engine == "ray" or args.out:
+        return _run_ray(args)
     try:
         model = load_classifier(None if args.model == "default" else args.model, device=args.device,
                                 threshold=args.threshold, quantize=args.int8,
@@ -51,3 +59,21 @@ def run(args) -> int:
         print(f"skipped: {err}", file=sys.stderr)
     print(f"classified {n} stories; {len(report.errors)} bad inputs skipped", file=sys.stderr)
     return 0 if n or not report.errors else 2
+
+
+def _run_ray(args) -> int:
+    from .main import UserError
+
+    if args.engine != "ray" or not args.out:
+        raise UserError("--out goes with --engine ray (the local engine prints JSON lines)" if args.out
+                        else "--engine ray needs --out OUT.jsonl")
+    try:
+        from ..engines.ray_engine import classify_to_file
+
+        report = classify_to_file(args.model, args.paths, args.out, device=args.device, num_gpus=args.num_gpus,
+                                  batch_size=args.batch_size, threshold=args.threshold, quantize=args.int8,
+                                  runtime="onnxruntime" if args.onnx else "torch", dtype=args.dtype)
+    except ImportError as exc:
+        raise UserError(str(exc)) from None
+    print(report.line(), file=sys.stderr)
+    return 0 if report.done or not report.failed else 2

@@ -27,6 +27,11 @@ def run(args) -> int:
     shown = {k: metrics[k] for k in ("n", "accuracy", "macro_f1")}
     shown["f1"] = {k: v["f1"] for k, v in metrics["per_label"].items()}
     print(json.dumps(shown))
+    if "publishers" in metrics:
+        from ..classify.publishers import publisher_markdown
+
+        print("by publisher:\n" + publisher_markdown(metrics["publishers"]), file=sys.stderr, end="")
     if args.out:
-        print(f"wrote {args.out}/eval_metrics.json, eval_confusion.png, eval_misclassified.jsonl", file=sys.stderr)
+        print(f"wrote {args.out}/eval_metrics.json, eval_confusion.png, eval_misclassified.jsonl"
+              + (", eval_publishers.md" if "publishers" in metrics else ""), file=sys.stderr)
     return 0

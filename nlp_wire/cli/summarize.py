@@ -23,6 +23,9 @@ def add_parser(sub):
     p.add_argument("--config", default=None, help="settings YAML (default: configs/summarize.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="ray: on a Ray cluster (RAY_ADDRESS, else a local Ray); OUT must be .jsonl; a rerun skips "
+                        "the shards a crashed run finished (pip install 'nlp_wire[ray]')")
     return p
 
 
@@ -40,6 +43,16 @@ def run(args) -> int:
         if value is not None:
             overrides.append(f"{key}={value}")
     cfg = load_config(SummarizeConfig, _config_path(args.config), overrides)
+    if args.engine == "ray":
+        try:
+            from ..engines.ray_engine import summarize_to_file
+
+            report = summarize_to_file(src, args.out, sentences=cfg.sentences, max_words=cfg.max_words,
+                                       method=cfg.method, progress=not args.no_progress)
+        except ImportError as exc:
+            raise UserError(str(exc)) from None
+        print(report.line(), file=sys.stderr)
+        return 1 if report.failed and not report.done else 0
     report = summarize_folder(
         src,
         args.out,

@@ -14,6 +14,12 @@ def add_parser(sub):
     p.add_argument("--out", required=True, help="run folder (the model goes to OUT/model)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. training.lr=3e-5")
+    p.add_argument("--teacher", metavar="MODEL",
+                   help="distil: a trained model folder whose probabilities on --unlabeled stories become soft targets")
+    p.add_argument("--unlabeled", action="append", default=[], metavar="PATH[@WEIGHT]",
+                   help="unlabeled stories for the --teacher to label (folder, wire file or JSONL); repeatable")
+    p.add_argument("--unlabeled-limit", type=int, metavar="N",
+                   help="at most N stories per --unlabeled source, evenly spaced over it")
     return p
 
 
@@ -30,6 +36,17 @@ def run(args) -> int:
     from ..config import TrainConfig, load_config
 
     config = load_config(TrainConfig, args.config or default_config(args.kind), [f"kind={args.kind}", *args.overrides])
-    train(config, args.data, args.out)
-    print(f"model: {args.out}/model  (metrics: {args.out}/metrics.json)", file=sys.stderr)
+    if bool(args.teacher) != bool(args.unlabeled):
+        raise SystemExit("nlp-wire train: error: --teacher and --unlabeled go together (the teacher labels those stories)")
+    teacher = None
+    if args.teacher:
+        from ..classify import load_classifier
+
+        teacher = load_classifier(args.teacher)
+    train(config, args.data, args.out, teacher=teacher, unlabeled=args.unlabeled or None,
+          unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher)
+    from ..classify.accelerator import is_main_process
+
+    if is_main_process():  # under accelerate launch, the process that wrote the run folder
+        print(f"model: {args.out}/model  (metrics: {args.out}/metrics.json)", file=sys.stderr)
     return 0

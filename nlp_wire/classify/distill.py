@@ -1,0 +1,125 @@
+"""The fast model learns the accurate one: distillation scored by the same protocol.
+
+The accurate model (a weighted average of protocol candidates, see :mod:`.protocol`) labels unlabeled
+in-domain stories with its probabilities; a small transformer (MiniLM) trains on those soft targets beside
+the gold and sample stories. :func:`distill_cross_validate` scores that whole recipe on the outer splits
+of a nested-CV run: in every split the teacher is the average that split's inner CV chose, refit on the
+outer training stories only, so neither teacher nor student has seen the stories they are scored on.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .evaluate import score
+from .publishers import publisher_table
+
+__all__ = ["teacher_proba", "soft_labeled", "distill_cross_validate"]
+
+logger = logging.getLogger(__name__)
+
+
+def teacher_proba(candidates: dict, weights: dict[str, float], train_idx: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """The weighted average of the chosen candidates, each fit on the ``train_idx`` gold stories, on ``texts``."""
+    return sum(w * candidates[name].fit_texts(train_idx, texts) for name, w in weights.items())
+
+
+def soft_labeled(texts: Sequence[str], proba: np.ndarray, labels: list[str], weight: float = 1.0, source: str = "teacher"):
+    """A training dataset (the columns of ``load_training_data`` plus ``soft_label``) of teacher-labeled texts."""
+    import datasets
+
+    n = len(texts)
+    features = datasets.Features({
+        "id": datasets.Value("string"), "group": datasets.Value("string"), "text": datasets.Value("string"),
+        "headline": datasets.Value("string"), "label": datasets.ClassLabel(names=labels),
+        "source": datasets.Value("string"), "weight": datasets.Value("float32"),
+        "soft_label": datasets.Sequence(datasets.Value("float32"), length=len(labels))})
+    return datasets.Dataset.from_dict({
+        "id": [f"{source}:{i}" for i in range(n)], "group": [f"{source}:{i}" for i in range(n)], "text": list(texts),
+        "headline": [""] * n, "label": proba.argmax(1).tolist(), "source": [source] * n, "weight": [weight] * n,
+        "soft_label": proba.astype(np.float32).tolist()}, features=features)
+
+
+def _student_data(config, base_sources: list[str], gold, train_idx, gold_weight: float, pool, proba, pool_weight):
+    import datasets
+
+    from .train import _with_soft_labels, load_training_data, scale_weights
+
+    parts = [scale_weights(gold.select(train_idx), gold_weight)]
+    if base_sources:
+        parts.insert(0, load_training_data(config, base_sources)[0])
+    labeled = datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]
+    labeled = labeled.select_columns([c for c in ("id", "group", "text", "headline", "label", "source", "weight")])
+    return _with_soft_labels(labeled, soft_labeled(pool, proba, list(config.data.labels), pool_weight),
+                             len(config.data.labels))
+
+
+def distill_cross_validate(spec: dict, nested: dict, student_config, base_sources: list[str], pool: Sequence[str],
+                           work: str | Path, gold_weight: float = 3.0, pool_weight: float = 1.0,
+                           progress: Callable[[str], None] | None = None) -> dict:
+    """Score "distil the protocol's choice into ``student_config``" on the outer splits of ``nested``.
+
+    Args:
+        spec: The protocol (:func:`~.protocol.load_protocol`) whose candidates make the teacher.
+        nested: A :func:`~.protocol.run_protocol` result: its ``setup`` gives the outer splits and its
+            ``choices`` each split's teacher weights (chosen by that split's inner CV).
+        student_config: The student's training config (a transformer).
+        base_sources: Labeled sources the student always trains on (``path@weight``).
+        pool: Unlabeled texts (model inputs) the teacher labels.
+        work: Folder for each split's finished predictions, so an interrupted run resumes.
+        gold_weight: Weight of the outer training gold stories for the student.
+        pool_weight: Weight of a teacher-labeled story.
+        progress: Called with a line per outer split.
+
+    Returns:
+        :func:`~.evaluate.score` of the pooled outer predictions, ``publishers``, ``teacher`` (the teachers'
+        own pooled outer score on the same splits) and ``agreement`` (student vs teacher labels on the pool).
+    """
+    from .protocol import _setup, outer_splits
+    from .train import fit_classifier
+
+    setup = nested["setup"]
+    gold, labels, candidates = _setup(spec)
+    y = np.asarray(gold["label"])
+    ids = list(gold["id"])
+    outer = outer_splits(y, gold["group"], setup["scheme"], setup.get("folds", 5), setup.get("seed", 13), ids=ids)
+    if len(outer) != len(nested["choices"]):
+        raise ValueError(f"the nested run has {len(nested['choices'])} outer splits, this protocol makes {len(outer)}")
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    proba = np.full((len(y), len(labels)), np.nan)
+    teacher = np.full_like(proba, np.nan)
+    agreement = []
+    for k, ((trn, tst), choice) in enumerate(zip(outer, nested["choices"]), 1):
+        done = work / f"split{k}.npz"
+        if done.exists():
+            with np.load(done) as saved:
+                proba[tst], teacher[tst], agree = saved["student"], saved["teacher"], float(saved["agreement"])
+        else:
+            weights = choice["weights"]
+            pool_proba = teacher_proba(candidates, weights, trn, pool)
+            teacher[tst] = teacher_proba(candidates, weights, trn, list(gold.select(tst)["text"]))
+            train_ds = _student_data(student_config, base_sources, gold, trn, gold_weight, pool, pool_proba, pool_weight)
+            model = fit_classifier(student_config, train_ds, None, work / f"split{k}_run", progress=False)
+            proba[tst] = model._proba_texts(list(gold.select(tst)["text"]), student_config.training.eval_batch_size)
+            agree = float((model._proba_texts(list(pool), student_config.training.eval_batch_size).argmax(1)
+                           == pool_proba.argmax(1)).mean())
+            np.savez(done, student=proba[tst], teacher=teacher[tst], agreement=agree)
+        agreement.append(agree)
+        if progress:
+            progress(f"outer split {k}/{len(outer)}: student {score(y[tst], proba[tst].argmax(1), labels)['macro_f1']:.3f}, "
+                     f"teacher {score(y[tst], teacher[tst].argmax(1), labels)['macro_f1']:.3f}, "
+                     f"agreement on the pool {agree:.3f}")
+    pred = proba.argmax(1)
+    metrics = score(y, pred, labels)
+    metrics["teacher"] = score(y, teacher.argmax(1), labels)
+    metrics["agreement"] = [round(a, 4) for a in agreement]
+    metrics["publishers"] = publisher_table(ids, y, pred, labels, list(gold["headline"]))
+    metrics["misclassified"] = [{"id": ids[i], "gold": labels[y[i]], "predicted": labels[pred[i]],
+                                 "headline": gold["headline"][i]} for i in np.flatnonzero(pred != y)]
+    return metrics
+

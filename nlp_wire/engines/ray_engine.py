@@ -1,0 +1,419 @@
+"""Batch classify and summarize on Ray Data: the local engines' own steps, spread over a cluster.
+
+Only the orchestration is Ray's; each step calls what the local engine calls:
+
+* **list** (driver): the input files (and JSONL lines, for summaries) in the local engine's order, each
+  numbered (``seq``) and assigned to a shard of ``shard_size`` inputs;
+* **read + parse** (Ray tasks): :func:`nlp_wire.reader.read_stories` on each file, bad inputs becoming
+  error rows (``{"path", "line", "reason"}``) instead of stopping anything;
+* **predict** (an actor pool, ``map_batches`` with a callable class): each actor loads the model once
+  (``num_gpus`` each) and calls its ``predict``; summaries are plain tasks running the local summarizer;
+* **write** (driver): rows stream back in input order; each finished shard is written (records and
+  errors, atomically) under ``.OUT.ray/`` and recorded in its manifest, so a rerun after a crash skips
+  finished shards; at the end the shards are merged into ``OUT`` and ``OUT``'s errors file (the local
+  engine's ``<out>.errors.jsonl``).
+
+Python form, for chaining into other Ray pipelines: :func:`list_inputs` -> :func:`read_stories_ds`
+-> :func:`classify_ds` (or :func:`summarize_ds` on the listed inputs) -> :func:`write_ordered`, each taking
+or returning a ``ray.data.Dataset``. Workers must see the input paths (a shared file system) and have
+nlp_wire installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import pickle
+import shutil
+import time
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from ..atomic import atomic_write
+from ..reader import iter_files, read_stories
+from ..story import WireFormatError
+from ..summarize import get_summarizer
+from ..summarize.batch import BatchReport, _init_worker, _iter_units, _Job, _process_chunk, errors_path_for
+
+__all__ = ["connect", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
+           "classify_to_file", "summarize_to_file", "DEFAULT_SHARD_SIZE"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SHARD_SIZE = 1000  # inputs (files or JSONL lines) per shard: what a crash can cost
+MANIFEST_VERSION = 1
+_UNITS_PER_TASK = 256  # inputs read and parsed by one Ray task: enough to hide its overhead
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise ImportError("the Ray engine needs Ray Data: pip install 'nlp_wire[ray]'") from None
+    return ray
+
+
+def connect(num_cpus: int = 2):
+    """Join the Ray cluster at ``RAY_ADDRESS`` when it is set, else start a local Ray with ``num_cpus``.
+
+    Returns:
+        The ``ray`` module, initialised (a running session is kept as it is).
+    """
+    ray = _ray()
+    if not ray.is_initialized():
+        address = os.environ.get("RAY_ADDRESS")
+        started = time.perf_counter()
+        if address:
+            ray.init(address=address, logging_level=logging.WARNING)
+        else:
+            ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
+        resources = ray.cluster_resources()
+        logger.info("%s Ray in %.1f s: %g CPUs, %g GPUs", f"joined the cluster at {address}:" if address else "started a local",
+                    time.perf_counter() - started, resources.get("CPU", 0), resources.get("GPU", 0))
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # one line per dataset run otherwise
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # rows come back in input order: shards finish in turn
+    context.enable_progress_bars = False  # the driver shows one bar of stories
+    return ray
+
+
+# -- list ---------------------------------------------------------------------------------------
+def _unit_rows(task: str, paths: Sequence[str | Path], exclude: Path | None) -> Iterable[dict]:
+    """The inputs as rows ``kind, path, line, raw, reason`` in the local engine's order."""
+    if task == "summarize":  # a unit per wire file and per JSONL line, exactly as summarize_folder
+        for unit in _iter_units(Path(paths[0]), exclude):
+            kind, path = unit[0], unit[1]
+            yield {"kind": kind, "path": path, "line": unit[2] if kind != "t" else None,
+                   "raw": unit[3] if kind == "j" else None, "reason": unit[3] if kind == "x" else None}
+        return
+    for root in paths:  # classify: a unit per file, read by read_stories as the local engine does
+        if not os.path.exists(root):
+            yield {"kind": "x", "path": str(root), "line": None, "raw": None, "reason": "no such file or folder"}
+            continue
+        for path in iter_files(root):
+            yield {"kind": "f", "path": str(path), "line": None, "raw": None, "reason": None}
+
+
+def _listing(task: str, paths: Sequence[str | Path], shard_size: int, exclude: Path | None) -> tuple[list[dict], str]:
+    """The numbered input rows and a digest of the input list (a rerun on other inputs starts over)."""
+    digest = hashlib.sha1()
+    rows = []
+    for seq, row in enumerate(_unit_rows(task, paths, exclude)):
+        digest.update(f"{row['path']}\0{row['line']}\n".encode("utf-8", "surrogatepass"))
+        rows.append({"seq": seq, "shard": seq // shard_size, **row})
+    return rows, digest.hexdigest()
+
+
+def _dataset(rows: list[dict]):
+    return connect().data.from_items(rows, override_num_blocks=max(1, min(len(rows) // _UNITS_PER_TASK, 10_000)))
+
+
+def list_inputs(task: str, paths: Sequence[str | Path], shard_size: int = DEFAULT_SHARD_SIZE,
+                exclude: Path | None = None, skip_shards: Iterable[int] = ()):
+    """The inputs of a run, numbered, as a ``ray.data.Dataset`` (listed on the driver).
+
+    Args:
+        task: ``"classify"`` (a row per file) or ``"summarize"`` (a row per wire file and JSONL line).
+        paths: Files or folders (``summarize``: one).
+        shard_size: Inputs per shard.
+        exclude: A folder never to read (the output's own folder).
+        skip_shards: Shards already written; their inputs are left out.
+
+    Returns:
+        A dataset of rows ``seq, shard, kind, path, line, raw, reason``.
+    """
+    skip = set(skip_shards)
+    return _dataset([row for row in _listing(task, paths, shard_size, exclude)[0] if row["shard"] not in skip])
+
+
+# -- read + parse -------------------------------------------------------------------------------
+def _error(err: WireFormatError, path: str, line) -> str:
+    return json.dumps({"path": err.path or path, "line": err.line if err.path else line, "reason": err.message},
+                      ensure_ascii=False)
+
+
+def _read_batch(table) -> dict:
+    """Ray task: parse the files of a batch of inputs into pickled stories and error rows."""
+    batch = table.to_pydict()
+    out = {"seq": [], "shard": [], "sub": [], "story": [], "error": []}
+
+    def emit(seq, shard, sub, story=None, error=None):
+        for key, value in zip(out, (seq, shard, sub, story, error)):
+            out[key].append(value)
+
+    for seq, shard, kind, path, reason in zip(batch["seq"], batch["shard"], batch["kind"], batch["path"], batch["reason"]):
+        if kind == "x":
+            emit(seq, shard, 0, error=_error(WireFormatError(reason, path), path, None))
+            continue
+        errors: list[WireFormatError] = []
+        try:
+            stories = list(read_stories(path, on_error=errors.append))
+        except Exception as exc:  # a bug must not stop the run: the file is listed as failed
+            stories, errors = [], [WireFormatError(f"{type(exc).__name__}: {exc}", path)]
+        for k, story in enumerate(stories):
+            emit(seq, shard, k, story=pickle.dumps(story))
+        for k, err in enumerate(errors, len(stories)):
+            emit(seq, shard, k, error=_error(err, path, None))
+    return out
+
+
+def read_stories_ds(inputs):
+    """Read and parse every listed file in Ray tasks.
+
+    Args:
+        inputs: The dataset of :func:`list_inputs` (``task="classify"``).
+
+    Returns:
+        A dataset of ``seq, shard, sub, story`` (a pickled :class:`~nlp_wire.story.Story`) or ``error``
+        (JSON ``{"path", "line", "reason"}``) rows, ``(seq, sub)`` giving the output order.
+    """
+    return inputs.map_batches(_read_batch, batch_size=_UNITS_PER_TASK, batch_format="pyarrow")
+
+
+# -- predict ------------------------------------------------------------------------------------
+class _Classifier:
+    """Ray actor: loads the model once, then classifies batches of story rows."""
+
+    def __init__(self, model: str, device: str, threshold: float | None, batch_size: int, options: dict):
+        from ..classify import load_classifier
+
+        self.model = load_classifier(None if model == "default" else model, device=device, threshold=threshold, **options)
+        self.batch_size = batch_size
+
+    def __call__(self, table) -> dict:
+        batch = table.to_pydict()
+        rows = [i for i, story in enumerate(batch["story"]) if story is not None]
+        stories = [pickle.loads(batch["story"][i]) for i in rows]
+        records = [None] * len(batch["seq"])
+        for i, story, pred in zip(rows, stories, self.model.predict(stories, batch_size=self.batch_size) if stories else []):
+            records[i] = json.dumps({"id": story.id, **pred.to_dict()}, ensure_ascii=False)
+        return {"seq": batch["seq"], "shard": batch["shard"], "sub": batch["sub"], "record": records,
+                "error": batch["error"], "empty": [False] * len(records)}
+
+
+def classify_ds(stories, model: str, *, device: str = "cpu", num_gpus: float = 0, actors: int | None = None,
+                batch_size: int = 256, threshold: float | None = None, **load_options):
+    """Classify parsed stories with a pool of actors that each load ``model`` once.
+
+    Args:
+        stories: The dataset of :func:`read_stories_ds`.
+        model: Model folder (``"default"``: the shipped baseline); every worker must see it.
+        device: Device on CPU actors; actors with GPUs use theirs (``cuda``).
+        num_gpus: GPUs per actor (0: CPU actors).
+        actors: Pool size (default: the cluster's GPUs / ``num_gpus``, else one per CPU). CPU actors also
+            parse (Ray fuses the read tasks into them); GPU actors get their stories from CPU read tasks.
+        batch_size: Stories per prediction batch.
+        threshold: Confidence threshold of :meth:`predict`.
+        **load_options: ``quantize``, ``runtime``, ``dtype`` as for :func:`nlp_wire.classify.load_classifier`.
+
+    Returns:
+        A dataset of ``seq, shard, sub, record`` (the local engine's JSON line) or ``error`` rows.
+    """
+    ray = connect()
+    if actors is None:
+        resources = ray.cluster_resources()
+        actors = int(resources.get("GPU", 0) // num_gpus) if num_gpus else int(resources.get("CPU", 1))
+    actors = max(1, actors)
+    return stories.map_batches(
+        _Classifier, batch_size=batch_size, batch_format="pyarrow", num_gpus=num_gpus or None,
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        fn_constructor_kwargs={"model": str(model), "device": "cuda" if num_gpus else device, "threshold": threshold,
+                               "batch_size": batch_size, "options": load_options})
+
+
+def _summarize_batch(table, sentences: int, max_words: int | None, method: str) -> dict:
+    """Ray task: the local engine's read + parse + summarize + render on a batch of inputs."""
+    batch = table.to_pydict()
+    _init_worker(_Job("jsonl", method, sentences, max_words))
+    units = [("t", path) if kind == "t" else (kind, path, int(line) if kind == "j" else None,
+                                                raw if kind == "j" else reason)
+             for kind, path, line, raw, reason in zip(batch["kind"], batch["path"], batch["line"], batch["raw"], batch["reason"])]
+    out = {"seq": [], "shard": [], "sub": [], "record": [], "error": [], "empty": []}
+    for seq, shard, unit, (outputs, _, error) in zip(batch["seq"], batch["shard"], units, _process_chunk(units)):
+        rows = [(line.rstrip("\n"), None) for line in outputs] + ([(None, json.dumps(error, ensure_ascii=False))] if error else [])
+        for k, (record, err) in enumerate(rows):
+            for key, value in zip(out, (seq, shard, k, record, err,
+                                        record is not None and json.loads(record)["summary"] == "")):
+                out[key].append(value)
+    return out
+
+
+def summarize_ds(inputs, *, sentences: int = 3, max_words: int | None = None, method: str = "lead"):
+    """Summarize the listed inputs (``list_inputs("summarize", ...)``) in Ray tasks.
+
+    Returns:
+        A dataset of ``seq, shard, sub, record`` (the local engine's JSONL line) or ``error`` rows.
+    """
+    get_summarizer(method)  # fail early on an unknown name
+    return inputs.map_batches(_summarize_batch, batch_size=_UNITS_PER_TASK, batch_format="pyarrow",
+                              fn_kwargs={"sentences": sentences, "max_words": max_words, "method": method})
+
+
+# -- write --------------------------------------------------------------------------------------
+class _Shards:
+    """The shard folder beside ``out``: finished shards, their manifest, and the final merge."""
+
+    def __init__(self, out: Path, header: dict):
+        self.out, self.header = out, header
+        self.dir = out.with_name(f".{out.name}.ray")
+        self.manifest = self.dir / "manifest.jsonl"
+        self.done: dict[int, dict] = {}
+        entries = []
+        with contextlib.suppress(FileNotFoundError):
+            for text in self.manifest.read_text(encoding="utf-8").splitlines():
+                try:
+                    entries.append(json.loads(text))
+                except json.JSONDecodeError:
+                    break  # a torn last line: that shard is redone
+        if entries and entries[0] == header:
+            self.done = {e["shard"]: e for e in entries[1:] if self._path(e["shard"]).exists()}
+            logger.info("%d of %d shards already written by an earlier run: skipped", len(self.done), header["shards"])
+        else:
+            if entries:
+                logger.warning("%s: shards of a run with other inputs or settings: starting over", self.dir)
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir.mkdir(parents=True)
+            self._append(header)
+
+    def _path(self, shard: int, suffix: str = "jsonl") -> Path:
+        return self.dir / f"shard-{shard:06d}.{suffix}"
+
+    def _append(self, entry: dict) -> None:
+        with open(self.manifest, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def write(self, shard: int, rows: list[tuple]) -> dict:
+        rows.sort(key=lambda r: (r[0], r[1]))
+        records = [r[2] for r in rows if r[2] is not None]
+        errors = [r[3] for r in rows if r[3] is not None]
+        with atomic_write(self._path(shard, "errors.jsonl")) as fh:
+            fh.writelines(e + "\n" for e in errors)
+        with atomic_write(self._path(shard)) as fh:  # written last: its presence marks the shard done
+            fh.writelines(r + "\n" for r in records)
+        entry = {"shard": shard, "records": len(records), "errors": len(errors), "empty": sum(r[4] for r in rows)}
+        self._append(entry)
+        self.done[shard] = entry
+        return entry
+
+    def merge(self) -> tuple[int, int, int]:
+        """Concatenate every shard in order into ``out`` and its errors file; drop the shard folder."""
+        order = range(self.header["shards"])
+        for target, suffix in ((self.out, "jsonl"), (errors_path_for(self.out), "errors.jsonl")):
+            if suffix == "errors.jsonl" and not any(self.done[s]["errors"] for s in order):
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()  # a stale list from an earlier run
+                continue
+            with atomic_write(target) as fh:
+                for s in order:
+                    with open(self._path(s, suffix), encoding="utf-8") as part:
+                        shutil.copyfileobj(part, fh)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return tuple(sum(self.done[s][key] for s in order) for key in ("records", "errors", "empty"))
+
+
+def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchReport:
+    """Stream ``results`` (rows ``seq, shard, sub, record | error, empty``) into shards, then merge them.
+
+    Args:
+        results: The dataset of :func:`classify_ds` or :func:`summarize_ds`, built from inputs listed
+            without the shards already written (``skip_shards=shards.done``), or None when none is left.
+        shards: The output's shard folder, from :func:`prepare_shards`.
+        progress: Show a progress bar of stories.
+
+    Returns:
+        A :class:`~nlp_wire.summarize.batch.BatchReport`.
+    """
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    out, header = shards.out, shards.header
+    pending = [s for s in range(header["shards"]) if s not in shards.done]
+    resumed = sum(e["records"] - e["empty"] for e in shards.done.values())
+    bar = tqdm(desc=header["task"], unit=" stories", disable=None if progress else True)
+    rows: list[tuple] = []
+    position = 0  # index in pending of the shard being filled
+    batches = results.iter_batches(batch_size=1024, batch_format="pyarrow") if results is not None else ()
+    for table in batches:
+        batch = table.to_pydict()
+        for seq, shard, sub, record, error, empty in zip(batch["seq"], batch["shard"], batch["sub"], batch["record"],
+                                                         batch["error"], batch["empty"]):
+            while pending[position] != shard:  # rows arrive in input order: earlier shards are complete
+                shards.write(pending[position], rows)
+                rows, position = [], position + 1
+            rows.append((int(seq), int(sub), record, error, bool(empty)))
+        bar.update(len(batch["seq"]))
+    for shard in pending[position:]:
+        shards.write(shard, rows)
+        rows = []
+    bar.close()
+    records, errors, empty = shards.merge()
+    report = BatchReport(done=records - empty, skipped=empty, failed=errors, resumed=resumed, out=str(out),
+                         errors_path=str(errors_path_for(out)) if errors else None)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def prepare_shards(out: str | Path, header: dict) -> _Shards:
+    """The shard folder of ``out`` for this run: finished shards are kept when ``header`` (the run's
+    task, settings, input count and digest, shard count) is the one they were written under."""
+    out = Path(out)
+    if out.suffix.lower() != ".jsonl":
+        raise ValueError(f"{out}: the Ray engine writes a .jsonl file")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return _Shards(out, {"version": MANIFEST_VERSION, **header})
+
+
+def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict, build, shard_size: int,
+         exclude: Path | None, progress: bool) -> BatchReport:
+    if shard_size < 1:
+        raise ValueError("shard_size must be >= 1")
+    connect()
+    rows, digest = _listing(task, paths, shard_size, exclude)
+    header = {"task": task, "settings": settings, "inputs": len(rows), "digest": digest,
+              "shards": -(-len(rows) // shard_size)}
+    shards = prepare_shards(out, header)
+    rows = [row for row in rows if row["shard"] not in shards.done]
+    return write_ordered(build(_dataset(rows)) if rows else None, shards, progress)
+
+
+def classify_to_file(model: str, paths: Sequence[str | Path], out: str | Path, *, shard_size: int = DEFAULT_SHARD_SIZE,
+                     progress: bool = True, **options) -> BatchReport:
+    """``nlp-wire classify MODEL PATH... --engine ray --out OUT``: every story's label in ``out`` (JSONL).
+
+    Args:
+        model: Model folder or ``"default"``.
+        paths: Wire files, folders or JSONL files.
+        out: The merged ``.jsonl`` output (bad inputs in ``<out>.errors.jsonl``).
+        shard_size: Files per shard.
+        progress: Show a progress bar.
+        **options: As for :func:`classify_ds`.
+    """
+    settings = {"model": os.path.abspath(model) if model != "default" else model, "paths": [os.path.abspath(p) for p in paths],
+                **{k: v for k, v in options.items() if k != "actors"}}
+    return _run("classify", paths, out, settings, lambda ds: classify_ds(read_stories_ds(ds), model, **options),
+                shard_size, None, progress)
+
+
+def summarize_to_file(src: str | Path, out: str | Path, *, sentences: int = 3, max_words: int | None = None,
+                      method: str = "lead", shard_size: int = DEFAULT_SHARD_SIZE, progress: bool = True) -> BatchReport:
+    """``nlp-wire summarize PATH --out OUT --engine ray``: the local engine's JSONL records, on Ray.
+
+    Args:
+        src: A folder, a wire file or a JSONL file.
+        out: The merged ``.jsonl`` output (bad inputs in ``<out>.errors.jsonl``).
+        sentences, max_words, method: As for :func:`nlp_wire.summarize.batch.summarize_folder`.
+        shard_size: Inputs (files or JSONL lines) per shard.
+        progress: Show a progress bar.
+    """
+    if not Path(src).exists():
+        raise WireFormatError("no such file or folder", src)
+    settings = {"src": os.path.abspath(src), "sentences": sentences, "max_words": max_words, "method": method}
+    return _run("summarize", [src], out, settings,
+                lambda ds: summarize_ds(ds, sentences=sentences, max_words=max_words, method=method),
+                shard_size, None, progress)

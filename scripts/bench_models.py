@@ -1,0 +1,104 @@
+#!/usr/bin/env python
+"""Load time and prediction speed of every shipped model on real-length copy, in one run; writes JSON.
+
+    python scripts/bench_models.py --out bench/models.json
+    python scripts/bench_models.py --models minilm ensemble --texts 100 --out /tmp/m.json
+
+Texts are the model inputs of korea_dev stories (real length; the bundled sample stories when
+``../shared`` is absent, said in the JSON), predicted in batches of ``--batch-size`` with 2 torch threads.
+Transformers are timed in float32 and, where it loads, in ONNX Runtime int8 (``pip install
+'nlp_wire[onnx]'``); the faster of the two is the model's ``best``. The CPU model and flags are recorded:
+numbers compare only within one run on one machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "korea_dev"
+
+
+def cpu() -> dict:
+    info = {"model": platform.processor() or "unknown", "flags": []}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["model"] = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = line.split(":", 1)[1].split()
+                info["flags"] = sorted(f for f in flags if f.startswith(("avx", "amx")))
+                break
+    except OSError:
+        pass
+    return info
+
+
+def texts(limit: int) -> tuple[list[str], str]:
+    import nlp_wire
+    from nlp_wire.text import model_input
+
+    source = SHARED if SHARED.exists() else ROOT / "nlp_wire" / "sample_data" / "stories"
+    stories = list(nlp_wire.read_stories(source))[:limit]
+    return [model_input(s) for s in stories], str(source)
+
+
+def timed(load, data: list[str], batch_size: int, repeat: int) -> dict:
+    start = time.perf_counter()
+    clf = load()
+    loaded = time.perf_counter() - start
+    clf.predict_proba(data[:batch_size], batch_size=batch_size)  # warm-up
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        clf.predict_proba(data, batch_size=batch_size)
+        best = min(best, time.perf_counter() - start)
+    return {"load_seconds": round(loaded, 2), "stories_per_s": round(len(data) / best, 1)}
+
+
+def main() -> None:
+    import torch
+
+    import nlp_wire
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=["baseline", "minilm", "minilm_probe", "mpnet_probe", "ensemble"])
+    ap.add_argument("--texts", type=int, default=225)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--out", default="bench/models.json")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    data, source = texts(args.texts)
+    result = {"machine": {"cpu": cpu(), "threads": 2, "python": platform.python_version(), "torch": torch.__version__},
+              "texts": {"source": source, "n": len(data), "mean_chars": round(sum(map(len, data)) / len(data))},
+              "batch_size": args.batch_size, "models": {}}
+    for name in args.models:
+        folder = ROOT / "models" / name
+        row = {"float32": timed(lambda: nlp_wire.load_classifier(folder), data, args.batch_size, args.repeat)}
+        kind = json.loads((folder / "nlp_wire_model.json").read_text())["kind"]
+        if kind == "transformer" and (folder / "model.safetensors").exists():
+            try:
+                row["onnxruntime_int8"] = timed(lambda: nlp_wire.load_classifier(folder, runtime="onnxruntime",
+                                                                                  quantize=True),
+                                                data, args.batch_size, args.repeat)
+            except Exception as exc:  # noqa: BLE001 - onnxruntime missing or export failed: say so, keep going
+                row["onnxruntime_int8"] = {"error": f"{type(exc).__name__}: {exc}"}
+        runtimes = {k: v["stories_per_s"] for k, v in row.items() if "stories_per_s" in v}
+        row["best"] = max(runtimes, key=runtimes.get)
+        row["size_mb"] = round(sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6, 2)
+        result["models"][name] = row
+        print(name, json.dumps(row))
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Build the shipped accurate model from the protocol's choice (``scripts/protocol.py --choose``).
+
+    python scripts/protocol.py --choose                                   # -> bench/protocol_choice.json
+    python scripts/build_accurate.py --folder tfidf=baseline      # -> models/baseline, models/*_probe, models/ensemble
+
+Every chosen candidate is fit on all gold stories exactly as the protocol scored it (same config, data,
+weights, self-training) into ``models/NAME_OF_CANDIDATE`` (or the ``--folder`` given); with more than one
+member, ``models/ensemble`` is an ensemble card linking them with the chosen weights. Existing member
+folders are refused: move them away first.
+"""
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from nlp_wire.classify.ensemble import link_ensemble
+from nlp_wire.classify.protocol import build_chosen, load_protocol
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--protocol", default="configs/protocol.yaml")
+    ap.add_argument("--choice", default="bench/protocol_choice.json")
+    ap.add_argument("--models", default="models", help="parent folder of the member folders")
+    ap.add_argument("--name", default="ensemble", help="the ensemble's folder name under --models")
+    ap.add_argument("--folder", action="append", default=[], metavar="CANDIDATE=FOLDER",
+                    help="a member's folder name under --models (default: the candidate's name)")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    weights = json.loads(Path(args.choice).read_text())["weights"]
+    folders = dict(item.split("=", 1) for item in args.folder)
+    members = build_chosen(load_protocol(args.protocol), weights, args.models, folders)
+    if len(members) > 1:
+        link_ensemble(Path(args.models) / args.name, members)
+    print(json.dumps({"members": members, "ensemble": str(Path(args.models) / args.name) if len(members) > 1 else None}))

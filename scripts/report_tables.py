@@ -1,0 +1,96 @@
+"""Write the published accuracy tables of README.md and models/README.md from the protocol's bench files.
+
+    python scripts/report_tables.py            # rewrites the tables between the markers in both files
+    python scripts/report_tables.py --check    # exits 1 when a table differs from what the bench files give
+
+Each table sits between ``<!-- table:NAME -->`` and ``<!-- /table -->``; nothing else in the files is
+touched. Numbers are never typed by hand: a table that is not in a bench file is not published.
+"""
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+LABELS = ["diplomacy", "covid", "crime", "entertainment", "other"]
+ROOT = Path(".")
+
+
+def load(name: str) -> dict | None:
+    path = ROOT / "bench" / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def f1s(metrics: dict) -> str:
+    return " | ".join(f"{metrics['per_label'][label]['f1']:.2f}" for label in LABELS)
+
+
+def published() -> str:
+    """Shipped models: nested CV (story groups) and leave-one-publisher-out, per-label F1 of the first."""
+    story, pub = load("protocol_story.json"), load("protocol_publisher.json")
+    dstory, dpub = load("distill_story.json"), load("distill_publisher.json")
+    rows = ["| model | nested CV, story groups | leave one publisher out | " + " | ".join(LABELS) + " |",
+            "|---|---|---|" + "---|" * len(LABELS)]
+    if story:
+        rows.append(f"| `ensemble` (the protocol's choice) | **{story['macro_f1']:.3f}** | "
+                    f"{pub['macro_f1']:.3f} | {f1s(story)} |" if pub else
+                    f"| `ensemble` (the protocol's choice) | **{story['macro_f1']:.3f}** | - | {f1s(story)} |")
+    if dstory:
+        rows.append(f"| `minilm` (distilled from it) | **{dstory['macro_f1']:.3f}** | "
+                    f"{dpub['macro_f1']:.3f} | {f1s(dstory)} |" if dpub else
+                    f"| `minilm` (distilled from it) | **{dstory['macro_f1']:.3f}** | - | {f1s(dstory)} |")
+    if story:
+        tf = story["per_candidate"].get("tfidf")
+        tfp = pub["per_candidate"].get("tfidf") if pub else None
+        rows.append(f"| `baseline` (TF-IDF recipe, no choice made) | {tf:.3f} | "
+                    f"{'-' if tfp is None else f'{tfp:.3f}'} |" + " - |" * len(LABELS))
+    return "\n".join(rows) + "\n"
+
+
+def candidates() -> str:
+    """Every candidate's pooled outer score if it were always chosen (reference only)."""
+    story, pub = load("protocol_story.json"), load("protocol_publisher.json")
+    if not story:
+        return ""
+    rows = ["| candidate | story groups | leave one publisher out | chosen in outer splits (story) |", "|---|---|---|---|"]
+    for name, value in story["per_candidate"].items():
+        chosen = sum(1 for c in story["choices"] if name in c["weights"])
+        other = f"{pub['per_candidate'][name]:.3f}" if pub and name in pub["per_candidate"] else "-"
+        rows.append(f"| {name} | {value:.3f} | {other} | {chosen} of {len(story['choices'])} |")
+    return "\n".join(rows) + "\n"
+
+
+def publishers() -> str:
+    """The accurate model's outer predictions by outlet (leave-one-publisher-out run)."""
+    pub = load("protocol_publisher.json")
+    if not pub:
+        return ""
+    rows = ["| publisher held out | stories | accuracy | macro-F1 (its labels) | errors |", "|---|---|---|---|---|"]
+    for r in pub["publishers"]:
+        rows.append(f"| {r['publisher']} | {r['n']} | {r['accuracy']:.3f} | {r['macro_f1_present']:.3f} | {r['errors']} |")
+    return "\n".join(rows) + "\n"
+
+
+TABLES = {"published": published, "candidates": candidates, "publishers": publishers}
+
+
+def render(text: str) -> str:
+    def repl(m):
+        return f"{m.group(1)}\n{TABLES[m.group(2)]()}{m.group(3)}"
+    return re.sub(r"(<!-- table:(\w+) -->)\n.*?(<!-- /table -->)", repl, text, flags=re.S)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    stale = []
+    for path in (ROOT / "README.md", ROOT / "models" / "README.md"):
+        text = path.read_text()
+        new = render(text)
+        if new != text:
+            stale.append(str(path))
+            if not args.check:
+                path.write_text(new)
+    print(("stale: " if args.check else "updated: ") + (", ".join(stale) or "nothing"))
+    sys.exit(1 if args.check and stale else 0)

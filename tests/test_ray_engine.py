@@ -1,0 +1,153 @@
+"""The Ray engine against the local one, on a local 2-CPU Ray: the same records in the same order, the
+same errors file, and a rerun after a crash that skips the shards already written."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+pytest.importorskip("ray.data")
+
+from nlp_wire.cli.main import main  # noqa: E402
+from nlp_wire.engines import ray_engine  # noqa: E402
+from nlp_wire.summarize.batch import summarize_folder  # noqa: E402
+
+SAMPLE = Path(str(files("nlp_wire") / "sample_data" / "stories"))
+
+# Invented hostile inputs, one failure each, beside two good stories.
+GOOD = ("date 2021-03-04 Rain expected across the coast\nSEOUL, March 4 (Testwire) -- Heavy rain is expected on "
+        "Friday. Forecasters said the wind would ease by the weekend.\nCoastal roads may close.\n(END)\n")
+HOSTILE = {
+    "a/good.txt": GOOD,
+    "a/empty.txt": "",
+    "a/binary.txt": b"\x00\xff\xfe\x00garbage\x00" * 20,
+    "a/no_header.txt": "Just a line of text with no wire header at all.\n",
+    "b/records.jsonl": (json.dumps({"id": "r1", "headline": "Council approves library budget",
+                                    "body": "The city council approved a budget. It passed easily."}) + "\n"
+                        + "{not json\n" + "[1, 2]\n" + json.dumps({"headline": 5}) + "\n"
+                        + json.dumps({"headline": "Museum opens map exhibition", "body": "Old maps are shown."}) + "\n"),
+    "b/c/second.txt": GOOD.replace("Rain expected", "Snow expected"),
+}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray with 2 CPUs for the module (a cluster at RAY_ADDRESS is not used by tests)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("RAY_ADDRESS", raising=False)
+        ray.shutdown()
+        ray_engine.connect(num_cpus=2)
+        yield
+        ray.shutdown()
+
+
+@pytest.fixture
+def hostile(make_folder):
+    return make_folder(HOSTILE, "hostile")
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_classify_matches_the_local_engine(local_ray, hostile, tmp_path, capsys):
+    paths = [str(SAMPLE), str(hostile), str(hostile / "b" / "records.jsonl"), str(tmp_path / "missing")]
+    assert main(["-q", "classify", "default", *paths]) == 0
+    local = capsys.readouterr()
+    out = tmp_path / "labels.jsonl"
+    assert main(["-q", "classify", "default", *paths, "--engine", "ray", "--out", str(out)]) == 0
+    ours = _lines(out)
+    assert ours == local.out.splitlines()  # same records, same order
+    assert len(ours) == 543 + 4 and {"good", "second"} <= {json.loads(line)["id"] for line in ours}
+    local_errors = sorted(line[len("skipped: "):] for line in local.err.splitlines() if line.startswith("skipped: "))
+    errors = [json.loads(line) for line in _lines(tmp_path / "labels.errors.jsonl")]
+    assert sorted(f"{e['path']}:{e['line']}: {e['reason']}" if e["line"] else f"{e['path']}: {e['reason']}"
+                  for e in errors) == local_errors
+    assert len(errors) == 4 + 3 and not list(tmp_path.glob(".labels.jsonl.ray"))  # shards merged and removed
+
+
+def test_summarize_matches_the_local_engine(local_ray, hostile, tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(SAMPLE, src / "sample")
+    shutil.copytree(hostile, src / "hostile")
+    for name, path, failures in (("folder", src, 3), ("records", hostile / "b" / "records.jsonl", 3)):
+        local = summarize_folder(path, tmp_path / f"{name}-local.jsonl", workers=1, progress=False)
+        ours = ray_engine.summarize_to_file(path, tmp_path / f"{name}-ray.jsonl", shard_size=50, progress=False)
+        assert (tmp_path / f"{name}-ray.jsonl").read_bytes() == (tmp_path / f"{name}-local.jsonl").read_bytes()
+        errors = (tmp_path / f"{name}-ray.errors.jsonl").read_bytes()
+        assert errors == (tmp_path / f"{name}-local.errors.jsonl").read_bytes() and errors.count(b"\n") == failures
+        assert (ours.done, ours.skipped, ours.failed) == (local.done, local.skipped, local.failed)
+
+
+def test_a_rerun_after_a_crash_skips_finished_shards(local_ray, hostile, tmp_path, monkeypatch, caplog):
+    out = tmp_path / "sums.jsonl"
+    real_write = ray_engine._Shards.write
+    written: list[int] = []
+
+    def crash_after_two(self, shard, rows):
+        if len(written) == 2:
+            raise KeyboardInterrupt  # killed with shards in flight
+        written.append(shard)
+        return real_write(self, shard, rows)
+
+    monkeypatch.setattr(ray_engine._Shards, "write", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        ray_engine.summarize_to_file(hostile, out, shard_size=1, progress=False)
+    assert not out.exists() and written == [0, 1]
+    manifest = _lines(tmp_path / ".sums.jsonl.ray" / "manifest.jsonl")
+    assert [json.loads(line).get("shard") for line in manifest[1:]] == [0, 1]
+
+    written.clear()
+    monkeypatch.setattr(ray_engine._Shards, "write", lambda self, shard, rows: written.append(shard) or real_write(self, shard, rows))
+    caplog.set_level(logging.INFO, logger="nlp_wire")
+    report = ray_engine.summarize_to_file(hostile, out, shard_size=1, progress=False)
+    assert "2 of 5 shards already written by an earlier run" in caplog.text
+    assert written == [2, 3, 4]  # shards 0-1 (two bad files) came from the manifest
+    fresh = summarize_folder(hostile, tmp_path / "fresh.jsonl", workers=1, progress=False)
+    assert out.read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+    assert (report.done, report.failed) == (fresh.done, fresh.failed)
+
+    # other settings: the old shards are not reused
+    written.clear()
+    ray_engine.summarize_to_file(hostile, tmp_path / "two.jsonl", sentences=1, shard_size=1, progress=False)
+    assert written == [0, 1, 2, 3, 4]
+
+
+def test_joins_the_cluster_at_ray_address(local_ray, hostile, tmp_path):
+    """A second driver (the CLI) joins the running Ray through RAY_ADDRESS instead of starting its own."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, RAY_ADDRESS=ray.get_runtime_context().gcs_address,
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))
+    out = tmp_path / "sums.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "nlp_wire", "summarize", str(hostile), "--out", str(out),
+                           "--engine", "ray", "--no-progress"], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"joined the cluster at {env['RAY_ADDRESS']}" in proc.stderr and "started a local Ray" not in proc.stderr
+    assert len(_lines(out)) == 2 and len(_lines(tmp_path / "sums.errors.jsonl")) == 3
+
+
+def test_cli_checks(tmp_path, capsys):
+    assert main(["classify", "default", str(SAMPLE), "--engine", "ray"]) == 2
+    assert "--engine ray needs --out" in capsys.readouterr().err
+    assert main(["classify", "default", str(SAMPLE), "--out", str(tmp_path / "x.jsonl")]) == 2
+    assert "--out goes with --engine ray" in capsys.readouterr().err
+    assert main(["summarize", str(SAMPLE), "--out", str(tmp_path / "x.csv"), "--engine", "ray"]) == 2
+    assert "writes a .jsonl file" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_classify_korea_dev_like_the_local_engine(local_ray, korea_dev, tmp_path, capsys):
+    assert main(["-q", "classify", "default", str(korea_dev)]) == 0
+    local = capsys.readouterr().out.splitlines()
+    out = tmp_path / "labels.jsonl"
+    assert main(["-q", "classify", "default", str(korea_dev), "--engine", "ray", "--out", str(out)]) == 0
+    assert _lines(out) == local and len(local) >= 225
