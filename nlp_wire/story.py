@@ -59,8 +59,13 @@ DATELINE_BARE_RE = re.compile(r"^(?P<place>[A-Z][A-Z.'&/ -]{1,30}?)\s+(?:--|\u20
 BYLINE_RE = re.compile(r"^(?:By\s+[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?:\s*[,;/ ]\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+)*)$")
 NUMBER_RE = re.compile(r"^\d{1,3}\.?$")
 SEPARATOR = "-"
-# C0 controls other than whitespace, and DEL.
-_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+# What clean_line does to a line that is not printable: C0 controls other than whitespace, DEL and BOMs
+# dropped, every other whitespace character (str.isspace: tab, NBSP, U+2028 ...) made a plain space.
+_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + (
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+_DROPPED = "".join(map(chr, [*range(9), *range(0x0E, 0x20), 0x7F])) + "\ufeff"
+_CLEAN_TABLE = {**{ord(c): " " for c in _WHITESPACE}, **{ord(c): None for c in _DROPPED}}
 # Bytes that are not UTF-8, as errors="surrogateescape" leaves them.
 _ESCAPED_RE = re.compile("[\udc80-\udcff]")
 
@@ -259,13 +264,16 @@ def clean_line(line: str) -> str:
     """Unescape HTML entities, drop control characters and collapse whitespace."""
     if "&" in line:
         line = html.unescape(line)
-    if not line.isprintable():  # tabs, controls, NBSP, BOM: rare, so the common line skips the regex
-        line = _CONTROL_RE.sub("", line.replace("\u00a0", " ").replace("\ufeff", ""))
+    if not line.isprintable():  # tabs, controls, NBSP, BOM: rare, so the common line skips this
+        line = line.translate(_CLEAN_TABLE)
     elif "  " not in line and line[:1] != " " and line[-1:] != " ":
         # A printable line's only whitespace is " ": with no run of spaces and none at either end it is
-        # already collapsed, and splitting a 2,000-character paragraph into words would cost the most.
+        # already collapsed. (Splitting a 2,000-character paragraph into words cost the most.)
         return line
-    return " ".join(line.split())
+    # As " ".join(line.split()), without a list of every word (a 10 MB line would make millions).
+    while "  " in line:
+        line = line.replace("  ", " ")
+    return line.strip(" ")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -383,8 +391,8 @@ def _parse_related(lines: list[str]) -> list[list[str]]:
     return blocks
 
 
-def _parse_block(lines: list[str], a: int, b: int, id: str, path: str | None) -> Story:
-    """The story on ``lines[a:b]`` (its header first)."""
+def _parse_block(lines: list, a: int, b: int, id: str, path: str | None) -> Story:
+    """The story on ``lines[a:b]`` (its header first); those body lines are set to None once read."""
     header_no, header = a + 1, lines[a]
     m = HEADER_RE.match(header)
     if not m:  # pragma: no cover - guarded by the splitter
@@ -397,7 +405,10 @@ def _parse_block(lines: list[str], a: int, b: int, id: str, path: str | None) ->
     if not headline:
         raise WireFormatError("header has no headline", path, header_no)
 
-    body = [clean_line(text) for text in lines[a + 1 : b]]
+    body = []
+    for i in range(a + 1, b):
+        body.append(clean_line(lines[i]))
+        lines[i] = None  # the raw line is not needed again: a huge file is held once, not twice
     end_at = next((i for i, t in enumerate(body) if t[:1] == "(" and END_RE.match(t)), None)
     if end_at is not None:
         story_lines, tail = body[:end_at], body[end_at + 1 :]
@@ -429,6 +440,7 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
+    del text  # the lines hold it all now; keep one copy of a large file, not two
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
         raise WireFormatError("empty file, no story in it", path, 1)

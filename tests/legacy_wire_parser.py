@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import re
 
 from nlp_wire.story import (
-    _CONTROL_RE,
     BYLINE_RE,
     DATELINE_BARE_RE,
     DATELINE_LATE_RE,
@@ -27,6 +27,9 @@ from nlp_wire.story import (
     WireFormatError,
     split_tags,
 )
+
+
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def clean_line(line):

@@ -105,6 +105,7 @@ def test_random_files_equal():
         "  \n", "Ships sail at dawn.\n", "Ships  sail\tat dawn. \n", "A &amp; B\n", "crew@example.org\n",
         "By Lee Jun-ho\n", "word " * 70 + "\n", "SEJONG -- Rules change.\n", "\u00a0Note\u00a0\n", "\r\n",
         "(2nd LD) Related headline\n", "date 2024-03-07 Not at line start? it is\n",
+        "A\u3000 B\x1c\x1dC \x85 D\t\t\n", " \u2028 \u2009x\u200a \n", "\x0b\x0c(END)\x0c\n",
     ]
     rng = random.Random(14)
     for _ in range(400):
@@ -122,3 +123,9 @@ def test_no_end_many_dashes_is_linear(lines):
     assert time.perf_counter() - start < 1.0
     assert story.paragraphs == ["Ferry crews agreed on a winter timetable on Tuesday."]
     assert story.related_headlines == [["Ship sails"]]
+
+
+def test_clean_table_knows_every_whitespace_character():
+    from nlp_wire.story import _WHITESPACE
+
+    assert set(_WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace() and c != 32}

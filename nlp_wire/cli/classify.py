@@ -9,6 +9,7 @@ from itertools import islice
 from tqdm import tqdm
 
 from ..classify.transformer import DTYPES
+from .reading import add_reading_options, not_read_tail, print_not_read, reading_options
 
 
 def add_parser(sub):
@@ -30,6 +31,7 @@ def add_parser(sub):
     p.add_argument("--out", help="with --engine ray: the merged .jsonl output (bad inputs in OUT.errors.jsonl); "
                                  "a rerun skips the shards a crashed run finished")
     p.add_argument("--num-gpus", type=float, default=0, help="with --engine ray: GPUs per model actor (0: CPU actors)")
+    add_reading_options(p)
     return p
 
 
@@ -47,7 +49,7 @@ def run(args) -> int:
     except ImportError as exc:
         raise UserError(str(exc)) from None
     report = ReadReport()
-    stories = read_stories(args.paths, on_error=report)
+    stories = read_stories(args.paths, on_error=report, **reading_options(args))
     n = 0
     with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
         while batch := list(islice(stories, args.batch_size)):
@@ -57,7 +59,8 @@ def run(args) -> int:
             bar.update(len(batch))
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
-    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped", file=sys.stderr)
+    print_not_read(report.skipped, args.verbose)
+    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped{not_read_tail(report)}", file=sys.stderr)
     return 0 if n or not report.errors else 2
 
 
