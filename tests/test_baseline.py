@@ -177,11 +177,20 @@ def test_cli_bad_model_and_config_are_one_line_errors(tmp_path, capsys):
     assert "unknown config key" in capsys.readouterr().err
 
 
+def test_demo_runs_from_any_folder_into_nlp_wire_demo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["-q", "demo"]) == 0
+    assert (tmp_path / "nlp_wire_demo" / "predictions.jsonl").exists()
+
+
 def test_demo_runs_on_sample_stories(tmp_path, capsys):
     assert main(["-q", "demo", "--out", str(tmp_path / "demo")]) == 0
     out = tmp_path / "demo"
-    for name in ("weak_labels.csv", "predictions.jsonl", "summaries.jsonl", "baseline/model/nlp_wire_model.json"):
+    for name in ("weak_labels.csv", "predictions.jsonl", "summaries.jsonl", "baseline/model/nlp_wire_model.json",
+                 "held_out/held_out_metrics.json"):
         assert (out / name).exists(), name
+    held_out = json.loads((out / "held_out" / "held_out_metrics.json").read_text())
+    assert 50 <= held_out["n"] <= 150  # about a fifth of the stories, scored against their hand labels
     assert len((out / "predictions.jsonl").read_text().splitlines()) >= 200
 
 

@@ -24,10 +24,9 @@ def add_parser(sub):
 
 
 def default_config(kind: str):
-    from pathlib import Path
+    from ..resources import config_path
 
-    root = Path(__file__).resolve().parents[2] / "configs"
-    path = root / ("baseline.yaml" if kind == "baseline" else "minilm_cpu.yaml")
+    path = config_path("baseline.yaml" if kind == "baseline" else "minilm_cpu.yaml")
     return str(path) if path.exists() else None
 
 
