@@ -282,3 +282,31 @@ def test_a_bare_string_is_one_story_and_batch_size_is_checked(fitted):
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="batch_size must be a positive integer"):
             fitted.predict(["x"], batch_size=bad)
+
+
+def test_saved_weights_follow_the_umask_not_private_temp_files(fitted, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        fitted.save_pretrained(tmp_path / "m")
+    finally:
+        os.umask(old)
+    for f in (tmp_path / "m").iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f.name
+
+
+def test_cli_train_refuses_an_earlier_run_unless_overwrite(tmp_path, capsys):
+    folder = _write_folder(tmp_path / "wire")
+    run = tmp_path / "run"
+    (run / "model").mkdir(parents=True)
+    (run / "model" / "old.safetensors").write_text("an earlier run")
+    args = ["train", "baseline", "--data", str(folder), "--out", str(run), "--set", "baseline.min_df=1",
+            "--set", "data.val_size=0"]
+    assert main(args) == 2
+    assert "holds an earlier run" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
+    assert not (run / "model" / "old.safetensors").exists() and (run / "model" / "nlp_wire_model.json").exists()
+    err = capsys.readouterr().err
+    assert "baseline.yaml (the shipped baseline recipe)" in err  # the run log names the config it used
