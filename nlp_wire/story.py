@@ -261,6 +261,8 @@ def clean_line(line: str) -> str:
         line = html.unescape(line)
     if not line.isprintable():  # tabs, controls, NBSP, BOM: rare, so the common line skips the regex
         line = _CONTROL_RE.sub("", line.replace("\u00a0", " ").replace("\ufeff", ""))
+    elif "  " not in line and line[:1] != " " and line[-1:] != " ":
+        return line  # printable: its only whitespace is single inner spaces, already collapsed
     return " ".join(line.split())
 
 
@@ -333,11 +335,19 @@ def _strip_headline_tail(place: str, headline: str) -> str:
     return place
 
 
-def _is_related_block(lines: list[str]) -> bool:
-    """Whether lines (starting at a ``-``) look like lists of related headlines."""
-    items = [ln for ln in lines if ln and ln != SEPARATOR and not NUMBER_RE.match(ln)]
-    seps = sum(1 for ln in lines if ln == SEPARATOR)
-    return bool(items) and seps >= 1 and all(len(i) < 300 for i in items)
+def _related_start(lines: list[str]) -> int | None:
+    """The first ``-`` line (after line 0) from which the rest looks like lists of related headlines: at
+    least one item that is not a separator or a number, every item under 300 characters. One backward pass
+    (checking every suffix afresh took quadratic time on files of many ``-`` lines)."""
+    start, has_item, all_short = None, False, True
+    for i in range(len(lines) - 1, 0, -1):
+        ln = lines[i]
+        if ln != SEPARATOR and ln and not NUMBER_RE.match(ln):
+            has_item = True
+            all_short = all_short and len(ln) < 300
+        if ln == SEPARATOR and has_item and all_short:
+            start = i
+    return start
 
 
 def _parse_related(lines: list[str]) -> list[list[str]]:
@@ -380,11 +390,8 @@ def _parse_block(lines: list[tuple[int, str]], id: str, path: str | None) -> Sto
         story_lines, tail = body[:end_at], [t for _, t in body[end_at + 1:]]
     else:
         # No (END): related lists, if any, start at the first "-" line after some prose.
-        story_lines, tail = body, []
-        for i, (_, t) in enumerate(body):
-            if t == SEPARATOR and i > 0 and _is_related_block([x for _, x in body[i:]]):
-                story_lines, tail = body[:i], [x for _, x in body[i:]]
-                break
+        start = _related_start([t for _, t in body])
+        story_lines, tail = (body, []) if start is None else (body[:start], [x for _, x in body[start:]])
     paragraphs = [t for _, t in story_lines if t]
     byline = None
     if paragraphs and BYLINE_RE.match(paragraphs[-1]) and len(paragraphs[-1]) < 120:
