@@ -8,7 +8,7 @@ import secrets
 import stat
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "umask_mode"]
 
 
 @contextlib.contextmanager
@@ -56,3 +56,11 @@ def _create_temp(path: Path) -> tuple[int, str]:
         if path.exists():
             os.chmod(tmp, mode)  # the umask must not narrow an existing file's permissions
         return fd, str(tmp)
+
+
+def umask_mode(path: str | Path) -> None:
+    """Give a file written by a library that makes private temporary files (safetensors' ``save_file``
+    writes 0o600) the permissions a plain ``open()`` would: 0o666 less the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

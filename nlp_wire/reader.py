@@ -377,6 +377,7 @@ def read_stories(
     path: str | Path | Iterable[str | Path],
     errors: Literal["report", "raise"] = "report",
     on_error: Callable[[WireFormatError], None] | None = None,
+    warn: bool = True,
     *,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     follow_symlinks: bool = False,
@@ -390,6 +391,8 @@ def read_stories(
             ``"raise"`` stops at the first one.
         on_error: Called with each :class:`WireFormatError` when ``errors="report"``;
             a :class:`ReadReport` collects them with counts (and the skipped paths).
+        warn: Log each skipped input as a warning (``False`` when ``on_error`` names them itself, so that
+            no input is named twice).
         max_bytes: A story file (or JSONL line) larger than this is not read (None: no cap). The
             size is checked before reading, so memory stays a few times the largest file read.
         follow_symlinks: Read file symlinks in a folder that point out of it (folders are never followed).
@@ -414,7 +417,8 @@ def read_stories(
     def handle(err: WireFormatError) -> None:
         if errors == "raise":
             raise err
-        logger.warning("skipped %s", err)
+        if warn:
+            logger.warning("skipped %s", err)
         if on_error is not None:
             on_error(err)
 

@@ -20,8 +20,10 @@ __all__ = ["TopicRules", "WeakLabel", "default_rules_path"]
 
 
 def default_rules_path() -> Path:
-    """``configs/topics.yaml`` of this checkout."""
-    return Path(__file__).resolve().parents[1] / "configs" / "topics.yaml"
+    """The shipped ``configs/topics.yaml``."""
+    from .resources import config_path
+
+    return config_path("topics.yaml")
 
 
 @dataclass(frozen=True)

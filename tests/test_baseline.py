@@ -177,11 +177,20 @@ def test_cli_bad_model_and_config_are_one_line_errors(tmp_path, capsys):
     assert "unknown config key" in capsys.readouterr().err
 
 
+def test_demo_runs_from_any_folder_into_nlp_wire_demo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["-q", "demo"]) == 0
+    assert (tmp_path / "nlp_wire_demo" / "predictions.jsonl").exists()
+
+
 def test_demo_runs_on_sample_stories(tmp_path, capsys):
     assert main(["-q", "demo", "--out", str(tmp_path / "demo")]) == 0
     out = tmp_path / "demo"
-    for name in ("weak_labels.csv", "predictions.jsonl", "summaries.jsonl", "baseline/model/nlp_wire_model.json"):
+    for name in ("weak_labels.csv", "predictions.jsonl", "summaries.jsonl", "baseline/model/nlp_wire_model.json",
+                 "held_out/held_out_metrics.json"):
         assert (out / name).exists(), name
+    held_out = json.loads((out / "held_out" / "held_out_metrics.json").read_text())
+    assert 50 <= held_out["n"] <= 150  # about a fifth of the stories, scored against their hand labels
     assert len((out / "predictions.jsonl").read_text().splitlines()) >= 200
 
 
@@ -273,3 +282,39 @@ def test_a_bare_string_is_one_story_and_batch_size_is_checked(fitted):
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="batch_size must be a positive integer"):
             fitted.predict(["x"], batch_size=bad)
+
+
+def test_saved_weights_follow_the_umask_not_private_temp_files(fitted, tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        fitted.save_pretrained(tmp_path / "m")
+    finally:
+        os.umask(old)
+    for f in (tmp_path / "m").iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f.name
+
+
+def test_cli_train_refuses_an_earlier_run_unless_overwrite(tmp_path, capsys):
+    folder = _write_folder(tmp_path / "wire")
+    run = tmp_path / "run"
+    (run / "model").mkdir(parents=True)
+    (run / "model" / "old.safetensors").write_text("an earlier run")
+    args = ["train", "baseline", "--data", str(folder), "--out", str(run), "--set", "baseline.min_df=1",
+            "--set", "data.val_size=0"]
+    assert main(args) == 2
+    assert "holds an earlier run" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
+    assert not (run / "model" / "old.safetensors").exists() and (run / "model" / "nlp_wire_model.json").exists()
+    err = capsys.readouterr().err
+    assert "baseline.yaml (the shipped baseline recipe)" in err  # the run log names the config it used
+
+
+def test_cli_classify_names_a_missing_path_once_and_fails(tmp_path, capsys):
+    folder = _write_folder(tmp_path / "wire")
+    assert main(["classify", "baseline", str(folder), str(tmp_path / "nope")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("nope") == 1  # named once (the summary line counts it)
+    assert "1 input paths do not exist" in captured.err and captured.out.strip()  # the good folder still classified

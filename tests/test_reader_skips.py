@@ -233,7 +233,7 @@ def test_label_counts_and_lists_what_it_did_not_read(cli_folder, tmp_path, capsy
 
 
 def test_classify_counts_what_it_did_not_read(cli_folder, capsys):
-    code, out, err = _main(capsys, "-q", "classify", "default", cli_folder, "--max-bytes", 1000)
+    code, out, err = _main(capsys, "-q", "classify", "baseline", cli_folder, "--max-bytes", 1000)
     assert code == 0
     assert [json.loads(line)["id"] for line in out.splitlines()] == ["a", "b"]
     assert "classified 2 stories; 0 bad inputs skipped; 4 paths not read (" in err

@@ -1,33 +1,40 @@
 """Topic classifiers: a TF-IDF baseline and a fine-tuned transformer behind one call.
 
->>> clf = load_classifier()              # the default model shipped in models/
+>>> clf = load_classifier()              # the default: most accurate shipped model at >= 50 stories/s
+>>> clf = load_classifier("ensemble")    # a shipped model by name (`nlp-wire models` lists them), or any folder
 >>> clf.predict(["SEOUL, May 1 (Yonhap) -- ..."])
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from .base import MODEL_CARD, ModelLoadError, Prediction, WireClassifier, read_model_card
 
-__all__ = ["load_classifier", "Prediction", "WireClassifier", "ModelLoadError", "DEFAULT_MODEL", "MODEL_CARD"]
+__all__ = ["load_classifier", "Prediction", "WireClassifier", "ModelLoadError", "MODEL_CARD"]
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "baseline"
+logger = logging.getLogger(__name__)
 
 
 def load_classifier(path: str | Path | None = None, device: str = "cpu", threshold: float | None = None,
-                    quantize: bool = False, runtime: str = "torch", dtype: str = "float32") -> WireClassifier:
-    """Load a trained classifier folder of any kind (baseline, transformer or an ensemble of them).
+                    quantize: bool = False, runtime: str | None = None, dtype: str = "float32") -> WireClassifier:
+    """Load a classifier of any kind (baseline, transformer or an ensemble of them) by folder or name.
 
     Args:
-        path: Model folder (default: the baseline shipped in ``models/baseline``).
+        path: A model folder, a shipped model's name (``"baseline"``, ``"minilm"``, ``"ensemble"``, ...;
+            ``nlp-wire models`` lists them) or ``None`` / ``"default"``: the most accurate shipped model that
+            predicts at least 50 stories/s on 2 CPU cores (computed from ``models/catalog.json``), in its
+            best runtime here (``runtime="auto"``).
         device: For transformer models (and ensemble members): ``auto | cpu | cuda | cuda:N | mps``.
         threshold: Optional confidence threshold below which ``predict`` answers the default label.
         quantize: For transformer models on CPU: int8 dynamic quantization (faster; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.quantize`). Ignored for the baseline.
         runtime: For transformer models on CPU: ``"torch"`` or ``"onnxruntime"`` (the same model with fused
             kernels, the fastest one story at a time; needs ``pip install 'nlp_wire[onnx]'``). With
-            ``quantize``, ONNX Runtime quantizes its own graph.
+            ``quantize``, ONNX Runtime quantizes its own graph. ``"auto"`` (the default for the default
+            model; ``"torch"`` otherwise): bfloat16 on CPUs that multiply it natively (AMX or
+            AVX512-BF16), else exact float32; the choice is logged once.
         dtype: For transformer models in torch: ``"float32"`` (exact), ``"bfloat16"`` (several times faster on
             CPUs with AMX or AVX512-BF16, scores within a few hundredths; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.to_dtype`) or, on a GPU, ``"float16"``.
@@ -37,13 +44,19 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         ValueError: Unknown ``runtime`` or ``dtype``, or a ``dtype`` combined with ``quantize`` or ONNX Runtime.
         ImportError: ``runtime="onnxruntime"`` without onnxruntime installed.
     """
-    if runtime not in ("torch", "onnxruntime"):
-        raise ValueError(f"runtime {runtime!r}: use 'torch' or 'onnxruntime'")
+    from .catalog import DEFAULT_NAMES, resolve_model
+
+    if runtime is None:
+        runtime = "auto" if path is None or str(path) in DEFAULT_NAMES else "torch"
+    if runtime not in ("torch", "onnxruntime", "auto"):
+        raise ValueError(f"runtime {runtime!r}: use 'torch', 'onnxruntime' or 'auto'")
     if dtype != "float32" and (quantize or runtime != "torch"):
         raise ValueError(f"dtype {dtype!r} goes with the float torch runtime, not with quantize or ONNX Runtime")
-    folder = Path(path) if path is not None else DEFAULT_MODEL
+    folder = resolve_model(path)
     card = read_model_card(folder)
     kind = card["kind"]
+    if runtime == "auto":
+        runtime, dtype, quantize = _auto_runtime(kind, device, quantize)
     if kind == "baseline":
         from .baseline import TfidfClassifier
 
@@ -66,3 +79,30 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
     if threshold is not None:
         model.threshold = threshold
     return model
+
+
+_AUTO_LOGGED: set = set()
+
+
+def _auto_runtime(kind: str, device: str, quantize: bool) -> tuple[str, str, bool]:
+    """The fastest CPU runtime here for a transformer (or ensemble): torch bfloat16 on CPUs that multiply it
+    natively (AMX or AVX512-BF16), else ONNX Runtime int8 when onnxruntime is installed (plain
+    transformers only), else exact torch float32. Logged once per choice."""
+    import importlib.util
+
+    choice = ("torch", "float32", quantize)
+    why = "a baseline has no other runtime"
+    if kind != "baseline" and not quantize and device in ("cpu", "auto"):
+        from .transformer import _cpu_has_bfloat16
+
+        if _cpu_has_bfloat16():
+            choice, why = ("torch", "bfloat16", False), "this CPU multiplies bfloat16 natively"
+        elif kind == "transformer" and importlib.util.find_spec("onnxruntime") is not None:
+            choice, why = ("onnxruntime", "float32", True), "no AMX or AVX512-BF16 here; onnxruntime is installed"
+        else:
+            why = "no AMX or AVX512-BF16 here" + ("" if kind == "ensemble" else " and no onnxruntime")
+    if choice not in _AUTO_LOGGED:
+        _AUTO_LOGGED.add(choice)
+        name = "ONNX Runtime int8" if choice[0] == "onnxruntime" else f"torch {choice[1]}"
+        logger.info("runtime auto: %s (%s)", name, why)
+    return choice

@@ -14,6 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from ..atomic import umask_mode
 from ..config import BaselineConfig, DataConfig
 from .tfidf import supports_fast_transform, word_tfidf
 from .base import ModelLoadError, WireClassifier, card_data_config, read_model_card, write_model_card
@@ -132,6 +133,7 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         (folder / VOCAB).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         # safetensors writes raw buffers: Fortran-ordered arrays (lbfgs coef_) must be made C-contiguous.
         save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(folder / WEIGHTS))
+        umask_mode(folder / WEIGHTS)
         params = {k: v for k, v in self.get_params().items() if k not in ("labels", "data_config", "threshold")}
         write_model_card(folder, "baseline", self.labels, self.data_config, params=params, threshold=self.threshold)
 

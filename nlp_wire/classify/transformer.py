@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..atomic import umask_mode
 from ..config import DataConfig, TransformerConfig
 from .base import MODEL_CARD, ModelLoadError, WireClassifier, card_data_config, read_model_card, write_model_card
 from .encoders import ENCODERS, resolve_base_model
@@ -319,6 +320,7 @@ class TransformerClassifier(WireClassifier):
             head = {f"head.{k}": v.detach().to("cpu").float().contiguous().clone()
                     for k, v in self.model.head.state_dict().items()}
             save_file(head, str(folder / HEAD_NAME), metadata={"format": "pt"})
+            umask_mode(folder / HEAD_NAME)
             write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config),
                              base_encoder=base_encoder)
             return folder
@@ -337,6 +339,7 @@ class TransformerClassifier(WireClassifier):
         config.save_pretrained(folder)
         self.tokenizer.save_pretrained(folder)
         save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+        umask_mode(folder / WEIGHTS_NAME)
         write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config))
         return folder
 

@@ -8,7 +8,7 @@ import sys
 
 def add_parser(sub):
     p = sub.add_parser("evaluate", help="score a trained model on labeled data")
-    p.add_argument("model", help="model folder")
+    p.add_argument("model", help="model folder or shipped name ('default', 'ensemble', ...; see nlp-wire models)")
     p.add_argument("--data", required=True, help="labeled folder (labels.csv) or JSONL/CSV records")
     p.add_argument("--out", help="folder for metrics JSON, confusion PNG and misclassified examples")
     p.add_argument("--device", default="cpu")

@@ -21,6 +21,7 @@ COMMANDS = {
     "classify": "classify",
     "summarize": "summarize",
     "demo": "demo",
+    "models": "models",
 }
 
 

@@ -74,8 +74,10 @@ def run(args) -> int:
 
 
 def _config_path(path: str | None) -> Path | None:
-    """The given config, else this checkout's ``configs/summarize.yaml`` when there is one."""
+    """The given config, else the shipped ``configs/summarize.yaml``."""
+    from ..resources import config_path
+
     if path is not None:
         return Path(path)
-    default = Path(__file__).resolve().parents[2] / "configs" / "summarize.yaml"
+    default = config_path("summarize.yaml")
     return default if default.exists() else None

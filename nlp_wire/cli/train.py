@@ -11,7 +11,8 @@ def add_parser(sub):
     p.add_argument("--config", help="YAML config (default: configs/baseline.yaml or configs/minilm_cpu.yaml)")
     p.add_argument("--data", action="append", required=True,
                    help="labeled source: folder with labels.csv, or JSONL/CSV records; append @WEIGHT to weight it; repeatable")
-    p.add_argument("--out", required=True, help="run folder (the model goes to OUT/model)")
+    p.add_argument("--out", required=True, help="run folder (the model goes to OUT/model); must be new or empty")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder whole")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. training.lr=3e-5")
     p.add_argument("--teacher", metavar="MODEL",
@@ -24,10 +25,9 @@ def add_parser(sub):
 
 
 def default_config(kind: str):
-    from pathlib import Path
+    from ..resources import config_path
 
-    root = Path(__file__).resolve().parents[2] / "configs"
-    path = root / ("baseline.yaml" if kind == "baseline" else "minilm_cpu.yaml")
+    path = config_path("baseline.yaml" if kind == "baseline" else "minilm_cpu.yaml")
     return str(path) if path.exists() else None
 
 
@@ -35,7 +35,21 @@ def run(args) -> int:
     from ..classify.train import train
     from ..config import TrainConfig, load_config
 
-    config = load_config(TrainConfig, args.config or default_config(args.kind), [f"kind={args.kind}", *args.overrides])
+    import shutil
+    from pathlib import Path
+
+    from .main import UserError
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file, not a run folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not args.overwrite:
+            raise UserError(f"--out {out}: holds an earlier run; choose a new folder or add --overwrite to replace it")
+        shutil.rmtree(out)
+    config_file = args.config or default_config(args.kind)
+    print(f"config: {config_file}" + ("" if args.config else f" (the shipped {args.kind} recipe)"), file=sys.stderr)
+    config = load_config(TrainConfig, config_file, [f"kind={args.kind}", *args.overrides])
     if bool(args.teacher) != bool(args.unlabeled):
         raise SystemExit("nlp-wire train: error: --teacher and --unlabeled go together (the teacher labels those stories)")
     teacher = None

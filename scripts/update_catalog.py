@@ -1,0 +1,42 @@
+"""Fill models/catalog.json's numbers from the bench files (never by hand).
+
+    python scripts/bench_models.py --out bench/models.json     # speed on this machine
+    python scripts/update_catalog.py                            # macro_f1 and stories_per_s into the catalog
+
+``macro_f1_source`` names a bench JSON and optionally a path inside it (``file#per_candidate.tfidf``);
+speed is the model's best runtime in ``bench/models.json``, with the CPU it was measured on.
+"""
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lookup(source: str):
+    file, _, inner = source.partition("#")
+    path = ROOT / file
+    if not path.exists():
+        return None
+    value = json.loads(path.read_text())
+    for key in (inner.split(".") if inner else ["macro_f1"]):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+if __name__ == "__main__":
+    catalog_path = ROOT / "models" / "catalog.json"
+    catalog = json.loads(catalog_path.read_text())
+    speed = json.loads((ROOT / "bench" / "models.json").read_text()) if (ROOT / "bench" / "models.json").exists() else None
+    for name, entry in catalog["models"].items():
+        entry["macro_f1"] = lookup(entry["macro_f1_source"])
+        row = (speed or {}).get("models", {}).get(name)
+        if row:
+            entry["runtime"] = row["best"]
+            entry["stories_per_s"] = row[row["best"]]["stories_per_s"]
+            entry["size_mb"] = row["size_mb"]
+            entry["load_seconds"] = row[row["best"]]["load_seconds"]
+    if speed:
+        catalog["measured_on"] = speed["machine"]["cpu"]["model"]
+    catalog_path.write_text(json.dumps(catalog, indent=2) + "\n")
+    for name, entry in catalog["models"].items():
+        print(f"{name:13} macro-F1 {entry['macro_f1']}  {entry.get('stories_per_s')} stories/s ({entry.get('runtime')})")

@@ -1,0 +1,87 @@
+"""Shipped models by name, the catalog's default, and resources found through the package."""
+
+import json
+
+import pytest
+
+from nlp_wire.classify import ModelLoadError, load_classifier
+from nlp_wire.classify import catalog as cat
+from nlp_wire.cli.main import main
+from nlp_wire.resources import config_path, models_dir, sample_stories
+
+
+def _catalog(**models):
+    return {"min_stories_per_s": 50, "models": models}
+
+
+def test_default_is_the_most_accurate_model_fast_enough():
+    c = _catalog(slow={"macro_f1": 0.95, "stories_per_s": 9}, fast={"macro_f1": 0.90, "stories_per_s": 60},
+                 fastest={"macro_f1": 0.86, "stories_per_s": 8000}, unscored={"macro_f1": None, "stories_per_s": 900})
+    assert cat.default_model_name(c) == "fast"
+    c["min_stories_per_s"] = 5
+    assert cat.default_model_name(c) == "slow"
+    c["models"]["slow"]["needs"] = "mpnet"
+    real = cat.missing_requirement
+    cat.missing_requirement = lambda e: "needs mpnet" if e.get("needs") else None
+    try:
+        assert cat.default_model_name(c) == "fast"  # a model that cannot load here is never the default
+    finally:
+        cat.missing_requirement = real
+    with pytest.raises(ModelLoadError, match="reaches 10000"):
+        cat.default_model_name({"min_stories_per_s": 10000, "models": c["models"]})
+
+
+def test_names_resolve_to_shipped_folders_and_folders_win(tmp_path, monkeypatch):
+    c = _catalog(baseline={"macro_f1": 0.8, "stories_per_s": 9000}, minilm={"macro_f1": 0.9, "stories_per_s": 60})
+    assert cat.resolve_model("baseline", c) == models_dir() / "baseline"
+    assert cat.resolve_model(None, c) == models_dir() / "minilm"
+    assert cat.resolve_model("default", c) == models_dir() / "minilm"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "baseline").mkdir()
+    assert cat.resolve_model("baseline", c) == tmp_path.joinpath("baseline").relative_to(tmp_path)  # a folder here wins
+    with pytest.raises(ModelLoadError, match=r"minlm: no such model folder.*did you mean 'minilm'"):
+        cat.resolve_model("minlm", c)
+
+
+def test_shipped_catalog_names_every_shipped_folder_and_loads_by_name():
+    shipped = json.loads((models_dir() / "catalog.json").read_text())["models"]
+    assert set(shipped) == {p.name for p in models_dir().iterdir() if p.is_dir()}
+    clf = load_classifier("baseline")
+    assert clf.predict("Police arrested a suspect in a fraud case")[0].label in clf.labels
+
+
+def test_resources_are_found_through_the_package():
+    assert config_path("minilm_cpu.yaml").is_file() and config_path("topics.yaml").is_file()
+    assert (models_dir() / "catalog.json").is_file()
+    assert (sample_stories() / "labels.csv").is_file()
+
+
+def test_cli_models_lists_the_catalog(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "baseline" in out and "ensemble" in out and "macro-F1" in out
+    assert main(["models", "--json"]) == 0
+    assert "min_stories_per_s" in json.loads(capsys.readouterr().out)
+
+
+def test_auto_runtime_prefers_native_bfloat16_then_onnx_int8_then_float32(monkeypatch, caplog):
+    import importlib.util
+    import logging
+
+    import nlp_wire.classify as classify
+    import nlp_wire.classify.transformer as tr
+
+    monkeypatch.setattr(classify, "_AUTO_LOGGED", set())
+    caplog.set_level(logging.INFO, logger="nlp_wire.classify")
+    monkeypatch.setattr(tr, "_cpu_has_bfloat16", lambda: True)
+    assert classify._auto_runtime("transformer", "cpu", False) == ("torch", "bfloat16", False)
+    monkeypatch.setattr(tr, "_cpu_has_bfloat16", lambda: False)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "onnxruntime" else real(name, *a))
+    assert classify._auto_runtime("transformer", "cpu", False) == ("onnxruntime", "float32", True)
+    assert classify._auto_runtime("ensemble", "cpu", False) == ("torch", "float32", False)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    assert classify._auto_runtime("transformer", "cpu", False) == ("torch", "float32", False)
+    assert classify._auto_runtime("baseline", "cpu", False) == ("torch", "float32", False)
+    classify._auto_runtime("transformer", "cpu", False)
+    assert sum("runtime auto" in r.message for r in caplog.records) == 3  # bfloat16, int8, float32: each said once
