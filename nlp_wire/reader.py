@@ -322,17 +322,33 @@ def iter_records(
             if not raw.strip():
                 continue
             try:
-                record = json.loads(decode_wire_bytes(raw, path))
+                record = parse_record_line(raw, path, line_no)
             except WireFormatError as err:
-                _fail(WireFormatError(err.message, path, line_no), on_error)
-                continue
-            except json.JSONDecodeError as exc:
-                _fail(WireFormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, line_no), on_error)
-                continue
-            if not isinstance(record, dict):
-                _fail(WireFormatError("a record must be a JSON object", path, line_no), on_error)
+                _fail(err, on_error)
                 continue
             yield line_no, record
+
+
+def parse_record_line(raw: bytes, path: str | Path, line_no: int) -> dict:
+    """The JSON object on one line of a ``.jsonl`` file.
+
+    Raises:
+        WireFormatError: Undecodable bytes, invalid JSON or not an object, naming the file and line.
+    """
+    try:
+        record = json.loads(decode_wire_bytes(raw, path))
+    except WireFormatError as err:
+        raise WireFormatError(err.message, path, line_no) from None
+    except json.JSONDecodeError as exc:
+        raise WireFormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, line_no) from None
+    if not isinstance(record, dict):
+        raise WireFormatError("a record must be a JSON object", path, line_no)
+    return record
+
+
+def record_story(record: dict, path: str, line_no: int) -> Story:
+    """The story of a JSONL record, its id ``<file stem>:<line>`` unless the record has one."""
+    return Story.from_record(record, id=f"{_stem(path)}:{line_no}", path=path, line=line_no)
 
 
 def read_jsonl_stories(
@@ -345,10 +361,9 @@ def read_jsonl_stories(
     Bad lines (and lines over ``max_bytes``) are passed to ``on_error`` (or raised when it is None)
     and skipped.
     """
-    path = Path(path)
     for line_no, record in iter_records(path, on_error, max_bytes):
         try:
-            yield Story.from_record(record, id=f"{path.stem}:{line_no}", path=str(path), line=line_no)
+            yield record_story(record, str(path), line_no)
         except WireFormatError as err:
             _fail(err, on_error)
 
@@ -366,11 +381,16 @@ def read_file_stories(path: str | Path, max_bytes: int | None = DEFAULT_MAX_BYTE
         raise WireFormatError(skip.message(), path) from None
 
 
-def _file_stories(path: str, max_bytes: int | None) -> list[Story]:
+def _stem(path: str) -> str:
+    """``Path(path).stem``, without making a Path."""
     name = os.path.basename(path)
     dot = name.rfind(".")
-    stem = name[:dot] if 0 < dot < len(name) - 1 else name  # as Path.stem
-    return list(parse_stories(decode_wire_bytes(_read_bytes(path, max_bytes), path), id=stem, path=path))
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
+def _file_stories(path: str, max_bytes: int | None) -> list[Story]:
+    """All stories of one wire file (raises :class:`_Skipped` or :class:`WireFormatError`)."""
+    return list(parse_stories(decode_wire_bytes(_read_bytes(path, max_bytes), path), id=_stem(path), path=path))
 
 
 def read_stories(

@@ -47,5 +47,5 @@ def model_input(story: Story | str | dict, max_words: int = 96, lead_paragraphs:
         headline += "."  # keep the headline a sentence of its own for the tokenizer
     parts = [headline] if headline else []
     parts += story.paragraphs[:lead_paragraphs]
-    words = " ".join(parts).split()
+    words = " ".join(parts).split(None, max_words)  # no list of every word of a long lead
     return " ".join(words[:max_words])

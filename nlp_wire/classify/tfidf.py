@@ -9,6 +9,7 @@ are joined and looked up with ``map`` (C loops), and counts are summed by scipy;
 from __future__ import annotations
 
 import re
+from itertools import repeat
 from typing import Sequence
 
 import numpy as np
@@ -31,18 +32,24 @@ def word_tfidf(vec: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
     pattern = re.compile(vec.token_pattern)
     min_n, max_n = vec.ngram_range
     lookup = vec.vocabulary_.get
-    indices: list[int] = []
-    indptr = [0]
+    missing = repeat(-1)
+    indices: list[int] = []  # every n-gram's column, -1 for those not in the vocabulary (dropped below)
+    lengths: list[int] = []
     for doc in texts:
         tokens = pattern.findall(doc.lower() if vec.lowercase else doc)
         grams = tokens if min_n == 1 else []
         for n in range(max(2, min_n), max_n + 1):
             grams = grams + list(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
-        indices.extend(j for j in map(lookup, grams) if j is not None)
-        indptr.append(len(indices))
+        indices.extend(map(lookup, grams, missing))
+        lengths.append(len(grams))
+    columns = np.asarray(indices, dtype=np.int32)
+    known = columns >= 0
+    rows = np.repeat(np.arange(len(lengths)), lengths)[known]
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(lengths)), out=indptr[1:])
+    indices = columns[known]
     dtype = vec.dtype
-    X = sp.csr_matrix((np.ones(len(indices), dtype=dtype), np.asarray(indices, dtype=np.int32),
-                       np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(vec.vocabulary_)))
+    X = sp.csr_matrix((np.ones(len(indices), dtype=dtype), indices, indptr), shape=(len(lengths), len(vec.vocabulary_)))
     X.sum_duplicates()
     if vec.sublinear_tf:
         np.log(X.data, X.data)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from itertools import islice
 
 from tqdm import tqdm
 
@@ -19,6 +18,9 @@ def add_parser(sub):
                         "'nlp-wire models' lists the names)")
     p.add_argument("paths", nargs="+", help="wire files, folders or JSONL files")
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes that read, parse and predict (default: one per CPU core on CPU, 1 on a GPU); "
+                        "the output is the same for any number")
     p.add_argument("--threshold", type=float, default=None, help="answer the default label below this confidence")
     p.add_argument("--device", default="cpu")
     p.add_argument("--int8", action="store_true", help="transformer on CPU: int8 dynamic quantization (faster)")
@@ -39,7 +41,9 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..classify import load_classifier
-    from ..reader import ReadReport, read_stories
+    from ..classify.stream import classify_paths
+    from ..parallel import default_workers
+    from ..reader import ReadReport
     from .main import UserError
 
     if args.engine == "ray" or args.out:
@@ -53,16 +57,19 @@ def run(args) -> int:
     missing = [p for p in args.paths if not os.path.lexists(p)]
     for p in missing:
         print(f"skipped: {p}: no such file or folder", file=sys.stderr)
+    workers = args.workers if args.workers is not None else default_workers() if args.device == "cpu" else 1
+    if workers < 1:
+        raise UserError(f"--workers must be >= 1, not {workers}")
     report = ReadReport()
-    stories = read_stories([p for p in args.paths if p not in missing], on_error=report, warn=False,
-                           **reading_options(args))
+    predictions = classify_paths(model, [p for p in args.paths if p not in missing], workers=workers,
+                                 batch_size=args.batch_size, report=report, warn=False, **reading_options(args))
     n = 0
-    with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
-        while batch := list(islice(stories, args.batch_size)):
-            for story, pred in zip(batch, model.predict(batch, batch_size=args.batch_size)):
-                sys.stdout.write(json.dumps({"id": story.id, **pred.to_dict()}, ensure_ascii=False) + "\n")
-            n += len(batch)
-            bar.update(len(batch))
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr, miniters=256) as bar:
+        for story_id, pred in predictions:
+            sys.stdout.write(encode({"id": story_id, **pred.to_dict()}) + "\n")
+            n += 1
+            bar.update(1)
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
     print_not_read(report.skipped, args.verbose)
