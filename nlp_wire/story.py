@@ -59,8 +59,13 @@ DATELINE_BARE_RE = re.compile(r"^(?P<place>[A-Z][A-Z.'&/ -]{1,30}?)\s+(?:--|\u20
 BYLINE_RE = re.compile(r"^(?:By\s+[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?:\s*[,;/ ]\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+)*)$")
 NUMBER_RE = re.compile(r"^\d{1,3}\.?$")
 SEPARATOR = "-"
-# C0 controls other than whitespace, and DEL.
-_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+# What clean_line does to a line that is not printable: C0 controls other than whitespace, DEL and BOMs
+# dropped, every other whitespace character (str.isspace: tab, NBSP, U+2028 ...) made a plain space.
+_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + (
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+_DROPPED = "".join(map(chr, [*range(9), *range(0x0E, 0x20), 0x7F])) + "\ufeff"
+_CLEAN_TABLE = {**{ord(c): " " for c in _WHITESPACE}, **{ord(c): None for c in _DROPPED}}
 # Bytes that are not UTF-8, as errors="surrogateescape" leaves them.
 _ESCAPED_RE = re.compile("[\udc80-\udcff]")
 
@@ -259,11 +264,16 @@ def clean_line(line: str) -> str:
     """Unescape HTML entities, drop control characters and collapse whitespace."""
     if "&" in line:
         line = html.unescape(line)
-    if not line.isprintable():  # tabs, controls, NBSP, BOM: rare, so the common line skips the regex
-        line = _CONTROL_RE.sub("", line.replace("\u00a0", " ").replace("\ufeff", ""))
+    if not line.isprintable():  # tabs, controls, NBSP, BOM: rare, so the common line skips this
+        line = line.translate(_CLEAN_TABLE)
     elif "  " not in line and line[:1] != " " and line[-1:] != " ":
-        return line  # printable: its only whitespace is single inner spaces, already collapsed
-    return " ".join(line.split())
+        # A printable line's only whitespace is " ": with no run of spaces and none at either end it is
+        # already collapsed. (Splitting a 2,000-character paragraph into words cost the most.)
+        return line
+    # As " ".join(line.split()), without a list of every word (a 10 MB line would make millions).
+    while "  " in line:
+        line = line.replace("  ", " ")
+    return line.strip(" ")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -311,7 +321,9 @@ def _split_dateline(paragraphs: list[str], headline: str = "") -> tuple[Dateline
     if not paragraphs:
         return None, paragraphs
     first = paragraphs[0]
-    m = DATELINE_RE.match(first) or DATELINE_LATE_RE.search(first, 0, DATELINE_LATE_WINDOW)
+    m = DATELINE_RE.match(first)
+    if m is None and _has_dash(first[:DATELINE_LATE_WINDOW]):  # every late dateline ends with a dash
+        m = DATELINE_LATE_RE.search(first, 0, DATELINE_LATE_WINDOW)
     if m:
         when, agency = m.group("when"), m.group("agency").strip()
     else:
@@ -335,19 +347,27 @@ def _strip_headline_tail(place: str, headline: str) -> str:
     return place
 
 
-def _related_start(lines: list[str]) -> int | None:
-    """The first ``-`` line (after line 0) from which the rest looks like lists of related headlines: at
-    least one item that is not a separator or a number, every item under 300 characters. One backward pass
-    (checking every suffix afresh took quadratic time on files of many ``-`` lines)."""
-    start, has_item, all_short = None, False, True
-    for i in range(len(lines) - 1, 0, -1):
-        ln = lines[i]
-        if ln != SEPARATOR and ln and not NUMBER_RE.match(ln):
-            has_item = True
-            all_short = all_short and len(ln) < 300
-        if ln == SEPARATOR and has_item and all_short:
-            start = i
-    return start
+def _has_dash(text: str) -> bool:
+    return "--" in text or "\u2014" in text or "\u2013" in text
+
+
+def _related_start(body: list[str]) -> int | None:
+    """Where lists of related headlines start in a story with no ``(END)``, or None.
+
+    That is the first ``-`` line after some prose from which on every item (a line that is not
+    empty, not ``-`` and not a number) is shorter than 300 characters, with at least one item
+    after it. Found in one pass, so that thousands of ``-`` lines cost linear time.
+    """
+    last_item = last_long = -1
+    for i, t in enumerate(body):
+        if t and t != SEPARATOR and not NUMBER_RE.match(t):
+            last_item = i
+            if len(t) >= 300:
+                last_long = i
+    for i in range(max(1, last_long + 1), last_item):
+        if body[i] == SEPARATOR:
+            return i
+    return None
 
 
 def _parse_related(lines: list[str]) -> list[list[str]]:
@@ -371,8 +391,9 @@ def _parse_related(lines: list[str]) -> list[list[str]]:
     return blocks
 
 
-def _parse_block(lines: list[tuple[int, str]], id: str, path: str | None) -> Story:
-    header_no, header = lines[0]
+def _parse_block(lines: list, a: int, b: int, id: str, path: str | None) -> Story:
+    """The story on ``lines[a:b]`` (its header first); those body lines are set to None once read."""
+    header_no, header = a + 1, lines[a]
     m = HEADER_RE.match(header)
     if not m:  # pragma: no cover - guarded by the splitter
         raise WireFormatError("expected ' date YYYY-MM-DD headline'", path, header_no)
@@ -384,17 +405,20 @@ def _parse_block(lines: list[tuple[int, str]], id: str, path: str | None) -> Sto
     if not headline:
         raise WireFormatError("header has no headline", path, header_no)
 
-    body = [(no, clean_line(text)) for no, text in lines[1:]]
-    end_at = next((i for i, (_, t) in enumerate(body) if END_RE.match(t)), None)
+    body = []
+    for i in range(a + 1, b):
+        body.append(clean_line(lines[i]))
+        lines[i] = None  # the raw line is not needed again: a huge file is held once, not twice
+    end_at = next((i for i, t in enumerate(body) if t[:1] == "(" and END_RE.match(t)), None)
     if end_at is not None:
-        story_lines, tail = body[:end_at], [t for _, t in body[end_at + 1:]]
+        story_lines, tail = body[:end_at], body[end_at + 1 :]
     else:
         # No (END): related lists, if any, start at the first "-" line after some prose.
-        start = _related_start([t for _, t in body])
-        story_lines, tail = (body, []) if start is None else (body[:start], [x for _, x in body[start:]])
-    paragraphs = [t for _, t in story_lines if t]
+        split = _related_start(body)
+        story_lines, tail = (body, []) if split is None else (body[:split], body[split:])
+    paragraphs = [t for t in story_lines if t]
     byline = None
-    if paragraphs and BYLINE_RE.match(paragraphs[-1]) and len(paragraphs[-1]) < 120:
+    if paragraphs and len(paragraphs[-1]) < 120 and BYLINE_RE.match(paragraphs[-1]):
         byline = paragraphs.pop()
     dateline, paragraphs = _split_dateline(paragraphs, headline)
     related = _parse_related(tail)
@@ -402,7 +426,7 @@ def _parse_block(lines: list[tuple[int, str]], id: str, path: str | None) -> Sto
 
 
 def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iterator[Story]:
-    """Parse every story in a wire file's text.
+    """Parse every story in a wire file's text, in time linear in its length.
 
     Args:
         text: The decoded file content.
@@ -413,7 +437,10 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
         WireFormatError: Empty input, or a first non-blank line that is not a story header.
     """
     text = text.lstrip("\ufeff")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    del text  # the lines hold it all now; keep one copy of a large file, not two
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
         raise WireFormatError("empty file, no story in it", path, 1)
@@ -422,6 +449,5 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
         raise WireFormatError(f"not a wire story: expected ' date YYYY-MM-DD headline', found {shown!r}", path, first + 1)
     bounds = [i for i in range(first, len(lines)) if "date" in lines[i] and HEADER_START_RE.match(lines[i].strip())]
     bounds.append(len(lines))
-    for n, (a, b) in enumerate(zip(bounds, bounds[1:]), 1):
-        block = [(i + 1, lines[i]) for i in range(a, b)]
-        yield _parse_block(block, id if n == 1 else f"{id}#{n}", path)
+    for n in range(1, len(bounds)):
+        yield _parse_block(lines, bounds[n - 1], bounds[n], id if n == 1 else f"{id}#{n}", path)

@@ -75,9 +75,9 @@ def count_reads(monkeypatch) -> list[Path]:
     calls: list[Path] = []
     real = reader._read_bytes
 
-    def counting(path):
+    def counting(path, *args, **kwargs):
         calls.append(path)
-        return real(path)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(reader, "_read_bytes", counting)
     return calls

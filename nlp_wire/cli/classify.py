@@ -10,6 +10,7 @@ from itertools import islice
 from tqdm import tqdm
 
 from ..classify.transformer import DTYPES
+from .reading import add_reading_options, not_read_tail, print_not_read, reading_options
 
 
 def add_parser(sub):
@@ -32,6 +33,7 @@ def add_parser(sub):
     p.add_argument("--out", help="with --engine ray: the merged .jsonl output (bad inputs in OUT.errors.jsonl); "
                                  "a rerun skips the shards a crashed run finished")
     p.add_argument("--num-gpus", type=float, default=0, help="with --engine ray: GPUs per model actor (0: CPU actors)")
+    add_reading_options(p)
     return p
 
 
@@ -52,7 +54,8 @@ def run(args) -> int:
     for p in missing:
         print(f"skipped: {p}: no such file or folder", file=sys.stderr)
     report = ReadReport()
-    stories = read_stories([p for p in args.paths if p not in missing], on_error=report, warn=False)
+    stories = read_stories([p for p in args.paths if p not in missing], on_error=report, warn=False,
+                           **reading_options(args))
     n = 0
     with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
         while batch := list(islice(stories, args.batch_size)):
@@ -62,7 +65,8 @@ def run(args) -> int:
             bar.update(len(batch))
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
-    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped"
+    print_not_read(report.skipped, args.verbose)
+    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped{not_read_tail(report)}"
           + (f"; {len(missing)} input paths do not exist" if missing else ""), file=sys.stderr)
     return 2 if missing or (report.errors and not n) else 0
 

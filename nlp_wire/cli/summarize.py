@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .reading import add_reading_options, print_not_read, reading_options
+
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -26,6 +28,7 @@ def add_parser(sub):
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="ray: on a Ray cluster (RAY_ADDRESS, else a local Ray); OUT must be .jsonl; a rerun skips "
                         "the shards a crashed run finished (pip install 'nlp_wire[ray]')")
+    add_reading_options(p)
     return p
 
 
@@ -63,7 +66,9 @@ def run(args) -> int:
         chunk_size=cfg.chunk_size,
         resume=args.resume,
         progress=not args.no_progress,
+        **reading_options(args),
     )
+    print_not_read(report.not_read, args.verbose)
     print(report.line(), file=sys.stderr)
     return 1 if report.failed and not report.done else 0
 

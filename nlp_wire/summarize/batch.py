@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..atomic import atomic_write
-from ..reader import iter_files
+from ..reader import DEFAULT_MAX_BYTES, Skip, _read_bytes, _Skipped, capped_lines, iter_files
 from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories
 from . import cap_words, get_summarizer
 
@@ -82,6 +82,7 @@ class BatchReport:
     errors_path: str | None = None
     seconds: float = 0.0
     units: int = field(default=0, repr=False)  # inputs (files or JSONL lines) finished, for the journal
+    not_read: list[Skip] = field(default_factory=list, repr=False)  # paths not read at all, and why
 
     def line(self) -> str:
         """One line for the end of a run."""
@@ -90,6 +91,10 @@ class BatchReport:
             text += f"; {self.resumed:,} resumed from the interrupted run"
         if self.failed:
             text += f"; failures listed in {self.errors_path}"
+        if self.not_read:
+            from ..reader import ReadReport
+
+            text += f"; {ReadReport(skipped=self.not_read).not_read()}"
         return f"{text}; wrote {self.out} in {self.seconds:.1f} s"
 
 
@@ -141,6 +146,7 @@ class _Job:
     method: str
     sentences: int
     max_words: int | None
+    max_bytes: int | None = DEFAULT_MAX_BYTES
 
 
 _job: _Job | None = None
@@ -173,14 +179,13 @@ def _stories_of(unit: tuple) -> list[Story]:
     if unit[0] == "t":
         path = unit[1]
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
+            data = _read_bytes(path, _job.max_bytes)
+        except _Skipped as skip:  # over the cap, a FIFO ...: listed with the failures, with its size
+            raise WireFormatError(skip.message(), path) from None
         text = _drop_related(decode_wire_bytes(data, path))
         return list(parse_stories(text, id=_stem(path), path=path))
-    if unit[0] == "x":  # a JSONL file that could not be opened
-        raise WireFormatError(unit[3], unit[1])
+    if unit[0] == "x":  # a JSONL file that could not be opened, or a line over the cap
+        raise WireFormatError(unit[3], unit[1], unit[2])
     _, path, line_no, raw = unit
     try:
         record = json.loads(decode_wire_bytes(raw, path))
@@ -244,13 +249,15 @@ def _process_chunk(chunk: list[tuple]) -> list[tuple]:
 
 
 # -- inputs ------------------------------------------------------------------------------------
-def _iter_units(src: Path, exclude: Path | None) -> Iterator[tuple]:
+def _iter_units(src: Path, exclude: Path | None, on_skip=None, max_bytes: int | None = DEFAULT_MAX_BYTES,
+                follow_symlinks: bool = False) -> Iterator[tuple]:
     """``("t", path)`` per wire file and ``("j", path, line, raw bytes)`` per JSONL line, in order.
 
-    A JSONL file that cannot be opened is ``("x", path, None, reason)``.
+    A JSONL file that cannot be opened is ``("x", path, None, reason)``, a line over ``max_bytes``
+    ``("x", path, line, reason)``. Paths not read at all go to ``on_skip`` (see :func:`iter_files`).
     """
     excluded = os.path.realpath(exclude) if exclude is not None else None
-    for path in iter_files(src):
+    for path in iter_files(src, on_skip=on_skip, follow_symlinks=follow_symlinks):
         spath = str(path)
         if excluded is not None and _inside(os.path.realpath(spath), excluded):
             continue  # our own output folder inside the input folder
@@ -263,8 +270,10 @@ def _iter_units(src: Path, exclude: Path | None) -> Iterator[tuple]:
             yield ("x", spath, None, f"cannot read: {exc.strerror or exc}")
             continue
         with fh:
-            for line_no, raw in enumerate(fh, 1):
-                if raw.strip():
+            for line_no, raw in capped_lines(fh, max_bytes):
+                if raw is None:
+                    yield ("x", spath, line_no, f"line too long (over the cap of {max_bytes:,} bytes)")
+                elif raw.strip():
                     yield ("j", spath, line_no, raw)
 
 
@@ -494,6 +503,8 @@ def summarize_folder(
     resume: bool = False,
     progress: bool = True,
     checkpoint_every: float = 2.0,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    follow_symlinks: bool = False,
 ) -> BatchReport:
     """Summarize every story under ``src`` into ``out``.
 
@@ -508,6 +519,9 @@ def summarize_folder(
         resume: Finish an interrupted run with the same settings instead of starting over.
         progress: Show a progress bar (on a terminal).
         checkpoint_every: Seconds between resume checkpoints.
+        max_bytes: A wire file (or JSONL line) over this many bytes is not read but listed in the
+            errors file with its size (None: no cap).
+        follow_symlinks: Read file symlinks that point out of ``src`` (folders are never followed).
 
     Returns:
         A :class:`BatchReport` with the counts.
@@ -541,9 +555,11 @@ def summarize_folder(
     }
     report = BatchReport(out=str(out))
     writer = _Writer(out, fmt, src, params, resume, report, checkpoint_every)
-    job = _Job(fmt, method, sentences, max_words)
+    if max_bytes is not None and max_bytes < 1:
+        raise ValueError(f"max_bytes must be >= 1 (or None for no cap), not {max_bytes!r}")
+    job = _Job(fmt, method, sentences, max_words, max_bytes)
 
-    units = _iter_units(src, out if fmt == "txt" else None)
+    units = _iter_units(src, out if fmt == "txt" else None, report.not_read.append, max_bytes, follow_symlinks)
     if writer.skip:
         units = _skip(units, writer.skip, writer.last_key)
     bar = _progress_bar(progress, report.done)
