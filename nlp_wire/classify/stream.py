@@ -14,9 +14,9 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
-from ..parallel import ordered_map
+from ..parallel import chunked, ordered_map
 from ..reader import (
     DEFAULT_MAX_BYTES,
     RECORD_SUFFIXES,
@@ -99,17 +99,6 @@ def _units(paths: Sequence, report: ReadReport, handle, max_bytes: int | None, f
                         yield ("j", path, line_no, raw)
 
 
-def _chunks(units: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    chunk: list[tuple] = []
-    for unit in units:
-        chunk.append(unit)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def classify_paths(
     model: WireClassifier,
     paths: str | Path | Sequence[str | Path],
@@ -150,7 +139,7 @@ def classify_paths(
         report(err)
 
     threads = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
-    chunks = _chunks(_units(paths, report, handle, max_bytes, follow_symlinks), batch_size)
+    chunks = chunked(_units(paths, report, handle, max_bytes, follow_symlinks), batch_size)
     results = ordered_map(_classify_chunk, chunks, workers, _init, (model, batch_size, max_bytes, threads))
     for chunk_results in results:
         # in input order: the units were listed in this process, their results come back in the same order

@@ -39,10 +39,20 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from ..atomic import atomic_write
-from ..reader import DEFAULT_MAX_BYTES, Skip, _read_bytes, _Skipped, capped_lines, iter_files
+from ..parallel import chunked
+from ..reader import (
+    DEFAULT_MAX_BYTES,
+    Skip,
+    _read_bytes,
+    _Skipped,
+    capped_lines,
+    iter_files,
+    parse_record_line,
+    record_story,
+)
 from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories
 from . import cap_words, get_summarizer
 
@@ -187,13 +197,7 @@ def _stories_of(unit: tuple) -> list[Story]:
     if unit[0] == "x":  # a JSONL file that could not be opened, or a line over the cap
         raise WireFormatError(unit[3], unit[1], unit[2])
     _, path, line_no, raw = unit
-    try:
-        record = json.loads(decode_wire_bytes(raw, path))
-    except WireFormatError as err:
-        raise WireFormatError(err.message, path, line_no) from None
-    except json.JSONDecodeError as exc:
-        raise WireFormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, line_no) from None
-    return [Story.from_record(record, id=f"{_stem(path)}:{line_no}", path=path, line=line_no)]
+    return [record_story(parse_record_line(raw, path, line_no), path, line_no)]
 
 
 def _drop_related(text: str) -> str:
@@ -279,17 +283,6 @@ def _iter_units(src: Path, exclude: Path | None, on_skip=None, max_bytes: int | 
 
 def _unit_key(unit: tuple) -> str:
     return f"{unit[1]}:{unit[2]}" if unit[0] == "j" else unit[1]
-
-
-def _chunks(units: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    chunk: list[tuple] = []
-    for unit in units:
-        chunk.append(unit)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 # -- outputs -----------------------------------------------------------------------------------
@@ -568,13 +561,13 @@ def summarize_folder(
     try:
         if workers == 1:
             _init_worker(job)
-            chunks = _chunks(units, chunk_size)
+            chunks = chunked(units, chunk_size)
             results = ((c, _process_chunk(c)) for c in chunks)
         else:
             pool = multiprocessing.get_context().Pool(workers, initializer=_init_worker, initargs=(job,))
             window = threading.BoundedSemaphore(workers * _IN_FLIGHT_PER_WORKER)
             sent: deque = deque()  # chunks in flight, oldest first (results come back in this order)
-            chunks = _throttled(_chunks(units, chunk_size), window, stop, sent)
+            chunks = _throttled(chunked(units, chunk_size), window, stop, sent)
             results = _paired(pool.imap(_process_chunk, chunks), sent, window)
         for chunk, chunk_results in results:
             for unit, result in zip(chunk, chunk_results):
