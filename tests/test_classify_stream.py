@@ -80,6 +80,20 @@ def test_one_worker_equals_read_stories_then_predict(model, folder):
     assert streamed.skipped == report.skipped and (streamed.files, streamed.stories) == (report.files, report.stories)
 
 
+def test_a_chunk_of_large_files_is_predicted_in_parts(model, folder, monkeypatch):
+    import nlp_wire.classify.stream as stream
+
+    root, jsonl = folder
+    whole, _ = run(model, [root, jsonl], 1, batch_size=50)
+    calls = []
+    real = stream._predict
+    monkeypatch.setattr(stream, "_predict", lambda m, waiting, b: (calls.append(len(waiting)), real(m, waiting, b)))
+    monkeypatch.setattr(stream, "_TEXT_BUDGET", 200)  # about two stories
+    parts, _ = run(model, [root, jsonl], 1, batch_size=50)
+    assert parts == whole
+    assert max(calls) <= 3 and sum(calls) == len(whole)
+
+
 def test_cli_workers_same_stdout_and_bad_files_named(folder, capsys):
     from nlp_wire.cli.main import main
 

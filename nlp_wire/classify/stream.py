@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 # Set in each worker (and in this process when there is one worker): the model and the reading settings.
 _state: dict = {}
+# Characters of parsed stories a worker holds before it predicts them (memory: a few times this).
+_TEXT_BUDGET = 4_000_000
 
 
 def _init(model: WireClassifier, batch_size: int, max_bytes: int | None, threads: int | None) -> None:
@@ -57,22 +59,41 @@ def _stories_of(unit: tuple, max_bytes: int | None) -> list[Story]:
 
 
 def _classify_chunk(chunk: list[tuple]) -> list[tuple]:
-    """For each unit: ``(kind, predictions, error, skip)``; a bad input never stops the chunk."""
-    model, max_bytes = _state["model"], _state["max_bytes"]
-    parsed = []
+    """For each unit: ``(kind, [(story id, prediction)...], error, skip)``; a bad input never stops the chunk.
+
+    Stories are predicted as soon as the parsed text held passes ``_TEXT_BUDGET`` characters, so a
+    chunk of large files never sits in memory at once.
+    """
+    model, max_bytes, batch_size = _state["model"], _state["max_bytes"], _state["batch_size"]
+    results: list[tuple] = []
+    waiting: list[tuple[list, Story]] = []  # (the unit's predictions list, story), not yet predicted
+    held = 0
     for unit in chunk:
+        stories, err, skip = [], None, None
         try:
-            parsed.append((_stories_of(unit, max_bytes), None, None))
-        except _Skipped as skip:
-            parsed.append(([], None, Skip(unit[1], skip.reason, skip.detail)))
-        except WireFormatError as err:
-            parsed.append(([], err, None))
+            stories = _stories_of(unit, max_bytes)
+        except _Skipped as skipped:
+            skip = Skip(unit[1], skipped.reason, skipped.detail)
+        except WireFormatError as error:
+            err = error
         except Exception as exc:  # a bug must not lose the other inputs: the input is listed as bad
-            parsed.append(([], WireFormatError(f"{type(exc).__name__}: {exc}", unit[1], unit[2]), None))
-    stories = [s for stories, _, _ in parsed for s in stories]
-    preds = iter(model.predict(stories, batch_size=_state["batch_size"]) if stories else [])
-    return [(unit[0], [(s.id, next(preds)) for s in stories], err, skip)
-            for unit, (stories, err, skip) in zip(chunk, parsed)]
+            err = WireFormatError(f"{type(exc).__name__}: {exc}", unit[1], unit[2])
+        results.append((unit[0], [], err, skip))
+        for story in stories:
+            waiting.append((results[-1][1], story))
+            held += len(story.headline) + sum(map(len, story.paragraphs))
+        if held > _TEXT_BUDGET:
+            _predict(model, waiting, batch_size)
+            held = 0
+    _predict(model, waiting, batch_size)
+    return results
+
+
+def _predict(model: WireClassifier, waiting: list[tuple[list, Story]], batch_size: int) -> None:
+    if waiting:
+        for (out, story), pred in zip(waiting, model.predict([s for _, s in waiting], batch_size=batch_size)):
+            out.append((story.id, pred))
+        waiting.clear()
 
 
 def _units(paths: Sequence, report: ReadReport, handle, max_bytes: int | None, follow_symlinks: bool) -> Iterator[tuple]:
