@@ -120,7 +120,7 @@ class TopicRules:
 
     def _field_texts(self, story: Story) -> dict[str, str]:
         _, headline = split_tags(story.headline)
-        lead = " ".join(" ".join(story.paragraphs[:2]).split()[: self.lead_words])
+        lead = " ".join(" ".join(story.paragraphs[:2]).split(None, self.lead_words)[: self.lead_words])  # no list of all words
         return {"headline": headline.lower(), "lead": lead.lower()}
 
     def scores(self, story: Story) -> dict[str, float]:

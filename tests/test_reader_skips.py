@@ -247,3 +247,34 @@ def test_summarize_caps_and_counts(cli_folder, tmp_path, capsys):
     assert "done 2," in err and "failed 1" in err and "3 paths not read (" in err
     (failure,) = [json.loads(x) for x in (tmp_path / "s.errors.jsonl").read_text().splitlines()]
     assert failure["path"].endswith("big.txt") and failure["reason"].startswith("not read: too large (")
+
+
+def _peak_kb(argv: list[str]) -> int:
+    """Peak RSS (KB) of one ``nlp-wire`` command run in a fresh process."""
+    code = ("import resource, sys\nfrom nlp_wire.cli.main import main\ncode = main(sys.argv[1:])\n"
+            "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    code, kb = done.stdout.split()[-2:]
+    assert code == "0", done.stderr
+    return int(kb)
+
+
+@pytest.mark.parametrize("command", ["label", "classify", "summarize"])
+def test_commands_peak_memory_is_a_few_times_the_largest_file(command, tmp_path):
+    """The model and the interpreter aside, a command's peak RSS grows by at most 3x its largest file."""
+    small, large = tmp_path / "small", tmp_path / "large"
+    small.mkdir()
+    large.mkdir()
+    (small / "s.txt").write_text(story(), encoding="utf-8")
+    big = large / "big.txt"
+    big.write_text(" date 2024-05-02 Head\nINCHEON, May 2 (Yonhap) -- " + "Cranes got  new paint. " * 350_000 + "\n(END)\n",
+                   encoding="utf-8")
+    peaks = []
+    for folder in (small, large):
+        argv = {"label": ["label", folder, "--out", folder / "labels.csv"],
+                "classify": ["-q", "classify", "baseline", folder, "--workers", "1"],
+                "summarize": ["summarize", folder, "--out", folder.with_suffix(".jsonl"), "--workers", "1", "--no-progress"]}
+        peaks.append(_peak_kb([str(a) for a in argv[command]]))
+    grew = (peaks[1] - peaks[0]) * 1024
+    assert grew <= 3 * big.stat().st_size, f"{command}: peak grew by {grew:,} bytes for a {big.stat().st_size:,}-byte file"

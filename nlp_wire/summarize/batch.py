@@ -188,16 +188,21 @@ def _render(story: Story, sentences: list[str], fmt: str):
 def _stories_of(unit: tuple) -> list[Story]:
     if unit[0] == "t":
         path = unit[1]
-        try:
-            data = _read_bytes(path, _job.max_bytes)
-        except _Skipped as skip:  # over the cap, a FIFO ...: listed with the failures, with its size
-            raise WireFormatError(skip.message(), path) from None
-        text = _drop_related(decode_wire_bytes(data, path))
-        return list(parse_stories(text, id=_stem(path), path=path))
+        # no local holds the text: parse_stories drops it once split, so a large file is held once
+        return list(parse_stories(_wire_text(path), id=_stem(path), path=path))
     if unit[0] == "x":  # a JSONL file that could not be opened, or a line over the cap
         raise WireFormatError(unit[3], unit[1], unit[2])
     _, path, line_no, raw = unit
     return [record_story(parse_record_line(raw, path, line_no), path, line_no)]
+
+
+def _wire_text(path: str) -> str:
+    """A wire file's text without its related-headline lists (raises :class:`WireFormatError`)."""
+    try:
+        data = _read_bytes(path, _job.max_bytes)
+    except _Skipped as skip:  # over the cap, a FIFO ...: listed with the failures, with its size
+        raise WireFormatError(skip.message(), path) from None
+    return _drop_related(decode_wire_bytes(data, path))
 
 
 def _drop_related(text: str) -> str:
