@@ -61,6 +61,9 @@ NUMBER_RE = re.compile(r"^\d{1,3}\.?$")
 SEPARATOR = "-"
 # C0 controls other than whitespace, and DEL.
 _CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_SPACES_RE = re.compile(" {2,}")
+# A late dateline ends in one of these dashes: without one in the window there is none to search for.
+_DASHES = ("--", "\u2014", "\u2013")
 # Bytes that are not UTF-8, as errors="surrogateescape" leaves them.
 _ESCAPED_RE = re.compile("[\udc80-\udcff]")
 
@@ -261,7 +264,12 @@ def clean_line(line: str) -> str:
         line = html.unescape(line)
     if not line.isprintable():  # tabs, controls, NBSP, BOM: rare, so the common line skips the regex
         line = _CONTROL_RE.sub("", line.replace("\u00a0", " ").replace("\ufeff", ""))
-    return " ".join(line.split())
+        return " ".join(line.split())
+    # A printable line holds no whitespace but " " (every other space is a separator or control), so
+    # collapsing runs of spaces and stripping gives what split/join would, without a word list.
+    if "  " in line:
+        line = _SPACES_RE.sub(" ", line)
+    return line.strip(" ")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -309,7 +317,11 @@ def _split_dateline(paragraphs: list[str], headline: str = "") -> tuple[Dateline
     if not paragraphs:
         return None, paragraphs
     first = paragraphs[0]
-    m = DATELINE_RE.match(first) or DATELINE_LATE_RE.search(first, 0, DATELINE_LATE_WINDOW)
+    m = DATELINE_RE.match(first)
+    if not m:
+        window = first[:DATELINE_LATE_WINDOW]
+        if ")" in window and any(d in window for d in _DASHES):
+            m = DATELINE_LATE_RE.search(window)
     if m:
         when, agency = m.group("when"), m.group("agency").strip()
     else:
@@ -333,13 +345,6 @@ def _strip_headline_tail(place: str, headline: str) -> str:
     return place
 
 
-def _is_related_block(lines: list[str]) -> bool:
-    """Whether lines (starting at a ``-``) look like lists of related headlines."""
-    items = [ln for ln in lines if ln and ln != SEPARATOR and not NUMBER_RE.match(ln)]
-    seps = sum(1 for ln in lines if ln == SEPARATOR)
-    return bool(items) and seps >= 1 and all(len(i) < 300 for i in items)
-
-
 def _parse_related(lines: list[str]) -> list[list[str]]:
     """Group ``-`` separated (optionally numbered) items into lists; numbering restarts a list."""
     blocks: list[list[str]] = []
@@ -361,8 +366,28 @@ def _parse_related(lines: list[str]) -> list[list[str]]:
     return blocks
 
 
-def _parse_block(lines: list[tuple[int, str]], id: str, path: str | None) -> Story:
-    header_no, header = lines[0]
+def _related_start(body: list[str]) -> int | None:
+    """Where lists of related headlines start in a story without ``(END)``, or None.
+
+    That is the first ``-`` line after some prose from which on every item (a line that is not
+    blank, ``-`` or a list number) is shorter than 300 characters, with at least one item. One pass
+    from the end finds the last item and the last long one, so the search is linear in the lines.
+    """
+    last_item = last_long = -1
+    for i, t in enumerate(body):
+        if t and t != SEPARATOR and not NUMBER_RE.match(t):
+            last_item = i
+            if len(t) >= 300:
+                last_long = i
+    for i in range(max(1, last_long + 1), last_item):
+        if body[i] == SEPARATOR:
+            return i
+    return None
+
+
+def _parse_block(lines: list[str], start: int, stop: int, id: str, path: str | None) -> Story:
+    """The story of ``lines[start:stop]``, a header line and what follows it up to the next one."""
+    header_no, header = start + 1, lines[start]
     m = HEADER_RE.match(header)
     if not m:  # pragma: no cover - guarded by the splitter
         raise WireFormatError("expected ' date YYYY-MM-DD headline'", path, header_no)
@@ -374,20 +399,17 @@ def _parse_block(lines: list[tuple[int, str]], id: str, path: str | None) -> Sto
     if not headline:
         raise WireFormatError("header has no headline", path, header_no)
 
-    body = [(no, clean_line(text)) for no, text in lines[1:]]
-    end_at = next((i for i, (_, t) in enumerate(body) if END_RE.match(t)), None)
+    body = [clean_line(t) for t in lines[start + 1 : stop]]
+    end_at = next((i for i, t in enumerate(body) if t and END_RE.match(t)), None)
     if end_at is not None:
-        story_lines, tail = body[:end_at], [t for _, t in body[end_at + 1:]]
+        story_lines, tail = body[:end_at], body[end_at + 1 :]
     else:
         # No (END): related lists, if any, start at the first "-" line after some prose.
-        story_lines, tail = body, []
-        for i, (_, t) in enumerate(body):
-            if t == SEPARATOR and i > 0 and _is_related_block([x for _, x in body[i:]]):
-                story_lines, tail = body[:i], [x for _, x in body[i:]]
-                break
-    paragraphs = [t for _, t in story_lines if t]
+        split = _related_start(body)
+        story_lines, tail = (body, []) if split is None else (body[:split], body[split:])
+    paragraphs = [t for t in story_lines if t]
     byline = None
-    if paragraphs and BYLINE_RE.match(paragraphs[-1]) and len(paragraphs[-1]) < 120:
+    if paragraphs and len(paragraphs[-1]) < 120 and BYLINE_RE.match(paragraphs[-1]):
         byline = paragraphs.pop()
     dateline, paragraphs = _split_dateline(paragraphs, headline)
     related = _parse_related(tail)
@@ -396,6 +418,8 @@ def _parse_block(lines: list[tuple[int, str]], id: str, path: str | None) -> Sto
 
 def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iterator[Story]:
     """Parse every story in a wire file's text.
+
+    Time is linear in the text: each line is looked at a fixed number of times.
 
     Args:
         text: The decoded file content.
@@ -406,15 +430,18 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
         WireFormatError: Empty input, or a first non-blank line that is not a story header.
     """
     text = text.lstrip("\ufeff")
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    del text  # the lines hold it; a big file is not kept twice
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
         raise WireFormatError("empty file, no story in it", path, 1)
     if not HEADER_START_RE.match(lines[first].strip()):
         shown = lines[first].strip()[:60]
         raise WireFormatError(f"not a wire story: expected ' date YYYY-MM-DD headline', found {shown!r}", path, first + 1)
-    bounds = [i for i in range(first, len(lines)) if "date" in lines[i] and HEADER_START_RE.match(lines[i].strip())]
+    # Lines before ``first`` are blank, so none of them is a header.
+    bounds = [i for i, ln in enumerate(lines) if ln.lstrip().startswith("date") and HEADER_START_RE.match(ln.strip())]
     bounds.append(len(lines))
     for n, (a, b) in enumerate(zip(bounds, bounds[1:]), 1):
-        block = [(i + 1, lines[i]) for i in range(a, b)]
-        yield _parse_block(block, id if n == 1 else f"{id}#{n}", path)
+        yield _parse_block(lines, a, b, id if n == 1 else f"{id}#{n}", path)
