@@ -142,6 +142,7 @@ def read_stories(
     path: str | Path | Iterable[str | Path],
     errors: Literal["report", "raise"] = "report",
     on_error: Callable[[WireFormatError], None] | None = None,
+    warn: bool = True,
 ) -> Iterator[Story]:
     """Stream the stories in a file, a folder (recursive ``*.txt``) or several paths.
 
@@ -151,6 +152,8 @@ def read_stories(
             ``"raise"`` stops at the first one.
         on_error: Called with each :class:`WireFormatError` when ``errors="report"``;
             a :class:`ReadReport` collects them with counts.
+        warn: Log each skipped input as a warning (``False`` when ``on_error`` names them itself, so that
+            no input is named twice).
 
     Yields:
         :class:`Story` objects, in a stable order (sorted paths, file order within a file).
@@ -165,7 +168,8 @@ def read_stories(
     def handle(err: WireFormatError) -> None:
         if errors == "raise":
             raise err
-        logger.warning("skipped %s", err)
+        if warn:
+            logger.warning("skipped %s", err)
         if on_error is not None:
             on_error(err)
 

@@ -71,7 +71,22 @@ def publishers() -> str:
     return "\n".join(rows) + "\n"
 
 
-TABLES = {"published": published, "candidates": candidates, "publishers": publishers}
+def speed() -> str:
+    """Load time and stories/s of every shipped model (bench/models.json)."""
+    bench = load("models.json")
+    if not bench:
+        return ""
+    rows = [f"CPU: {bench['machine']['cpu']['model']} ({', '.join(bench['machine']['cpu']['flags']) or 'no AVX'}), "
+            f"{bench['texts']['n']} texts of {bench['texts']['mean_chars']} characters on average.", "",
+            "| model | float32 stories/s | ONNX Runtime int8 stories/s | load (s) | size (MB) |", "|---|---|---|---|---|"]
+    for name, row in bench["models"].items():
+        int8 = row.get("onnxruntime_int8", {}).get("stories_per_s", "-")
+        rows.append(f"| `{name}` | {row['float32']['stories_per_s']:,} | {int8 if int8 == '-' else f'{int8:,}'} | "
+                    f"{row[row['best']]['load_seconds']} | {row['size_mb']} |")
+    return "\n".join(rows) + "\n"
+
+
+TABLES = {"published": published, "candidates": candidates, "publishers": publishers, "speed": speed}
 
 
 def render(text: str) -> str:

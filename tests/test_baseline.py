@@ -310,3 +310,11 @@ def test_cli_train_refuses_an_earlier_run_unless_overwrite(tmp_path, capsys):
     assert not (run / "model" / "old.safetensors").exists() and (run / "model" / "nlp_wire_model.json").exists()
     err = capsys.readouterr().err
     assert "baseline.yaml (the shipped baseline recipe)" in err  # the run log names the config it used
+
+
+def test_cli_classify_names_a_missing_path_once_and_fails(tmp_path, capsys):
+    folder = _write_folder(tmp_path / "wire")
+    assert main(["classify", "baseline", str(folder), str(tmp_path / "nope")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("nope") == 1  # named once (the summary line counts it)
+    assert "1 input paths do not exist" in captured.err and captured.out.strip()  # the good folder still classified

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from itertools import islice
 
@@ -47,8 +48,11 @@ def run(args) -> int:
                                 runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
     except ImportError as exc:
         raise UserError(str(exc)) from None
+    missing = [p for p in args.paths if not os.path.lexists(p)]
+    for p in missing:
+        print(f"skipped: {p}: no such file or folder", file=sys.stderr)
     report = ReadReport()
-    stories = read_stories(args.paths, on_error=report)
+    stories = read_stories([p for p in args.paths if p not in missing], on_error=report, warn=False)
     n = 0
     with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
         while batch := list(islice(stories, args.batch_size)):
@@ -58,8 +62,9 @@ def run(args) -> int:
             bar.update(len(batch))
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
-    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped", file=sys.stderr)
-    return 0 if n or not report.errors else 2
+    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped"
+          + (f"; {len(missing)} input paths do not exist" if missing else ""), file=sys.stderr)
+    return 2 if missing or (report.errors and not n) else 0
 
 
 def _run_ray(args) -> int:
@@ -77,4 +82,5 @@ def _run_ray(args) -> int:
     except ImportError as exc:
         raise UserError(str(exc)) from None
     print(report.line(), file=sys.stderr)
-    return 0 if report.done or not report.failed else 2
+    missing = [p for p in args.paths if not os.path.lexists(p)]
+    return 2 if missing or (report.failed and not report.done) else 0  # as the local engine
