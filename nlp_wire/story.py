@@ -21,13 +21,22 @@ file not a story at all, raising :class:`WireFormatError` naming the file and li
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import html
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["Dateline", "Story", "WireFormatError", "parse_stories", "decode_wire_bytes", "split_tags"]
+__all__ = [
+    "Dateline", "Story", "WireFormatError", "SkippedInput", "parse_stories", "decode_wire_bytes", "read_file_bytes",
+    "split_tags", "DEFAULT_MAX_BYTES",
+]
+
+# The largest story file read by default: real wire files are a few KB; a 200 MB "story" is not one.
+DEFAULT_MAX_BYTES = 10_000_000
 
 HEADER_RE = re.compile(r"^\s*date\s+(\S+)(?:\s+(.*))?$")
 # A real header: "date" then something shaped like a date (checked properly later).
@@ -91,6 +100,101 @@ class WireFormatError(ValueError):
 
     def __reduce__(self):  # keep the fields when sent between processes
         return (type(self), (self.message, self.path, self.line))
+
+
+class SkippedInput(WireFormatError):
+    """A path not read on purpose, with the reason: never fatal, counted and named by the readers.
+
+    Args:
+        reason: One of :data:`SKIP_REASONS` (``"too large"``, ``"symlink loop"``...).
+        path: The path.
+        detail: More about it (the size and the cap, the kind of file...).
+    """
+
+    def __init__(self, reason: str, path: str | Path | None = None, detail: str = ""):
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason} ({detail})" if detail else reason, path)
+
+    def __reduce__(self):
+        return (type(self), (self.reason, self.path, self.detail))
+
+
+# Why a path was not read. Folders hold the first two all the time; the others are worth a look.
+SKIP_REASONS = (
+    "hidden",
+    "not .txt",
+    "too large",
+    "not a regular file",
+    "dangling symlink",
+    "symlink loop",
+    "symlink out of tree",
+    "symlinked folder",
+    "path too long",
+    "unlistable folder",
+)
+
+
+def skip_for_os_error(exc: OSError, path: str | Path) -> SkippedInput | None:
+    """The skip an ``OSError`` on ``path`` stands for (a loop, a dangling link, a long path), or None."""
+    if exc.errno == errno.ELOOP:
+        return SkippedInput("symlink loop", path)
+    if exc.errno == errno.ENAMETOOLONG:
+        return SkippedInput("path too long", path, f"{len(os.fsencode(path)):,} bytes")
+    if exc.errno == errno.ENOENT and os.path.islink(path):
+        return SkippedInput("dangling symlink", path, f"to {os.readlink(path)}")
+    return None
+
+
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"))
+
+
+def read_file_bytes(path: str | Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of one story file, opened without blocking and sized before reading.
+
+    Args:
+        path: The file.
+        max_bytes: Largest size read (None: no cap); a bigger file is not read at all.
+
+    Raises:
+        SkippedInput: Over ``max_bytes`` (with its size), not a regular file (a FIFO never blocks
+            the read), a symlink loop, a dangling symlink or a path too long.
+        WireFormatError: A folder, a missing file or another read error, naming the file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        skip = skip_for_os_error(exc, path)
+        if skip is not None:
+            raise skip from None
+        if exc.errno == errno.ENOENT:
+            raise WireFormatError("no such file", path) from None
+        if exc.errno == errno.EISDIR:
+            raise WireFormatError("is a folder, not a story file", path) from None
+        raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise WireFormatError("is a folder, not a story file", path)
+        if not stat.S_ISREG(st.st_mode):
+            kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "special file")
+            raise SkippedInput("not a regular file", path, kind)
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise SkippedInput("too large", path, f"{st.st_size:,} bytes; the cap is {max_bytes:,}")
+        limit = st.st_size + 1 if max_bytes is None else min(st.st_size, max_bytes) + 1
+        parts = [os.read(fd, limit)]
+        while parts[-1] and len(parts[-1]) == limit:  # the file grew since fstat
+            parts.append(os.read(fd, 1 << 20))
+            size = sum(map(len, parts))
+            if max_bytes is not None and size > max_bytes:
+                raise SkippedInput("too large", path, f"over {max_bytes:,} bytes (it grew while read)")
+            limit = 1 << 20
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+    except OSError as exc:
+        raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -273,14 +377,8 @@ def clean_line(line: str) -> str:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except IsADirectoryError:
-        raise WireFormatError("is a folder, not a story file", path) from None
-    except FileNotFoundError:
-        raise WireFormatError("no such file", path) from None
-    except OSError as exc:
-        raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
+    """A file's bytes, whatever its size (for labels files and explicit single files)."""
+    return read_file_bytes(path, max_bytes=None)
 
 
 def decode_wire_bytes(data: bytes, path: str | Path | None = None) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .reading import add_reading_args, print_skips
+
 
 def add_parser(sub):
     p = sub.add_parser("label", help="weak-label a folder of stories with the topic rules (writes labels.csv)")
@@ -16,6 +18,7 @@ def add_parser(sub):
     p.add_argument("--rules", default=None, help="rules YAML (default: configs/topics.yaml)")
     p.add_argument("--out", default=None, help="output CSV (default: PATH/labels.csv; '-' for stdout)")
     p.add_argument("--force", action="store_true", help="overwrite an existing labels file")
+    add_reading_args(p)
     return p
 
 
@@ -35,13 +38,14 @@ def run(args) -> int:
     if out != "-" and Path(out).exists() and not args.force:
         raise UserError(f"{out} exists (gold labels?); pass --force to overwrite or --out elsewhere")
     report = ReadReport()
-    stories = tqdm(read_stories(src, on_error=report), desc="labeling", unit=" stories", disable=None)
-    rows = list(label_rows(stories, rules))
+    stories = read_stories(src, on_error=report, max_bytes=args.max_bytes, follow_symlinks=args.follow_symlinks)
+    rows = list(label_rows(tqdm(stories, desc="labeling", unit=" stories", disable=None), rules))
+    print_skips(report.skipped, args.verbose)
     counts = Counter(label or "(abstained)" for _, label, _ in rows)
     if not rows:
         if len(report.errors) == 1:  # say what is wrong with it, not just that it was skipped
             raise UserError(f"no readable stories: {report.errors[0]}")
-        raise UserError(f"{src}: no readable stories ({len(report.errors)} bad files)")
+        raise UserError(f"{src}: no readable stories ({len(report.errors)} bad files; {report.skip_summary()})")
     if out == "-":
         w = csv.writer(sys.stdout)
         w.writerow(LABELS_CSV_HEADER)
@@ -52,5 +56,6 @@ def run(args) -> int:
             w.writerow(LABELS_CSV_HEADER)
             w.writerows(rows)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad files skipped; wrote {out}", file=sys.stderr)
+    print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad files skipped; {report.skip_summary()}; "
+          f"wrote {out}", file=sys.stderr)
     return 0
