@@ -12,7 +12,7 @@ QUIET_REASONS = ("hidden", "not .txt")
 
 def add_reading_args(p) -> None:
     """Add ``--max-bytes``, ``--follow-symlinks`` and ``--verbose`` to a subcommand's parser."""
-    p.add_argument("--max-bytes", type=_max_bytes, default=DEFAULT_MAX_BYTES, metavar="N",
+    p.add_argument("--max-bytes", type=byte_cap, default=DEFAULT_MAX_BYTES, metavar="N",
                    help=f"skip story files over N bytes (default {DEFAULT_MAX_BYTES:,}; 0: no cap), named with their size")
     p.add_argument("--follow-symlinks", action="store_true",
                    help="read file symlinks that lead out of the folders given (not followed by default)")
@@ -20,7 +20,8 @@ def add_reading_args(p) -> None:
                    help="list every path not read (hidden, not .txt ...), not only the unusual ones")
 
 
-def _max_bytes(text: str) -> int | None:
+def byte_cap(text: str) -> int | None:
+    """``--max-bytes`` N: a cap in bytes, 0 for none."""
     value = int(text)
     if value < 0:
         raise ValueError("--max-bytes must be >= 0")

@@ -43,7 +43,7 @@ from typing import Iterable, Iterator
 
 from ..atomic import atomic_write
 from ..reader import iter_files
-from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories
+from ..story import DEFAULT_MAX_BYTES, SkippedInput, Story, WireFormatError, decode_wire_bytes, parse_stories, read_file_bytes
 from . import cap_words, get_summarizer
 
 __all__ = ["BatchReport", "summarize_folder", "output_format", "errors_path_for", "safe_name"]
@@ -82,6 +82,7 @@ class BatchReport:
     errors_path: str | None = None
     seconds: float = 0.0
     units: int = field(default=0, repr=False)  # inputs (files or JSONL lines) finished, for the journal
+    not_read: dict = field(default_factory=dict)  # paths in the source folder not read, by reason (hidden, not .txt...)
 
     def line(self) -> str:
         """One line for the end of a run."""
@@ -90,6 +91,9 @@ class BatchReport:
             text += f"; {self.resumed:,} resumed from the interrupted run"
         if self.failed:
             text += f"; failures listed in {self.errors_path}"
+        if self.not_read:
+            counts = ", ".join(f"{n:,} {reason}" for reason, n in self.not_read.items())
+            text += f"; {sum(self.not_read.values()):,} paths not read ({counts})"
         return f"{text}; wrote {self.out} in {self.seconds:.1f} s"
 
 
@@ -141,6 +145,7 @@ class _Job:
     method: str
     sentences: int
     max_words: int | None
+    max_bytes: int | None = DEFAULT_MAX_BYTES
 
 
 _job: _Job | None = None
@@ -172,11 +177,7 @@ def _render(story: Story, sentences: list[str], fmt: str):
 def _stories_of(unit: tuple) -> list[Story]:
     if unit[0] == "t":
         path = unit[1]
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
+        data = read_file_bytes(path, _job.max_bytes)  # a file over the cap or a FIFO: a SkippedInput, listed as failed
         text = _drop_related(decode_wire_bytes(data, path))
         return list(parse_stories(text, id=_stem(path), path=path))
     if unit[0] == "x":  # a JSONL file that could not be opened
@@ -244,13 +245,14 @@ def _process_chunk(chunk: list[tuple]) -> list[tuple]:
 
 
 # -- inputs ------------------------------------------------------------------------------------
-def _iter_units(src: Path, exclude: Path | None) -> Iterator[tuple]:
+def _iter_units(src: Path, exclude: Path | None, on_skip=None, follow_symlinks: bool = False) -> Iterator[tuple]:
     """``("t", path)`` per wire file and ``("j", path, line, raw bytes)`` per JSONL line, in order.
 
-    A JSONL file that cannot be opened is ``("x", path, None, reason)``.
+    A JSONL file that cannot be opened is ``("x", path, None, reason)``. Paths not read go to
+    ``on_skip`` (see :func:`~nlp_wire.reader.iter_files`).
     """
     excluded = os.path.realpath(exclude) if exclude is not None else None
-    for path in iter_files(src):
+    for path in iter_files(src, on_skip=on_skip, follow_symlinks=follow_symlinks):
         spath = str(path)
         if excluded is not None and _inside(os.path.realpath(spath), excluded):
             continue  # our own output folder inside the input folder
@@ -494,6 +496,8 @@ def summarize_folder(
     resume: bool = False,
     progress: bool = True,
     checkpoint_every: float = 2.0,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    follow_symlinks: bool = False,
 ) -> BatchReport:
     """Summarize every story under ``src`` into ``out``.
 
@@ -508,6 +512,9 @@ def summarize_folder(
         resume: Finish an interrupted run with the same settings instead of starting over.
         progress: Show a progress bar (on a terminal).
         checkpoint_every: Seconds between resume checkpoints.
+        max_bytes: Largest wire file read (None: no cap); a bigger one is listed in the errors file
+            with its size, unread.
+        follow_symlinks: Read file symlinks that lead out of ``src``.
 
     Returns:
         A :class:`BatchReport` with the counts.
@@ -541,9 +548,12 @@ def summarize_folder(
     }
     report = BatchReport(out=str(out))
     writer = _Writer(out, fmt, src, params, resume, report, checkpoint_every)
-    job = _Job(fmt, method, sentences, max_words)
+    job = _Job(fmt, method, sentences, max_words, max_bytes)
 
-    units = _iter_units(src, out if fmt == "txt" else None)
+    def not_read(skipped: SkippedInput) -> None:
+        report.not_read[skipped.reason] = report.not_read.get(skipped.reason, 0) + 1
+
+    units = _iter_units(src, out if fmt == "txt" else None, not_read, follow_symlinks)
     if writer.skip:
         units = _skip(units, writer.skip, writer.last_key)
     bar = _progress_bar(progress, report.done)
