@@ -262,10 +262,10 @@ def read_file_stories(path: str | Path, max_bytes: int | None = DEFAULT_MAX_BYTE
     """All stories of one wire ``.txt`` file (raises :class:`WireFormatError`; :class:`SkippedInput`
     when over ``max_bytes`` or not a regular file)."""
     path = os.fspath(path)
-    text = decode_wire_bytes(read_file_bytes(path, max_bytes), path)
     name = os.path.basename(path)
     stem = name[: name.rfind(".")] if "." in name.lstrip(".") else name  # Path.stem, without a Path
-    return list(parse_stories(text, id=stem, path=path))
+    # No local name for the text: parse_stories drops it once split into lines (a big file is not held twice).
+    return list(parse_stories(decode_wire_bytes(read_file_bytes(path, max_bytes), path), id=stem, path=path))
 
 
 def read_stories(
