@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import itertools
 import json
@@ -15,21 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
-from .story import (
-    DEFAULT_MAX_BYTES,
-    SKIP_REASONS,
-    SkippedInput,
-    Story,
-    WireFormatError,
-    _read_bytes,
-    decode_wire_bytes,
-    parse_stories,
-    read_file_bytes,
-    skip_for_os_error,
-)
+from .story import Story, WireFormatError, decode_wire_bytes, parse_stories
 
 __all__ = [
-    "read_stories", "iter_files", "iter_records", "ReadReport", "Corpus", "read_jsonl_stories", "SkippedInput",
+    "read_stories", "iter_files", "iter_records", "ReadReport", "Skip", "Corpus", "read_jsonl_stories",
     "DEFAULT_MAX_BYTES",
 ]
 
@@ -37,145 +27,260 @@ logger = logging.getLogger(__name__)
 
 STORY_SUFFIXES = (".txt",)
 RECORD_SUFFIXES = (".jsonl",)
+# One story file (or one JSONL record) larger than this is not read: parsing holds a few copies of it.
+DEFAULT_MAX_BYTES = 10_000_000
+
+# Why a path was not read (Skip.reason).
+HIDDEN = "hidden"
+NOT_REGULAR = "not a regular file"
+DANGLING = "dangling symlink"
+LOOP = "symlink loop"
+OUTSIDE = "symlink out of the folder"
+LINKED_FOLDER = "symlinked folder"
+TOO_LARGE = "too large"
+TOO_LONG = "path too long"
+UNLISTABLE = "unlistable folder"
+
+
+def other_suffix(suffixes: tuple[str, ...]) -> str:
+    """The skip reason of a file whose suffix is not one of ``suffixes`` (``"not .txt"``)."""
+    return "not " + "/".join(suffixes)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A path that was not read, and why.
+
+    Args:
+        path: The file or folder.
+        reason: One of the reasons above (``"hidden"``, ``"too large"``, ``"not .txt"``, ...).
+        detail: More about it: the size of a file over the cap, where a symlink points.
+    """
+
+    path: str
+    reason: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+
+
+class _Skipped(Exception):
+    """A story file is not read (reason as in :class:`Skip`)."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
+
+    def message(self) -> str:
+        return f"not read: {self.reason}" + (f" ({self.detail})" if self.detail else "")
 
 
 @dataclass
 class ReadReport:
-    """Counts, failures and paths not read, gathered while reading (pass one to :func:`read_stories`)."""
+    """Counts, failures and skipped paths gathered while reading (pass one to :func:`read_stories`).
+
+    ``errors`` are inputs that were read and found bad; ``skipped`` are paths not read at all
+    (hidden, not ``.txt``, too large, a FIFO, a symlink loop ...), each with its reason.
+    """
 
     files: int = 0
     stories: int = 0
     errors: list[WireFormatError] = field(default_factory=list)
-    skipped: list[SkippedInput] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
 
     def __call__(self, error: WireFormatError) -> None:
         self.errors.append(error)
 
-    def skip(self, skipped: SkippedInput) -> None:
-        """Record a path not read (the ``on_skip`` of :func:`iter_files` and :func:`read_stories`)."""
-        self.skipped.append(skipped)
+    def skip(self, skip: Skip) -> None:
+        self.skipped.append(skip)
 
     def skip_counts(self) -> dict[str, int]:
-        """Paths not read, by reason, in the order of :data:`~nlp_wire.story.SKIP_REASONS`."""
-        counts = Counter(s.reason for s in self.skipped)
-        return {r: counts[r] for r in SKIP_REASONS if counts[r]}
+        """Skipped paths by reason, most frequent first."""
+        return dict(Counter(s.reason for s in self.skipped).most_common())
 
-    def skip_summary(self) -> str:
-        """``"3 paths not read (2 hidden, 1 too large)"``, or ``"no path left unread"``."""
+    def not_read(self) -> str:
+        """``"3 paths not read (hidden 2, too large 1)"``, or ``""`` when every path was read."""
         if not self.skipped:
-            return "no path left unread"
-        counts = ", ".join(f"{n} {reason}" for reason, n in self.skip_counts().items())
-        return f"{len(self.skipped)} path{'s' * (len(self.skipped) != 1)} not read ({counts})"
-
-
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+            return ""
+        counts = ", ".join(f"{reason} {n:,}" for reason, n in self.skip_counts().items())
+        return f"{len(self.skipped):,} path{'s' * (len(self.skipped) != 1)} not read ({counts})"
 
 
 def iter_files(
     path: str | Path,
     suffixes: tuple[str, ...] = STORY_SUFFIXES,
-    on_skip: Callable[[SkippedInput], None] | None = None,
+    on_skip: Callable[[Skip], None] | None = None,
     follow_symlinks: bool = False,
 ) -> Iterator[Path]:
     """Yield the story files under ``path`` (a file or a folder, recursive) in a stable, sorted order.
 
-    A file given by name is yielded whatever its suffix; in folders only ``suffixes`` count, so that
+    A file given by name is yielded whatever its name or suffix (a symlink given by name is followed);
+    in folders only ``suffixes`` count, compared without case (``NOTES.TXT`` is a story file), so that
     ``labels.csv`` or a JSONL of predictions written beside the stories are never read as stories.
-    Suffixes match whatever their case (``STORY.TXT`` is read: Windows and macOS file systems keep
-    whatever case a tool wrote). Streams: only one folder's listing is held at a time.
+    Streams: only one folder's listing is held at a time.
 
-    Nothing is left out in silence: every path not yielded goes to ``on_skip`` as a
-    :class:`SkippedInput` with its reason: ``hidden`` (a dotfile or dot-folder, not entered),
-    ``not .txt``, ``not a regular file`` (a FIFO, socket or device: never opened),
-    ``dangling symlink``, ``symlink loop``, ``symlink out of tree`` (a file link leading out of
-    ``path``: not followed unless ``follow_symlinks``), ``symlinked folder`` (never followed, so no
-    loops), ``path too long`` and ``unlistable folder``. A ``path`` that is itself such a thing (a
-    FIFO, a loop) is one skip, never an exception.
-
-    Args:
-        path: A file or a folder.
-        suffixes: File name endings read in folders (lower case).
-        on_skip: Called with each path not yielded (None: logged at debug level only).
-        follow_symlinks: Read file symlinks that lead out of ``path`` too.
+    Everything else is passed to ``on_skip`` as a :class:`Skip` with its reason, never dropped in
+    silence: hidden files and folders, other suffixes, FIFOs and other special files, dangling
+    symlinks, symlink loops, symlinked folders (never followed, so no loops), file symlinks that
+    point out of ``path`` (unless ``follow_symlinks``), folders that cannot be listed and paths
+    too long for the system.
 
     Raises:
         WireFormatError: When ``path`` does not exist.
     """
+    for file in _walk(path, suffixes, on_skip or _log_skip, follow_symlinks):
+        yield Path(file)
 
-    def skip(s: SkippedInput) -> None:
-        logger.debug("not read: %s", s)
-        if on_skip is not None:
-            on_skip(s)
 
-    path = Path(path)
+def _log_skip(skip: Skip) -> None:
+    logger.info("not read: %s", skip)
+
+
+def _walk(path, suffixes: tuple[str, ...], on_skip: Callable[[Skip], None], follow_symlinks: bool) -> Iterator[str]:
+    """:func:`iter_files` on strings (cheaper than a Path per file)."""
+    root = str(Path(path))  # the same spelling as the Path the stories used to carry
     try:
-        st = os.stat(path)
+        mode = os.stat(root).st_mode
     except OSError as exc:
-        skipped = skip_for_os_error(exc, path)
-        if skipped is None:
+        problem = _stat_problem(root, exc)
+        if problem is None:
             raise WireFormatError("no such file or folder", path) from None
-        skip(skipped)
+        on_skip(Skip(root, *problem))
         return
-    if not stat.S_ISDIR(st.st_mode):
-        if stat.S_ISREG(st.st_mode):
-            yield path
-        else:
-            skip(SkippedInput("not a regular file", path))
+    if stat.S_ISREG(mode):
+        yield root
         return
-    root = os.path.realpath(path)
-    stack = [str(path)]
+    if not stat.S_ISDIR(mode):
+        on_skip(Skip(root, NOT_REGULAR, _kind(mode)))
+        return
+    wanted = tuple(s.lower() for s in suffixes)
+    other = other_suffix(suffixes)
+    root_real = os.path.realpath(root)
+    stack = [root]
     while stack:
         folder = stack.pop()
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            skip(skip_for_os_error(exc, folder) or SkippedInput("unlistable folder", folder, exc.strerror or str(exc)))
+            on_skip(Skip(folder, TOO_LONG if exc.errno == errno.ENAMETOOLONG else UNLISTABLE, exc.strerror or str(exc)))
             continue
+        prefix = "" if folder == "." else folder if folder.endswith(os.sep) else folder + os.sep
         subdirs = []
         for e in entries:
-            if e.name.startswith("."):
-                skip(SkippedInput("hidden", e.path))
-            elif e.is_dir(follow_symlinks=False):
-                subdirs.append(e.path)
+            name = e.name
+            file = prefix + name
+            if name.startswith("."):
+                on_skip(Skip(file, HIDDEN))
             elif e.is_symlink():
-                why_not = _symlink_skip(e.path, root, follow_symlinks)
-                if why_not is not None:
-                    skip(why_not)
-                elif e.name.lower().endswith(suffixes):
-                    yield Path(e.path)
+                problem = _link_problem(file, root_real, follow_symlinks)
+                if problem is not None:
+                    on_skip(Skip(file, *problem))
+                elif not name.lower().endswith(wanted):
+                    on_skip(Skip(file, other))
                 else:
-                    skip(SkippedInput("not .txt", e.path))
+                    yield file
+            elif e.is_dir(follow_symlinks=False):
+                subdirs.append(file)
             elif not e.is_file(follow_symlinks=False):
-                skip(SkippedInput("not a regular file", e.path))
-            elif e.name.lower().endswith(suffixes):
-                yield Path(e.path)
+                on_skip(Skip(file, NOT_REGULAR, _kind(e.stat(follow_symlinks=False).st_mode)))
+            elif not name.lower().endswith(wanted):
+                on_skip(Skip(file, other))
             else:
-                skip(SkippedInput("not .txt", e.path))
+                yield file
         stack.extend(reversed(subdirs))
 
 
-def _symlink_skip(path: str, root: str, follow: bool) -> SkippedInput | None:
-    """None when a symlink met in a folder may be read, else why not."""
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return ""
+
+
+def _stat_problem(path: str, exc: OSError) -> tuple[str, str] | None:
+    """Why ``os.stat(path)`` failed, as a skip reason; None when nothing is there at all."""
+    if exc.errno == errno.ELOOP:
+        return (LOOP, "")
+    if exc.errno == errno.ENAMETOOLONG:
+        return (TOO_LONG, f"{len(path):,} characters")
+    if isinstance(exc, FileNotFoundError):
+        return (DANGLING, f"points to {os.readlink(path)}") if os.path.islink(path) else None
+    return (UNLISTABLE, exc.strerror or str(exc))
+
+
+def _link_problem(path: str, root_real: str, follow: bool) -> tuple[str, str] | None:
+    """Why a symlink in a folder is not read, or None when it is a story file to read."""
     try:
-        st = os.stat(path)
+        mode = os.stat(path).st_mode
     except OSError as exc:
-        return skip_for_os_error(exc, path) or SkippedInput("dangling symlink", path, exc.strerror or "")
-    if stat.S_ISDIR(st.st_mode):
-        return SkippedInput("symlinked folder", path, "folder links are never followed")
-    if not stat.S_ISREG(st.st_mode):
-        return SkippedInput("not a regular file", path)
+        return _stat_problem(path, exc) or (DANGLING, "")
+    if stat.S_ISDIR(mode):
+        return (LINKED_FOLDER, "folders are not followed")
+    if not stat.S_ISREG(mode):
+        return (NOT_REGULAR, _kind(mode))
     target = os.path.realpath(path)
-    if not follow and not _inside(target, root):
-        return SkippedInput("symlink out of tree", path, f"to {target}; --follow-symlinks reads it")
+    if not follow and not (target == root_real or target.startswith(root_real.rstrip(os.sep) + os.sep)):
+        return (OUTSIDE, f"points to {target}; --follow-symlinks to read it")
     return None
+
+
+def _read_bytes(path: str, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
+    """A story file's bytes, its size checked (by fstat, on the open file) before it is read.
+
+    Opened without blocking, so that a FIFO is named and skipped rather than waited on forever.
+
+    Raises:
+        _Skipped: Not a regular file, over ``max_bytes``, a symlink loop or a path too long.
+        WireFormatError: Missing or unreadable.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG) or (isinstance(exc, FileNotFoundError) and os.path.islink(path)):
+            raise _Skipped(*_stat_problem(path, exc)) from None
+        if isinstance(exc, FileNotFoundError):
+            raise WireFormatError("no such file", path) from None
+        raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
+    with open(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _Skipped(NOT_REGULAR, _kind(st.st_mode))
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise _Skipped(TOO_LARGE, f"{st.st_size:,} bytes, over the cap of {max_bytes:,}")
+        try:
+            data = fh.read(st.st_size + 1)
+            if len(data) > st.st_size:  # it grew since fstat (or reports no size, as /proc does)
+                data += fh.read() if max_bytes is None else fh.read(max_bytes + 1 - len(data))
+        except OSError as exc:
+            raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise _Skipped(TOO_LARGE, f"over the cap of {max_bytes:,} bytes")
+    return data
 
 
 def _fail(err: WireFormatError, on_error: Callable[[WireFormatError], None] | None) -> None:
     if on_error is None:
         raise err
     on_error(err)
+
+
+def capped_lines(fh, max_bytes: int | None) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, raw line)`` of a binary file; ``None`` for a line over ``max_bytes`` (never held whole)."""
+    if max_bytes is None:
+        yield from enumerate(fh, 1)
+        return
+    for line_no in itertools.count(1):
+        raw = fh.readline(max_bytes + 1)
+        if not raw:
+            return
+        if len(raw) > max_bytes and not raw.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            raw = None
+        yield line_no, raw
 
 
 def iter_records(
@@ -187,13 +292,16 @@ def iter_records(
 
     Each JSONL line is decoded on its own, so a stray byte costs nothing and a bad line is named
     exactly. Bad lines (and an unreadable file) go to ``on_error`` and are skipped; with no
-    ``on_error`` they raise :class:`WireFormatError`. A JSONL line over ``max_bytes`` is a
-    :class:`SkippedInput` (``too large``), never held in memory whole.
+    ``on_error`` they raise :class:`WireFormatError`. A JSONL line over ``max_bytes`` is a bad line
+    (it is never read whole).
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
         try:
-            text = decode_wire_bytes(_read_bytes(path), path)
+            text = decode_wire_bytes(_read_bytes(str(path), None), path)
+        except _Skipped as skip:
+            _fail(WireFormatError(skip.message(), path), on_error)
+            return
         except WireFormatError as err:
             _fail(err, on_error)
             return
@@ -207,9 +315,9 @@ def iter_records(
         _fail(WireFormatError(f"cannot read: {exc.strerror or exc}", path), on_error)
         return
     with fh:
-        for line_no, raw in enumerate(_capped_lines(fh, max_bytes), 1):
+        for line_no, raw in capped_lines(fh, max_bytes):
             if raw is None:
-                _fail(SkippedInput("too large", f"{path}:{line_no}", f"a line over {max_bytes:,} bytes"), on_error)
+                _fail(WireFormatError(f"line too long (over the cap of {max_bytes:,} bytes)", path, line_no), on_error)
                 continue
             if not raw.strip():
                 continue
@@ -227,20 +335,6 @@ def iter_records(
             yield line_no, record
 
 
-def _capped_lines(fh, max_bytes: int | None) -> Iterator[bytes | None]:
-    """The lines of a binary file; None for a line over ``max_bytes`` (read past in small pieces)."""
-    if max_bytes is None:
-        yield from fh
-        return
-    while raw := fh.readline(max_bytes + 1):
-        if len(raw) <= max_bytes or raw.endswith(b"\n"):
-            yield raw
-            continue
-        while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
-            pass
-        yield None
-
-
 def read_jsonl_stories(
     path: str | Path,
     on_error: Callable[[WireFormatError], None] | None = None,
@@ -248,7 +342,8 @@ def read_jsonl_stories(
 ) -> Iterator[Story]:
     """Yield a story per JSON line (``id``, ``headline``, ``body``...) of a JSONL file.
 
-    Bad lines are passed to ``on_error`` (or raised when it is None) and skipped.
+    Bad lines (and lines over ``max_bytes``) are passed to ``on_error`` (or raised when it is None)
+    and skipped.
     """
     path = Path(path)
     for line_no, record in iter_records(path, on_error, max_bytes):
@@ -259,13 +354,23 @@ def read_jsonl_stories(
 
 
 def read_file_stories(path: str | Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> list[Story]:
-    """All stories of one wire ``.txt`` file (raises :class:`WireFormatError`; :class:`SkippedInput`
-    when over ``max_bytes`` or not a regular file)."""
-    path = os.fspath(path)
+    """All stories of one wire ``.txt`` file.
+
+    Raises:
+        WireFormatError: The file is not readable wire text, or (as a plain error here) it is not
+            read at all: over ``max_bytes``, a FIFO, a symlink loop.
+    """
+    try:
+        return _file_stories(str(path), max_bytes)
+    except _Skipped as skip:
+        raise WireFormatError(skip.message(), path) from None
+
+
+def _file_stories(path: str, max_bytes: int | None) -> list[Story]:
     name = os.path.basename(path)
-    stem = name[: name.rfind(".")] if "." in name.lstrip(".") else name  # Path.stem, without a Path
-    # No local name for the text: parse_stories drops it once split into lines (a big file is not held twice).
-    return list(parse_stories(decode_wire_bytes(read_file_bytes(path, max_bytes), path), id=stem, path=path))
+    dot = name.rfind(".")
+    stem = name[:dot] if 0 < dot < len(name) - 1 else name  # as Path.stem
+    return list(parse_stories(decode_wire_bytes(_read_bytes(path, max_bytes), path), id=stem, path=path))
 
 
 def read_stories(
@@ -275,8 +380,8 @@ def read_stories(
     warn: bool = True,
     *,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
-    on_skip: Callable[[SkippedInput], None] | None = None,
     follow_symlinks: bool = False,
+    on_skip: Callable[[Skip], None] | None = None,
 ) -> Iterator[Story]:
     """Stream the stories in a file, a folder (recursive ``*.txt``) or several paths.
 
@@ -285,15 +390,15 @@ def read_stories(
         errors: ``"report"`` logs each bad file (and passes it to ``on_error``) and carries on;
             ``"raise"`` stops at the first one.
         on_error: Called with each :class:`WireFormatError` when ``errors="report"``;
-            a :class:`ReadReport` collects them with counts.
+            a :class:`ReadReport` collects them with counts (and the skipped paths).
         warn: Log each skipped input as a warning (``False`` when ``on_error`` names them itself, so that
             no input is named twice).
-        max_bytes: Largest story file read (a JSONL file: largest line); bigger ones are skipped,
-            checked before reading. None: no cap.
-        on_skip: Called with each path not read and why (a :class:`SkippedInput`: hidden,
-            not .txt, too large, a FIFO, a symlink loop...; see :func:`iter_files`). Skips never
-            raise, whatever ``errors`` says. Default: the ``ReadReport`` given as ``on_error``.
-        follow_symlinks: Read file symlinks that lead out of a folder given.
+        max_bytes: A story file (or JSONL line) larger than this is not read (None: no cap). The
+            size is checked before reading, so memory stays a few times the largest file read.
+        follow_symlinks: Read file symlinks in a folder that point out of it (folders are never followed).
+        on_skip: Called with a :class:`Skip` for each path not read and why (hidden, not ``.txt``,
+            too large, a FIFO, a symlink loop ...; see :func:`iter_files`). Skips never raise, with
+            either ``errors``; by default they go to ``on_error``'s :class:`ReadReport` if it is one.
 
     Yields:
         :class:`Story` objects, in a stable order (sorted paths, file order within a file).
@@ -304,20 +409,12 @@ def read_stories(
     if errors not in ("report", "raise"):
         raise ValueError(f"errors must be 'report' or 'raise', not {errors!r}")
     if max_bytes is not None and max_bytes < 1:
-        raise ValueError(f"max_bytes must be >= 1 or None, not {max_bytes!r}")
+        raise ValueError(f"max_bytes must be >= 1 (or None for no cap), not {max_bytes!r}")
     report = on_error if isinstance(on_error, ReadReport) else None
-    if on_skip is None and report is not None:
-        on_skip = report.skip
-
-    def skip(s: SkippedInput) -> None:
-        quiet = not warn or s.reason in ("hidden", "not .txt")
-        (logger.debug if quiet else logger.warning)("not read: %s", s)
-        if on_skip is not None:
-            on_skip(s)
+    if on_skip is None:
+        on_skip = report.skip if report is not None else _log_skip
 
     def handle(err: WireFormatError) -> None:
-        if isinstance(err, SkippedInput):
-            return skip(err)
         if errors == "raise":
             raise err
         if warn:
@@ -327,24 +424,27 @@ def read_stories(
 
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     for root in paths:
-        try:
-            os.lstat(root)
-        except FileNotFoundError:
+        if not os.path.lexists(root):
             handle(WireFormatError("no such file or folder", root))
             continue
-        except OSError:
-            pass  # a path too long: iter_files names it
-        for file in iter_files(root, on_skip=skip, follow_symlinks=follow_symlinks):
-            if report is not None:
-                report.files += 1
-            if file.suffix in RECORD_SUFFIXES:
+        for file in _walk(root, STORY_SUFFIXES, on_skip, follow_symlinks):
+            if file.endswith(RECORD_SUFFIXES):
+                if report is not None:
+                    report.files += 1
                 stories: Iterable[Story] = read_jsonl_stories(file, on_error=handle, max_bytes=max_bytes)
             else:
                 try:
-                    stories = read_file_stories(file, max_bytes)
+                    stories = _file_stories(file, max_bytes)
+                except _Skipped as skip:
+                    on_skip(Skip(file, skip.reason, skip.detail))
+                    continue
                 except WireFormatError as err:
+                    if report is not None:
+                        report.files += 1
                     handle(err)
                     continue
+                if report is not None:
+                    report.files += 1
             for story in stories:
                 if report is not None:
                     report.stories += 1
@@ -360,20 +460,17 @@ class Corpus:
         shuffle: Shuffle (needs the stories in memory; use with ``limit`` on big folders).
         seed: Seed for the shuffle.
         errors: As for :func:`read_stories`.
-        max_bytes: As for :func:`read_stories`.
     """
 
-    def __init__(self, path, limit: int | None = None, shuffle: bool = False, seed: int = 0, errors: str = "report",
-                 max_bytes: int | None = DEFAULT_MAX_BYTES):
+    def __init__(self, path, limit: int | None = None, shuffle: bool = False, seed: int = 0, errors: str = "report"):
         self.path = path
         self.limit = limit
         self.shuffle = shuffle
         self.seed = seed
         self.errors = errors
-        self.max_bytes = max_bytes
 
     def __iter__(self) -> Iterator[Story]:
-        stories: Iterable[Story] = read_stories(self.path, errors=self.errors, max_bytes=self.max_bytes)
+        stories: Iterable[Story] = read_stories(self.path, errors=self.errors)
         if self.shuffle:
             stories = list(stories)
             random.Random(self.seed).shuffle(stories)

@@ -21,22 +21,13 @@ file not a story at all, raising :class:`WireFormatError` naming the file and li
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import html
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-__all__ = [
-    "Dateline", "Story", "WireFormatError", "SkippedInput", "parse_stories", "decode_wire_bytes", "read_file_bytes",
-    "split_tags", "DEFAULT_MAX_BYTES",
-]
-
-# The largest story file read by default: real wire files are a few KB; a 200 MB "story" is not one.
-DEFAULT_MAX_BYTES = 10_000_000
+__all__ = ["Dateline", "Story", "WireFormatError", "parse_stories", "decode_wire_bytes", "split_tags"]
 
 HEADER_RE = re.compile(r"^\s*date\s+(\S+)(?:\s+(.*))?$")
 # A real header: "date" then something shaped like a date (checked properly later).
@@ -68,11 +59,13 @@ DATELINE_BARE_RE = re.compile(r"^(?P<place>[A-Z][A-Z.'&/ -]{1,30}?)\s+(?:--|\u20
 BYLINE_RE = re.compile(r"^(?:By\s+[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?:\s*[,;/ ]\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+)*)$")
 NUMBER_RE = re.compile(r"^\d{1,3}\.?$")
 SEPARATOR = "-"
-# C0 controls other than whitespace, and DEL.
-_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
-_SPACES_RE = re.compile(" {2,}")
-# A late dateline ends in one of these dashes: without one in the window there is none to search for.
-_DASHES = ("--", "\u2014", "\u2013")
+# What clean_line does to a line that is not printable: C0 controls other than whitespace, DEL and BOMs
+# dropped, every other whitespace character (str.isspace: tab, NBSP, U+2028 ...) made a plain space.
+_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + (
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+_DROPPED = "".join(map(chr, [*range(9), *range(0x0E, 0x20), 0x7F])) + "\ufeff"
+_CLEAN_TABLE = {**{ord(c): " " for c in _WHITESPACE}, **{ord(c): None for c in _DROPPED}}
 # Bytes that are not UTF-8, as errors="surrogateescape" leaves them.
 _ESCAPED_RE = re.compile("[\udc80-\udcff]")
 
@@ -100,101 +93,6 @@ class WireFormatError(ValueError):
 
     def __reduce__(self):  # keep the fields when sent between processes
         return (type(self), (self.message, self.path, self.line))
-
-
-class SkippedInput(WireFormatError):
-    """A path not read on purpose, with the reason: never fatal, counted and named by the readers.
-
-    Args:
-        reason: One of :data:`SKIP_REASONS` (``"too large"``, ``"symlink loop"``...).
-        path: The path.
-        detail: More about it (the size and the cap, the kind of file...).
-    """
-
-    def __init__(self, reason: str, path: str | Path | None = None, detail: str = ""):
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason} ({detail})" if detail else reason, path)
-
-    def __reduce__(self):
-        return (type(self), (self.reason, self.path, self.detail))
-
-
-# Why a path was not read. Folders hold the first two all the time; the others are worth a look.
-SKIP_REASONS = (
-    "hidden",
-    "not .txt",
-    "too large",
-    "not a regular file",
-    "dangling symlink",
-    "symlink loop",
-    "symlink out of tree",
-    "symlinked folder",
-    "path too long",
-    "unlistable folder",
-)
-
-
-def skip_for_os_error(exc: OSError, path: str | Path) -> SkippedInput | None:
-    """The skip an ``OSError`` on ``path`` stands for (a loop, a dangling link, a long path), or None."""
-    if exc.errno == errno.ELOOP:
-        return SkippedInput("symlink loop", path)
-    if exc.errno == errno.ENAMETOOLONG:
-        return SkippedInput("path too long", path, f"{len(os.fsencode(path)):,} bytes")
-    if exc.errno == errno.ENOENT and os.path.islink(path):
-        return SkippedInput("dangling symlink", path, f"to {os.readlink(path)}")
-    return None
-
-
-_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-               (stat.S_ISBLK, "a block device"))
-
-
-def read_file_bytes(path: str | Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
-    """The bytes of one story file, opened without blocking and sized before reading.
-
-    Args:
-        path: The file.
-        max_bytes: Largest size read (None: no cap); a bigger file is not read at all.
-
-    Raises:
-        SkippedInput: Over ``max_bytes`` (with its size), not a regular file (a FIFO never blocks
-            the read), a symlink loop, a dangling symlink or a path too long.
-        WireFormatError: A folder, a missing file or another read error, naming the file.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        skip = skip_for_os_error(exc, path)
-        if skip is not None:
-            raise skip from None
-        if exc.errno == errno.ENOENT:
-            raise WireFormatError("no such file", path) from None
-        if exc.errno == errno.EISDIR:
-            raise WireFormatError("is a folder, not a story file", path) from None
-        raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise WireFormatError("is a folder, not a story file", path)
-        if not stat.S_ISREG(st.st_mode):
-            kind = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "special file")
-            raise SkippedInput("not a regular file", path, kind)
-        if max_bytes is not None and st.st_size > max_bytes:
-            raise SkippedInput("too large", path, f"{st.st_size:,} bytes; the cap is {max_bytes:,}")
-        limit = st.st_size + 1 if max_bytes is None else min(st.st_size, max_bytes) + 1
-        parts = [os.read(fd, limit)]
-        while parts[-1] and len(parts[-1]) == limit:  # the file grew since fstat
-            parts.append(os.read(fd, 1 << 20))
-            size = sum(map(len, parts))
-            if max_bytes is not None and size > max_bytes:
-                raise SkippedInput("too large", path, f"over {max_bytes:,} bytes (it grew while read)")
-            limit = 1 << 20
-        return parts[0] if len(parts) == 1 else b"".join(parts)
-    except OSError as exc:
-        raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -366,19 +264,27 @@ def clean_line(line: str) -> str:
     """Unescape HTML entities, drop control characters and collapse whitespace."""
     if "&" in line:
         line = html.unescape(line)
-    if not line.isprintable():  # tabs, controls, NBSP, BOM: rare, so the common line skips the regex
-        line = _CONTROL_RE.sub("", line.replace("\u00a0", " ").replace("\ufeff", ""))
-        return " ".join(line.split())
-    # A printable line holds no whitespace but " " (every other space is a separator or control), so
-    # collapsing runs of spaces and stripping gives what split/join would, without a word list.
-    if "  " in line:
-        line = _SPACES_RE.sub(" ", line)
+    if not line.isprintable():  # tabs, controls, NBSP, BOM: rare, so the common line skips this
+        line = line.translate(_CLEAN_TABLE)
+    elif "  " not in line and line[:1] != " " and line[-1:] != " ":
+        # A printable line's only whitespace is " ": with no run of spaces and none at either end it is
+        # already collapsed. (Splitting a 2,000-character paragraph into words cost the most.)
+        return line
+    # As " ".join(line.split()), without a list of every word (a 10 MB line would make millions).
+    while "  " in line:
+        line = line.replace("  ", " ")
     return line.strip(" ")
 
 
 def _read_bytes(path: Path) -> bytes:
-    """A file's bytes, whatever its size (for labels files and explicit single files)."""
-    return read_file_bytes(path, max_bytes=None)
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise WireFormatError("is a folder, not a story file", path) from None
+    except FileNotFoundError:
+        raise WireFormatError("no such file", path) from None
+    except OSError as exc:
+        raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
 
 
 def decode_wire_bytes(data: bytes, path: str | Path | None = None) -> str:
@@ -416,10 +322,8 @@ def _split_dateline(paragraphs: list[str], headline: str = "") -> tuple[Dateline
         return None, paragraphs
     first = paragraphs[0]
     m = DATELINE_RE.match(first)
-    if not m:
-        window = first[:DATELINE_LATE_WINDOW]
-        if ")" in window and any(d in window for d in _DASHES):
-            m = DATELINE_LATE_RE.search(window)
+    if m is None and _has_dash(first[:DATELINE_LATE_WINDOW]):  # every late dateline ends with a dash
+        m = DATELINE_LATE_RE.search(first, 0, DATELINE_LATE_WINDOW)
     if m:
         when, agency = m.group("when"), m.group("agency").strip()
     else:
@@ -443,6 +347,29 @@ def _strip_headline_tail(place: str, headline: str) -> str:
     return place
 
 
+def _has_dash(text: str) -> bool:
+    return "--" in text or "\u2014" in text or "\u2013" in text
+
+
+def _related_start(body: list[str]) -> int | None:
+    """Where lists of related headlines start in a story with no ``(END)``, or None.
+
+    That is the first ``-`` line after some prose from which on every item (a line that is not
+    empty, not ``-`` and not a number) is shorter than 300 characters, with at least one item
+    after it. Found in one pass, so that thousands of ``-`` lines cost linear time.
+    """
+    last_item = last_long = -1
+    for i, t in enumerate(body):
+        if t and t != SEPARATOR and not NUMBER_RE.match(t):
+            last_item = i
+            if len(t) >= 300:
+                last_long = i
+    for i in range(max(1, last_long + 1), last_item):
+        if body[i] == SEPARATOR:
+            return i
+    return None
+
+
 def _parse_related(lines: list[str]) -> list[list[str]]:
     """Group ``-`` separated (optionally numbered) items into lists; numbering restarts a list."""
     blocks: list[list[str]] = []
@@ -464,28 +391,9 @@ def _parse_related(lines: list[str]) -> list[list[str]]:
     return blocks
 
 
-def _related_start(body: list[str]) -> int | None:
-    """Where lists of related headlines start in a story without ``(END)``, or None.
-
-    That is the first ``-`` line after some prose from which on every item (a line that is not
-    blank, ``-`` or a list number) is shorter than 300 characters, with at least one item. One pass
-    from the end finds the last item and the last long one, so the search is linear in the lines.
-    """
-    last_item = last_long = -1
-    for i, t in enumerate(body):
-        if t and t != SEPARATOR and not NUMBER_RE.match(t):
-            last_item = i
-            if len(t) >= 300:
-                last_long = i
-    for i in range(max(1, last_long + 1), last_item):
-        if body[i] == SEPARATOR:
-            return i
-    return None
-
-
-def _parse_block(lines: list[str], start: int, stop: int, id: str, path: str | None) -> Story:
-    """The story of ``lines[start:stop]``, a header line and what follows it up to the next one."""
-    header_no, header = start + 1, lines[start]
+def _parse_block(lines: list, a: int, b: int, id: str, path: str | None) -> Story:
+    """The story on ``lines[a:b]`` (its header first); those body lines are set to None once read."""
+    header_no, header = a + 1, lines[a]
     m = HEADER_RE.match(header)
     if not m:  # pragma: no cover - guarded by the splitter
         raise WireFormatError("expected ' date YYYY-MM-DD headline'", path, header_no)
@@ -497,8 +405,11 @@ def _parse_block(lines: list[str], start: int, stop: int, id: str, path: str | N
     if not headline:
         raise WireFormatError("header has no headline", path, header_no)
 
-    body = [clean_line(t) for t in lines[start + 1 : stop]]
-    end_at = next((i for i, t in enumerate(body) if t and END_RE.match(t)), None)
+    body = []
+    for i in range(a + 1, b):
+        body.append(clean_line(lines[i]))
+        lines[i] = None  # the raw line is not needed again: a huge file is held once, not twice
+    end_at = next((i for i, t in enumerate(body) if t[:1] == "(" and END_RE.match(t)), None)
     if end_at is not None:
         story_lines, tail = body[:end_at], body[end_at + 1 :]
     else:
@@ -515,9 +426,7 @@ def _parse_block(lines: list[str], start: int, stop: int, id: str, path: str | N
 
 
 def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iterator[Story]:
-    """Parse every story in a wire file's text.
-
-    Time is linear in the text: each line is looked at a fixed number of times.
+    """Parse every story in a wire file's text, in time linear in its length.
 
     Args:
         text: The decoded file content.
@@ -531,15 +440,14 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    del text  # the lines hold it; a big file is not kept twice
+    del text  # the lines hold it all now; keep one copy of a large file, not two
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if first is None:
         raise WireFormatError("empty file, no story in it", path, 1)
     if not HEADER_START_RE.match(lines[first].strip()):
         shown = lines[first].strip()[:60]
         raise WireFormatError(f"not a wire story: expected ' date YYYY-MM-DD headline', found {shown!r}", path, first + 1)
-    # Lines before ``first`` are blank, so none of them is a header.
-    bounds = [i for i, ln in enumerate(lines) if ln.lstrip().startswith("date") and HEADER_START_RE.match(ln.strip())]
+    bounds = [i for i in range(first, len(lines)) if "date" in lines[i] and HEADER_START_RE.match(lines[i].strip())]
     bounds.append(len(lines))
-    for n, (a, b) in enumerate(zip(bounds, bounds[1:]), 1):
-        yield _parse_block(lines, a, b, id if n == 1 else f"{id}#{n}", path)
+    for n in range(1, len(bounds)):
+        yield _parse_block(lines, bounds[n - 1], bounds[n], id if n == 1 else f"{id}#{n}", path)

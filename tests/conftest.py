@@ -73,11 +73,11 @@ def make_folder(tmp_path):
 def count_reads(monkeypatch) -> list[Path]:
     """The story files the reader opens, in order (to check that reading streams)."""
     calls: list[Path] = []
-    real = reader.read_file_bytes
+    real = reader._read_bytes
 
     def counting(path, *args, **kwargs):
         calls.append(path)
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(reader, "read_file_bytes", counting)
+    monkeypatch.setattr(reader, "_read_bytes", counting)
     return calls

@@ -1,25 +1,30 @@
-"""Nothing skipped in silence: every path the reader does not read is counted with its reason; a size cap."""
+"""Nothing is skipped in silence, and no story file is too big to be safe (issue 14).
+
+Every path the reader does not read is counted with its reason (hidden, not .txt, a FIFO, a symlink
+loop or dangling link, a link out of the folder, too large, path too long, unlistable folder); a
+FIFO or a symlink loop named directly is a skipped input, never an exception; the size cap is
+checked before a byte is read.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import resource
+import subprocess
+import sys
 
 import pytest
 
 import nlp_wire.reader as reader
-from nlp_wire import read_stories
-from nlp_wire.reader import DEFAULT_MAX_BYTES, ReadReport, SkippedInput, iter_files
-from nlp_wire.story import read_file_bytes
+from nlp_wire import ReadReport, WireFormatError, read_stories
+from nlp_wire.reader import Skip, iter_files, iter_records
+
+STORY = " date 2024-05-02 Harbor cranes get new paint\nINCHEON, May 2 (Yonhap) -- Crews repainted {n} cranes.\n(END)\n"
 
 
-def story(headline: str) -> str:
-    return f" date 2024-03-02 {headline}\nMOKPO, March 2 (Yonhap) -- The ferry left on time.\n(END)\n"
-
-
-def read(path, **kwargs) -> tuple[list[str], ReadReport]:
-    report = ReadReport()
-    ids = [s.id for s in read_stories(path, on_error=report, **kwargs)]
-    return ids, report
+def story(n: int = 1) -> str:
+    return STORY.format(n=n)
 
 
 def reasons(report: ReadReport) -> dict[str, list[str]]:
@@ -30,136 +35,215 @@ def reasons(report: ReadReport) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def folder(make_folder):
-    return make_folder({
-        "a.txt": story("Ferry leaves on time"),
-        "UPPER.TXT": story("Harbour lights renewed"),
-        ".hidden.txt": story("Hidden"),
-        ".cache/b.txt": story("Cached"),
-        "labels.csv": "id,label\na,other\n",
-        "notes.md": "notes",
-        "sub/c.txt": story("Gulls return"),
-    })
-
-
-def test_every_path_not_read_is_counted_by_reason(folder):
-    ids, report = read(folder)
-    assert ids == ["UPPER", "a", "c"]  # suffixes match in any case: UPPER.TXT is a story file
-    assert reasons(report) == {"hidden": [".cache", ".hidden.txt"], "not .txt": ["labels.csv", "notes.md"]}
-    assert report.skip_summary() == "4 paths not read (2 hidden, 2 not .txt)"
-    assert report.errors == [] and report.files == 3
-
-
-def test_iter_files_reports_skips_to_its_callback(folder):
-    skipped: list[SkippedInput] = []
-    files = [p.name for p in iter_files(folder, on_skip=skipped.append)]
-    assert files == ["UPPER.TXT", "a.txt", "c.txt"]
-    assert sorted(s.reason for s in skipped) == ["hidden", "hidden", "not .txt", "not .txt"]
-
-
-def test_fifo_in_a_folder_and_given_directly_is_a_named_skip(make_folder):
-    root = make_folder({"a.txt": story("Ferry leaves")})
+def messy(make_folder, tmp_path):
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text(story(9), encoding="utf-8")
+    root = make_folder({
+        "a.txt": story(1),
+        "UPPER.TXT": story(2),
+        "sub/b.txt": story(3),
+        ".hidden.txt": story(4),
+        ".cache/c.txt": story(5),
+        "notes.md": "not a story",
+        "labels.csv": "id,label\n",
+        "big.txt": story(6) + "x" * 5000 + "\n",
+    }, name="messy")
     os.mkfifo(root / "pipe.txt")
-    ids, report = read(root)
-    assert ids == ["a"] and reasons(report) == {"not a regular file": ["pipe.txt"]}
-    for errors in ("report", "raise"):  # never blocks on the open, never raises
-        skipped: list[SkippedInput] = []
-        assert list(read_stories(root / "pipe.txt", errors=errors, on_skip=skipped.append)) == []
-        assert [s.reason for s in skipped] == ["not a regular file"]
-    with pytest.raises(SkippedInput, match="not a regular file .a FIFO"):
-        read_file_bytes(root / "pipe.txt")
+    os.symlink("nowhere.txt", root / "dangling.txt")
+    os.symlink("loop.txt", root / "loop.txt")
+    os.symlink(outside, root / "out.txt")
+    os.symlink("a.txt", root / "inside.txt")
+    os.symlink("sub", root / "linked")
+    return root
 
 
-def test_symlink_loop_and_dangling_link(make_folder):
-    root = make_folder({"a.txt": story("Ferry leaves")})
-    (root / "self.txt").symlink_to("self.txt")
-    (root / "gone.txt").symlink_to("nowhere.txt")
-    ids, report = read(root)
-    assert ids == ["a"]
-    assert reasons(report) == {"dangling symlink": ["gone.txt"], "symlink loop": ["self.txt"]}
-    for name, reason in (("self.txt", "symlink loop"), ("gone.txt", "dangling symlink")):
-        skipped: list[SkippedInput] = []
-        assert list(read_stories(root / name, errors="raise", on_skip=skipped.append)) == []
-        assert [s.reason for s in skipped] == [reason], name
+def test_every_skipped_path_is_counted_with_its_reason(messy):
+    report = ReadReport()
+    ids = [s.id for s in read_stories(messy, on_error=report, max_bytes=1000)]
+    assert ids == ["UPPER", "a", "inside", "b"]  # suffixes compare without case
+    assert reasons(report) == {
+        "hidden": [".cache", ".hidden.txt"],
+        "too large": ["big.txt"],
+        "dangling symlink": ["dangling.txt"],
+        "not .txt": ["labels.csv", "notes.md"],
+        "symlinked folder": ["linked"],
+        "symlink loop": ["loop.txt"],
+        "symlink out of the folder": ["out.txt"],
+        "not a regular file": ["pipe.txt"],
+    }
+    assert report.errors == [] and report.files == 4
+    too_large = next(s for s in report.skipped if s.reason == "too large")
+    assert f"{os.path.getsize(messy / 'big.txt'):,} bytes" in str(too_large) and "1,000" in str(too_large)
+    assert report.not_read().startswith("10 paths not read (hidden 2, not .txt 2, ")
 
 
-def test_file_links_out_of_the_tree_are_not_followed_unless_asked(make_folder, tmp_path):
-    outside = tmp_path / "secret.txt"
-    outside.write_text(story("Outside the tree"))
-    root = make_folder({"a.txt": story("Ferry leaves"), "sub/keep.txt": story("Kept")})
-    (root / "out.txt").symlink_to(outside)
-    (root / "in.txt").symlink_to(root / "sub" / "keep.txt")  # inside the tree: read
-    (root / "linked").symlink_to(root / "sub", target_is_directory=True)
-    ids, report = read(root)
-    assert ids == ["a", "in", "keep"]
-    assert reasons(report) == {"symlink out of tree": ["out.txt"], "symlinked folder": ["linked"]}
-    assert str(outside) in str(report.skipped[1]) or str(outside) in str(report.skipped[0])
-    ids, report = read(root, follow_symlinks=True)
-    assert ids == ["a", "in", "out", "keep"] and reasons(report) == {"symlinked folder": ["linked"]}
+def test_follow_symlinks_reads_links_out_of_the_folder(messy):
+    ids = [s.id for s in read_stories(messy, max_bytes=None, follow_symlinks=True)]
+    assert ids == ["UPPER", "a", "big", "inside", "out", "b"]
 
 
-def test_unlistable_folder_is_counted(make_folder, monkeypatch):
-    root = make_folder({"a.txt": story("Ferry leaves"), "locked/b.txt": story("Locked")})
+def test_iter_files_reports_to_on_skip_and_logs_without_one(messy, caplog):
+    seen: list[Skip] = []
+    files = [p.name for p in iter_files(messy, on_skip=seen.append)]
+    assert files == ["UPPER.TXT", "a.txt", "big.txt", "inside.txt", "b.txt"]
+    assert len(seen) == 9
+    caplog.set_level("INFO", logger="nlp_wire.reader")
+    list(iter_files(messy))
+    assert "not read: " in caplog.text and "symlink loop" in caplog.text
+
+
+@pytest.mark.parametrize("errors", ["report", "raise"])
+def test_a_fifo_or_loop_named_directly_is_a_skipped_input(tmp_path, errors):
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.symlink("self.txt", tmp_path / "self.txt")
+    os.symlink("missing.txt", tmp_path / "gone.txt")
+    good = tmp_path / "good.txt"
+    good.write_text(story(), encoding="utf-8")
+    report = ReadReport()
+    paths = [tmp_path / "pipe.txt", tmp_path / "self.txt", tmp_path / "gone.txt", good]
+    stories = list(read_stories(paths, errors=errors, on_error=report))  # never blocks on the FIFO
+    assert [s.id for s in stories] == ["good"]
+    assert [(os.path.basename(s.path), s.reason) for s in report.skipped] == [
+        ("pipe.txt", "not a regular file"), ("self.txt", "symlink loop"), ("gone.txt", "dangling symlink")]
+    assert "a FIFO" in str(report.skipped[0])
+
+
+def test_size_cap_is_checked_before_reading(tmp_path):
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as fh:  # 200 MB without writing them: a sparse file
+        fh.truncate(200_000_000)
+    (tmp_path / "ok.txt").write_text(story(), encoding="utf-8")
+    report = ReadReport()
+    assert [s.id for s in read_stories(tmp_path, on_error=report)] == ["ok"]  # default cap: 10 MB
+    assert [str(s) for s in report.skipped] == [f"{huge}: too large (200,000,000 bytes, over the cap of 10,000,000)"]
+    # (read, its NUL bytes would have made it a "binary data" error instead)
+
+
+def test_size_cap_bounds(tmp_path):
+    f = tmp_path / "s.txt"
+    f.write_text(story(), encoding="utf-8")
+    size = f.stat().st_size
+    assert len(list(read_stories(f, max_bytes=size))) == 1
+    report = ReadReport()
+    assert list(read_stories(f, max_bytes=size - 1, on_error=report)) == [] and report.skipped[0].reason == "too large"
+    with pytest.raises(ValueError, match="max_bytes"):
+        list(read_stories(f, max_bytes=0))
+
+
+def test_read_file_stories_names_a_capped_file(tmp_path):
+    f = tmp_path / "s.txt"
+    f.write_text(story(), encoding="utf-8")
+    with pytest.raises(WireFormatError, match="not read: too large"):
+        reader.read_file_stories(f, max_bytes=10)
+
+
+def test_a_jsonl_line_over_the_cap_is_a_named_bad_line(tmp_path):
+    records = tmp_path / "r.jsonl"
+    lines = [{"headline": "Short one", "body": "Fine."}, {"headline": "Long one", "body": "x" * 5000},
+             {"headline": "Last one", "body": "Fine too."}]
+    records.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    report = ReadReport()
+    stories = list(read_stories(records, on_error=report, max_bytes=1000))
+    assert [s.headline for s in stories] == ["Short one", "Last one"]
+    assert [(e.line, e.message) for e in report.errors] == [(2, "line too long (over the cap of 1,000 bytes)")]
+    assert [n for n, _ in iter_records(records, max_bytes=None)] == [1, 2, 3]
+
+
+def test_a_path_too_long_is_counted(tmp_path):
+    top = tmp_path / "deep"
+    top.mkdir()
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(20):  # 20 x 250 characters: past PATH_MAX (4,096)
+            os.mkdir("d" * 250, dir_fd=fd)
+            new = os.open("d" * 250, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = new
+        with open(os.open("s.txt", os.O_CREAT | os.O_WRONLY, dir_fd=fd), "w") as fh:
+            fh.write(story())
+    finally:
+        os.close(fd)
+    report = ReadReport()
+    assert list(read_stories(top, on_error=report)) == []
+    assert [s.reason for s in report.skipped] == ["path too long"]
+
+
+def test_an_unlistable_folder_is_counted(make_folder, monkeypatch):
+    root = make_folder({"a.txt": story(), "locked/b.txt": story()})
     real = os.scandir
 
     def scandir(path):
         if str(path).endswith("locked"):
-            raise PermissionError(13, "Permission denied", str(path))
+            raise PermissionError(13, "Permission denied")
         return real(path)
 
     monkeypatch.setattr(reader.os, "scandir", scandir)
-    ids, report = read(root)
-    assert ids == ["a"] and reasons(report) == {"unlistable folder": ["locked"]}
-    assert "Permission denied" in str(report.skipped[0])
+    report = ReadReport()
+    assert [s.id for s in read_stories(root, on_error=report)] == ["a"]
+    assert [str(s) for s in report.skipped] == [f"{root / 'locked'}: unlistable folder (Permission denied)"]
 
 
-def test_path_too_long_is_counted(make_folder):
-    root = make_folder({"a.txt": story("Ferry leaves")})
-    fd = os.open(root, os.O_RDONLY)
-    try:  # build the deep tree relative to folder descriptors: the full path is too long to name
-        for _ in range(24):
-            os.mkdir("d" * 200, dir_fd=fd)
-            new = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
-            os.close(fd)
-            fd = new
-    finally:
-        os.close(fd)
-    ids, report = read(root)
-    assert ids == ["a"] and list(reasons(report)) == ["path too long"]
-    assert len(report.skipped[0].path) > 4000
+def test_peak_memory_is_a_few_times_the_largest_file(tmp_path):
+    """A 9 MB story on one line (runs of spaces to collapse): peak RSS grows by at most 3x the file."""
+    big = tmp_path / "big.txt"
+    big.write_text(" date 2024-05-02 Head\nINCHEON, May 2 (Yonhap) -- " + "Cranes got  new paint. " * 400_000 + "\n(END)\n",
+                   encoding="utf-8")
+    with open(tmp_path / "huge.txt", "wb") as fh:
+        fh.truncate(200_000_000)  # over the cap: never read
+    code = (
+        "import resource, sys\nfrom nlp_wire import read_stories\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "n = sum(len(s.body) for s in read_stories(sys.argv[1]))\n"
+        "print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}).stdout.split()
+    chars, grew_kb = int(out[0]), int(out[1])
+    assert chars > 8_000_000
+    assert grew_kb * 1024 <= 3 * big.stat().st_size, f"peak grew by {grew_kb} KB for a {big.stat().st_size:,}-byte file"
 
 
-# -- the size cap ---------------------------------------------------------------------------------
-def test_a_file_over_the_cap_is_skipped_with_its_size(make_folder):
-    big = story("Long") + "A long paragraph of the story.\n" * 100
-    root = make_folder({"a.txt": story("Ferry leaves"), "big.txt": big})
-    size = len(big.encode())
-    ids, report = read(root, max_bytes=1000)
-    assert ids == ["a"] and reasons(report) == {"too large": ["big.txt"]}
-    assert f"{size:,} bytes; the cap is 1,000" in str(report.skipped[0]) and "big.txt" in str(report.skipped[0])
-    assert read(root, max_bytes=size)[0] == ["a", "big"]  # the cap itself is allowed
-    assert read(root, max_bytes=None)[0] == ["a", "big"]
-    assert DEFAULT_MAX_BYTES == 10_000_000 and read(root)[0] == ["a", "big"]
-    skipped: list[SkippedInput] = []
-    assert list(read_stories(root / "big.txt", errors="raise", max_bytes=1000, on_skip=skipped.append)) == []
-    assert [s.reason for s in skipped] == ["too large"]
-    with pytest.raises(ValueError, match="max_bytes"):
-        list(read_stories(root, max_bytes=0))
+# -- the commands -------------------------------------------------------------------------------
+@pytest.fixture
+def cli_folder(make_folder):
+    root = make_folder({"a.txt": story(1), "b.txt": story(2), ".hidden.txt": story(3), "notes.md": "x",
+                        "big.txt": story(4) + "y" * 3000 + "\n"}, name="cli")
+    os.symlink("loop.txt", root / "loop.txt")
+    return root
 
 
-def test_the_cap_is_checked_before_reading(make_folder, monkeypatch):
-    root = make_folder({"big.txt": story("Long") + "x" * 5000 + "\n"})
+def _main(capsys, *argv):
+    from nlp_wire.cli.main import main
 
-    def no_read(*args):
-        raise AssertionError("read a file over the cap")
-
-    monkeypatch.setattr(os, "read", no_read)
-    assert read(root, max_bytes=1000)[0] == []
+    code = main([*map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_a_jsonl_line_over_the_cap_is_skipped_and_the_rest_read(make_folder):
-    long = '{"headline": "Long", "body": "' + "x" * 3000 + '"}'
-    root = make_folder({"r.jsonl": '{"headline": "Short", "body": "Fine."}\n' + long + '\n{"headline": "Last"}\n'})
-    ids, report = read(root / "r.jsonl", max_bytes=1000)
-    assert ids == ["r:1", "r:3"]
-    assert [str(s) for s in report.skipped] == [f"{root / 'r.jsonl'}:2: too large (a line over 1,000 bytes)"]
+def test_label_counts_and_lists_what_it_did_not_read(cli_folder, tmp_path, capsys):
+    code, _, err = _main(capsys, "label", cli_folder, "--out", tmp_path / "l.csv", "--max-bytes", 1000)
+    assert code == 0
+    assert "labeled 2 stories" in err
+    assert "4 paths not read (" in err and "too large 1" in err and "symlink loop 1" in err
+    assert f"not read: {cli_folder / 'big.txt'}: too large (" in err  # always named, with its size
+    assert ".hidden.txt" not in err  # routine skips: counted, listed with --verbose
+    code, _, err = _main(capsys, "label", cli_folder, "--out", tmp_path / "l2.csv", "--verbose", "--max-bytes", 0)
+    assert code == 0 and "labeled 3 stories" in err
+    assert f"not read: {cli_folder / '.hidden.txt'}: hidden" in err and "notes.md: not .txt" in err
+
+
+def test_classify_counts_what_it_did_not_read(cli_folder, capsys):
+    code, out, err = _main(capsys, "-q", "classify", "baseline", cli_folder, "--max-bytes", 1000)
+    assert code == 0
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["a", "b"]
+    assert "classified 2 stories; 0 bad inputs skipped; 4 paths not read (" in err
+
+
+def test_summarize_caps_and_counts(cli_folder, tmp_path, capsys):
+    out = tmp_path / "s.jsonl"
+    code, _, err = _main(capsys, "-q", "summarize", cli_folder, "--out", out, "--max-bytes", 1000, "--workers", 1,
+                         "--no-progress")
+    assert code == 0
+    assert "done 2," in err and "failed 1" in err and "3 paths not read (" in err
+    (failure,) = [json.loads(x) for x in (tmp_path / "s.errors.jsonl").read_text().splitlines()]
+    assert failure["path"].endswith("big.txt") and failure["reason"].startswith("not read: too large (")

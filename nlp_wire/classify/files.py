@@ -19,8 +19,17 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from ..reader import DEFAULT_MAX_BYTES, RECORD_SUFFIXES, ReadReport, iter_files, read_file_stories, read_stories
-from ..story import SkippedInput, WireFormatError
+from ..reader import (
+    DEFAULT_MAX_BYTES,
+    RECORD_SUFFIXES,
+    ReadReport,
+    Skip,
+    _file_stories,
+    _Skipped,
+    iter_files,
+    read_stories,
+)
+from ..story import WireFormatError
 
 __all__ = ["classify_files", "default_workers"]
 
@@ -53,14 +62,14 @@ def _init_worker(load: dict, batch_size: int, max_bytes: int | None) -> None:
     _worker.update(model=load_classifier(**load), batch_size=batch_size, max_bytes=max_bytes)
 
 
-def _classify_chunk(paths: list[str]) -> tuple[list[str], list[WireFormatError], list[SkippedInput]]:
-    """JSON lines for the stories of some wire files, with the files that failed or were skipped."""
+def _classify_chunk(paths: list[str]) -> tuple[list[str], list[WireFormatError], list[Skip]]:
+    """JSON lines for the stories of some wire files, with the files that failed or were not read."""
     stories, errors, skipped = [], [], []
     for path in paths:
         try:
-            stories += read_file_stories(path, _worker["max_bytes"])
-        except SkippedInput as s:
-            skipped.append(s)
+            stories += _file_stories(path, _worker["max_bytes"])
+        except _Skipped as s:
+            skipped.append(Skip(path, s.reason, s.detail))
         except WireFormatError as err:
             errors.append(err)
     return _lines(_worker["model"], stories, _worker["batch_size"]), errors, skipped
@@ -130,7 +139,9 @@ def classify_files(
         pending: deque = deque()
 
         def collect() -> Iterator[str]:
-            lines, errors, skipped = pending.popleft().result()
+            files, future = pending.popleft()
+            lines, errors, skipped = future.result()
+            report.files += files - len(skipped)  # as read_stories counts: files read, well or badly
             for err in errors:
                 if warn:
                     logger.warning("skipped %s", err)
@@ -149,8 +160,7 @@ def classify_files(
                     yield from collect()
                 yield from in_main(chunk)
                 continue
-            report.files += len(chunk)
-            pending.append(pool.submit(_classify_chunk, chunk))
+            pending.append((len(chunk), pool.submit(_classify_chunk, chunk)))
             if len(pending) >= workers * _IN_FLIGHT_PER_WORKER:
                 yield from collect()
         while pending:
@@ -161,15 +171,11 @@ def _chunks(paths: list, report: ReadReport, size: int, follow_symlinks: bool, w
     """Lists of up to ``size`` wire files, and each JSONL file on its own, in input order."""
     chunk: list[str] = []
     for root in paths:
-        try:
-            os.lstat(root)
-        except FileNotFoundError:
+        if not os.path.lexists(root):
             report(WireFormatError("no such file or folder", root))
             if warn:
                 logger.warning("skipped %s", report.errors[-1])
             continue
-        except OSError:
-            pass  # a path too long: iter_files names it
         for file in iter_files(root, on_skip=report.skip, follow_symlinks=follow_symlinks):
             if file.suffix in RECORD_SUFFIXES:
                 if chunk:

@@ -8,7 +8,7 @@ import sys
 from tqdm import tqdm
 
 from ..classify.transformer import DTYPES
-from .reading import add_reading_args, print_skips
+from .reading import add_reading_options, not_read_tail, print_not_read, reading_options
 
 
 def add_parser(sub):
@@ -34,7 +34,7 @@ def add_parser(sub):
     p.add_argument("--out", help="with --engine ray: the merged .jsonl output (bad inputs in OUT.errors.jsonl); "
                                  "a rerun skips the shards a crashed run finished")
     p.add_argument("--num-gpus", type=float, default=0, help="with --engine ray: GPUs per model actor (0: CPU actors)")
-    add_reading_args(p)
+    add_reading_options(p)
     return p
 
 
@@ -51,6 +51,7 @@ def run(args) -> int:
     auto = args.model == "default" and args.dtype == "float32" and not args.int8
     load = dict(path=args.model, device=args.device, threshold=args.threshold, quantize=args.int8,
                 runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
+    options = reading_options(args)
     try:
         load_classifier(**load)  # a bad model folder fails here, in one line, before any worker starts
     except ImportError as exc:
@@ -61,18 +62,16 @@ def run(args) -> int:
     report = ReadReport()
     with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
         lines = classify_files(load, [p for p in args.paths if p not in missing], workers=args.workers,
-                               batch_size=args.batch_size, max_bytes=args.max_bytes,
-                               follow_symlinks=args.follow_symlinks, report=report, warn=False,
-                               on_progress=bar.update)
+                               batch_size=args.batch_size, report=report, warn=False, on_progress=bar.update,
+                               **options)
         for line in lines:
             sys.stdout.write(line)
     n = report.stories
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
-    print_skips(report.skipped, args.verbose)
-    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped"
-          + (f"; {len(missing)} input paths do not exist" if missing else "") + f"; {report.skip_summary()}",
-          file=sys.stderr)
+    print_not_read(report.skipped, args.verbose)
+    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped{not_read_tail(report)}"
+          + (f"; {len(missing)} input paths do not exist" if missing else ""), file=sys.stderr)
     return 2 if missing or (report.errors and not n) else 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .reading import add_reading_args, print_skips
+from .reading import add_reading_options, not_read_tail, print_not_read, reading_options
 
 
 def add_parser(sub):
@@ -18,7 +18,7 @@ def add_parser(sub):
     p.add_argument("--rules", default=None, help="rules YAML (default: configs/topics.yaml)")
     p.add_argument("--out", default=None, help="output CSV (default: PATH/labels.csv; '-' for stdout)")
     p.add_argument("--force", action="store_true", help="overwrite an existing labels file")
-    add_reading_args(p)
+    add_reading_options(p)
     return p
 
 
@@ -38,14 +38,16 @@ def run(args) -> int:
     if out != "-" and Path(out).exists() and not args.force:
         raise UserError(f"{out} exists (gold labels?); pass --force to overwrite or --out elsewhere")
     report = ReadReport()
-    stories = read_stories(src, on_error=report, max_bytes=args.max_bytes, follow_symlinks=args.follow_symlinks)
-    rows = list(label_rows(tqdm(stories, desc="labeling", unit=" stories", disable=None), rules))
-    print_skips(report.skipped, args.verbose)
+    stories = tqdm(read_stories(src, on_error=report, **reading_options(args)), desc="labeling", unit=" stories", disable=None)
+    rows = list(label_rows(stories, rules))
     counts = Counter(label or "(abstained)" for _, label, _ in rows)
+    print_not_read(report.skipped, args.verbose)
     if not rows:
-        if len(report.errors) == 1:  # say what is wrong with it, not just that it was skipped
+        if len(report.errors) == 1 and not report.skipped:  # say what is wrong with it, not just that it was skipped
             raise UserError(f"no readable stories: {report.errors[0]}")
-        raise UserError(f"{src}: no readable stories ({len(report.errors)} bad files; {report.skip_summary()})")
+        if len(report.skipped) == 1 and not report.errors:
+            raise UserError(f"no readable stories: not read: {report.skipped[0]}")
+        raise UserError(f"{src}: no readable stories ({len(report.errors)} bad files{not_read_tail(report)})")
     if out == "-":
         w = csv.writer(sys.stdout)
         w.writerow(LABELS_CSV_HEADER)
@@ -56,6 +58,6 @@ def run(args) -> int:
             w.writerow(LABELS_CSV_HEADER)
             w.writerows(rows)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad files skipped; {report.skip_summary()}; "
+    print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad files skipped{not_read_tail(report)}; "
           f"wrote {out}", file=sys.stderr)
     return 0

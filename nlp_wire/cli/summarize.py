@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..story import DEFAULT_MAX_BYTES
-from .reading import byte_cap
+from .reading import add_reading_options, print_not_read, reading_options
 
 
 def add_parser(sub):
@@ -26,13 +25,10 @@ def add_parser(sub):
     p.add_argument("--config", default=None, help="settings YAML (default: configs/summarize.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--max-bytes", type=byte_cap, default=DEFAULT_MAX_BYTES, metavar="N",
-                   help=f"list wire files over N bytes as failed, unread (default {DEFAULT_MAX_BYTES:,}; 0: no cap)")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="read file symlinks that lead out of PATH (not followed by default)")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="ray: on a Ray cluster (RAY_ADDRESS, else a local Ray); OUT must be .jsonl; a rerun skips "
                         "the shards a crashed run finished (pip install 'nlp_wire[ray]')")
+    add_reading_options(p)
     return p
 
 
@@ -70,9 +66,9 @@ def run(args) -> int:
         chunk_size=cfg.chunk_size,
         resume=args.resume,
         progress=not args.no_progress,
-        max_bytes=args.max_bytes,
-        follow_symlinks=args.follow_symlinks,
+        **reading_options(args),
     )
+    print_not_read(report.not_read, args.verbose)
     print(report.line(), file=sys.stderr)
     return 1 if report.failed and not report.done else 0
 

@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..atomic import atomic_write
-from ..reader import iter_files
-from ..story import DEFAULT_MAX_BYTES, SkippedInput, Story, WireFormatError, decode_wire_bytes, parse_stories, read_file_bytes
+from ..reader import DEFAULT_MAX_BYTES, Skip, _read_bytes, _Skipped, capped_lines, iter_files
+from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories
 from . import cap_words, get_summarizer
 
 __all__ = ["BatchReport", "summarize_folder", "output_format", "errors_path_for", "safe_name"]
@@ -82,7 +82,7 @@ class BatchReport:
     errors_path: str | None = None
     seconds: float = 0.0
     units: int = field(default=0, repr=False)  # inputs (files or JSONL lines) finished, for the journal
-    not_read: dict = field(default_factory=dict)  # paths in the source folder not read, by reason (hidden, not .txt...)
+    not_read: list[Skip] = field(default_factory=list, repr=False)  # paths not read at all, and why
 
     def line(self) -> str:
         """One line for the end of a run."""
@@ -92,8 +92,9 @@ class BatchReport:
         if self.failed:
             text += f"; failures listed in {self.errors_path}"
         if self.not_read:
-            counts = ", ".join(f"{n:,} {reason}" for reason, n in self.not_read.items())
-            text += f"; {sum(self.not_read.values()):,} paths not read ({counts})"
+            from ..reader import ReadReport
+
+            text += f"; {ReadReport(skipped=self.not_read).not_read()}"
         return f"{text}; wrote {self.out} in {self.seconds:.1f} s"
 
 
@@ -177,11 +178,14 @@ def _render(story: Story, sentences: list[str], fmt: str):
 def _stories_of(unit: tuple) -> list[Story]:
     if unit[0] == "t":
         path = unit[1]
-        data = read_file_bytes(path, _job.max_bytes)  # a file over the cap or a FIFO: a SkippedInput, listed as failed
+        try:
+            data = _read_bytes(path, _job.max_bytes)
+        except _Skipped as skip:  # over the cap, a FIFO ...: listed with the failures, with its size
+            raise WireFormatError(skip.message(), path) from None
         text = _drop_related(decode_wire_bytes(data, path))
         return list(parse_stories(text, id=_stem(path), path=path))
-    if unit[0] == "x":  # a JSONL file that could not be opened
-        raise WireFormatError(unit[3], unit[1])
+    if unit[0] == "x":  # a JSONL file that could not be opened, or a line over the cap
+        raise WireFormatError(unit[3], unit[1], unit[2])
     _, path, line_no, raw = unit
     try:
         record = json.loads(decode_wire_bytes(raw, path))
@@ -245,11 +249,12 @@ def _process_chunk(chunk: list[tuple]) -> list[tuple]:
 
 
 # -- inputs ------------------------------------------------------------------------------------
-def _iter_units(src: Path, exclude: Path | None, on_skip=None, follow_symlinks: bool = False) -> Iterator[tuple]:
+def _iter_units(src: Path, exclude: Path | None, on_skip=None, max_bytes: int | None = DEFAULT_MAX_BYTES,
+                follow_symlinks: bool = False) -> Iterator[tuple]:
     """``("t", path)`` per wire file and ``("j", path, line, raw bytes)`` per JSONL line, in order.
 
-    A JSONL file that cannot be opened is ``("x", path, None, reason)``. Paths not read go to
-    ``on_skip`` (see :func:`~nlp_wire.reader.iter_files`).
+    A JSONL file that cannot be opened is ``("x", path, None, reason)``, a line over ``max_bytes``
+    ``("x", path, line, reason)``. Paths not read at all go to ``on_skip`` (see :func:`iter_files`).
     """
     excluded = os.path.realpath(exclude) if exclude is not None else None
     for path in iter_files(src, on_skip=on_skip, follow_symlinks=follow_symlinks):
@@ -265,8 +270,10 @@ def _iter_units(src: Path, exclude: Path | None, on_skip=None, follow_symlinks: 
             yield ("x", spath, None, f"cannot read: {exc.strerror or exc}")
             continue
         with fh:
-            for line_no, raw in enumerate(fh, 1):
-                if raw.strip():
+            for line_no, raw in capped_lines(fh, max_bytes):
+                if raw is None:
+                    yield ("x", spath, line_no, f"line too long (over the cap of {max_bytes:,} bytes)")
+                elif raw.strip():
                     yield ("j", spath, line_no, raw)
 
 
@@ -512,9 +519,9 @@ def summarize_folder(
         resume: Finish an interrupted run with the same settings instead of starting over.
         progress: Show a progress bar (on a terminal).
         checkpoint_every: Seconds between resume checkpoints.
-        max_bytes: Largest wire file read (None: no cap); a bigger one is listed in the errors file
-            with its size, unread.
-        follow_symlinks: Read file symlinks that lead out of ``src``.
+        max_bytes: A wire file (or JSONL line) over this many bytes is not read but listed in the
+            errors file with its size (None: no cap).
+        follow_symlinks: Read file symlinks that point out of ``src`` (folders are never followed).
 
     Returns:
         A :class:`BatchReport` with the counts.
@@ -548,12 +555,11 @@ def summarize_folder(
     }
     report = BatchReport(out=str(out))
     writer = _Writer(out, fmt, src, params, resume, report, checkpoint_every)
+    if max_bytes is not None and max_bytes < 1:
+        raise ValueError(f"max_bytes must be >= 1 (or None for no cap), not {max_bytes!r}")
     job = _Job(fmt, method, sentences, max_words, max_bytes)
 
-    def not_read(skipped: SkippedInput) -> None:
-        report.not_read[skipped.reason] = report.not_read.get(skipped.reason, 0) + 1
-
-    units = _iter_units(src, out if fmt == "txt" else None, not_read, follow_symlinks)
+    units = _iter_units(src, out if fmt == "txt" else None, report.not_read.append, max_bytes, follow_symlinks)
     if writer.skip:
         units = _skip(units, writer.skip, writer.last_key)
     bar = _progress_bar(progress, report.done)
