@@ -32,24 +32,22 @@ def word_tfidf(vec: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
     pattern = re.compile(vec.token_pattern)
     min_n, max_n = vec.ngram_range
     lookup = vec.vocabulary_.get
-    missing = repeat(-1)
-    indices: list[int] = []  # every n-gram's column, -1 for those not in the vocabulary (dropped below)
-    lengths: list[int] = []
+    found: list[int] = []  # vocabulary index of every n-gram, -1 for those not in it
+    indptr = [0]
     for doc in texts:
         tokens = pattern.findall(doc.lower() if vec.lowercase else doc)
         grams = tokens if min_n == 1 else []
         for n in range(max(2, min_n), max_n + 1):
             grams = grams + list(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
-        indices.extend(map(lookup, grams, missing))
-        lengths.append(len(grams))
-    columns = np.asarray(indices, dtype=np.int32)
-    known = columns >= 0
-    rows = np.repeat(np.arange(len(lengths)), lengths)[known]
-    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=len(lengths)), out=indptr[1:])
-    indices = columns[known]
+        found.extend(map(lookup, grams, repeat(-1, len(grams))))
+        indptr.append(len(found))
+    # Drop the unknown n-grams in numpy rather than test each one in Python.
+    found_arr = np.asarray(found, dtype=np.int64)
+    known = found_arr >= 0
+    kept = np.concatenate(([0], np.cumsum(known)))[np.asarray(indptr, dtype=np.int64)]
+    indices = found_arr[known].astype(np.int32)
     dtype = vec.dtype
-    X = sp.csr_matrix((np.ones(len(indices), dtype=dtype), indices, indptr), shape=(len(lengths), len(vec.vocabulary_)))
+    X = sp.csr_matrix((np.ones(len(indices), dtype=dtype), indices, kept), shape=(len(indptr) - 1, len(vec.vocabulary_)))
     X.sum_duplicates()
     if vec.sublinear_tf:
         np.log(X.data, X.data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -18,9 +17,9 @@ def add_parser(sub):
                         "'nlp-wire models' lists the names)")
     p.add_argument("paths", nargs="+", help="wire files, folders or JSONL files")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--workers", type=int, default=None,
-                   help="processes that read, parse and predict (default: one per CPU core on CPU, 1 on a GPU); "
-                        "the output is the same for any number")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes reading and predicting (0: one per core for the TF-IDF baseline, 1 for torch "
+                        "models, whose threads use every core); the output order is the same for any number")
     p.add_argument("--threshold", type=float, default=None, help="answer the default label below this confidence")
     p.add_argument("--device", default="cpu")
     p.add_argument("--int8", action="store_true", help="transformer on CPU: int8 dynamic quantization (faster)")
@@ -41,35 +40,33 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..classify import load_classifier
-    from ..classify.stream import classify_paths
-    from ..parallel import default_workers
+    from ..classify.files import classify_files
     from ..reader import ReadReport
     from .main import UserError
 
     if args.engine == "ray" or args.out:
         return _run_ray(args)
+    if args.workers < 0 or args.batch_size < 1:
+        raise UserError("--workers must be >= 0 and --batch-size >= 1")
+    auto = args.model == "default" and args.dtype == "float32" and not args.int8
+    load = dict(path=args.model, device=args.device, threshold=args.threshold, quantize=args.int8,
+                runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
+    options = reading_options(args)
     try:
-        auto = args.model == "default" and args.dtype == "float32" and not args.int8
-        model = load_classifier(args.model, device=args.device, threshold=args.threshold, quantize=args.int8,
-                                runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
+        load_classifier(**load)  # a bad model folder fails here, in one line, before any worker starts
     except ImportError as exc:
         raise UserError(str(exc)) from None
     missing = [p for p in args.paths if not os.path.lexists(p)]
     for p in missing:
         print(f"skipped: {p}: no such file or folder", file=sys.stderr)
-    workers = args.workers if args.workers is not None else default_workers() if args.device == "cpu" else 1
-    if workers < 1:
-        raise UserError(f"--workers must be >= 1, not {workers}")
     report = ReadReport()
-    predictions = classify_paths(model, [p for p in args.paths if p not in missing], workers=workers,
-                                 batch_size=args.batch_size, report=report, warn=False, **reading_options(args))
-    n = 0
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr, miniters=256) as bar:
-        for story_id, pred in predictions:
-            sys.stdout.write(encode({"id": story_id, **pred.to_dict()}) + "\n")
-            n += 1
-            bar.update(1)
+    with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
+        lines = classify_files(load, [p for p in args.paths if p not in missing], workers=args.workers,
+                               batch_size=args.batch_size, report=report, warn=False, on_progress=bar.update,
+                               **options)
+        for line in lines:
+            sys.stdout.write(line)
+    n = report.stories
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
     print_not_read(report.skipped, args.verbose)

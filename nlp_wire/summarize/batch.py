@@ -39,10 +39,9 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..atomic import atomic_write
-from ..parallel import chunked
 from ..reader import (
     DEFAULT_MAX_BYTES,
     Skip,
@@ -288,6 +287,17 @@ def _iter_units(src: Path, exclude: Path | None, on_skip=None, max_bytes: int | 
 
 def _unit_key(unit: tuple) -> str:
     return f"{unit[1]}:{unit[2]}" if unit[0] == "j" else unit[1]
+
+
+def _chunks(units: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    chunk: list[tuple] = []
+    for unit in units:
+        chunk.append(unit)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # -- outputs -----------------------------------------------------------------------------------
@@ -566,13 +576,13 @@ def summarize_folder(
     try:
         if workers == 1:
             _init_worker(job)
-            chunks = chunked(units, chunk_size)
+            chunks = _chunks(units, chunk_size)
             results = ((c, _process_chunk(c)) for c in chunks)
         else:
             pool = multiprocessing.get_context().Pool(workers, initializer=_init_worker, initargs=(job,))
             window = threading.BoundedSemaphore(workers * _IN_FLIGHT_PER_WORKER)
             sent: deque = deque()  # chunks in flight, oldest first (results come back in this order)
-            chunks = _throttled(chunked(units, chunk_size), window, stop, sent)
+            chunks = _throttled(_chunks(units, chunk_size), window, stop, sent)
             results = _paired(pool.imap(_process_chunk, chunks), sent, window)
         for chunk, chunk_results in results:
             for unit, result in zip(chunk, chunk_results):

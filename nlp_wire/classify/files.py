@@ -1,0 +1,191 @@
+"""Files to labels on every core: read, parse and predict wire files in a pool of processes.
+
+:func:`classify_files` streams one JSON line per story, in the order one process would give (sorted
+paths, file order within a file), whatever the number of workers. Folders and wire files are cut
+into chunks of files; each worker loads the model once and turns a chunk into JSON lines. At most
+a few chunks per worker are in flight, so memory stays flat however many files there are. JSONL
+inputs are read in the main process, in their place in the order. A worker that dies (the OOM
+killer) stops the run with an error instead of a hang.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..reader import (
+    DEFAULT_MAX_BYTES,
+    RECORD_SUFFIXES,
+    ReadReport,
+    Skip,
+    _file_stories,
+    _Skipped,
+    iter_files,
+    read_stories,
+)
+from ..story import WireFormatError
+
+__all__ = ["classify_files", "default_workers"]
+
+logger = logging.getLogger(__name__)
+
+_IN_FLIGHT_PER_WORKER = 4
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def default_workers(model: str | Path | None) -> int:
+    """One process per core for the TF-IDF baseline; 1 for torch models, whose threads use every core."""
+    from . import read_model_card
+    from .catalog import resolve_model
+
+    return (os.cpu_count() or 1) if read_model_card(resolve_model(model))["kind"] == "baseline" else 1
+
+
+def _lines(model, stories: list, batch_size: int) -> list[str]:
+    preds = model.predict(stories, batch_size=batch_size) if stories else []
+    return [_encode({"id": s.id, **p.to_dict()}) + "\n" for s, p in zip(stories, preds)]
+
+
+# -- in the worker processes -----------------------------------------------------------------------
+_worker: dict = {}
+
+
+def _init_worker(load: dict, batch_size: int, max_bytes: int | None) -> None:
+    from . import load_classifier
+
+    _worker.update(model=load_classifier(**load), batch_size=batch_size, max_bytes=max_bytes)
+
+
+def _classify_chunk(paths: list[str]) -> tuple[list[str], list[WireFormatError], list[Skip]]:
+    """JSON lines for the stories of some wire files, with the files that failed or were not read."""
+    stories, errors, skipped = [], [], []
+    for path in paths:
+        try:
+            stories += _file_stories(path, _worker["max_bytes"])
+        except _Skipped as s:
+            skipped.append(Skip(path, s.reason, s.detail))
+        except WireFormatError as err:
+            errors.append(err)
+    return _lines(_worker["model"], stories, _worker["batch_size"]), errors, skipped
+
+
+# -- in the main process ----------------------------------------------------------------------------
+def classify_files(
+    load: dict,
+    paths: Iterable[str | Path],
+    *,
+    workers: int = 0,
+    batch_size: int = 256,
+    chunk_files: int = 128,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    follow_symlinks: bool = False,
+    report: ReadReport | None = None,
+    warn: bool = True,
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """Classify every story under ``paths``: one JSON line (``id``, ``label``, ``score``, ``scores``) each.
+
+    Args:
+        load: Keyword arguments of :func:`~nlp_wire.classify.load_classifier` (each worker loads the
+            model with them; the main process too, only when a JSONL input or one worker asks for it).
+        paths: Folders (recursive ``*.txt``), wire files and JSONL files.
+        workers: Processes (0: :func:`default_workers` for the model; 1: no pool).
+        batch_size: Stories per ``predict`` call.
+        chunk_files: Files handed to a worker at a time.
+        max_bytes: Largest story file read (see :func:`~nlp_wire.reader.read_stories`).
+        follow_symlinks: Read file symlinks that lead out of the folders given.
+        report: Collects files, stories, errors and paths not read, as :func:`read_stories` does.
+        warn: Log each bad input and unusual skip as a warning (False when the caller names them).
+        on_progress: Called with the number of stories of each chunk written.
+
+    Yields:
+        JSON lines ending in a newline, in input order.
+
+    Raises:
+        ValueError: Bad ``workers``, ``batch_size`` or ``chunk_files``.
+        concurrent.futures.process.BrokenProcessPool: A worker died (killed, out of memory).
+    """
+    if workers < 0 or batch_size < 1 or chunk_files < 1:
+        raise ValueError("workers must be >= 0, batch_size and chunk_files >= 1")
+    report = report if report is not None else ReadReport()
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    workers = workers or default_workers(load.get("path"))
+    progress = on_progress or (lambda n: None)
+    main_model = []
+
+    def model():
+        if not main_model:
+            from . import load_classifier
+
+            main_model.append(load_classifier(**load))
+        return main_model[0]
+
+    def in_main(source) -> Iterator[str]:
+        stories = read_stories(source, on_error=report, warn=warn, max_bytes=max_bytes, follow_symlinks=follow_symlinks)
+        while batch := list(islice(stories, batch_size)):
+            yield from _lines(model(), batch, batch_size)
+            progress(len(batch))
+
+    if workers == 1:
+        yield from in_main(paths)
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(load, batch_size, max_bytes)) as pool:
+        pending: deque = deque()
+
+        def collect() -> Iterator[str]:
+            files, future = pending.popleft()
+            lines, errors, skipped = future.result()
+            report.files += files - len(skipped)  # as read_stories counts: files read, well or badly
+            for err in errors:
+                if warn:
+                    logger.warning("skipped %s", err)
+                report(err)
+            for s in skipped:
+                if warn:
+                    logger.warning("not read: %s", s)
+                report.skip(s)
+            report.stories += len(lines)
+            yield from lines
+            progress(len(lines))
+
+        for chunk in _chunks(paths, report, chunk_files, follow_symlinks, warn):
+            if isinstance(chunk, str):  # a JSONL file: in its place, in this process
+                while pending:
+                    yield from collect()
+                yield from in_main(chunk)
+                continue
+            pending.append((len(chunk), pool.submit(_classify_chunk, chunk)))
+            if len(pending) >= workers * _IN_FLIGHT_PER_WORKER:
+                yield from collect()
+        while pending:
+            yield from collect()
+
+
+def _chunks(paths: list, report: ReadReport, size: int, follow_symlinks: bool, warn: bool) -> Iterator[list[str] | str]:
+    """Lists of up to ``size`` wire files, and each JSONL file on its own, in input order."""
+    chunk: list[str] = []
+    for root in paths:
+        if not os.path.lexists(root):
+            report(WireFormatError("no such file or folder", root))
+            if warn:
+                logger.warning("skipped %s", report.errors[-1])
+            continue
+        for file in iter_files(root, on_skip=report.skip, follow_symlinks=follow_symlinks):
+            if file.suffix in RECORD_SUFFIXES:
+                if chunk:
+                    yield chunk
+                    chunk = []
+                yield str(file)
+                continue
+            chunk.append(str(file))
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,98 @@
+"""nlp-wire classify --workers: the same output as one process, bad files named, order kept, bounded work in flight."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nlp_wire.classify import load_classifier
+from nlp_wire.classify.files import classify_files
+from nlp_wire.cli.main import main
+from nlp_wire.reader import ReadReport, read_stories
+
+
+def story(headline: str, body: str = "Officers detained the pair on Monday.") -> str:
+    return f" date 2024-03-04 {headline}\nSEOUL, March 4 (Yonhap) -- {body}\n(END)\n"
+
+
+HEADLINES = ["Police arrest two fraud suspects", "New COVID-19 cases fall", "Bread prices hold steady",
+             "Minister visits flood area", "Exports rise for third month", "Court upholds ruling"]
+
+
+@pytest.fixture(autouse=True)
+def _offline_env(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def folder(make_folder):
+    files = {f"d{i % 3}/s{i:03d}.txt": story(HEADLINES[i % len(HEADLINES)]) for i in range(40)}
+    files["d2/s005.txt"] = story("Two stories here") + story("(LEAD) Two stories here", "More came out.")
+    files.update({
+        ".hidden.txt": story("Hidden"),
+        "notes.md": "notes",
+        "big.txt": story("Long", "A long paragraph. " * 60),
+        "d2/bad.txt": b"\x00\x01 binary",
+        "d0/UPPER.TXT": story("Upper-case name"),
+    })
+    return make_folder(files)
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([*map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_classify_workers_give_the_same_output_and_name_bad_files(folder, capsys):
+    outputs = {}
+    for workers in (1, 2):
+        code, out, err = run(capsys, "classify", "baseline", folder, "--workers", workers, "--max-bytes", 500)
+        assert code == 0 and "Traceback" not in err
+        outputs[workers] = out
+        assert f"skipped: {folder / 'd2' / 'bad.txt'}:1: binary" in err
+        assert "classified 42 stories; 1 bad inputs skipped; 3 paths not read (" in err
+        assert "hidden 1" in err and "not .txt 1" in err and "too large 1" in err
+        assert f"not read: {folder / 'big.txt'}: too large" in err
+    assert outputs[1] == outputs[2]
+    ids = [json.loads(line)["id"] for line in outputs[1].splitlines()]
+    assert ids[:3] == ["UPPER", "s000", "s003"] and "s005#2" in ids and len(ids) == 42
+
+
+def test_classify_files_keeps_the_order_across_chunks_and_jsonl_inputs(folder, make_folder):
+    records = make_folder({"r.jsonl": '{"headline": "Ferry strike ends", "body": "Crews went back."}\n'
+                                      '{"headline": "Port reopens"}\n'})
+    load = {"path": "baseline"}
+    paths = [folder / "d0", records / "r.jsonl", folder / "d1"]
+    one = list(classify_files(load, paths, workers=1))
+    report = ReadReport()
+    two = list(classify_files(load, paths, workers=2, chunk_files=3, report=report))
+    assert one == two and report.stories == len(two) == 15 + 2 + 13
+    assert [json.loads(x)["id"] for x in two][15:17] == ["r:1", "r:2"]
+    stories = list(read_stories(paths))  # the same answers as the Python API in this process
+    preds = load_classifier("baseline").predict(stories)
+    assert [json.loads(x) for x in two] == [{"id": s.id, **p.to_dict()} for s, p in zip(stories, preds)]
+
+
+def test_classify_memory_stays_bounded_in_flight(folder, monkeypatch):
+    """At most a few chunks per worker are submitted ahead of what has been written."""
+    import nlp_wire.classify.files as files
+
+    listed, ahead = [], []
+    real = files._chunks
+
+    def counting(*args):
+        for chunk in real(*args):
+            listed.append(chunk)
+            yield chunk
+
+    monkeypatch.setattr(files, "_chunks", counting)
+    lines = 0
+    for _ in classify_files({"path": "baseline"}, [folder], workers=2, chunk_files=1):
+        lines += 1
+        ahead.append(len(listed) - lines)
+    assert lines == 43 and len(listed) == 43  # one file a chunk (bad.txt gives no line, s005 two)
+    # Never more chunks listed than the window beyond what was written (+1 for a file with no story).
+    assert max(ahead) <= 2 * files._IN_FLIGHT_PER_WORKER + 1 and ahead[0] <= 2 * files._IN_FLIGHT_PER_WORKER
