@@ -87,7 +87,7 @@ def main() -> None:
         folder = ROOT / "models" / name
         row = {"float32": timed(lambda: nlp_wire.load_classifier(folder), data, args.batch_size, args.repeat)}
         kind = json.loads((folder / "nlp_wire_model.json").read_text())["kind"]
-        if kind == "transformer" and (folder / "model.safetensors").exists():
+        if kind == "transformer":
             try:
                 row["onnxruntime_int8"] = timed(lambda: nlp_wire.load_classifier(folder, runtime="onnxruntime",
                                                                                   quantize=True),
