@@ -96,3 +96,19 @@ def test_classify_memory_stays_bounded_in_flight(folder, monkeypatch):
     assert lines == 43 and len(listed) == 43  # one file a chunk (bad.txt gives no line, s005 two)
     # Never more chunks listed than the window beyond what was written (+1 for a file with no story).
     assert max(ahead) <= 2 * files._IN_FLIGHT_PER_WORKER + 1 and ahead[0] <= 2 * files._IN_FLIGHT_PER_WORKER
+
+
+def test_a_chunk_of_large_files_is_predicted_in_parts(folder, monkeypatch):
+    """A worker predicts once the text it holds passes the budget: same lines, never the whole chunk at once."""
+    import nlp_wire.classify.files as files
+
+    paths = [str(p) for p in sorted((folder / "d0").glob("*.txt"))]
+    monkeypatch.setattr(files, "_worker", {})
+    files._init_worker({"path": "baseline"}, 256, None)
+    whole = files._classify_chunk(paths)
+    sizes = []
+    real = files._lines
+    monkeypatch.setattr(files, "_lines", lambda m, stories, b: (sizes.append(len(stories)), real(m, stories, b))[1])
+    monkeypatch.setattr(files, "_TEXT_BUDGET", 150)  # about two stories
+    assert files._classify_chunk(paths) == whole
+    assert len(whole[0]) == len(paths) == 14 and max(sizes) <= 3 and sum(sizes) == 14

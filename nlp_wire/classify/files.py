@@ -36,6 +36,8 @@ __all__ = ["classify_files", "default_workers"]
 logger = logging.getLogger(__name__)
 
 _IN_FLIGHT_PER_WORKER = 4
+# Characters of parsed stories a worker holds before it predicts them (its memory: a few times this).
+_TEXT_BUDGET = 4_000_000
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
@@ -63,16 +65,29 @@ def _init_worker(load: dict, batch_size: int, max_bytes: int | None) -> None:
 
 
 def _classify_chunk(paths: list[str]) -> tuple[list[str], list[WireFormatError], list[Skip]]:
-    """JSON lines for the stories of some wire files, with the files that failed or were not read."""
-    stories, errors, skipped = [], [], []
+    """JSON lines for the stories of some wire files, with the files that failed or were not read.
+
+    Stories are predicted as soon as the parsed text held passes ``_TEXT_BUDGET`` characters, so a
+    chunk of large files is never all in memory at once.
+    """
+    model, batch_size = _worker["model"], _worker["batch_size"]
+    lines, stories, errors, skipped = [], [], [], []
+    held = 0
     for path in paths:
         try:
-            stories += _file_stories(path, _worker["max_bytes"])
+            got = _file_stories(path, _worker["max_bytes"])
         except _Skipped as s:
             skipped.append(Skip(path, s.reason, s.detail))
+            continue
         except WireFormatError as err:
             errors.append(err)
-    return _lines(_worker["model"], stories, _worker["batch_size"]), errors, skipped
+            continue
+        stories += got
+        held += sum(len(s.headline) + sum(map(len, s.paragraphs)) for s in got)
+        if held > _TEXT_BUDGET:
+            lines += _lines(model, stories, batch_size)
+            stories, held = [], 0
+    return lines + _lines(model, stories, batch_size), errors, skipped
 
 
 # -- in the main process ----------------------------------------------------------------------------
