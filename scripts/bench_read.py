@@ -175,7 +175,7 @@ def main() -> int:
         wall, cpu, n = _timed(predict, args.repeat)
         steps["baseline_predict"] = _rate(n, wall, cpu)
         for workers in (1, 2):
-            wall, cpu, n = _timed(lambda: sum(1 for _ in classify_files({"path": args.model}, [folder], workers=workers)),
+            wall, cpu, n = _timed(lambda: sum(1 for _ in classify_files({"path": args.model}, [folder], workers=workers, model=model)),
                                   args.repeat)
             steps[f"files_to_labels_{workers}_worker{'s' * (workers > 1)}"] = _rate(n, wall, cpu)
         text = " date 2024-05-01 Head\nSEOUL -- prose.\n" + "-\n" * 100_000

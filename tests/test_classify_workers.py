@@ -112,3 +112,21 @@ def test_a_chunk_of_large_files_is_predicted_in_parts(folder, monkeypatch):
     monkeypatch.setattr(files, "_TEXT_BUDGET", 150)  # about two stories
     assert files._classify_chunk(paths) == whole
     assert len(whole[0]) == len(paths) == 14 and max(sizes) <= 3 and sum(sizes) == 14
+
+
+def test_a_given_model_is_shared_with_forked_workers_not_loaded_again(folder, monkeypatch):
+    import multiprocessing
+
+    import nlp_wire.classify as classify
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("workers are forked only where the system can")
+    model = load_classifier("baseline")
+    expected = list(classify_files({"path": "baseline"}, [folder / "d1"], workers=1, model=model))
+
+    def no_loading(**load):
+        raise AssertionError("the model was loaded again")
+
+    monkeypatch.setattr(classify, "load_classifier", no_loading)  # inherited by the forked workers
+    got = list(classify_files({"path": "baseline"}, [folder / "d1"], workers=2, chunk_files=2, model=model))
+    assert got == expected and len(got) == 13

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +31,7 @@ from ..reader import (
     read_stories,
 )
 from ..story import WireFormatError
+from .base import WireClassifier
 
 __all__ = ["classify_files", "default_workers"]
 
@@ -58,10 +60,11 @@ def _lines(model, stories: list, batch_size: int) -> list[str]:
 _worker: dict = {}
 
 
-def _init_worker(load: dict, batch_size: int, max_bytes: int | None) -> None:
+def _init_worker(load: dict, batch_size: int, max_bytes: int | None, model=None) -> None:
     from . import load_classifier
 
-    _worker.update(model=load_classifier(**load), batch_size=batch_size, max_bytes=max_bytes)
+    model = model if model is not None else load_classifier(**load)  # forked: the parent's model, not loaded again
+    _worker.update(model=model, batch_size=batch_size, max_bytes=max_bytes)
 
 
 def _classify_chunk(paths: list[str]) -> tuple[list[str], list[WireFormatError], list[Skip]]:
@@ -103,6 +106,7 @@ def classify_files(
     report: ReadReport | None = None,
     warn: bool = True,
     on_progress: Callable[[int], None] | None = None,
+    model: WireClassifier | None = None,
 ) -> Iterator[str]:
     """Classify every story under ``paths``: one JSON line (``id``, ``label``, ``score``, ``scores``) each.
 
@@ -118,6 +122,9 @@ def classify_files(
         report: Collects files, stories, errors and paths not read, as :func:`read_stories` does.
         warn: Log each bad input and unusual skip as a warning (False when the caller names them).
         on_progress: Called with the number of stories of each chunk written.
+        model: The model ``load`` gives, when the caller has it already: used in this process and, where
+            processes are forked (Linux), shared with the workers instead of loaded again in each
+            (loading the baseline takes longer than classifying thousands of stories).
 
     Yields:
         JSON lines ending in a newline, in input order.
@@ -132,7 +139,7 @@ def classify_files(
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     workers = workers or default_workers(load.get("path"))
     progress = on_progress or (lambda n: None)
-    main_model = []
+    main_model = [model] if model is not None else []
 
     def model():
         if not main_model:
@@ -150,7 +157,11 @@ def classify_files(
     if workers == 1:
         yield from in_main(paths)
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(load, batch_size, max_bytes)) as pool:
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else None)
+    shared = main_model[0] if fork and main_model else None
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(load, batch_size, max_bytes, shared)) as pool:
         pending: deque = deque()
 
         def collect() -> Iterator[str]:

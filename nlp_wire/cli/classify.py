@@ -53,7 +53,7 @@ def run(args) -> int:
                 runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
     options = reading_options(args)
     try:
-        load_classifier(**load)  # a bad model folder fails here, in one line, before any worker starts
+        model = load_classifier(**load)  # a bad model folder fails here, in one line, before any worker starts
     except ImportError as exc:
         raise UserError(str(exc)) from None
     missing = [p for p in args.paths if not os.path.lexists(p)]
@@ -63,7 +63,7 @@ def run(args) -> int:
     with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
         lines = classify_files(load, [p for p in args.paths if p not in missing], workers=args.workers,
                                batch_size=args.batch_size, report=report, warn=False, on_progress=bar.update,
-                               **options)
+                               model=model, **options)
         for line in lines:
             sys.stdout.write(line)
     n = report.stories
