@@ -318,3 +318,29 @@ def test_cli_classify_names_a_missing_path_once_and_fails(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.err.count("nope") == 1  # named once (the summary line counts it)
     assert "1 input paths do not exist" in captured.err and captured.out.strip()  # the good folder still classified
+
+
+@pytest.mark.parametrize("command", [
+    ["demo", "--out", "{f}/sub"],
+    ["label", "{wire}", "--out", "{f}/labels.csv"],
+    ["summarize", "{wire}", "--out", "{f}/s.jsonl"],
+    ["train", "baseline", "--data", "{wire}", "--out", "{f}/run", "--set", "baseline.min_df=1"],
+])
+def test_cli_out_under_a_file_is_one_clear_error(command, tmp_path, capsys):
+    wire = _write_folder(tmp_path / "wire")
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    args = [a.format(f=blocker, wire=wire) for a in command]
+    assert main(["-q", *args]) == 2
+    err = capsys.readouterr().err
+    assert "a file is in the way" in err or "is a file" in err
+    assert "unexpected" not in err and "Traceback" not in err
+
+
+def test_global_flags_work_after_the_subcommand(tmp_path, capsys):
+    from nlp_wire.story import WireFormatError
+
+    args = ["evaluate", "baseline", "--data", str(tmp_path / "nope")]
+    assert main(args) == 2  # one line
+    with pytest.raises(WireFormatError):  # --debug after the subcommand: the real exception
+        main([*args, "--debug"])

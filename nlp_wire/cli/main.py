@@ -51,12 +51,18 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for flag in ("--debug", "-q", "--quiet"):  # global flags are accepted after the subcommand too
+        if flag in argv[1:] and argv.index(flag) > 0:
+            argv.remove(flag)
+            argv.insert(0, flag)
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if not args.debug:
         for noisy in ("httpx", "urllib3", "datasets", "filelock"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    from ..classify.base import ModelLoadError
     from ..config import ConfigError
     from ..story import WireFormatError
 
@@ -65,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nlp-wire: interrupted", file=sys.stderr)
         return 130
-    except (UserError, ConfigError, WireFormatError, FileNotFoundError, NotADirectoryError, PermissionError, ValueError) as exc:
+    except (FileExistsError, NotADirectoryError) as exc:  # an output path under (or onto) a file
+        if args.debug:
+            raise
+        print(f"nlp-wire {args.command}: error: {exc.filename}: a file is in the way (an output folder was "
+              "expected there, or a path in it is a file)", file=sys.stderr)
+        return 2
+    except (UserError, ConfigError, WireFormatError, ModelLoadError, FileNotFoundError, PermissionError,
+            ValueError) as exc:
         if args.debug:
             raise
         print(f"nlp-wire {args.command}: error: {exc}", file=sys.stderr)
