@@ -344,3 +344,21 @@ def test_global_flags_work_after_the_subcommand(tmp_path, capsys):
     assert main(args) == 2  # one line
     with pytest.raises(WireFormatError):  # --debug after the subcommand: the real exception
         main([*args, "--debug"])
+
+
+def test_cli_evaluate_warns_on_its_own_training_data_and_explains_missing_labels(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    wire = _write_folder(tmp_path / "wire")
+    assert main(["-q", "train", "baseline", "--data", "wire", "--out", "run", "--set", "baseline.min_df=1",
+                 "--set", "data.val_size=0"]) == 0
+    capsys.readouterr()
+    assert main(["-q", "evaluate", "run/model", "--data", str(wire)]) == 0
+    err = capsys.readouterr().err
+    assert "was trained on" in err and "not a held-out score" in err
+    other = _write_folder(tmp_path / "other")
+    keep = [row for row in (other / "labels.csv").read_text().splitlines() if not row.endswith(("diplomacy", "covid"))]
+    (other / "labels.csv").write_text("\n".join(keep) + "\n")  # three of the five labels only
+    assert main(["-q", "evaluate", "run/model", "--data", str(other)]) == 0
+    err = capsys.readouterr().err
+    assert "was trained on" not in err
+    assert "labels occur in this data" in err  # the tiny folder holds fewer labels than the model knows

@@ -16,7 +16,8 @@ from pathlib import Path
 from ..resources import models_dir
 from .base import ModelLoadError
 
-__all__ = ["read_catalog", "model_names", "resolve_model", "default_model_name", "missing_requirement"]
+__all__ = ["read_catalog", "model_names", "resolve_model", "default_model_name", "missing_requirement",
+           "training_sources"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,3 +97,33 @@ def resolve_model(name_or_path: str | Path | None, catalog: dict | None = None) 
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise ModelLoadError(f"{name_or_path}: no such model folder, and not a shipped model name "
                          f"({', '.join(['default', *names])}){hint}")
+
+
+def training_sources(folder: str | Path) -> list[Path]:
+    """The labeled sources a model folder was trained on, as far as its records say: the run's
+    ``metrics.json`` (beside the model or one folder up), a protocol member's ``protocol.json``, and for an
+    ensemble its members' sources. Paths are resolved; ``@weight`` suffixes dropped."""
+    folder = Path(folder)
+    found: list[str] = []
+    for record in (folder / "metrics.json", folder.parent / "metrics.json"):
+        if record.is_file():
+            try:
+                found += json.loads(record.read_text(encoding="utf-8")).get("data", [])
+            except (OSError, json.JSONDecodeError, AttributeError):
+                pass
+            break
+    if (folder / "protocol.json").is_file():
+        try:
+            record = json.loads((folder / "protocol.json").read_text(encoding="utf-8"))
+            found += [record["gold"], *record.get("recipe", {}).get("data", [])]
+        except (OSError, json.JSONDecodeError, KeyError, TypeError):
+            pass
+    try:
+        card = json.loads((folder / "nlp_wire_model.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        card = {}
+    out = [Path(str(s).rsplit("@", 1)[0]).resolve() for s in found if isinstance(s, str)]
+    for member in card.get("members", []) if isinstance(card, dict) else []:
+        if isinstance(member, dict) and isinstance(member.get("path"), str):
+            out += training_sources(folder / member["path"])
+    return out

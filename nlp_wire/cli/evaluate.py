@@ -21,12 +21,26 @@ def run(args) -> int:
     from ..classify.evaluate import evaluate
     from ..dataset import load_examples
 
+    from pathlib import Path
+
+    from ..classify.catalog import resolve_model, training_sources
+
     model = load_classifier(args.model, device=args.device)
+    data = Path(args.data).resolve()
+    seen = [s for s in training_sources(resolve_model(args.model)) if s == data or data in s.parents or s in data.parents]
+    if seen:
+        print(f"warning: {args.model} was trained on {seen[0]}: this score is on stories it has seen, not a "
+              "held-out score (see models/README.md for held-out ones)", file=sys.stderr)
     ds = load_examples(args.data, config=model.data_config, drop_duplicates=False)
     metrics = evaluate(model, ds, args.out, batch_size=args.batch_size)
     shown = {k: metrics[k] for k in ("n", "accuracy", "macro_f1")}
     shown["f1"] = {k: v["f1"] for k, v in metrics["per_label"].items()}
     print(json.dumps(shown))
+    present = sum(1 for v in metrics["per_label"].values() if v["support"])
+    if present < len(metrics["per_label"]):
+        print(f"note: only {present} of the {len(metrics['per_label'])} labels occur in this data; macro-F1 averages "
+              "every label, so the absent ones (F1 0 if ever predicted, else 0 by convention) pull it down: "
+              "read accuracy and the per-label F1 instead", file=sys.stderr)
     if "publishers" in metrics:
         from ..classify.publishers import publisher_markdown
 
