@@ -245,7 +245,8 @@ def load_examples(
             raise WireFormatError("labels file not found", labels_file)
         elif rules is None:
             raise WireFormatError(
-                "no labels: give a labels file (id,label), put labels.csv in the folder, or use weak_labels=True",
+                "no labels: put labels.csv (id,label) in the folder (`nlp-wire label FOLDER` writes one from the topic "
+                "rules), give a labels file, or in Python use weak_labels=True",
                 source,
             )
         rows = _examples_from_stories(read_stories(source, errors=errors), gold, rules, cfg, source.name)

@@ -362,3 +362,26 @@ def test_cli_evaluate_warns_on_its_own_training_data_and_explains_missing_labels
     err = capsys.readouterr().err
     assert "was trained on" not in err
     assert "labels occur in this data" in err  # the tiny folder holds fewer labels than the model knows
+
+
+def test_a_run_folder_given_for_its_model_gets_a_did_you_mean(tmp_path):
+    from nlp_wire.classify.base import MODEL_CARD
+
+    (tmp_path / "run" / "model").mkdir(parents=True)
+    (tmp_path / "run" / "model" / MODEL_CARD).write_text("{}")
+    with pytest.raises(ModelLoadError, match=r"did you mean .*run/model"):
+        load_classifier(tmp_path / "run")
+
+
+def test_cli_help_names_every_choice(capsys):
+    for command in (["train", "--help"], ["summarize", "--help"], ["classify", "--help"]):
+        with pytest.raises(SystemExit):
+            main(command)
+    out = capsys.readouterr().out
+    assert "TF-IDF + logistic regression" in out and "{lead}" in out and "stories per prediction batch" in out
+
+
+def test_cli_classify_says_which_options_a_baseline_ignores(tmp_path, capsys):
+    folder = _write_folder(tmp_path / "wire")
+    assert main(["-q", "classify", "baseline", str(folder), "--dtype", "bfloat16", "--device", "cuda"]) == 0
+    assert "--dtype, --device ignored" in capsys.readouterr().err

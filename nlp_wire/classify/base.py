@@ -126,6 +126,8 @@ def read_model_card(folder: str | Path) -> dict:
         raise ModelLoadError(f"{folder}: no such model folder")
     path = folder / MODEL_CARD
     if not path.is_file():
+        if (folder / "model" / MODEL_CARD).is_file():
+            raise ModelLoadError(f"{folder}: a training run folder, not a model; did you mean {folder / 'model'}?")
         raise ModelLoadError(f"{folder}: not an nlp_wire model folder (no {MODEL_CARD}); train one with `nlp-wire train`")
     try:
         card = json.loads(path.read_text(encoding="utf-8"))

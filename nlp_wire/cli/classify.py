@@ -16,12 +16,13 @@ def add_parser(sub):
     p.add_argument("model", help="model folder or shipped name ('default': the most accurate at >= 50 stories/s; "
                         "'nlp-wire models' lists the names)")
     p.add_argument("paths", nargs="+", help="wire files, folders or JSONL files")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, default=256, help="stories per prediction batch (default 256)")
     p.add_argument("--workers", type=int, default=0,
                    help="processes reading and predicting (0: one per core for the TF-IDF baseline, 1 for torch "
                         "models, whose threads use every core); the output order is the same for any number")
     p.add_argument("--threshold", type=float, default=None, help="answer the default label below this confidence")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="transformers: cpu, cuda, cuda:N, mps or auto (a baseline "
+                   "always runs on the CPU)")
     p.add_argument("--int8", action="store_true", help="transformer on CPU: int8 dynamic quantization (faster)")
     p.add_argument("--onnx", action="store_true",
                    help="transformer on CPU: predict in ONNX Runtime (faster; pip install 'nlp_wire[onnx]')")
@@ -56,6 +57,14 @@ def run(args) -> int:
         model = load_classifier(**load)  # a bad model folder fails here, in one line, before any worker starts
     except ImportError as exc:
         raise UserError(str(exc)) from None
+    from ..classify.baseline import TfidfClassifier
+
+    if isinstance(model, TfidfClassifier):
+        ignored = [flag for flag, on in (("--dtype", args.dtype != "float32"), ("--device", args.device != "cpu"),
+                                         ("--onnx", args.onnx), ("--int8", args.int8)) if on]
+        if ignored:
+            print(f"warning: {', '.join(ignored)} ignored: {args.model} is a TF-IDF baseline (CPU, float64)",
+                  file=sys.stderr)
     missing = [p for p in args.paths if not os.path.lexists(p)]
     for p in missing:
         print(f"skipped: {p}: no such file or folder", file=sys.stderr)

@@ -11,8 +11,8 @@ def add_parser(sub):
     p.add_argument("model", help="model folder or shipped name ('default', 'ensemble', ...; see nlp-wire models)")
     p.add_argument("--data", required=True, help="labeled folder (labels.csv) or JSONL/CSV records")
     p.add_argument("--out", help="folder for metrics JSON, confusion PNG and misclassified examples")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default="cpu", help="transformers: cpu, cuda, cuda:N, mps or auto")
+    p.add_argument("--batch-size", type=int, default=64, help="stories per prediction batch (default 64)")
     return p
 
 

@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if "--debug" not in (sys.argv[1:] if argv is None else argv):
+        # The libraries' own bars ("Map:", "Loading weights") are noise beside ours; --debug keeps them.
+        os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     for flag in ("--debug", "-q", "--quiet"):  # global flags are accepted after the subcommand too

@@ -20,7 +20,10 @@ def add_parser(sub):
     p.add_argument("--sentences", type=int, default=None, help="sentences per summary (default from the config: 3)")
     p.add_argument("--max-words", type=int, default=None, help="cap on each summary's words")
     p.add_argument("--workers", type=int, default=None, help="processes (0: one per CPU core; 1: no pool)")
-    p.add_argument("--method", default=None, help="summarizer name (default from the config: lead)")
+    from ..summarize import SUMMARIZERS
+
+    p.add_argument("--method", default=None, choices=sorted(SUMMARIZERS),
+                   help="summarizer (default from the config: lead)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted run with the same settings")
     p.add_argument("--config", default=None, help="settings YAML (default: configs/summarize.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key")

@@ -7,7 +7,9 @@ import sys
 
 def add_parser(sub):
     p = sub.add_parser("train", help="train a topic classifier and record the run")
-    p.add_argument("kind", choices=["baseline", "minilm"])
+    p.add_argument("kind", choices=["baseline", "minilm"],
+                   help="baseline: TF-IDF + logistic regression; minilm: a transformer (all-MiniLM-L6-v2 by default, "
+                        "or the encoder the config names, e.g. mpnet)")
     p.add_argument("--config", help="YAML config (default: configs/baseline.yaml or configs/minilm_cpu.yaml)")
     p.add_argument("--data", action="append", required=True,
                    help="labeled source: folder with labels.csv, or JSONL/CSV records; append @WEIGHT to weight it; repeatable")
