@@ -397,13 +397,25 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
     values: dict[str, Any] = {}
     if path is not None:
         values = read_yaml_mapping(path, "config")
-    values = _merge(values, parse_overrides(overrides))
+    override_values = parse_overrides(overrides)
+    _check_override_keys(cls, override_values)  # a mistyped --set key is the override's fault, not the file's
+    values = _merge(values, override_values)
     try:
         return _build(cls, values)
     except ConfigError as exc:
         if path is not None and not str(exc).startswith(str(path)):
             raise ConfigError(f"{path}: {exc}") from None
         raise
+
+
+def _check_override_keys(cls: type, values: dict[str, Any], prefix: str = "") -> None:
+    hints = typing.get_type_hints(cls)
+    for key, value in values.items():
+        if key not in hints:
+            known = ", ".join(sorted(f.name for f in dataclasses.fields(cls)))
+            raise ConfigError(f"--set {prefix + key!r}: unknown config key; known keys{' under ' + prefix.rstrip('.') if prefix else ''}: {known}")
+        if _is_dataclass_type(hints[key]) and isinstance(value, dict):
+            _check_override_keys(hints[key], value, f"{prefix}{key}.")
 
 
 def config_to_dict(cfg) -> dict:

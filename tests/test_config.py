@@ -193,3 +193,13 @@ def test_dataclasses_validate_when_built_directly():
     with pytest.raises(ConfigError):
         DataConfig(labels=["a", "b"], default_label="other")
     assert DataConfig(labels=["a", "other"]).default_label == "other"
+
+
+def test_an_unknown_set_key_is_blamed_on_the_override_not_the_file(tmp_path):
+    from nlp_wire.config import ConfigError, TrainConfig, load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("kind: baseline\n")
+    with pytest.raises(ConfigError, match=r"^--set 'training\.lrr': unknown config key; known keys under training: .*lr"):
+        load_config(TrainConfig, path, ["training.lrr=3"])
+    assert load_config(TrainConfig, path, ["training.lr=0.1"]).training.lr == 0.1
