@@ -385,3 +385,9 @@ def test_cli_classify_says_which_options_a_baseline_ignores(tmp_path, capsys):
     folder = _write_folder(tmp_path / "wire")
     assert main(["-q", "classify", "baseline", str(folder), "--dtype", "bfloat16", "--device", "cuda"]) == 0
     assert "--dtype, --device ignored" in capsys.readouterr().err
+
+
+def test_cli_classify_an_empty_folder_says_so_and_fails(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["-q", "classify", "baseline", str(tmp_path / "empty")]) == 2
+    assert "no stories found" in capsys.readouterr().err

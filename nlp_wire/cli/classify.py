@@ -81,6 +81,9 @@ def run(args) -> int:
     print_not_read(report.skipped, args.verbose)
     print(f"classified {n} stories; {len(report.errors)} bad inputs skipped{not_read_tail(report)}"
           + (f"; {len(missing)} input paths do not exist" if missing else ""), file=sys.stderr)
+    if not n and not report.errors and not missing:
+        print(f"nlp-wire classify: no stories found in {', '.join(args.paths)}", file=sys.stderr)
+        return 2
     return 2 if missing or (report.errors and not n) else 0
 
 
