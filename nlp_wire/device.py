@@ -73,3 +73,24 @@ def _describe(device) -> str:
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
     return str(device)
+
+
+def cpu_info() -> dict:
+    """This machine's CPU for benchmark records: model name, vector/matrix flags (AVX*, AMX, SSE4, FMA)
+    and logical CPU count. Numbers measured on different CPUs are not comparable."""
+    import os
+    import platform
+    from pathlib import Path
+
+    info = {"model": platform.processor() or "unknown", "flags": [], "logical_cpus": os.cpu_count()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                info["model"] = value.strip()
+            elif key.strip() == "flags":
+                info["flags"] = sorted(f for f in value.split() if f.startswith(("avx", "amx", "sse4", "fma")))
+                break
+    except OSError:
+        pass
+    return info

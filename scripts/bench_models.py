@@ -25,21 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "korea_dev"
 
 
-def cpu() -> dict:
-    info = {"model": platform.processor() or "unknown", "flags": []}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["model"] = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = line.split(":", 1)[1].split()
-                info["flags"] = sorted(f for f in flags if f.startswith(("avx", "amx")))
-                break
-    except OSError:
-        pass
-    return info
-
-
 def texts(limit: int) -> tuple[list[str], str]:
     import nlp_wire
     from nlp_wire.text import model_input
@@ -69,6 +54,7 @@ def main() -> None:
     import torch
 
     import nlp_wire
+    from nlp_wire.device import cpu_info
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["baseline", "minilm", "minilm_probe", "mpnet_probe", "ensemble"])
@@ -79,7 +65,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     data, source = texts(args.texts)
-    result = {"machine": {"cpu": cpu(), "threads": 2, "python": platform.python_version(), "torch": torch.__version__,
+    result = {"machine": {"cpu": cpu_info(), "threads": 2, "python": platform.python_version(), "torch": torch.__version__,
                           "load_average_before": [round(x, 2) for x in os.getloadavg()]},
               "texts": {"source": source, "n": len(data), "mean_chars": round(sum(map(len, data)) / len(data))},
               "batch_size": args.batch_size, "models": {}}

@@ -37,23 +37,10 @@ from importlib.resources import files
 from itertools import islice
 from pathlib import Path
 
+from nlp_wire.device import cpu_info
+
 ROOT = Path(__file__).resolve().parents[1]
 KOREA_DEV = ROOT.parent / "shared" / "data" / "korea_dev"
-
-
-def _cpu() -> dict:
-    info = {"model": platform.processor(), "flags": [], "logical_cpus": os.cpu_count()}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                info["model"] = value.strip()
-            elif key.strip() == "flags":
-                info["flags"] = [f for f in value.split() if f.startswith(("avx", "amx", "sse4", "fma"))]
-                break
-    except OSError:
-        pass
-    return info
 
 
 def _make_folder(root: Path, copies: int) -> tuple[Path, str]:
@@ -101,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from nlp_wire.engines import ray_engine
     from nlp_wire.summarize.batch import summarize_folder
 
-    result: dict = {"machine": {"cpu": _cpu(), "python": platform.python_version(),
+    result: dict = {"machine": {"cpu": cpu_info(), "python": platform.python_version(),
                                 "load_average_at_start": os.getloadavg()},
                     "note": "one run on a shared machine; other jobs were running: compare engines within this file"}
     with tempfile.TemporaryDirectory(prefix="bench_ray_") as tmp:

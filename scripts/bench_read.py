@@ -40,25 +40,12 @@ import time
 from itertools import islice
 from pathlib import Path
 
+from nlp_wire.device import cpu_info
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "nlp_wire" / "sample_data" / "stories"
 KOREA_DEV = ROOT.parent / "shared" / "data" / "korea_dev"
 FROZEN = ROOT / "tests" / "data" / "story_before.py"
-
-
-def _machine() -> dict:
-    info = {"model": platform.processor() or "unknown", "flags": [], "logical_cpus": os.cpu_count()}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                info["model"] = value.strip()
-            elif key.strip() == "flags":
-                info["flags"] = sorted(f for f in value.split() if f.startswith(("avx", "amx", "sse4", "fma")))
-                break
-    except OSError:
-        pass
-    return info
 
 
 def _make_copies(root: Path, copies: int) -> dict:
@@ -149,7 +136,7 @@ def main() -> int:
     from nlp_wire.classify.files import classify_files
     from nlp_wire.text import model_input
 
-    result: dict = {"machine": _machine(), "python": platform.python_version(),
+    result: dict = {"machine": cpu_info(), "python": platform.python_version(),
                     "load_average_at_start": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="bench_read_") as tmp:
         folder = Path(tmp) / "copies"

@@ -11,13 +11,13 @@ the outer test stories. Each finished split is kept under --work, so a rerun res
 import argparse
 import json
 import logging
-import platform
 import time
 from pathlib import Path
 
 from nlp_wire.classify.distill import distill_cross_validate
 from nlp_wire.classify.protocol import unlabeled_texts, load_protocol
 from nlp_wire.config import TrainConfig, load_config
+from nlp_wire.device import cpu_info
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -46,8 +46,7 @@ if __name__ == "__main__":
     metrics["setup"] = {"nested": args.nested, "config": args.config, "data": data, "gold_weight": args.gold_weight,
                         "unlabeled": unlabeled, "unlabeled_limit": args.unlabeled_limit, "overrides": args.overrides,
                         "scheme": nested["setup"]["scheme"], "seconds": round(time.perf_counter() - start, 1),
-                        "cpu": next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                                     if l.startswith("model name")), platform.processor())}
+                        "cpu": cpu_info()["model"]}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(metrics, indent=1) + "\n")
     print(json.dumps({"student_macro_f1": metrics["macro_f1"], "teacher_macro_f1": metrics["teacher"]["macro_f1"],

@@ -17,17 +17,8 @@ import logging
 import platform
 from pathlib import Path
 
+from nlp_wire.device import cpu_info
 from nlp_wire.classify.protocol import load_protocol, protocol_choice, run_protocol
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 if __name__ == "__main__":
@@ -41,7 +32,7 @@ if __name__ == "__main__":
     spec = load_protocol(args.protocol)
     out = Path(args.out or ("bench/protocol_choice.json" if args.choose else f"bench/protocol_{args.scheme}.json"))
     result = protocol_choice(spec) if args.choose else run_protocol(spec, args.scheme, progress=print)
-    result["machine"] = {"cpu": cpu_model(), "python": platform.python_version()}
+    result["machine"] = {"cpu": cpu_info()["model"], "python": platform.python_version()}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     if args.choose:
