@@ -378,7 +378,7 @@ def test_cli_help_names_every_choice(capsys):
         with pytest.raises(SystemExit):
             main(command)
     out = capsys.readouterr().out
-    assert "TF-IDF + logistic regression" in out and "{lead}" in out and "stories per prediction batch" in out
+    assert "TF-IDF + logistic regression" in out and "summarizer: lead" in out and "stories per prediction batch" in out
 
 
 def test_cli_classify_says_which_options_a_baseline_ignores(tmp_path, capsys):

@@ -22,8 +22,8 @@ def add_parser(sub):
     p.add_argument("--workers", type=int, default=None, help="processes (0: one per CPU core; 1: no pool)")
     from ..summarize import SUMMARIZERS
 
-    p.add_argument("--method", default=None, choices=sorted(SUMMARIZERS),
-                   help="summarizer (default from the config: lead)")
+    p.add_argument("--method", default=None,
+                   help=f"summarizer: {', '.join(sorted(SUMMARIZERS))} (default from the config: lead)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted run with the same settings")
     p.add_argument("--config", default=None, help="settings YAML (default: configs/summarize.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
