@@ -39,11 +39,16 @@ def published() -> str:
         rows.append(f"| `minilm` (distilled from it) | **{dstory['macro_f1']:.3f}** | "
                     f"{dpub['macro_f1']:.3f} | {f1s(dstory)} |" if dpub else
                     f"| `minilm` (distilled from it) | **{dstory['macro_f1']:.3f}** | - | {f1s(dstory)} |")
-    if story:
-        tf = story["per_candidate"].get("tfidf")
-        tfp = pub["per_candidate"].get("tfidf") if pub else None
-        rows.append(f"| `baseline` (TF-IDF recipe, no choice made) | {tf:.3f} | "
-                    f"{'-' if tfp is None else f'{tfp:.3f}'} |" + " - |" * len(LABELS))
+    if story:  # single candidates: a fixed recipe scored on the outer folds (no choice made)
+        from nlp_wire.classify.catalog import default_model_name
+
+        default = default_model_name()
+        for name, folder, what in (("minilm_probe", "minilm_probe", "frozen MiniLM + head"),
+                                   ("tfidf", "baseline", "TF-IDF")):
+            shipped = f"`{folder}` ({what}{'; the default' if folder == default else ''})"
+            value = story["per_candidate"].get(name)
+            other = pub["per_candidate"].get(name) if pub else None
+            rows.append(f"| {shipped} | {value:.3f} | {'-' if other is None else f'{other:.3f}'} |" + " - |" * len(LABELS))
     return "\n".join(rows) + "\n"
 
 

@@ -64,8 +64,7 @@ def test_cli_models_lists_the_catalog(capsys):
     assert "min_stories_per_s" in json.loads(capsys.readouterr().out)
 
 
-def test_auto_runtime_prefers_native_bfloat16_then_onnx_int8_then_float32(monkeypatch, caplog):
-    import importlib.util
+def test_auto_runtime_is_native_bfloat16_else_exact_float32(monkeypatch, caplog):
     import logging
 
     import nlp_wire.classify as classify
@@ -75,13 +74,9 @@ def test_auto_runtime_prefers_native_bfloat16_then_onnx_int8_then_float32(monkey
     caplog.set_level(logging.INFO, logger="nlp_wire.classify")
     monkeypatch.setattr(tr, "_cpu_has_bfloat16", lambda: True)
     assert classify._auto_runtime("transformer", "cpu", False) == ("torch", "bfloat16", False)
+    assert classify._auto_runtime("ensemble", "cpu", False) == ("torch", "bfloat16", False)
+    assert classify._auto_runtime("transformer", "cuda", False) == ("torch", "float32", False)
     monkeypatch.setattr(tr, "_cpu_has_bfloat16", lambda: False)
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "onnxruntime" else real(name, *a))
-    assert classify._auto_runtime("transformer", "cpu", False) == ("onnxruntime", "float32", True)
-    assert classify._auto_runtime("ensemble", "cpu", False) == ("torch", "float32", False)
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
-    assert classify._auto_runtime("transformer", "cpu", False) == ("torch", "float32", False)
+    assert classify._auto_runtime("transformer", "cpu", False) == ("torch", "float32", False)  # never int8 by itself
     assert classify._auto_runtime("baseline", "cpu", False) == ("torch", "float32", False)
-    classify._auto_runtime("transformer", "cpu", False)
-    assert sum("runtime auto" in r.message for r in caplog.records) == 3  # bfloat16, int8, float32: each said once
+    assert sum("runtime auto" in r.message for r in caplog.records) == 2  # bfloat16 and float32, each said once
