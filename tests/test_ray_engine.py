@@ -58,10 +58,10 @@ def _lines(path: Path) -> list[str]:
 
 def test_classify_matches_the_local_engine(local_ray, hostile, tmp_path, capsys):
     paths = [str(SAMPLE), str(hostile), str(hostile / "b" / "records.jsonl"), str(tmp_path / "missing")]
-    assert main(["-q", "classify", "default", *paths]) == 2  # a missing input path fails the run, the rest is done
+    assert main(["-q", "classify", "baseline", *paths]) == 2  # a missing input path fails the run, the rest is done
     local = capsys.readouterr()
     out = tmp_path / "labels.jsonl"
-    assert main(["-q", "classify", "default", *paths, "--engine", "ray", "--out", str(out)]) == 2
+    assert main(["-q", "classify", "baseline", *paths, "--engine", "ray", "--out", str(out)]) == 2
     ours = _lines(out)
     assert ours == local.out.splitlines()  # same records, same order
     assert len(ours) == 543 + 4 and {"good", "second"} <= {json.loads(line)["id"] for line in ours}
@@ -146,8 +146,8 @@ def test_cli_checks(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_classify_korea_dev_like_the_local_engine(local_ray, korea_dev, tmp_path, capsys):
-    assert main(["-q", "classify", "default", str(korea_dev)]) == 0
+    assert main(["-q", "classify", "baseline", str(korea_dev)]) == 0
     local = capsys.readouterr().out.splitlines()
     out = tmp_path / "labels.jsonl"
-    assert main(["-q", "classify", "default", str(korea_dev), "--engine", "ray", "--out", str(out)]) == 0
+    assert main(["-q", "classify", "baseline", str(korea_dev), "--engine", "ray", "--out", str(out)]) == 0
     assert _lines(out) == local and len(local) >= 225
