@@ -4,6 +4,7 @@
     python scripts/protocol.py --scheme day         # same, every day on one side      -> bench/protocol_day.json
     python scripts/protocol.py --scheme publisher   # leave one publisher out          -> bench/protocol_publisher.json
     python scripts/protocol.py --choose --out bench/protocol_choice.json   # the choice on all gold stories
+    python scripts/protocol.py --extra-data nlp_wire/sample_data/stories_defs --out bench/protocol_story_defs.json
 
 The procedure and its candidates live in ``configs/protocol.yaml``. In every outer split the candidate
 (or weighted average) is chosen by an inner grouped CV of the outer training stories alone, refit on them
@@ -26,10 +27,14 @@ if __name__ == "__main__":
     ap.add_argument("--protocol", default="configs/protocol.yaml")
     ap.add_argument("--scheme", choices=["story", "day", "publisher"], default="story")
     ap.add_argument("--choose", action="store_true", help="run the choice on all gold stories instead of scoring it")
+    ap.add_argument("--extra-data", action="append", default=[], metavar="PATH[@WEIGHT]",
+                    help="add a labeled source to every candidate's data (to measure what new stories change)")
     ap.add_argument("--out", help="JSON to write (default bench/protocol_SCHEME.json)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     spec = load_protocol(args.protocol)
+    for cand in spec["candidates"].values():
+        cand["data"] = [*cand.get("data", []), *args.extra_data]
     out = Path(args.out or ("bench/protocol_choice.json" if args.choose else f"bench/protocol_{args.scheme}.json"))
     result = protocol_choice(spec) if args.choose else run_protocol(spec, args.scheme, progress=print)
     result["machine"] = {"cpu": cpu_info()["model"], "python": platform.python_version()}
