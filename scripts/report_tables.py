@@ -39,7 +39,7 @@ def published() -> str:
     rows = ["| model | nested CV, story groups | same, days kept apart | leave one publisher out | "
             + " | ".join(LABELS) + " |", "|---|---|---|---|" + "---|" * len(LABELS)]
     if story:
-        rows.append(f"| `ensemble` (the protocol's choice) | **{story['macro_f1']:.3f}** | {cell(day)} | {cell(pub)} | "
+        rows.append(f"| `ensemble` (the protocol's choice) | {story['macro_f1']:.3f} | **{cell(day)}** | {cell(pub)} | "
                     f"{f1s(story)} |")
     if dstory:
         rows.append(f"| `minilm` (distilled from it) | {dstory['macro_f1']:.3f} | - | - | {f1s(dstory)} |")
