@@ -145,3 +145,21 @@ def test_shipped_ensemble_averages_its_members_with_the_protocols_weights():
                    for name, w in choice.items())
     np.testing.assert_allclose(ens.predict_proba(texts), expected, atol=1e-5)
     assert [p.label for p in ens.predict(texts)] == ["diplomacy", "crime"]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -0.5, "a", None, True])
+def test_ensemble_weights_must_be_finite_non_negative_numbers(bad):
+    from nlp_wire.classify.ensemble import normalize_weights
+
+    with pytest.raises(ValueError, match="finite non-negative numbers"):
+        normalize_weights(["a", "b"], {"a": 1.0, "b": bad})
+    with pytest.raises(ValueError, match="finite non-negative numbers"):
+        normalize_weights(["a", "b"], {"a": 1e308, "b": 1e308})  # the sum overflows: every score would be 0
+    assert normalize_weights(["a", "b"], {"a": 1, "b": 3}) == {"a": 0.25, "b": 0.75}
+
+
+@pytest.mark.parametrize("bad", [float("nan"), "a", -0.1, 1.5, True])
+def test_threshold_must_be_a_probability(bad):
+    with pytest.raises(ValueError, match="threshold must be a probability"):
+        load_classifier("baseline", threshold=bad)
+    assert load_classifier("baseline", threshold=0.5).threshold == 0.5

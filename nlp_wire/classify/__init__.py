@@ -77,7 +77,9 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
     else:
         raise ModelLoadError(f"{folder}: unknown model kind {kind!r}")
     if threshold is not None:
-        model.threshold = threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be a probability between 0 and 1, not {threshold!r}")
+        model.threshold = float(threshold)
     return model
 
 

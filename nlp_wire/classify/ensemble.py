@@ -141,12 +141,17 @@ def normalize_weights(names: list, weights: dict | None = None) -> dict:
     """One weight per name (default: equal), scaled to sum to 1.
 
     Raises:
-        ValueError: A name without a weight or a weight without a name, a negative weight, or all zero.
+        ValueError: A name without a weight or a weight without a name, a weight that is negative, NaN,
+            infinite or not a number, all zero, or a sum that overflows.
     """
+    import math
+
     weights = {name: 1.0 for name in names} if weights is None else dict(weights)
-    if set(weights) != set(names) or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-        raise ValueError(f"weights {weights} must be non-negative, not all zero, one per member {list(names)}")
-    total = sum(weights.values())
+    numbers = all(isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) for w in weights.values())
+    total = sum(weights.values()) if numbers else float("nan")
+    if set(weights) != set(names) or not numbers or any(w < 0 for w in weights.values()) or not 0 < total < math.inf:
+        raise ValueError(f"weights {weights} must be finite non-negative numbers, not all zero, one per member "
+                         f"{list(names)}")
     return {name: weights[name] / total for name in names}
 
 
