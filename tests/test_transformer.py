@@ -583,3 +583,15 @@ def test_transformer_takes_a_bare_string_as_one_story(trained):
     assert clf.predict_proba(STORIES[2][0]).shape == (1, len(LABELS))
     with pytest.raises(ValueError, match="batch_size"):
         clf.predict_proba([STORIES[0][0]], batch_size=0)
+
+
+def test_a_full_folder_without_its_tokenizer_is_refused_at_load(trained, tmp_path):
+    import shutil
+
+    _, run = trained
+    broken = tmp_path / "broken"
+    shutil.copytree(run / "model", broken)
+    for name in ("tokenizer.json", "vocab.txt"):
+        (broken / name).unlink(missing_ok=True)
+    with pytest.raises(ModelLoadError, match="no tokenizer"):
+        load_classifier(broken)

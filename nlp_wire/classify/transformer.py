@@ -75,6 +75,10 @@ def _torch_module():
     return TopicModel
 
 
+# Files any of which carries a Hugging Face tokenizer's vocabulary.
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model", "vocab.json")
+
+
 def _cpu_has_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 matrices natively (AMX tiles or AVX512-BF16)."""
     import torch
@@ -191,6 +195,10 @@ class TransformerClassifier(WireClassifier):
         for name in ((HEAD_NAME,) if base else ("config.json", WEIGHTS_NAME)):
             if not (folder / name).is_file():
                 raise ModelLoadError(f"{folder}: incomplete transformer model folder (no {name})")
+        if not base and not any((folder / name).is_file() for name in TOKENIZER_FILES):
+            # without one, a tokenizer may still load from the config and map every word to unknown
+            raise ModelLoadError(f"{folder}: incomplete transformer model folder (no tokenizer: none of "
+                                 f"{', '.join(TOKENIZER_FILES)})")
         try:
             labels = [str(label) for label in card["labels"]]
             model_config = TransformerConfig(**card.get("model", {}))
