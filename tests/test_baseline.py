@@ -391,3 +391,27 @@ def test_cli_classify_an_empty_folder_says_so_and_fails(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["-q", "classify", "baseline", str(tmp_path / "empty")]) == 2
     assert "no stories found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("input", "filename", "not an accepted value"),
+    ("token_pattern", "(a|aa)+$", "not an accepted value"),
+    ("tokenizer", ["os.system"], "not an accepted value"),
+    ("ngram_range", [1, 300000], "1 <= low <= high <= 10"),
+    ("min_df", "two", "non-negative number"),
+    ("frobnicate", True, "unknown parameter"),
+])
+def test_a_crafted_vocabulary_is_refused_at_load(fitted, tmp_path, key, value, message):
+    fitted.save_pretrained(tmp_path / "m")
+    path = tmp_path / "m" / "vocabulary.json"
+    vocab = json.loads(path.read_text())
+    next(iter(vocab.values()))["params"][key] = value
+    path.write_text(json.dumps(vocab))
+    with pytest.raises(ModelLoadError, match=message):
+        load_classifier(tmp_path / "m")
+
+
+def test_char_ngram_baselines_still_load(tmp_path):
+    clf = TfidfClassifier(labels=LABELS, min_df=1, char_ngram_range=(2, 4)).fit(X, Y)
+    clf.save_pretrained(tmp_path / "c")
+    assert load_classifier(tmp_path / "c").predict(X[:3])[0].label == clf.predict(X[:3])[0].label

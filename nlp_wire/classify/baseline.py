@@ -25,6 +25,39 @@ WEIGHTS = "baseline.safetensors"
 VOCAB = "vocabulary.json"
 
 
+# What a saved vectorizer may say, value by value: anything else (``input="filename"`` would make predict
+# open paths; a hand-written token_pattern can take exponential time) is refused at load.
+_VECTORIZER_ALLOWED = {
+    "analyzer": {"word", "char", "char_wb"}, "binary": {False, True}, "decode_error": {"strict"},
+    "encoding": {"utf-8"}, "input": {"content"}, "lowercase": {True, False}, "norm": {"l2", "l1", None},
+    "preprocessor": {None}, "smooth_idf": {True, False}, "stop_words": {None}, "strip_accents": {None},
+    "sublinear_tf": {True, False}, "token_pattern": {r"(?u)\b\w\w+\b", None}, "tokenizer": {None},
+    "use_idf": {True, False}, "vocabulary": {None},
+}
+
+
+def _checked_vectorizer_params(folder: Path, name: str, params) -> dict:
+    """The saved TF-IDF vectorizer parameters, each checked against an allow-list (see above)."""
+    if not isinstance(params, dict):
+        raise ModelLoadError(f"{folder}: {VOCAB}: {name}.params must be a mapping")
+    out = {}
+    for key, value in params.items():
+        where = f"{folder}: {VOCAB}: {name}.params.{key}"
+        if key == "ngram_range":
+            if (not isinstance(value, list) or len(value) != 2 or not all(type(v) is int for v in value)
+                    or not 1 <= value[0] <= value[1] <= 10):
+                raise ModelLoadError(f"{where} must be [low, high] with 1 <= low <= high <= 10, not {value!r}")
+            value = tuple(value)
+        elif key in ("min_df", "max_df", "max_features"):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                raise ModelLoadError(f"{where} must be a non-negative number, not {value!r}")
+        elif key not in _VECTORIZER_ALLOWED or isinstance(value, (list, dict)) or value not in _VECTORIZER_ALLOWED[key]:
+            raise ModelLoadError(f"{where}: {value!r} is not an accepted value" if key in _VECTORIZER_ALLOWED
+                                 else f"{where}: unknown parameter")
+        out[key] = value
+    return out
+
+
 class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
     """Word (and optional character) TF-IDF features into a class-weighted logistic regression.
 
@@ -156,9 +189,7 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
                     **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
         vecs = []
         for name, spec in vocab.items():
-            p = dict(spec["params"])
-            if isinstance(p.get("ngram_range"), list):
-                p["ngram_range"] = tuple(p["ngram_range"])
+            p = _checked_vectorizer_params(folder, name, spec.get("params") if isinstance(spec, dict) else None)
             vec = TfidfVectorizer(**p, dtype=np.float32)
             vec.vocabulary_ = {t: i for i, t in enumerate(spec["terms"])}
             vec.idf_ = tensors[f"{name}.idf"]
