@@ -595,3 +595,17 @@ def test_a_full_folder_without_its_tokenizer_is_refused_at_load(trained, tmp_pat
         (broken / name).unlink(missing_ok=True)
     with pytest.raises(ModelLoadError, match="no tokenizer"):
         load_classifier(broken)
+
+
+def test_a_config_claiming_a_huge_encoder_is_refused_before_allocating(trained, tmp_path):
+    import shutil
+
+    _, run = trained
+    broken = tmp_path / "huge"
+    shutil.copytree(run / "model", broken)
+    config = json.loads((broken / "config.json").read_text())
+    config["intermediate_size"] = 3_000_000  # ~55 GB of float32 if built for real
+    (broken / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError, match="do not belong together"):
+        load_classifier(broken)
+    assert load_classifier(run / "model").labels == LABELS  # the real folder still loads

@@ -75,6 +75,23 @@ def _torch_module():
     return TopicModel
 
 
+def _check_config_against_weights(folder: Path, encoder_config) -> None:
+    """Refuse a ``config.json`` that describes a bigger model than the weights file holds, before anything
+    is allocated: the encoder is built on the meta device (no memory) and its parameter count compared
+    with the safetensors header's."""
+    import torch
+    from safetensors import safe_open
+    from transformers import AutoModel
+
+    with safe_open(str(folder / WEIGHTS_NAME), framework="pt") as f:
+        stored = sum(int(np.prod(f.get_slice(key).get_shape())) for key in f.keys())
+    with torch.device("meta"):
+        needed = sum(p.numel() for p in AutoModel.from_config(encoder_config).parameters())
+    if needed > stored:
+        raise ModelLoadError(f"{folder}: config.json describes an encoder of {needed:,} parameters but "
+                             f"{WEIGHTS_NAME} holds {stored:,} values: they do not belong together")
+
+
 # Files any of which carries a Hugging Face tokenizer's vocabulary.
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model", "vocab.json")
 
@@ -211,7 +228,9 @@ class TransformerClassifier(WireClassifier):
                 model.head.load_state_dict(_head_state(load_file(str(folder / HEAD_NAME), device="cpu")), strict=True)
             else:
                 tokenizer = AutoTokenizer.from_pretrained(folder)
-                encoder = AutoModel.from_config(AutoConfig.from_pretrained(folder))
+                encoder_config = AutoConfig.from_pretrained(folder)
+                _check_config_against_weights(folder, encoder_config)
+                encoder = AutoModel.from_config(encoder_config)
                 model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
                 state = load_file(str(folder / WEIGHTS_NAME), device="cpu")  # map_location: GPU-trained loads on CPU
                 model.load_state_dict(state, strict=True)
