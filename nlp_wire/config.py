@@ -28,10 +28,12 @@ __all__ = [
     "parse_overrides",
     "config_to_dict",
     "read_yaml_mapping",
+    "build_config",
 ]
 
 DEFAULT_LABELS = ("diplomacy", "covid", "crime", "entertainment", "other")
 T = TypeVar("T")
+MAX_COUNT = 1_000_000  # a bound on word and paragraph counts (a huge one overflows str.split's maxsplit)
 
 
 class ConfigError(ValueError):
@@ -69,8 +71,8 @@ class DataConfig:
             raise ConfigError(f"data.labels must be at least two distinct names, got {self.labels}")
         if self.default_label not in self.labels:
             raise ConfigError(f"data.default_label {self.default_label!r} is not in data.labels {self.labels}")
-        if self.max_words < 1 or self.lead_paragraphs < 1:
-            raise ConfigError("data.max_words and data.lead_paragraphs must be >= 1")
+        if not (1 <= self.max_words <= MAX_COUNT and 1 <= self.lead_paragraphs <= MAX_COUNT):
+            raise ConfigError(f"data.max_words and data.lead_paragraphs must be between 1 and {MAX_COUNT:,}")
         if not (0 <= self.val_size < 1 and 0 <= self.test_size < 1 and self.val_size + self.test_size < 1):
             raise ConfigError("data.val_size and data.test_size must be fractions summing to less than 1")
 
@@ -297,6 +299,20 @@ def _build(cls: type[T], values: dict[str, Any], prefix: str = "") -> T:
         return cls(**kwargs)
     except TypeError as exc:
         raise ConfigError(f"{prefix.rstrip('.') or 'config'}: {exc}") from None
+
+
+def build_config(cls: type[T], values: dict[str, Any], prefix: str = "") -> T:
+    """Build the settings dataclass ``cls`` from a mapping, checked as a config file's keys are.
+
+    Args:
+        cls: The dataclass (e.g. :class:`DataConfig`).
+        values: Its keys; missing ones keep their defaults.
+        prefix: Named before each key in errors (``"data."``).
+
+    Raises:
+        ConfigError: Not a mapping, an unknown key, a wrong type or an invalid value (the key named).
+    """
+    return _build(cls, values, prefix)
 
 
 def _coerce(value: Any, tp: Any, key: str) -> Any:

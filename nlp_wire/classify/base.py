@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, TypeVar
 
 import numpy as np
 
-from ..config import DataConfig
+from ..config import ConfigError, DataConfig, build_config
 from ..text import model_input
 
 __all__ = ["Prediction", "WireClassifier", "MODEL_CARD", "read_model_card", "write_model_card", "ModelLoadError"]
 
 MODEL_CARD = "nlp_wire_model.json"
+T = TypeVar("T")
 
 
 class ModelLoadError(ValueError):
@@ -116,10 +117,11 @@ def write_model_card(folder: str | Path, kind: str, labels: list[str], data_conf
 
 
 def read_model_card(folder: str | Path) -> dict:
-    """Read and check a model folder's card.
+    """Read and check a model folder's card: its kind, labels, threshold and data settings.
 
     Raises:
-        ModelLoadError: No such folder, no card, or a card that cannot be read.
+        ModelLoadError: No such folder, no card, or a card that cannot be read or has a bad field (the
+            message names the folder, the card and the field).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -129,14 +131,71 @@ def read_model_card(folder: str | Path) -> dict:
         if (folder / "model" / MODEL_CARD).is_file():
             raise ModelLoadError(f"{folder}: a training run folder, not a model; did you mean {folder / 'model'}?")
         raise ModelLoadError(f"{folder}: not an nlp_wire model folder (no {MODEL_CARD}); train one with `nlp-wire train`")
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelLoadError(f"{path}: unreadable model card: {exc}") from None
-    if not isinstance(card, dict) or "kind" not in card or not isinstance(card.get("labels"), list):
-        raise ModelLoadError(f"{path}: model card needs 'kind' and 'labels'")
+    card = read_json_file(folder, MODEL_CARD)
+    where = f"{folder}: {MODEL_CARD}"
+    if not isinstance(card.get("kind"), str) or not isinstance(card.get("labels"), list):
+        raise ModelLoadError(f"{where}: model card needs 'kind' (a string) and 'labels' (a list)")
+    labels = card["labels"]
+    if len(labels) < 2 or not all(isinstance(l, str) and l for l in labels) or len(set(labels)) != len(labels):
+        raise ModelLoadError(f"{where}: labels must be at least two distinct non-empty strings, not {_short(labels)}")
+    threshold = card.get("threshold")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                  or not 0.0 <= threshold <= 1.0):
+        raise ModelLoadError(f"{where}: threshold must be a probability between 0 and 1 or null, not {_short(threshold)}")
+    default_label = card_section(folder, card, "data", DataConfig).default_label
+    if default_label not in labels:
+        raise ModelLoadError(f"{where}: data.default_label {default_label!r} is not one of the labels {labels}")
     return card
 
 
-def card_data_config(card: dict) -> DataConfig:
-    return DataConfig(**card.get("data", {}))
+def card_section(folder: str | Path, card: dict, key: str, cls: type[T]) -> T:
+    """The settings dataclass ``cls`` built from the card's ``key`` mapping (absent: the defaults), every field
+    checked for its name, type and value as a config file's would be.
+
+    Raises:
+        ModelLoadError: Not a mapping, an unknown field, or a field of the wrong type or value (named).
+    """
+    try:
+        return build_config(cls, card.get(key, {}), f"{key}.")
+    except ConfigError as exc:
+        raise ModelLoadError(f"{folder}: {MODEL_CARD}: {exc}") from None
+
+
+def read_json_file(folder: str | Path, name: str, expect: type = dict) -> Any:
+    """The JSON document ``folder/name``, which must be an ``expect`` (a mapping by default).
+
+    Raises:
+        ModelLoadError: The file is missing, unreadable, not UTF-8, not JSON or not an ``expect`` (named).
+    """
+    path = Path(folder, name)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelLoadError(f"{folder}: incomplete model folder (no {name})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelLoadError(f"{folder}: {name}: unreadable: {exc}") from None
+    if not isinstance(doc, expect):
+        raise ModelLoadError(f"{folder}: {name} must hold a JSON {'object' if expect is dict else expect.__name__}, "
+                             f"not {type(doc).__name__}")
+    return doc
+
+
+def read_tensors(folder: str | Path, name: str) -> dict[str, np.ndarray]:
+    """The arrays of the safetensors file ``folder/name``, as numpy.
+
+    Raises:
+        ModelLoadError: The file is missing, truncated or not safetensors (named).
+    """
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(str(Path(folder, name)))
+    except FileNotFoundError:
+        raise ModelLoadError(f"{folder}: incomplete model folder (no {name})") from None
+    except Exception as exc:  # SafetensorError (truncated, bad header) is not an OSError or ValueError
+        raise ModelLoadError(f"{folder}: {name}: unreadable weights: {type(exc).__name__}: {exc}") from None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

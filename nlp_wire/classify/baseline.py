@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import save_file
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -17,7 +18,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from ..atomic import umask_mode
 from ..config import BaselineConfig, DataConfig
 from .tfidf import supports_fast_transform, word_tfidf
-from .base import ModelLoadError, WireClassifier, card_data_config, read_model_card, write_model_card
+from .base import (ModelLoadError, WireClassifier, card_section, read_json_file, read_model_card, read_tensors,
+                   write_model_card)
 
 __all__ = ["TfidfClassifier"]
 
@@ -34,6 +36,19 @@ _VECTORIZER_ALLOWED = {
     "sublinear_tf": {True, False}, "token_pattern": {r"(?u)\b\w\w+\b", None}, "tokenizer": {None},
     "use_idf": {True, False}, "vocabulary": {None},
 }
+
+
+def _tensor(folder: Path, tensors: dict, key: str, shape: tuple | None, kind: str) -> np.ndarray:
+    """``tensors[key]``, checked for its shape and kind (``"f"``: finite floats, ``"i"``: integers)."""
+    if key not in tensors:
+        raise ModelLoadError(f"{folder}: {WEIGHTS}: no {key} tensor")
+    value = tensors[key]
+    if (shape is not None and value.shape != shape) or value.dtype.kind != kind:
+        raise ModelLoadError(f"{folder}: {WEIGHTS}: {key} is {value.dtype}{list(value.shape)}, expected "
+                             f"{'float' if kind == 'f' else 'int'}{list(shape) if shape else ''}")
+    if kind == "f" and not np.isfinite(value).all():
+        raise ModelLoadError(f"{folder}: {WEIGHTS}: {key} holds NaN or infinite values")
+    return value
 
 
 def _checked_vectorizer_params(folder: Path, name: str, params) -> dict:
@@ -55,6 +70,8 @@ def _checked_vectorizer_params(folder: Path, name: str, params) -> dict:
             raise ModelLoadError(f"{where}: {value!r} is not an accepted value" if key in _VECTORIZER_ALLOWED
                                  else f"{where}: unknown parameter")
         out[key] = value
+    if out.get("analyzer", "word") == "word" and "token_pattern" in out and out["token_pattern"] is None:
+        raise ModelLoadError(f"{folder}: {VOCAB}: {name}.params.token_pattern: a word analyzer needs its pattern")
     return out
 
 
@@ -179,28 +196,42 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         """
         folder = Path(folder)
         card = read_model_card(folder)
-        try:
-            vocab = json.loads((folder / VOCAB).read_text(encoding="utf-8"))
-            tensors = load_file(str(folder / WEIGHTS))
-        except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"{folder}: incomplete baseline model: {exc}") from None
-        params = card.get("params", {})
-        model = cls(labels=list(card["labels"]), data_config=card_data_config(card), threshold=card.get("threshold"),
-                    **{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+        if card["kind"] != "baseline":
+            raise ModelLoadError(f"{folder}: a {card['kind']!r} model, not a baseline")
+        labels = list(card["labels"])
+        params = card_section(folder, card, "params", BaselineConfig)
+        model = cls(labels=labels, data_config=card_section(folder, card, "data", DataConfig),
+                    threshold=card.get("threshold"),
+                    **{k: tuple(v) if isinstance(v, list) else v for k, v in asdict(params).items()
+                       if k in card.get("params", {})})
+        vocab = read_json_file(folder, VOCAB)
+        tensors = read_tensors(folder, WEIGHTS)
+        if not vocab:
+            raise ModelLoadError(f"{folder}: {VOCAB} holds no vocabulary")
         vecs = []
         for name, spec in vocab.items():
-            p = _checked_vectorizer_params(folder, name, spec.get("params") if isinstance(spec, dict) else None)
+            if not isinstance(spec, dict):
+                raise ModelLoadError(f"{folder}: {VOCAB}: {name} must be a mapping of terms and params")
+            p = _checked_vectorizer_params(folder, name, spec.get("params"))
+            terms = spec.get("terms")
+            if (not isinstance(terms, list) or not terms or not all(isinstance(t, str) for t in terms)
+                    or len(set(terms)) != len(terms)):
+                raise ModelLoadError(f"{folder}: {VOCAB}: {name}.terms must be a non-empty list of distinct strings")
             vec = TfidfVectorizer(**p, dtype=np.float32)
-            vec.vocabulary_ = {t: i for i, t in enumerate(spec["terms"])}
-            vec.idf_ = tensors[f"{name}.idf"]
+            vec.vocabulary_ = {t: i for i, t in enumerate(terms)}
+            vec.idf_ = _tensor(folder, tensors, f"{name}.idf", (len(terms),), "f")
             vecs.append((name, vec))
-        clf = LogisticRegression()
-        clf.coef_ = tensors["clf.coef"]
-        clf.intercept_ = tensors["clf.intercept"]
-        clf.classes_ = tensors["clf.classes"]
         n_features = sum(len(v.vocabulary_) for _, v in vecs)
-        if clf.coef_.shape[1] != n_features:
-            raise ModelLoadError(f"{folder}: weights ({clf.coef_.shape[1]} features) do not match the vocabulary ({n_features})")
+        classes = _tensor(folder, tensors, "clf.classes", None, "i")
+        if (classes.ndim != 1 or not 2 <= len(classes) <= len(labels) or len(set(classes.tolist())) != len(classes)
+                or not ((0 <= classes) & (classes < len(labels))).all()):
+            raise ModelLoadError(f"{folder}: {WEIGHTS}: clf.classes must be distinct indices into the "
+                                 f"{len(labels)} labels, not {classes.tolist()[:10]}")
+        n_rows = 1 if len(classes) == 2 else len(classes)  # a binary logistic regression has one row
+        clf = LogisticRegression()
+        clf.coef_ = _tensor(folder, tensors, "clf.coef", (n_rows, n_features), "f")
+        clf.intercept_ = _tensor(folder, tensors, "clf.intercept", (n_rows,), "f")
+        clf.classes_ = classes
         clf.n_features_in_ = n_features
         model.pipeline_ = Pipeline([("features", FeatureUnion(vecs)), ("clf", clf)])
         model.classes_ = np.asarray(model.labels)

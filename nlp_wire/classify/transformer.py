@@ -10,6 +10,7 @@ weights load through the CPU so a GPU-trained model opens on any machine.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..atomic import umask_mode
 from ..config import DataConfig, TransformerConfig
-from .base import MODEL_CARD, ModelLoadError, WireClassifier, card_data_config, read_model_card, write_model_card
+from .base import MODEL_CARD, ModelLoadError, WireClassifier, card_section, read_model_card, write_model_card
 from .encoders import ENCODERS, resolve_base_model
 
 __all__ = ["TransformerClassifier", "TopicModel", "resolve_base_model", "WEIGHTS_NAME", "DTYPES"]
@@ -75,21 +76,63 @@ def _torch_module():
     return TopicModel
 
 
+# Integer config.json fields that size the encoder (layers, widths, vocabularies): each must fit the weights
+# file, checked before the encoder is built (a huge layer count takes forever even on the meta device).
+_SIZE_FIELD = re.compile(r"^num_|_size$|_embeddings$|_layers$|^n_(layer|head|embd|positions|inner|ctx)$")
+
+
 def _check_config_against_weights(folder: Path, encoder_config) -> None:
     """Refuse a ``config.json`` that describes a bigger model than the weights file holds, before anything
-    is allocated: the encoder is built on the meta device (no memory) and its parameter count compared
-    with the safetensors header's."""
+    is allocated: each size field must fit the stored tensors (no more layers than tensors, no width over
+    the largest dimension), then the encoder is built on the meta device (no memory) and its parameter
+    count compared with the safetensors header's."""
     import torch
     from safetensors import safe_open
     from transformers import AutoModel
 
-    with safe_open(str(folder / WEIGHTS_NAME), framework="pt") as f:
-        stored = sum(int(np.prod(f.get_slice(key).get_shape())) for key in f.keys())
+    try:
+        with safe_open(str(folder / WEIGHTS_NAME), framework="pt") as f:
+            shapes = [f.get_slice(key).get_shape() for key in f.keys()]
+    except Exception as exc:  # SafetensorError: truncated file or bad header
+        raise ModelLoadError(f"{folder}: {WEIGHTS_NAME}: unreadable weights: {type(exc).__name__}: {exc}") from None
+    stored = sum(int(np.prod(shape)) for shape in shapes)
+    widest = max((max(shape) for shape in shapes if shape), default=0)
+    for key, value in encoder_config.to_dict().items():
+        if type(value) is int and _SIZE_FIELD.search(key):
+            bound = len(shapes) if "layer" in key else max(len(shapes), widest)
+            if not 0 <= value <= bound:
+                raise ModelLoadError(f"{folder}: config.json: {key} {value:,} does not fit {WEIGHTS_NAME} "
+                                     f"({len(shapes)} tensors, none wider than {widest:,}): they do not belong together")
     with torch.device("meta"):
         needed = sum(p.numel() for p in AutoModel.from_config(encoder_config).parameters())
     if needed > stored:
         raise ModelLoadError(f"{folder}: config.json describes an encoder of {needed:,} parameters but "
                              f"{WEIGHTS_NAME} holds {stored:,} values: they do not belong together")
+
+
+def _check_tokenizer_against_config(folder: Path, tokenizer, encoder_config, model_config: TransformerConfig) -> None:
+    """Refuse a tokenizer that would make ids the encoder has no embedding for (a special token edited into
+    something new), that cannot pad a batch, or inputs longer than the encoder's positions."""
+    vocab_size = getattr(encoder_config, "vocab_size", None)
+    if isinstance(vocab_size, int) and len(tokenizer) > vocab_size:
+        raise ModelLoadError(f"{folder}: the tokenizer has {len(tokenizer):,} tokens but config.json's vocab_size "
+                             f"is {vocab_size:,}: the tokenizer files do not belong to these weights")
+    if tokenizer.pad_token_id is None:
+        raise ModelLoadError(f"{folder}: the tokenizer has no padding token (pad_token in tokenizer_config.json)")
+    positions = getattr(encoder_config, "max_position_embeddings", None)
+    if isinstance(positions, int) and model_config.max_length > positions:
+        raise ModelLoadError(f"{folder}: {MODEL_CARD}: model.max_length {model_config.max_length} is over "
+                             f"config.json's max_position_embeddings {positions}")
+
+
+def _finite(folder: Path, name: str, state: dict) -> dict:
+    """``state``, refused if a float tensor holds NaN or infinity (it would answer NaN scores)."""
+    import torch
+
+    bad = [key for key, value in state.items() if value.is_floating_point() and not torch.isfinite(value).all()]
+    if bad:
+        raise ModelLoadError(f"{folder}: {name}: {bad[0]} holds NaN or infinite values")
+    return state
 
 
 # Files any of which carries a Hugging Face tokenizer's vocabulary.
@@ -207,7 +250,7 @@ class TransformerClassifier(WireClassifier):
         if card["kind"] != "transformer":
             raise ModelLoadError(f"{folder}: a {card['kind']!r} model, not a transformer")
         base = card.get("base_encoder")  # a frozen encoder is named, not copied: only the head is in the folder
-        if base is not None and base not in ENCODERS:
+        if base is not None and (not isinstance(base, str) or base not in ENCODERS):
             raise ModelLoadError(f"{folder}: unknown base_encoder {base!r} (known: {', '.join(ENCODERS)})")
         for name in ((HEAD_NAME,) if base else ("config.json", WEIGHTS_NAME)):
             if not (folder / name).is_file():
@@ -217,22 +260,26 @@ class TransformerClassifier(WireClassifier):
             raise ModelLoadError(f"{folder}: incomplete transformer model folder (no tokenizer: none of "
                                  f"{', '.join(TOKENIZER_FILES)})")
         try:
-            labels = [str(label) for label in card["labels"]]
-            model_config = TransformerConfig(**card.get("model", {}))
-            data_config = card_data_config(card)
+            labels = list(card["labels"])
+            model_config = card_section(folder, card, "model", TransformerConfig)
+            data_config = card_section(folder, card, "data", DataConfig)
             if base:
                 source = resolve_base_model(base)  # installed package, checked against its SHA-256
                 tokenizer = AutoTokenizer.from_pretrained(source)
                 encoder = AutoModel.from_pretrained(source)
                 model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
-                model.head.load_state_dict(_head_state(load_file(str(folder / HEAD_NAME), device="cpu")), strict=True)
+                model.head.load_state_dict(_head_state(_finite(folder, HEAD_NAME, load_file(str(folder / HEAD_NAME),
+                                                                                               device="cpu"))),
+                                           strict=True)
             else:
                 tokenizer = AutoTokenizer.from_pretrained(folder)
                 encoder_config = AutoConfig.from_pretrained(folder)
                 _check_config_against_weights(folder, encoder_config)
+                _check_tokenizer_against_config(folder, tokenizer, encoder_config, model_config)
                 encoder = AutoModel.from_config(encoder_config)
                 model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
-                state = load_file(str(folder / WEIGHTS_NAME), device="cpu")  # map_location: GPU-trained loads on CPU
+                # map_location: GPU-trained loads on CPU
+                state = _finite(folder, WEIGHTS_NAME, load_file(str(folder / WEIGHTS_NAME), device="cpu"))
                 model.load_state_dict(state, strict=True)
         except ModelLoadError:
             raise
