@@ -187,18 +187,44 @@ class Story:
         return cls.from_string(text, id=path.stem, path=str(path))
 
     @classmethod
-    def from_record(cls, record: dict, id: str | None = None, path: str | None = None, line: int = 1) -> "Story":
+    def from_record(
+        cls,
+        record: dict,
+        id: str | None = None,
+        path: str | None = None,
+        line: int = 1,
+        *,
+        text_field: str | None = None,
+        headline_field: str | None = None,
+    ) -> "Story":
         """Build a story from a JSON record with ``headline`` and ``body`` (the JSONL schema).
 
         The body may start with a dateline; it is split off like in a wire file.
+
+        Args:
+            record: The record (a JSON object, or a CSV row as a dict).
+            id: Id to give the story when the record has no ``id``.
+            path: Source path to record and to name in errors.
+            line: 1-based line of the record in its file.
+            text_field: The field holding the story's text (``"article"``); None: ``body``, else ``text``.
+            headline_field: The field holding the headline (``"title"``); None: ``headline`` (optional).
+
+        Raises:
+            WireFormatError: Not an object, a named field missing, a field that is not a string, or
+                neither headline nor text; naming the file and line.
         """
         if not isinstance(record, dict):
             raise WireFormatError("a record must be a JSON object", path, line)
-        headline = record.get("headline")
-        body = record.get("body", record.get("text"))
+        headline_name = headline_field or "headline"
+        text_name = text_field or ("body" if "body" in record or "text" not in record else "text")
+        for given in (headline_field, text_field):
+            if given is not None and given not in record:
+                raise WireFormatError(f"no field {given!r}", path, line)
+        headline = record.get(headline_name)
+        body = record.get(text_name)
         if headline is None and body is None:
-            raise WireFormatError("record has neither 'headline' nor 'body'", path, line)
-        for name, value in (("headline", headline), ("body", body)):
+            raise WireFormatError(f"record has neither {headline_name!r} nor {text_name!r}", path, line)
+        for name, value in ((headline_name, headline), (text_name, body)):
             if value is not None and not isinstance(value, str):
                 raise WireFormatError(f"field {name!r} must be a string, not {type(value).__name__}", path, line)
         date = None

@@ -107,6 +107,8 @@ def classify_files(
     warn: bool = True,
     on_progress: Callable[[int], None] | None = None,
     model: WireClassifier | None = None,
+    text_field: str | None = None,
+    headline_field: str | None = None,
 ) -> Iterator[str]:
     """Classify every story under ``paths``: one JSON line (``id``, ``label``, ``score``, ``scores``) each.
 
@@ -125,6 +127,9 @@ def classify_files(
         model: The model ``load`` gives, when the caller has it already: used in this process and, where
             processes are forked (Linux), shared with the workers instead of loaded again in each
             (loading the baseline takes longer than classifying thousands of stories).
+        text_field: In JSONL records, the field holding the story's text (``"article"``); None: ``body``,
+            else ``text``. A record without it is a bad line in ``report``.
+        headline_field: In JSONL records, the field holding the headline; None: ``headline`` (optional).
 
     Yields:
         JSON lines ending in a newline, in input order.
@@ -149,7 +154,8 @@ def classify_files(
         return main_model[0]
 
     def in_main(source) -> Iterator[str]:
-        stories = read_stories(source, on_error=report, warn=warn, max_bytes=max_bytes, follow_symlinks=follow_symlinks)
+        stories = read_stories(source, on_error=report, warn=warn, max_bytes=max_bytes, follow_symlinks=follow_symlinks,
+                               text_field=text_field, headline_field=headline_field)
         while batch := list(islice(stories, batch_size)):
             yield from _lines(model(), batch, batch_size)
             progress(len(batch))

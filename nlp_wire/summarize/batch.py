@@ -156,6 +156,8 @@ class _Job:
     sentences: int
     max_words: int | None
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    text_field: str | None = None  # JSONL records: where the text and headline are (None: body, headline)
+    headline_field: str | None = None
 
 
 _job: _Job | None = None
@@ -192,7 +194,8 @@ def _stories_of(unit: tuple) -> list[Story]:
     if unit[0] == "x":  # a JSONL file that could not be opened, or a line over the cap
         raise WireFormatError(unit[3], unit[1], unit[2])
     _, path, line_no, raw = unit
-    return [record_story(parse_record_line(raw, path, line_no), path, line_no)]
+    return [record_story(parse_record_line(raw, path, line_no), path, line_no,
+                         text_field=_job.text_field, headline_field=_job.headline_field)]
 
 
 def _wire_text(path: str) -> str:
@@ -513,6 +516,8 @@ def summarize_folder(
     checkpoint_every: float = 2.0,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     follow_symlinks: bool = False,
+    text_field: str | None = None,
+    headline_field: str | None = None,
 ) -> BatchReport:
     """Summarize every story under ``src`` into ``out``.
 
@@ -530,6 +535,9 @@ def summarize_folder(
         max_bytes: A wire file (or JSONL line) over this many bytes is not read but listed in the
             errors file with its size (None: no cap).
         follow_symlinks: Read file symlinks that point out of ``src`` (folders are never followed).
+        text_field: In JSONL records, the field holding the story's text (``"article"``); None: ``body``,
+            else ``text``. A record without it is a failed line in the errors file.
+        headline_field: In JSONL records, the field holding the headline; None: ``headline`` (optional).
 
     Returns:
         A :class:`BatchReport` with the counts.
@@ -560,12 +568,14 @@ def summarize_folder(
         "method": method,
         "sentences": sentences,
         "max_words": max_words,
+        "text_field": text_field,
+        "headline_field": headline_field,
     }
     report = BatchReport(out=str(out))
     writer = _Writer(out, fmt, src, params, resume, report, checkpoint_every)
     if max_bytes is not None and max_bytes < 1:
         raise ValueError(f"max_bytes must be >= 1 (or None for no cap), not {max_bytes!r}")
-    job = _Job(fmt, method, sentences, max_words, max_bytes)
+    job = _Job(fmt, method, sentences, max_words, max_bytes, text_field, headline_field)
 
     units = _iter_units(src, out if fmt == "txt" else None, report.not_read.append, max_bytes, follow_symlinks)
     if writer.skip:
