@@ -7,7 +7,6 @@ import logging
 import platform
 import random
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -189,7 +188,7 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
     logger.info("training %s on %d examples %s", config.kind, len(train_ds), counts)
     if not main:
         return fit_classifier(config, train_ds, val_ds, out)
-    (out / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False), encoding="utf-8")
+    (out / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")
     (out / "labels.json").write_text(json.dumps({"labels": labels, "id2label": dict(enumerate(labels))}, indent=2))
     (out / "versions.json").write_text(json.dumps(_versions(), indent=2))
 
