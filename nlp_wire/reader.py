@@ -341,6 +341,8 @@ def parse_record_line(raw: bytes, path: str | Path, line_no: int) -> dict:
         raise WireFormatError(err.message, path, line_no) from None
     except json.JSONDecodeError as exc:
         raise WireFormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, line_no) from None
+    except RecursionError:  # "[[[[..." 100k deep: json's recursive decoder gives up
+        raise WireFormatError("invalid JSON: nested too deeply", path, line_no) from None
     if not isinstance(record, dict):
         raise WireFormatError("a record must be a JSON object", path, line_no)
     return record
