@@ -27,12 +27,6 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _offline_env(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-
-
 @pytest.fixture
 def articles(tmp_path):
     """A JSONL of three records with ``article`` and ``title``, a fourth (line 4) without ``article``."""
@@ -105,7 +99,7 @@ def test_summarize_folder_with_fields(articles, tmp_path, workers):
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [(r["id"], r["headline"], r["summary"]) for r in rows][0] == (
         "a1", "Harbor bridge reopens", "The harbor bridge reopened on Tuesday.")
-    errors = [json.loads(line) for line in (tmp_path / f"sums{workers}.errors.jsonl").read_text().splitlines()]
+    errors = [json.loads(line) for line in open(report.errors_path, encoding="utf-8")]
     assert errors == [{"path": str(articles), "line": 4, "reason": "no field 'article'"}]
 
 
