@@ -566,6 +566,11 @@ class _Writer:
         with contextlib.suppress(FileNotFoundError):
             self.journal_path.unlink()
 
+    @property
+    def writing(self) -> bool:
+        """Whether the partial files are open (not yet closed by :meth:`finish`)."""
+        return self.fh is not None and not self.fh.closed
+
     def close(self) -> None:
         for fh in (self.fh, self.efh, self.journal):
             if fh is not None and not fh.closed:
@@ -725,7 +730,7 @@ def summarize_folder(
                         raise KeyboardInterrupt
                 writer.finish()
             except (KeyboardInterrupt, WorkerDied) as exc:
-                if not interrupted.twice():  # stopped between two inputs: all written so far is kept
+                if not interrupted.twice() and writer.writing:  # stopped between two inputs: keep all written
                     writer.checkpoint(writer.last_key, force=True)
                 what = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
                 message = f"{what}: {report.done:,} stories written so far; rerun with --resume to finish"
