@@ -225,7 +225,10 @@ def test_resume_on_a_finished_output_does_nothing(tmp_path, capsys):
     summarize_folder(src, out, workers=1, progress=False)
     before = out.stat().st_mtime_ns
     code, err = run_cli(capsys, "summarize", src, "--out", out, "--resume", "--workers", 1, "--no-progress")
-    assert code == 0 and "nothing to resume" in err and "finished by an earlier run" in err
+    assert code == 0 and "nothing to resume" in err and "finished by an earlier run with these settings (done 3," in err
+    assert out.stat().st_mtime_ns == before
+    code, err = run_cli(capsys, "summarize", src, "--out", out, "--resume", "--sentences", 2, "--no-progress")
+    assert code == 2 and "the run that finished it used other settings (sentences)" in err
     assert out.stat().st_mtime_ns == before
 
 
