@@ -195,7 +195,7 @@ def classify_files(
             yield from lines
             progress(len(lines))
     except WorkerDied as exc:
-        raise WorkerDied(f"{exc}; {done:,} stories were classified before it (each written in input order), "
+        raise WorkerDied(f"{exc}; {done:,} stories' lines were written before it, in input order, "
                          "the rest were not") from None
 
 

@@ -105,7 +105,8 @@ class BatchReport:
         """One line for the end of a run."""
         if self.finished_before:
             tail = f"; failures listed in {self.errors_path}" if self.errors_path else ""
-            return f"nothing to resume: {self.out} was finished by an earlier run{tail} (rerun without --resume to redo it)"
+            return (f"nothing to resume: {self.out} was finished by an earlier run with these settings (done {self.done:,}, "
+                    f"skipped {self.skipped:,}, failed {self.failed:,}){tail}; rerun without --resume to redo it")
         text = f"done {self.done:,}, skipped {self.skipped:,} (no prose), failed {self.failed:,}"
         if self.resumed:
             text += f"; {self.resumed:,} resumed from the interrupted run"
@@ -338,6 +339,7 @@ class _Writer:
         self.partial = out.with_name(f".{out.name}.partial")
         self.errors_partial = self.errors_path.with_name(f".{self.errors_path.name}.partial")
         self.journal_path = out.with_name(f".{out.name}.journal")
+        self.done_path = out.with_name(f".{out.name}.done")  # settings and counts of the run that finished OUT
         self.params = params
         self.src_is_dir = src.is_dir()
         self.last_key: str | None = None
@@ -384,7 +386,7 @@ class _Writer:
     def _start_fresh(self, resume: bool) -> None:
         if self.journal_path.exists() and not resume:
             logger.warning("discarding the partial output of an interrupted run (pass --resume to finish it)")
-        for p in (self.partial, self.errors_partial, self.journal_path):
+        for p in (self.partial, self.errors_partial, self.journal_path, self.done_path):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
 
@@ -393,12 +395,7 @@ class _Writer:
         try:
             lines = self.journal_path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
-            if self.out.exists() and not (self.fmt == "txt" and not any(self.out.iterdir())):
-                logger.warning("nothing to resume: %s was finished by an earlier run (rerun without --resume to redo it)",
-                               self.out)
-                return "finished"
-            logger.warning("nothing to resume at %s: starting from the beginning", self.out)
-            return "fresh"
+            return self._finished_before()
         entries = []
         for text in lines:
             try:
@@ -407,12 +404,7 @@ class _Writer:
                 break  # a torn last line: the entry before it holds
         if not entries or entries[0].get("version") != JOURNAL_VERSION:
             raise ValueError(f"{self.journal_path}: unreadable resume journal; rerun without --resume")
-        if entries[0]["params"] != self.params:
-            changed = sorted(k for k in self.params if entries[0]["params"].get(k) != self.params[k])
-            raise ValueError(
-                f"cannot resume: the interrupted run used other settings ({', '.join(changed)}); "
-                "rerun with the same ones, or without --resume to start over"
-            )
+        self._same_settings(entries[0]["params"], "the interrupted run")
         last = entries[-1] if len(entries) > 1 else {"units": 0, "key": None, "out": 0, "err": 0, "counts": {}}
         counts = last.get("counts", {})
         self.report.done = self.report.resumed = counts.get("done", 0)
@@ -437,6 +429,32 @@ class _Writer:
             fh.write(json.dumps(entries[0]) + "\n" + (json.dumps(last) + "\n" if len(entries) > 1 else ""))
         logger.info("resuming after %s inputs (%s stories already written)", f"{self.skip:,}", f"{self.report.done:,}")
         return "resume"
+
+    def _finished_before(self) -> str:
+        """No journal: ``"finished"`` when a run with these settings finished OUT, else ``"fresh"``.
+
+        Raises:
+            ValueError: The run that finished OUT used other settings.
+        """
+        try:
+            done = json.loads(self.done_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            done = None
+        if done is None or not self.out.exists():
+            logger.warning("nothing to resume at %s: starting from the beginning", self.out)
+            return "fresh"
+        self._same_settings(done.get("params", {}), "the run that finished it")
+        counts = done.get("counts", {})
+        self.report.done, self.report.skipped, self.report.failed = (counts.get(k, 0) for k in ("done", "skipped", "failed"))
+        return "finished"
+
+    def _same_settings(self, params: dict, whose: str) -> None:
+        if params != self.params:
+            changed = sorted(k for k in self.params if params.get(k) != self.params[k])
+            raise ValueError(
+                f"cannot resume: {whose} used other settings ({', '.join(changed)}); "
+                "rerun with the same ones, or without --resume to start over"
+            )
 
     def _reload_names(self) -> None:
         """The names the interrupted run gave in the folder it was writing (the rest are never needed again)."""
@@ -566,8 +584,15 @@ class _Writer:
                     p.unlink()
         if self.fmt == "txt":
             shutil.rmtree(self.staging, ignore_errors=True)
+        with atomic_write(self.done_path) as fh:  # what --resume on this OUT later compares with
+            json.dump({"params": self.params, "counts": self._counts()}, fh)
         with contextlib.suppress(FileNotFoundError):
             self.journal_path.unlink()
+
+    @property
+    def writing(self) -> bool:
+        """Whether the partial files are open (not yet closed by :meth:`finish`)."""
+        return self.fh is not None and not self.fh.closed
 
     def close(self) -> None:
         for fh in (self.fh, self.efh, self.journal):
@@ -735,7 +760,7 @@ def summarize_folder(
                         raise KeyboardInterrupt
                 writer.finish()
             except (KeyboardInterrupt, WorkerDied) as exc:
-                if not interrupted.twice():  # stopped between two inputs: all written so far is kept
+                if not interrupted.twice() and writer.writing:  # stopped between two inputs: keep all written
                     writer.checkpoint(writer.last_key, force=True)
                 what = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
                 message = f"{what}: {report.done:,} stories written so far; rerun with --resume to finish"
