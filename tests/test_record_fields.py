@@ -142,3 +142,12 @@ def test_cli_evaluate_with_fields(articles, capsys):
     assert main(["evaluate", "baseline", "--data", str(articles), "--text-field", "article",
                  "--headline-field", "title"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[0])["n"] == 3
+
+
+def test_cli_train_with_fields_records_them(articles, tmp_path):
+    run = tmp_path / "run"
+    assert main(["-q", "train", "baseline", "--data", str(articles), "--out", str(run), "--text-field", "article",
+                 "--headline-field", "title", "--set", "baseline.min_df=1", "--set", "data.val_size=0.0"]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["train_examples"] == 3
+    assert metrics["record_fields"] == {"text_field": "article", "headline_field": "title"}
