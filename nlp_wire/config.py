@@ -241,11 +241,24 @@ class TrainConfig:
     extra_data: list[str] = field(default_factory=list)
     extra_weight: float = 1.0
 
+    # Keys a kind never reads: a run folder's config leaves them out (a baseline has no encoder,
+    # no training loop and runs on the CPU; a transformer has no TF-IDF settings).
+    _UNUSED_BY_KIND = {"baseline": ("device", "model", "training"), "minilm": ("baseline",)}
+
     def __post_init__(self):
         if self.kind not in ("baseline", "minilm"):
             raise ConfigError(f"kind must be 'baseline' or 'minilm', not {self.kind!r}")
         if self.extra_weight <= 0:
             raise ConfigError("extra_weight must be > 0")
+
+    def to_dict(self) -> dict:
+        """The settings this kind of run uses, as a plain dict: what a run folder records.
+
+        :func:`load_config` on the written dict gives back every setting the run used (the keys
+        left out keep their defaults, which this kind ignores).
+        """
+        unused = self._UNUSED_BY_KIND[self.kind]
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in unused}
 
 
 @dataclass

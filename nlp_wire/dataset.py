@@ -61,7 +61,7 @@ def read_labels_file(path: str | Path, labels: list[str] | None = None) -> dict[
     return out
 
 
-def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_error) -> Iterator[dict]:
+def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_error, fields: dict) -> Iterator[dict]:
     for no, rec in iter_records(path, on_error):
         label = rec.get("label")
         label = label.strip() if isinstance(label, str) else label
@@ -70,7 +70,7 @@ def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_er
         if label not in labels:
             raise WireFormatError(f"unknown label {label!r} (labels: {', '.join(labels)})", path, no)
         try:
-            story = Story.from_record(rec, id=f"{path.stem}:{no}", path=str(path), line=no)
+            story = Story.from_record(rec, id=f"{path.stem}:{no}", path=str(path), line=no, **fields)
         except WireFormatError as err:
             if on_error is None:
                 raise
@@ -190,6 +190,8 @@ def load_examples(
     limit: int | None = None,
     shuffle: bool = False,
     errors: str = "report",
+    text_field: str | None = None,
+    headline_field: str | None = None,
     **overrides,
 ):
     """Load labeled examples as a ``datasets.Dataset`` (or a ``DatasetDict`` when ``split=True``).
@@ -205,6 +207,9 @@ def load_examples(
         limit: Keep at most this many examples (after shuffling, before splitting).
         shuffle: Shuffle the examples (seeded).
         errors: ``"report"`` (log and skip) or ``"raise"`` for bad story files and bad record lines.
+        text_field: In records, the field holding the story's text (``"article"``); None: ``body``,
+            else ``text``. A record without it is a bad line.
+        headline_field: In records, the field holding the headline; None: ``headline`` (optional).
 
     Returns:
         Columns ``id, group, text, headline, label (ClassLabel), source, weight``.
@@ -234,8 +239,9 @@ def load_examples(
     def report(err: WireFormatError) -> None:
         logger.warning("skipped %s", err)
 
+    fields = {"text_field": text_field, "headline_field": headline_field}
     if source.is_file() and source.suffix in (".jsonl", ".csv"):
-        rows = _examples_from_records(source, labels, cfg, on_error=None if errors == "raise" else report)
+        rows = _examples_from_records(source, labels, cfg, None if errors == "raise" else report, fields)
     else:
         gold = None
         lf = Path(labels_file) if labels_file else (source / "labels.csv" if source.is_dir() else None)
@@ -249,7 +255,7 @@ def load_examples(
                 "rules), give a labels file, or in Python use weak_labels=True",
                 source,
             )
-        rows = _examples_from_stories(read_stories(source, errors=errors), gold, rules, cfg, source.name)
+        rows = _examples_from_stories(read_stories(source, errors=errors, **fields), gold, rules, cfg, source.name)
 
     if cfg.drop_duplicates:
         rows = _drop_duplicates(rows)

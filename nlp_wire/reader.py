@@ -341,29 +341,40 @@ def parse_record_line(raw: bytes, path: str | Path, line_no: int) -> dict:
         raise WireFormatError(err.message, path, line_no) from None
     except json.JSONDecodeError as exc:
         raise WireFormatError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, line_no) from None
+    except RecursionError:  # "[[[[..." 100k deep: json's recursive decoder gives up
+        raise WireFormatError("invalid JSON: nested too deeply", path, line_no) from None
     if not isinstance(record, dict):
         raise WireFormatError("a record must be a JSON object", path, line_no)
     return record
 
 
-def record_story(record: dict, path: str, line_no: int) -> Story:
-    """The story of a JSONL record, its id ``<file stem>:<line>`` unless the record has one."""
-    return Story.from_record(record, id=f"{_stem(path)}:{line_no}", path=path, line=line_no)
+def record_story(record: dict, path: str, line_no: int, *, text_field: str | None = None,
+                 headline_field: str | None = None) -> Story:
+    """The story of a JSONL record, its id ``<file stem>:<line>`` unless the record has one.
+
+    ``text_field`` / ``headline_field`` name the fields holding the text and headline (see
+    :meth:`Story.from_record`; None: ``body``/``text`` and ``headline``).
+    """
+    return Story.from_record(record, id=f"{_stem(path)}:{line_no}", path=path, line=line_no,
+                             text_field=text_field, headline_field=headline_field)
 
 
 def read_jsonl_stories(
     path: str | Path,
     on_error: Callable[[WireFormatError], None] | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    *,
+    text_field: str | None = None,
+    headline_field: str | None = None,
 ) -> Iterator[Story]:
     """Yield a story per JSON line (``id``, ``headline``, ``body``...) of a JSONL file.
 
-    Bad lines (and lines over ``max_bytes``) are passed to ``on_error`` (or raised when it is None)
-    and skipped.
+    Bad lines (and lines over ``max_bytes``, or without the named ``text_field`` / ``headline_field``)
+    are passed to ``on_error`` (or raised when it is None) and skipped.
     """
     for line_no, record in iter_records(path, on_error, max_bytes):
         try:
-            yield record_story(record, str(path), line_no)
+            yield record_story(record, str(path), line_no, text_field=text_field, headline_field=headline_field)
         except WireFormatError as err:
             _fail(err, on_error)
 
@@ -402,6 +413,8 @@ def read_stories(
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     follow_symlinks: bool = False,
     on_skip: Callable[[Skip], None] | None = None,
+    text_field: str | None = None,
+    headline_field: str | None = None,
 ) -> Iterator[Story]:
     """Stream the stories in a file, a folder (recursive ``*.txt``) or several paths.
 
@@ -419,6 +432,9 @@ def read_stories(
         on_skip: Called with a :class:`Skip` for each path not read and why (hidden, not ``.txt``,
             too large, a FIFO, a symlink loop ...; see :func:`iter_files`). Skips never raise, with
             either ``errors``; by default they go to ``on_error``'s :class:`ReadReport` if it is one.
+        text_field: In JSONL records, the field holding the story's text (``"article"``); None:
+            ``body``, else ``text``. A record without it is a bad line, named with file and line.
+        headline_field: In JSONL records, the field holding the headline; None: ``headline`` (optional).
 
     Yields:
         :class:`Story` objects, in a stable order (sorted paths, file order within a file).
@@ -451,7 +467,8 @@ def read_stories(
             if file.endswith(RECORD_SUFFIXES):
                 if report is not None:
                     report.files += 1
-                stories: Iterable[Story] = read_jsonl_stories(file, on_error=handle, max_bytes=max_bytes)
+                stories: Iterable[Story] = read_jsonl_stories(file, on_error=handle, max_bytes=max_bytes,
+                                                              text_field=text_field, headline_field=headline_field)
             else:
                 try:
                     stories = _file_stories(file, max_bytes)

@@ -68,6 +68,13 @@ _DROPPED = "".join(map(chr, [*range(9), *range(0x0E, 0x20), 0x7F])) + "\ufeff"
 _CLEAN_TABLE = {**{ord(c): " " for c in _WHITESPACE}, **{ord(c): None for c in _DROPPED}}
 # Bytes that are not UTF-8, as errors="surrogateescape" leaves them.
 _ESCAPED_RE = re.compile("[\udc80-\udcff]")
+# Lone surrogates: a JSON "\ud800" escape, or a file name's non-UTF-8 bytes as the OS hands them over.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every lone surrogate made U+FFFD, so that it can be written as UTF-8 and tokenized."""
+    return text if text.isascii() else _SURROGATE_RE.sub("\ufffd", text)
 
 
 class WireFormatError(ValueError):
@@ -187,20 +194,48 @@ class Story:
         return cls.from_string(text, id=path.stem, path=str(path))
 
     @classmethod
-    def from_record(cls, record: dict, id: str | None = None, path: str | None = None, line: int = 1) -> "Story":
+    def from_record(
+        cls,
+        record: dict,
+        id: str | None = None,
+        path: str | None = None,
+        line: int = 1,
+        *,
+        text_field: str | None = None,
+        headline_field: str | None = None,
+    ) -> "Story":
         """Build a story from a JSON record with ``headline`` and ``body`` (the JSONL schema).
 
         The body may start with a dateline; it is split off like in a wire file.
+
+        Args:
+            record: The record (a JSON object, or a CSV row as a dict).
+            id: Id to give the story when the record has no ``id``.
+            path: Source path to record and to name in errors.
+            line: 1-based line of the record in its file.
+            text_field: The field holding the story's text (``"article"``); None: ``body``, else ``text``.
+            headline_field: The field holding the headline (``"title"``); None: ``headline`` (optional).
+
+        Raises:
+            WireFormatError: Not an object, a named field missing, a field that is not a string, or
+                neither headline nor text; naming the file and line.
         """
         if not isinstance(record, dict):
             raise WireFormatError("a record must be a JSON object", path, line)
-        headline = record.get("headline")
-        body = record.get("body", record.get("text"))
+        headline_name = headline_field or "headline"
+        text_name = text_field or ("body" if "body" in record or "text" not in record else "text")
+        for given in (headline_field, text_field):
+            if given is not None and given not in record:
+                raise WireFormatError(f"no field {given!r}", path, line)
+        headline = record.get(headline_name)
+        body = record.get(text_name)
         if headline is None and body is None:
-            raise WireFormatError("record has neither 'headline' nor 'body'", path, line)
-        for name, value in (("headline", headline), ("body", body)):
+            raise WireFormatError(f"record has neither {headline_name!r} nor {text_name!r}", path, line)
+        for name, value in ((headline_name, headline), (text_name, body)):
             if value is not None and not isinstance(value, str):
                 raise WireFormatError(f"field {name!r} must be a string, not {type(value).__name__}", path, line)
+        headline, body = (printable(v) if v else v for v in (headline, body))
+        path = printable(path) if isinstance(path, str) else path
         date = None
         if record.get("date"):
             try:
@@ -212,7 +247,7 @@ class Story:
         paragraphs = [p for p in paragraphs if p]
         dateline, paragraphs = _split_dateline(paragraphs, headline)
         rid = record.get("id")
-        rid = str(rid) if rid is not None else id if id is not None else f"line{line}"
+        rid = printable(str(rid)) if rid is not None else printable(id) if id is not None else f"line{line}"
         return cls(rid, date, headline, tags, dateline, paragraphs, None, [], path, line)
 
     def to_text(self) -> str:
@@ -436,6 +471,9 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
     Raises:
         WireFormatError: Empty input, or a first non-blank line that is not a story header.
     """
+    id = printable(id)  # a file name's non-UTF-8 bytes (os.fsdecode's surrogates) cannot be written out
+    if isinstance(path, str):
+        path = printable(path)
     text = text.lstrip("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -415,3 +415,14 @@ def test_char_ngram_baselines_still_load(tmp_path):
     clf = TfidfClassifier(labels=LABELS, min_df=1, char_ngram_range=(2, 4)).fit(X, Y)
     clf.save_pretrained(tmp_path / "c")
     assert load_classifier(tmp_path / "c").predict(X[:3])[0].label == clf.predict(X[:3])[0].label
+
+
+def test_a_baseline_run_folder_records_no_transformer_settings(tmp_path):
+    import yaml
+
+    run = tmp_path / "run"
+    assert main(["-q", "train", "baseline", "--data", str(_write_folder(tmp_path / "wire")), "--out", str(run),
+                 "--set", "baseline.min_df=1", "--set", "data.val_size=0.0"]) == 0
+    recorded = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    assert recorded["kind"] == "baseline" and recorded["baseline"]["min_df"] == 1
+    assert not {"model", "training", "device"} & set(recorded)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
@@ -203,3 +204,18 @@ def test_an_unknown_set_key_is_blamed_on_the_override_not_the_file(tmp_path):
     with pytest.raises(ConfigError, match=r"^--set 'training\.lrr': unknown config key; known keys under training: .*lr"):
         load_config(TrainConfig, path, ["training.lrr=3"])
     assert load_config(TrainConfig, path, ["training.lr=0.1"]).training.lr == 0.1
+
+
+@pytest.mark.parametrize("kind, left_out", [("baseline", {"device", "model", "training"}), ("minilm", {"baseline"})])
+def test_a_run_records_only_the_sections_its_kind_uses(tmp_path, kind, left_out):
+    cfg = load_config(TrainConfig, None, [f"kind={kind}", "data.max_words=40", "baseline.C=2.0",
+                                          "training.lr=1e-4", "model.max_length=64", "device=cpu"])
+    written = cfg.to_dict()
+    assert set(written) == {f.name for f in dataclasses.fields(TrainConfig)} - left_out
+    p = tmp_path / "config.yaml"
+    p.write_text(yaml.safe_dump(written), encoding="utf-8")
+    back = load_config(TrainConfig, p)
+    for key in written:  # what the run used comes back whole
+        assert getattr(back, key) == getattr(cfg, key), key
+    for key in left_out:  # what it did not use is not there to mislead (defaults on reload)
+        assert getattr(back, key) == getattr(TrainConfig(), key) != getattr(cfg, key), key

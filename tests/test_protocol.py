@@ -231,8 +231,15 @@ def test_build_chosen_fits_each_member_on_all_gold_stories(make_folder, tmp_path
     assert json.loads((tmp_path / "models" / "tfidf" / "protocol.json").read_text())["candidate"] == "tfidf"
     clf = load_classifier(tmp_path / "models" / "tfidf")
     assert [p.label for p in clf.predict(["police arrested a robbery suspect"])] == ["crime"]
-    with pytest.raises(FileExistsError):
-        build_chosen(spec, {"tfidf": 1.0}, tmp_path / "models")
+    # the same recipe on the same gold: the folder is reused as it is (another procedure sharing the member)
+    stamp = (tmp_path / "models" / "tfidf" / "protocol.json").stat().st_mtime_ns
+    assert build_chosen(spec, {"tfidf": 0.5}, tmp_path / "models") == {str(tmp_path / "models" / "tfidf"): 0.5}
+    assert (tmp_path / "models" / "tfidf" / "protocol.json").stat().st_mtime_ns == stamp
+    (tmp_path / "bl.yaml").write_text("kind: baseline\ndata: {val_size: 0.0}\nbaseline: {min_df: 2}\n")
+    other = load_protocol(tmp_path / "p.yaml")
+    other["candidates"]["tfidf"]["gold_weight"] = 2.0  # another recipe: refused, never mixed
+    with pytest.raises(FileExistsError, match="holds another model"):
+        build_chosen(other, {"tfidf": 1.0}, tmp_path / "models")
 
 
 def test_choose_by_log_loss_over_repeated_inner_splits():

@@ -66,7 +66,7 @@ def test_classify_matches_the_local_engine(local_ray, hostile, tmp_path, capsys)
     assert ours == local.out.splitlines()  # same records, same order
     assert len(ours) == 543 + 4 and {"good", "second"} <= {json.loads(line)["id"] for line in ours}
     local_errors = sorted(line[len("skipped: "):] for line in local.err.splitlines() if line.startswith("skipped: "))
-    errors = [json.loads(line) for line in _lines(tmp_path / "labels.errors.jsonl")]
+    errors = [json.loads(line) for line in _lines(tmp_path / "labels.jsonl.errors.jsonl")]
     assert sorted(f"{e['path']}:{e['line']}: {e['reason']}" if e["line"] else f"{e['path']}: {e['reason']}"
                   for e in errors) == local_errors
     assert len(errors) == 4 + 3 and not list(tmp_path.glob(".labels.jsonl.ray"))  # shards merged and removed
@@ -80,8 +80,8 @@ def test_summarize_matches_the_local_engine(local_ray, hostile, tmp_path):
         local = summarize_folder(path, tmp_path / f"{name}-local.jsonl", workers=1, progress=False)
         ours = ray_engine.summarize_to_file(path, tmp_path / f"{name}-ray.jsonl", shard_size=50, progress=False)
         assert (tmp_path / f"{name}-ray.jsonl").read_bytes() == (tmp_path / f"{name}-local.jsonl").read_bytes()
-        errors = (tmp_path / f"{name}-ray.errors.jsonl").read_bytes()
-        assert errors == (tmp_path / f"{name}-local.errors.jsonl").read_bytes() and errors.count(b"\n") == failures
+        errors = (tmp_path / f"{name}-ray.jsonl.errors.jsonl").read_bytes()
+        assert errors == (tmp_path / f"{name}-local.jsonl.errors.jsonl").read_bytes() and errors.count(b"\n") == failures
         assert (ours.done, ours.skipped, ours.failed) == (local.done, local.skipped, local.failed)
 
 
@@ -132,7 +132,7 @@ def test_joins_the_cluster_at_ray_address(local_ray, hostile, tmp_path):
                            "--engine", "ray", "--no-progress"], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"joined the cluster at {env['RAY_ADDRESS']}" in proc.stderr and "started a local Ray" not in proc.stderr
-    assert len(_lines(out)) == 2 and len(_lines(tmp_path / "sums.errors.jsonl")) == 3
+    assert len(_lines(out)) == 2 and len(_lines(tmp_path / "sums.jsonl.errors.jsonl")) == 3
 
 
 def test_cli_checks(tmp_path, capsys):

@@ -245,7 +245,7 @@ def test_summarize_caps_and_counts(cli_folder, tmp_path, capsys):
                          "--no-progress")
     assert code == 0
     assert "done 2," in err and "failed 1" in err and "3 paths not read (" in err
-    (failure,) = [json.loads(x) for x in (tmp_path / "s.errors.jsonl").read_text().splitlines()]
+    (failure,) = [json.loads(x) for x in (tmp_path / "s.jsonl.errors.jsonl").read_text().splitlines()]
     assert failure["path"].endswith("big.txt") and failure["reason"].startswith("not read: too large (")
 
 

@@ -52,20 +52,22 @@ def test_jsonl_output_counts_and_errors(src, tmp_path):
     report = summarize_folder(src, out, workers=1, progress=False)
     assert (report.done, report.skipped, report.failed) == (6, 1, 3)
     rows = read_jsonl(out)
-    assert [r["id"] for r in rows] == ["no_prose", "s1", "s2", "s3", "two", "two#2", "s4"]  # input order
-    assert set(rows[1]) == {"id", "path", "headline", "date", "summary", "sentences"}
-    assert rows[1]["headline"] == "Town 1 opens a night market" and rows[1]["date"] == "2021-06-01"
-    assert rows[1]["sentences"] == [
+    assert [r["id"] for r in rows] == ["s1", "s2", "s3", "two", "two#2", "s4"]  # input order; no empty row
+    assert set(rows[0]) == {"id", "path", "headline", "date", "summary", "sentences"}
+    assert rows[0]["headline"] == "Town 1 opens a night market" and rows[0]["date"] == "2021-06-01"
+    assert rows[0]["sentences"] == [
         "Town 1 opened a night market on Tuesday, officials said.",
         "The market has 21 stalls selling street food.",
         "It runs until Oct. 3.",
     ]
-    assert rows[1]["summary"] == " ".join(rows[1]["sentences"])
-    assert rows[0]["summary"] == "" and rows[0]["sentences"] == []
-    errors = read_jsonl(errors_path_for(out))
+    assert rows[0]["summary"] == " ".join(rows[0]["sentences"])
+    listed = read_jsonl(errors_path_for(out))
+    errors = [e for e in listed if e["reason"] != batch.NO_PROSE]
     assert sorted(Path(e["path"]).name for e in errors) == ["bad_binary.txt", "bad_empty.txt", "bad_notastory.txt"]
     assert all(e["reason"] for e in errors)
-    assert report.errors_path == str(tmp_path / "sums.errors.jsonl")
+    # the story with no prose is named, not written as an empty row
+    assert [(e["id"], Path(e["path"]).name) for e in listed if e["reason"] == batch.NO_PROSE] == [("no_prose", "no_prose.txt")]
+    assert report.errors_path == str(tmp_path / "sums.jsonl.errors.jsonl")
     assert "done 6, skipped 1 (no prose), failed 3" in report.line()
 
 
@@ -76,7 +78,7 @@ def test_csv_output(src, tmp_path):
     summarize_folder(src, out, workers=1, sentences=1, progress=False)
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     assert list(rows[0]) == batch.CSV_HEADER
-    assert rows[1]["summary"] == "Town 1 opened a night market on Tuesday, officials said."
+    assert rows[0]["summary"] == "Town 1 opened a night market on Tuesday, officials said."
 
 
 def test_txt_folder_output(src, tmp_path):
@@ -308,7 +310,7 @@ def test_script_runs_like_the_cli(src, tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert len(read_jsonl(out)) == 7
+    assert len(read_jsonl(out)) == 6
 
 
 def test_killed_process_resumes_to_the_same_output(tmp_path):

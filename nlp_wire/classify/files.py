@@ -14,8 +14,6 @@ import json
 import logging
 import multiprocessing
 import os
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -31,6 +29,7 @@ from ..reader import (
     read_stories,
 )
 from ..story import WireFormatError
+from ..workers import WorkerDied, ordered_map
 from .base import WireClassifier
 
 __all__ = ["classify_files", "default_workers"]
@@ -67,12 +66,16 @@ def _init_worker(load: dict, batch_size: int, max_bytes: int | None, model=None)
     _worker.update(model=model, batch_size=batch_size, max_bytes=max_bytes)
 
 
-def _classify_chunk(paths: list[str]) -> tuple[list[str], list[WireFormatError], list[Skip]]:
+def _classify_chunk(paths: list[str] | str) -> tuple[list[str], list[WireFormatError], list[Skip]] | None:
     """JSON lines for the stories of some wire files, with the files that failed or were not read.
+
+    A JSONL file (a string) is read by the main process in its place: nothing to do here.
 
     Stories are predicted as soon as the parsed text held passes ``_TEXT_BUDGET`` characters, so a
     chunk of large files is never all in memory at once.
     """
+    if isinstance(paths, str):
+        return None
     model, batch_size = _worker["model"], _worker["batch_size"]
     lines, stories, errors, skipped = [], [], [], []
     held = 0
@@ -107,6 +110,8 @@ def classify_files(
     warn: bool = True,
     on_progress: Callable[[int], None] | None = None,
     model: WireClassifier | None = None,
+    text_field: str | None = None,
+    headline_field: str | None = None,
 ) -> Iterator[str]:
     """Classify every story under ``paths``: one JSON line (``id``, ``label``, ``score``, ``scores``) each.
 
@@ -125,13 +130,17 @@ def classify_files(
         model: The model ``load`` gives, when the caller has it already: used in this process and, where
             processes are forked (Linux), shared with the workers instead of loaded again in each
             (loading the baseline takes longer than classifying thousands of stories).
+        text_field: In JSONL records, the field holding the story's text (``"article"``); None: ``body``,
+            else ``text``. A record without it is a bad line in ``report``.
+        headline_field: In JSONL records, the field holding the headline; None: ``headline`` (optional).
 
     Yields:
         JSON lines ending in a newline, in input order.
 
     Raises:
         ValueError: Bad ``workers``, ``batch_size`` or ``chunk_files``.
-        concurrent.futures.process.BrokenProcessPool: A worker died (killed, out of memory).
+        nlp_wire.workers.WorkerDied: A worker process died (killed, out of memory); the lines yielded
+            before it are complete.
     """
     if workers < 0 or batch_size < 1 or chunk_files < 1:
         raise ValueError("workers must be >= 0, batch_size and chunk_files >= 1")
@@ -149,7 +158,8 @@ def classify_files(
         return main_model[0]
 
     def in_main(source) -> Iterator[str]:
-        stories = read_stories(source, on_error=report, warn=warn, max_bytes=max_bytes, follow_symlinks=follow_symlinks)
+        stories = read_stories(source, on_error=report, warn=warn, max_bytes=max_bytes, follow_symlinks=follow_symlinks,
+                               text_field=text_field, headline_field=headline_field)
         while batch := list(islice(stories, batch_size)):
             yield from _lines(model(), batch, batch_size)
             progress(len(batch))
@@ -160,14 +170,18 @@ def classify_files(
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else None)
     shared = main_model[0] if fork and main_model else None
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(load, batch_size, max_bytes, shared)) as pool:
-        pending: deque = deque()
-
-        def collect() -> Iterator[str]:
-            files, future = pending.popleft()
-            lines, errors, skipped = future.result()
-            report.files += files - len(skipped)  # as read_stories counts: files read, well or badly
+    done = 0
+    try:
+        for chunk, result in ordered_map(_classify_chunk, _chunks(paths, report, chunk_files, follow_symlinks, warn),
+                                         workers=workers, initializer=_init_worker, in_flight=_IN_FLIGHT_PER_WORKER,
+                                         initargs=(load, batch_size, max_bytes, shared), mp_context=context):
+            if isinstance(chunk, str):  # a JSONL file: in its place, in this process
+                for line in in_main(chunk):
+                    done += 1
+                    yield line
+                continue
+            lines, errors, skipped = result
+            report.files += len(chunk) - len(skipped)  # as read_stories counts: files read, well or badly
             for err in errors:
                 if warn:
                     logger.warning("skipped %s", err)
@@ -177,20 +191,12 @@ def classify_files(
                     logger.warning("not read: %s", s)
                 report.skip(s)
             report.stories += len(lines)
+            done += len(lines)
             yield from lines
             progress(len(lines))
-
-        for chunk in _chunks(paths, report, chunk_files, follow_symlinks, warn):
-            if isinstance(chunk, str):  # a JSONL file: in its place, in this process
-                while pending:
-                    yield from collect()
-                yield from in_main(chunk)
-                continue
-            pending.append((len(chunk), pool.submit(_classify_chunk, chunk)))
-            if len(pending) >= workers * _IN_FLIGHT_PER_WORKER:
-                yield from collect()
-        while pending:
-            yield from collect()
+    except WorkerDied as exc:
+        raise WorkerDied(f"{exc}; {done:,} stories' lines were written before it, in input order, "
+                         "the rest were not") from None
 
 
 def _chunks(paths: list, report: ReadReport, size: int, follow_symlinks: bool, warn: bool) -> Iterator[list[str] | str]:

@@ -611,7 +611,9 @@ def build_chosen(spec: dict, weights: dict[str, float], out, folders: dict[str, 
     Args:
         spec: From :func:`load_protocol`.
         weights: The choice (candidate name -> weight), e.g. from :func:`protocol_choice`.
-        out: Parent folder of the member folders; an existing member folder is refused.
+        out: Parent folder of the member folders. An existing member folder is reused when its
+            ``protocol.json`` records the same recipe fit on the same gold stories (two procedures
+            sharing a member: the fast default and the accurate ensemble); any other is refused.
         folders: Folder name of a member where it differs from the candidate's name.
 
     Returns:
@@ -619,7 +621,7 @@ def build_chosen(spec: dict, weights: dict[str, float], out, folders: dict[str, 
 
     Raises:
         ValueError: A name that is not a candidate of ``spec``.
-        FileExistsError: A member folder exists.
+        FileExistsError: A member folder exists and holds something else.
     """
     from pathlib import Path
 
@@ -632,7 +634,10 @@ def build_chosen(spec: dict, weights: dict[str, float], out, folders: dict[str, 
     for name, weight in weights.items():
         folder = Path(out) / (folders or {}).get(name, name)
         if folder.exists():
-            raise FileExistsError(f"{folder}: exists; remove it to rebuild this member")
+            if not _same_member(folder, spec["candidates"][name], spec["gold"], len(gold)):
+                raise FileExistsError(f"{folder}: exists and holds another model; remove it to rebuild this member")
+            members[str(folder)] = weight
+            continue
         folder.parent.mkdir(parents=True, exist_ok=True)
         candidates[name].save_model(np.arange(len(gold)), folder)
         record = {"candidate": name, "recipe": spec["candidates"][name], "gold": spec["gold"], "gold_stories": len(gold),
@@ -641,6 +646,15 @@ def build_chosen(spec: dict, weights: dict[str, float], out, folders: dict[str, 
         (folder / "protocol.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         members[str(folder)] = weight
     return members
+
+
+def _same_member(folder, recipe: dict, gold: str, n_gold: int) -> bool:
+    """Whether ``folder`` is ``recipe`` fit on these gold stories (its ``protocol.json`` says so)."""
+    try:
+        record = json.loads((folder / "protocol.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return record.get("recipe") == recipe and record.get("gold") == gold and record.get("gold_stories") == n_gold
 
 
 def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], None] | None = None) -> dict:

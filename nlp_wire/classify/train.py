@@ -7,7 +7,6 @@ import logging
 import platform
 import random
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +40,13 @@ def scale_weights(ds, weight: float):
     return ds.map(lambda b: {"weight": [w * weight for w in b["weight"]]}, batched=True)
 
 
-def load_training_data(config: TrainConfig, data: list[str]):
-    """Concatenate every source (``path@weight``) into one dataset and split off validation by group."""
+def load_training_data(config: TrainConfig, data: list[str], *, text_field: str | None = None,
+                       headline_field: str | None = None):
+    """Concatenate every source (``path@weight``) into one dataset and split off validation by group.
+
+    ``text_field`` / ``headline_field`` name where records keep their text and headline (see
+    :func:`nlp_wire.dataset.load_examples`).
+    """
     import datasets
 
     parts = []
@@ -51,7 +55,8 @@ def load_training_data(config: TrainConfig, data: list[str]):
         raise ValueError("no training data: give at least one --data source")
     for spec in specs:
         path, weight = parse_data_spec(spec)
-        ds = scale_weights(load_examples(path, config=config.data), weight)
+        ds = scale_weights(load_examples(path, config=config.data, text_field=text_field,
+                                         headline_field=headline_field), weight)
         logger.info("data %s: %d examples (weight %g)", path, len(ds), weight)
         parts.append(ds)
     full = datasets.concatenate_datasets(parts)
@@ -96,7 +101,7 @@ def evenly_spaced(items: list, limit: int | None) -> list:
 
 
 def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], batch_size: int = 64,
-                         limit: int | None = None):
+                         limit: int | None = None, fields: dict | None = None):
     """Stories from unlabeled sources, each with ``teacher``'s probabilities as its soft label.
 
     Args:
@@ -106,6 +111,7 @@ def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], bat
             them, if any, are ignored.
         batch_size: Teacher prediction batch size.
         limit: Most stories taken from each source, evenly spaced over it (:func:`evenly_spaced`).
+        fields: ``text_field`` / ``headline_field`` for JSONL records (see :func:`nlp_wire.read_stories`).
 
     Returns:
         A dataset with the columns of :func:`load_training_data` plus ``soft_label``.
@@ -124,7 +130,7 @@ def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], bat
     parts = []
     for spec in unlabeled:
         path, weight = parse_data_spec(spec)
-        stories = evenly_spaced(list(read_stories(path)), limit)
+        stories = evenly_spaced(list(read_stories(path, **(fields or {}))), limit)
         if not stories:
             raise ValueError(f"{path}: no stories to label with the teacher")
         texts = [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
@@ -155,7 +161,8 @@ def _with_soft_labels(labeled, soft, k: int):
 
 
 def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, unlabeled: list[str] | None = None,
-          unlabeled_limit: int | None = None, teacher_name: str | None = None):
+          unlabeled_limit: int | None = None, teacher_name: str | None = None, text_field: str | None = None,
+          headline_field: str | None = None):
     """Train the classifier ``config.kind`` on ``data`` and record the run in ``out``.
 
     Args:
@@ -167,6 +174,9 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
         unlabeled: Story sources for the teacher (``path@weight``).
         unlabeled_limit: Most stories the teacher labels per unlabeled source, evenly spaced.
         teacher_name: How the run record names the teacher (its folder, say).
+        text_field: In JSONL/CSV records (labeled and unlabeled), the field holding the story's text;
+            None: ``body``, else ``text``. Recorded in ``metrics.json`` when given.
+        headline_field: In records, the field holding the headline; None: ``headline``.
 
     Returns:
         The trained classifier. Under ``accelerate launch`` every process trains and returns it; only
@@ -178,24 +188,27 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
         out.mkdir(parents=True, exist_ok=True)
     random.seed(config.seed)
     np.random.seed(config.seed)
-    train_ds, val_ds = load_training_data(config, data)
+    fields = {"text_field": text_field, "headline_field": headline_field}
+    train_ds, val_ds = load_training_data(config, data, **fields)
     if unlabeled:
         if teacher is None or config.kind == "baseline":
             raise ValueError("unlabeled stories need a teacher and a transformer student")
-        soft = teacher_labeled_data(config, teacher, unlabeled, config.training.eval_batch_size, unlabeled_limit)
+        soft = teacher_labeled_data(config, teacher, unlabeled, config.training.eval_batch_size, unlabeled_limit,
+                                    fields)
         train_ds = _with_soft_labels(train_ds, soft, len(config.data.labels))
     labels = list(config.data.labels)
     counts = {labels[i]: int(c) for i, c in zip(*np.unique(train_ds["label"], return_counts=True))}
     logger.info("training %s on %d examples %s", config.kind, len(train_ds), counts)
     if not main:
         return fit_classifier(config, train_ds, val_ds, out)
-    (out / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False), encoding="utf-8")
+    (out / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")
     (out / "labels.json").write_text(json.dumps({"labels": labels, "id2label": dict(enumerate(labels))}, indent=2))
     (out / "versions.json").write_text(json.dumps(_versions(), indent=2))
 
     start = time.perf_counter()
     model = fit_classifier(config, train_ds, val_ds, out)
     summary = {"kind": config.kind, "train_examples": len(train_ds), "train_counts": counts, "data": list(data),
+               **({"record_fields": {k: v for k, v in fields.items() if v}} if text_field or headline_field else {}),
                **({"unlabeled": list(unlabeled), "unlabeled_limit": unlabeled_limit, "teacher": teacher_name or type(teacher).__name__}
                   if unlabeled else {}),
                "train_seconds": round(time.perf_counter() - start, 1)}

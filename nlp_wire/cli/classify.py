@@ -90,6 +90,8 @@ def run(args) -> int:
 def _run_ray(args) -> int:
     from .main import UserError
 
+    if args.text_field or args.headline_field:
+        raise UserError("--text-field and --headline-field work with the local engine only (not --engine ray)")
     if args.engine != "ray" or not args.out:
         raise UserError("--out goes with --engine ray (the local engine prints JSON lines)" if args.out
                         else "--engine ray needs --out OUT.jsonl")

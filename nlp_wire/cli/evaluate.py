@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from .reading import add_field_options, field_options
+
 
 def add_parser(sub):
     p = sub.add_parser("evaluate", help="score a trained model on labeled data")
@@ -13,6 +15,7 @@ def add_parser(sub):
     p.add_argument("--out", help="folder for metrics JSON, confusion PNG and misclassified examples")
     p.add_argument("--device", default="cpu", help="transformers: cpu, cuda, cuda:N, mps or auto")
     p.add_argument("--batch-size", type=int, default=64, help="stories per prediction batch (default 64)")
+    add_field_options(p)
     return p
 
 
@@ -31,7 +34,7 @@ def run(args) -> int:
     if seen:
         print(f"warning: {args.model} was trained on {seen[0]}: this score is on stories it has seen, not a "
               "held-out score (see models/README.md for held-out ones)", file=sys.stderr)
-    ds = load_examples(args.data, config=model.data_config, drop_duplicates=False)
+    ds = load_examples(args.data, config=model.data_config, drop_duplicates=False, **field_options(args))
     metrics = evaluate(model, ds, args.out, batch_size=args.batch_size)
     shown = {k: metrics[k] for k in ("n", "accuracy", "macro_f1")}
     shown["f1"] = {k: v["f1"] for k, v in metrics["per_label"].items()}

@@ -69,11 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     from ..classify.base import ModelLoadError
     from ..config import ConfigError
     from ..story import WireFormatError
+    from ..workers import WorkerDied
 
     try:
         return int(args._run(args) or 0)
-    except KeyboardInterrupt:
-        print("nlp-wire: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # nlp_wire.workers.Interrupted says what was kept and how to go on
+        print(f"nlp-wire {args.command}: {exc or 'interrupted'}", file=sys.stderr)
         return 130
     except (FileExistsError, NotADirectoryError) as exc:  # an output path under (or onto) a file
         if args.debug:
@@ -89,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except (WorkerDied, OSError) as exc:  # a killed worker, a full disk: not the user's input, but no bug either
+        if args.debug:
+            raise
+        print(f"nlp-wire {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # last resort: still one line, with how to see more
         if args.debug:
             raise

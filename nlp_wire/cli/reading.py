@@ -1,4 +1,4 @@
-"""Options every command that reads stories shares: the size cap, symlinks, and listing what was not read."""
+"""Options every command that reads stories shares: the size cap, symlinks, record fields, and listing what was not read."""
 
 from __future__ import annotations
 
@@ -10,13 +10,33 @@ from ..reader import DEFAULT_MAX_BYTES, HIDDEN, STORY_SUFFIXES, ReadReport, Skip
 _ROUTINE = {HIDDEN, other_suffix(STORY_SUFFIXES)}
 
 
+def add_field_options(p) -> None:
+    """``--text-field`` and ``--headline-field``: where a JSONL (or CSV) record keeps its text and headline."""
+    p.add_argument("--text-field", metavar="NAME", default=None,
+                   help="JSONL/CSV records: the field holding the story's text, e.g. article (default: body, else "
+                        "text); a record without it is a bad line, named with file and line")
+    p.add_argument("--headline-field", metavar="NAME", default=None,
+                   help="JSONL/CSV records: the field holding the headline, e.g. title (default: headline, optional)")
+
+
+def field_options(args) -> dict:
+    """The ``text_field`` / ``headline_field`` keywords the options of :func:`add_field_options` set."""
+    from .main import UserError
+
+    for flag, value in (("--text-field", args.text_field), ("--headline-field", args.headline_field)):
+        if value is not None and not value.strip():
+            raise UserError(f"{flag} needs a field name")
+    return {"text_field": args.text_field, "headline_field": args.headline_field}
+
+
 def add_reading_options(p) -> None:
-    """``--max-bytes``, ``--follow-symlinks`` and ``--verbose`` on a subcommand's parser."""
+    """``--max-bytes``, ``--follow-symlinks``, ``--text-field``, ``--headline-field`` and ``--verbose``."""
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
                    help=f"skip a story file (or JSONL line) over N bytes, named with its size "
                         f"(default {DEFAULT_MAX_BYTES:,}; 0: no cap)")
     p.add_argument("--follow-symlinks", action="store_true",
                    help="read file symlinks that point out of the given folder (folders are never followed)")
+    add_field_options(p)
     p.add_argument("-v", "--verbose", action="store_true",
                    help="list every path not read and why (hidden files and other suffixes are otherwise only counted)")
 
@@ -27,7 +47,7 @@ def reading_options(args) -> dict:
         from .main import UserError
 
         raise UserError(f"--max-bytes must be >= 0 (0: no cap), not {args.max_bytes}")
-    return {"max_bytes": args.max_bytes or None, "follow_symlinks": args.follow_symlinks}
+    return {"max_bytes": args.max_bytes or None, "follow_symlinks": args.follow_symlinks, **field_options(args)}
 
 
 def print_not_read(skipped: list[Skip], verbose: bool) -> None:

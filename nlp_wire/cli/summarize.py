@@ -50,6 +50,8 @@ def run(args) -> int:
             overrides.append(f"{key}={value}")
     cfg = load_config(SummarizeConfig, _config_path(args.config), overrides)
     if args.engine == "ray":
+        if args.text_field or args.headline_field:
+            raise UserError("--text-field and --headline-field work with the local engine only (not --engine ray)")
         try:
             from ..engines.ray_engine import summarize_to_file
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .reading import add_field_options, field_options
+
 
 def add_parser(sub):
     p = sub.add_parser("train", help="train a topic classifier and record the run")
@@ -23,6 +25,7 @@ def add_parser(sub):
                    help="unlabeled stories for the --teacher to label (folder, wire file or JSONL); repeatable")
     p.add_argument("--unlabeled-limit", type=int, metavar="N",
                    help="at most N stories per --unlabeled source, evenly spaced over it")
+    add_field_options(p)
     return p
 
 
@@ -60,7 +63,7 @@ def run(args) -> int:
 
         teacher = load_classifier(args.teacher)
     train(config, args.data, args.out, teacher=teacher, unlabeled=args.unlabeled or None,
-          unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher)
+          unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher, **field_options(args))
     from ..classify.accelerator import is_main_process
 
     if is_main_process():  # under accelerate launch, the process that wrote the run folder

@@ -10,14 +10,19 @@ How it stays fast and safe:
 * **Streaming.** Inputs are listed lazily and handed out in chunks through ``Pool.imap``; at most
   a few chunks per worker are in flight, so memory stays flat however many files there are.
 * **Order.** Results come back in input order, so a rerun writes byte-identical output.
-* **Bad inputs** never stop the run: each one goes to the errors file (``<out>.errors.jsonl``
-  beside ``out``: ``{"path", "line", "reason"}``) and is counted as failed.
+* **Bad inputs** never stop the run: each one goes to the errors file (``<out name>.errors.jsonl``
+  beside ``out``: ``{"path", "line", "reason"}``) and is counted as failed. A story with no prose to
+  summarize is listed there too (with its ``id``) and counted as skipped; it is not written.
+* **One run per output.** A lock beside ``out`` refuses a second run on the same ``out``; ``.txt``
+  names never collide (see :func:`safe_name`; a repeated id gets ``~2``), resumed runs included.
 * **Atomic output.** A JSONL or CSV output is written to a hidden partial file beside ``out`` and
   renamed over ``out`` only when the run completes; each ``.txt`` is written to a temporary file and
-  renamed. A crash or Ctrl-C never leaves a half-written ``out``.
+  renamed. A crash or Ctrl-C never leaves a half-written ``out``. Ctrl-C (or a worker killed by the
+  out-of-memory killer) stops the run at a checkpoint within a fraction of a second, with one line.
 * **Resume.** A journal beside ``out`` records, every few seconds, how many inputs are done and
   how long the partial files were then (after an fsync). ``resume=True`` cuts the partial files back
-  to that point and goes on from the next input, so no story is lost or written twice.
+  to that point and goes on from the next input, so no story is lost or written twice; on an output
+  an earlier run finished it does nothing, and it completes a run killed while renaming its files.
 * **Path safety.** ``.txt`` names are built from ids with only ``[A-Za-z0-9._-]`` (plus a hash of
   the original when anything was replaced), never start with a dot, and a folder that resolves
   outside ``out`` (a symlink) is refused for that story.
@@ -27,16 +32,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import re
 import secrets
-import threading
+import shutil
 import time
-from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -52,7 +56,8 @@ from ..reader import (
     parse_record_line,
     record_story,
 )
-from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories
+from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories, printable
+from ..workers import Interrupted, WorkerDied, deferred_interrupt, ordered_map
 from . import cap_words, get_summarizer
 
 __all__ = ["BatchReport", "summarize_folder", "output_format", "errors_path_for", "safe_name"]
@@ -64,8 +69,10 @@ JOURNAL_VERSION = 1
 _IN_FLIGHT_PER_WORKER = 4
 _UNSAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 100
+_HASHED_RE = re.compile(r"-[0-9a-f]{8}$")  # how safe_name ends a name it changed
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False) builds one per call
 # The header line of the next story in a file (as story.HEADER_START_RE, at a line start).
+NO_PROSE = "skipped: no prose to summarize"
 _NEXT_HEADER_RE = re.compile(r"\n[ \t\ufeff]*date[ \t]+\d{4}-\d{1,2}-\d{1,2}(?=[ \t\r\n]|$)")
 
 
@@ -75,11 +82,11 @@ class BatchReport:
 
     Args:
         done: Stories summarized (including ``resumed``).
-        skipped: Stories with no prose to summarize (written with an empty summary, no ``.txt``).
+        skipped: Stories with no prose to summarize (not written; listed in the errors file).
         failed: Files or records that could not be read (each one is in the errors file).
         resumed: Stories an interrupted earlier run had already written.
         out: Where the summaries are.
-        errors_path: The errors file, or None when nothing failed.
+        errors_path: The errors file (failures and skipped stories), or None when there are none.
         seconds: Wall time of this run.
     """
 
@@ -90,16 +97,21 @@ class BatchReport:
     out: str = ""
     errors_path: str | None = None
     seconds: float = 0.0
+    finished_before: bool = False  # resume=True on an output an earlier run finished: nothing done
     units: int = field(default=0, repr=False)  # inputs (files or JSONL lines) finished, for the journal
     not_read: list[Skip] = field(default_factory=list, repr=False)  # paths not read at all, and why
 
     def line(self) -> str:
         """One line for the end of a run."""
+        if self.finished_before:
+            tail = f"; failures listed in {self.errors_path}" if self.errors_path else ""
+            return (f"nothing to resume: {self.out} was finished by an earlier run with these settings (done {self.done:,}, "
+                    f"skipped {self.skipped:,}, failed {self.failed:,}){tail}; rerun without --resume to redo it")
         text = f"done {self.done:,}, skipped {self.skipped:,} (no prose), failed {self.failed:,}"
         if self.resumed:
             text += f"; {self.resumed:,} resumed from the interrupted run"
-        if self.failed:
-            text += f"; failures listed in {self.errors_path}"
+        if self.failed or self.skipped:
+            text += f"; {'failures' if self.failed else 'skipped stories'} listed in {self.errors_path}"
         if self.not_read:
             from ..reader import ReadReport
 
@@ -124,20 +136,26 @@ def output_format(out: str | Path) -> str:
 
 
 def errors_path_for(out: str | Path) -> Path:
-    """The errors file beside ``out``: ``sums.jsonl`` -> ``sums.errors.jsonl``, ``sums/`` -> ``sums.errors.jsonl``."""
+    """The errors file beside ``out``: its whole name and ``.errors.jsonl``.
+
+    ``sums.jsonl`` -> ``sums.jsonl.errors.jsonl``, ``sums.csv`` -> ``sums.csv.errors.jsonl``, the folder
+    ``sums/`` -> ``sums.errors.jsonl``: three outputs side by side never share (and overwrite) one list.
+    """
     out = Path(out)
-    stem = out.name if output_format(out) == "txt" else out.stem
-    return out.with_name(f"{stem}.errors.jsonl")
+    output_format(out)  # refuses another suffix
+    return out.with_name(f"{out.name}.errors.jsonl")
 
 
 def safe_name(name: str) -> str:
     """A file or folder name made only of ``[A-Za-z0-9._-]``, never hidden, never ``..``.
 
     When anything had to change, a short hash of the original is appended so that two different
-    ids never share a name (``"a/b"`` and ``"a:b"`` both clean to ``a_b``).
+    ids never share a name (``"a/b"`` and ``"a:b"`` both clean to ``a_b``). A name that already
+    ends like that (``x_y-0a1b2c3d``) is hashed too, so that it never meets the cleaned form of
+    another (``"x y"``): names that stay as they are and names that get a hash never overlap.
     """
     cleaned = _UNSAFE_RE.sub("_", name).strip("._-")[:_MAX_NAME] or "_"
-    if cleaned != name:
+    if cleaned != name or _HASHED_RE.search(name):
         cleaned += "-" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return cleaned
 
@@ -156,6 +174,8 @@ class _Job:
     sentences: int
     max_words: int | None
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    text_field: str | None = None  # JSONL records: where the text and headline are (None: body, headline)
+    headline_field: str | None = None
 
 
 _job: _Job | None = None
@@ -192,7 +212,8 @@ def _stories_of(unit: tuple) -> list[Story]:
     if unit[0] == "x":  # a JSONL file that could not be opened, or a line over the cap
         raise WireFormatError(unit[3], unit[1], unit[2])
     _, path, line_no, raw = unit
-    return [record_story(parse_record_line(raw, path, line_no), path, line_no)]
+    return [record_story(parse_record_line(raw, path, line_no), path, line_no,
+                         text_field=_job.text_field, headline_field=_job.headline_field)]
 
 
 def _wire_text(path: str) -> str:
@@ -236,23 +257,25 @@ def _stem(path: str) -> str:
 
 
 def _process_chunk(chunk: list[tuple]) -> list[tuple]:
-    """Summarize a chunk of inputs: for each, ``(outputs, empty, error)``; never raises."""
+    """Summarize a chunk of inputs: for each, ``(outputs, ids of stories with no prose, error)``; never raises."""
     job = _job
     summarizer = get_summarizer(job.method)
     results = []
     for unit in chunk:
         try:
-            outputs, empty = [], 0
+            outputs, empty = [], []
             for story in _stories_of(unit):
                 sentences = cap_words(summarizer(story, job.sentences), job.max_words)
-                empty += not sentences
-                outputs.append(_render(story, sentences, job.fmt))
+                if sentences:
+                    outputs.append(_render(story, sentences, job.fmt))
+                else:
+                    empty.append(story.id)
             results.append((outputs, empty, None))
         except WireFormatError as err:
-            results.append(([], 0, {"path": err.path or unit[1], "line": err.line, "reason": err.message}))
+            results.append(([], [], {"path": err.path or unit[1], "line": err.line, "reason": err.message}))
         except Exception as exc:  # a bug must not stop the run: record it like a bad file
             line = unit[2] if unit[0] == "j" else None
-            results.append(([], 0, {"path": unit[1], "line": line, "reason": f"{type(exc).__name__}: {exc}"}))
+            results.append(([], [], {"path": unit[1], "line": line, "reason": f"{type(exc).__name__}: {exc}"}))
     return results
 
 
@@ -302,7 +325,13 @@ def _chunks(units: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
 
 # -- outputs -----------------------------------------------------------------------------------
 class _Writer:
-    """Writes results in order to the partial files, keeps the journal, and finishes atomically."""
+    """Writes results in order to the partial files, keeps the journal, and finishes atomically.
+
+    Beside ``out`` (all hidden): ``.<out>.lock`` (held while the run lives: a second run on the same
+    ``out`` is refused), ``.<out>.partial`` (the JSONL or CSV being written; for ``.txt`` output the
+    list of names used, so that a resumed run never reuses one), ``.<errors>.partial`` and
+    ``.<out>.journal`` (the checkpoints). ``.txt`` files are first written in ``out/.nlp_wire-tmp/``.
+    """
 
     def __init__(self, out: Path, fmt: str, src: Path, params: dict, resume: bool, report: BatchReport, every: float):
         self.out, self.fmt, self.src, self.report, self.every = out, fmt, src, report, every
@@ -310,28 +339,42 @@ class _Writer:
         self.partial = out.with_name(f".{out.name}.partial")
         self.errors_partial = self.errors_path.with_name(f".{self.errors_path.name}.partial")
         self.journal_path = out.with_name(f".{out.name}.journal")
+        self.done_path = out.with_name(f".{out.name}.done")  # settings and counts of the run that finished OUT
         self.params = params
         self.src_is_dir = src.is_dir()
         self.last_key: str | None = None
         self.skip = 0
         self.out_root: str | None = None
+        self.staging = out / ".nlp_wire-tmp"
         self._checked_dir: str | None = None
         self._names_dir: str | None = None
         self._names: set[str] = set()
+        self.fh = self.efh = self.journal = None
         out.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "txt":
-            out.mkdir(parents=True, exist_ok=True)
-            self.out_root = os.path.realpath(out)
-        if not (resume and self._load_journal()):
-            self._start_fresh(resume)
-        self.fh = open(self.partial, "a", encoding="utf-8", newline="") if fmt != "txt" else None
-        self.csv = csv.writer(self.fh, lineterminator="\n") if fmt == "csv" else None
-        if fmt == "csv" and self.fh.tell() == 0:
-            self.csv.writerow(CSV_HEADER)
-        self.efh = open(self.errors_partial, "a", encoding="utf-8")
-        self.journal = open(self.journal_path, "a", encoding="utf-8")
-        if self.journal.tell() == 0:
-            self._journal_line({"version": JOURNAL_VERSION, "params": params})
+        self.lock = _lock(out)
+        self.finished_before = False
+        try:
+            if fmt == "txt":
+                out.mkdir(parents=True, exist_ok=True)
+                self.out_root = os.path.realpath(out)
+                shutil.rmtree(self.staging, ignore_errors=True)  # a killed run's half-written files
+            state = self._load_journal() if resume else "fresh"
+            if state == "finished":
+                self.finished_before = True
+                return
+            if state == "fresh":
+                self._start_fresh(resume)
+            self.fh = open(self.partial, "a", encoding="utf-8", newline="")
+            self.csv = csv.writer(self.fh, lineterminator="\n") if fmt == "csv" else None
+            if fmt == "csv" and self.fh.tell() == 0:
+                self.csv.writerow(CSV_HEADER)
+            self.efh = open(self.errors_partial, "a", encoding="utf-8")
+            self.journal = open(self.journal_path, "a", encoding="utf-8")
+            if self.journal.tell() == 0:
+                self._journal_line({"version": JOURNAL_VERSION, "params": params})
+        except BaseException:
+            self.close()
+            raise
         self.last_checkpoint = time.monotonic()
 
     # journal
@@ -343,17 +386,16 @@ class _Writer:
     def _start_fresh(self, resume: bool) -> None:
         if self.journal_path.exists() and not resume:
             logger.warning("discarding the partial output of an interrupted run (pass --resume to finish it)")
-        for p in (self.partial, self.errors_partial, self.journal_path):
+        for p in (self.partial, self.errors_partial, self.journal_path, self.done_path):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
 
-    def _load_journal(self) -> bool:
-        """Set up a resume from the journal; False when there is nothing to resume."""
+    def _load_journal(self) -> str:
+        """Set up a resume from the journal: ``"resume"``, ``"fresh"`` (nothing to resume) or ``"finished"``."""
         try:
             lines = self.journal_path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
-            logger.warning("nothing to resume at %s: starting from the beginning", self.out)
-            return False
+            return self._finished_before()
         entries = []
         for text in lines:
             try:
@@ -362,79 +404,120 @@ class _Writer:
                 break  # a torn last line: the entry before it holds
         if not entries or entries[0].get("version") != JOURNAL_VERSION:
             raise ValueError(f"{self.journal_path}: unreadable resume journal; rerun without --resume")
-        if entries[0]["params"] != self.params:
-            changed = sorted(k for k in self.params if entries[0]["params"].get(k) != self.params[k])
-            raise ValueError(
-                f"cannot resume: the interrupted run used other settings ({', '.join(changed)}); "
-                "rerun with the same ones, or without --resume to start over"
-            )
+        self._same_settings(entries[0]["params"], "the interrupted run")
         last = entries[-1] if len(entries) > 1 else {"units": 0, "key": None, "out": 0, "err": 0, "counts": {}}
+        counts = last.get("counts", {})
+        self.report.done = self.report.resumed = counts.get("done", 0)
+        self.report.skipped = counts.get("skipped", 0)
+        self.report.failed = counts.get("failed", 0)
+        if last.get("final"):  # killed while renaming the finished files into place: finish that
+            self._commit()
+            logger.info("the interrupted run had finished; its output is now in place")
+            return "finished"
         for path, size in ((self.partial, last["out"]), (self.errors_partial, last["err"])):
-            if path == self.partial and self.fmt == "txt":
-                continue
             have = path.stat().st_size if path.exists() else 0
             if have < size:
                 raise ValueError(f"cannot resume: {path} is shorter than its journal says; rerun without --resume")
             with open(path, "a+b") as fh:
                 fh.truncate(size)  # drop whatever was written after the last checkpoint
         self.skip, self.last_key = last["units"], last["key"]
-        counts = last.get("counts", {})
-        self.report.done = self.report.resumed = counts.get("done", 0)
-        self.report.skipped = counts.get("skipped", 0)
-        self.report.failed = counts.get("failed", 0)
         self.report.units = self.skip
+        if self.fmt == "txt":
+            self._reload_names()
         # keep only the header and the checkpoint resumed from
         with atomic_write(self.journal_path) as fh:
             fh.write(json.dumps(entries[0]) + "\n" + (json.dumps(last) + "\n" if len(entries) > 1 else ""))
         logger.info("resuming after %s inputs (%s stories already written)", f"{self.skip:,}", f"{self.report.done:,}")
-        return True
+        return "resume"
+
+    def _finished_before(self) -> str:
+        """No journal: ``"finished"`` when a run with these settings finished OUT, else ``"fresh"``.
+
+        Raises:
+            ValueError: The run that finished OUT used other settings.
+        """
+        try:
+            done = json.loads(self.done_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            done = None
+        if done is None or not self.out.exists():
+            logger.warning("nothing to resume at %s: starting from the beginning", self.out)
+            return "fresh"
+        self._same_settings(done.get("params", {}), "the run that finished it")
+        counts = done.get("counts", {})
+        self.report.done, self.report.skipped, self.report.failed = (counts.get(k, 0) for k in ("done", "skipped", "failed"))
+        return "finished"
+
+    def _same_settings(self, params: dict, whose: str) -> None:
+        if params != self.params:
+            changed = sorted(k for k in self.params if params.get(k) != self.params[k])
+            raise ValueError(
+                f"cannot resume: {whose} used other settings ({', '.join(changed)}); "
+                "rerun with the same ones, or without --resume to start over"
+            )
+
+    def _reload_names(self) -> None:
+        """The names the interrupted run gave in the folder it was writing (the rest are never needed again)."""
+        with open(self.partial, encoding="utf-8") as fh:
+            for line in fh:
+                folder, _, name = line.rstrip("\n").partition("\t")
+                if folder != self._names_dir:
+                    self._names_dir, self._names = folder, set()
+                self._names.add(name)
 
     def checkpoint(self, key: str | None, force: bool = False) -> None:
         """Make everything written so far durable and record where the run stands."""
         if not force and time.monotonic() - self.last_checkpoint < self.every:
             return
         for fh in (self.fh, self.efh):
-            if fh is not None:
-                fh.flush()
-                os.fsync(fh.fileno())
-        r = self.report
+            fh.flush()
+            os.fsync(fh.fileno())
         self._journal_line({
-            "units": r.units,
+            "units": self.report.units,
             "key": key,
-            "out": self.fh.tell() if self.fh is not None else 0,
+            "out": self.fh.tell(),
             "err": self.efh.tell(),
-            "counts": {"done": r.done, "skipped": r.skipped, "failed": r.failed},
+            "counts": self._counts(),
         })
         self.last_checkpoint = time.monotonic()
+
+    def _counts(self) -> dict:
+        r = self.report
+        return {"done": r.done, "skipped": r.skipped, "failed": r.failed}
 
     # results
     def write(self, unit: tuple, result: tuple) -> None:
         """Write one input's results (in input order) and count them."""
-        outputs, empty, error = result
+        outputs, empty_ids, error = result
         r = self.report
         if error is not None:
             self._fail(error)
-        r.skipped += empty
-        r.done += len(outputs) - empty
+        where = {"path": unit[1], "line": unit[2] if unit[0] == "j" else None}
+        for story_id in empty_ids:  # named, not written as an empty row
+            r.skipped += 1
+            self._list({**where, "id": story_id, "reason": NO_PROSE})
+        r.done += len(outputs)
         if self.fmt == "jsonl":
             self.fh.writelines(outputs)
         elif self.fmt == "csv":
             self.csv.writerows(outputs)
         else:
             for story_id, text in outputs:
-                if not text:
-                    continue
                 try:
                     self._write_txt(unit, story_id, text)
                 except _Escape as exc:
                     r.done -= 1
-                    self._fail({"path": unit[1], "line": unit[2] if unit[0] == "j" else None, "reason": str(exc)})
+                    self._fail({**where, "reason": str(exc)})
         r.units += 1
         self.last_key = _unit_key(unit)
 
     def _fail(self, error: dict) -> None:
         self.report.failed += 1
-        self.efh.write(json.dumps(error, ensure_ascii=False) + "\n")
+        self._list(error)
+
+    def _list(self, entry: dict) -> None:
+        entry["path"] = printable(str(entry["path"]))  # a non-UTF-8 file name cannot be written as is
+        self.efh.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def _txt_dir(self, unit: tuple) -> Path:
         """Output folder for an input: its folder relative to the source, names made safe."""
@@ -450,52 +533,118 @@ class _Writer:
         key = str(folder)
         if key != self._names_dir:  # names only need to be unique within a folder
             self._names_dir, self._names = key, set()
-        name = safe_name(story_id)
-        if name in self._names:  # the same id twice (a JSONL with repeated ids)
-            name = safe_name(f"{story_id}~{unit[2] if unit[0] == 'j' else len(self._names)}")
-        self._names.add(name)
+        name, n = safe_name(story_id), 1
+        while name in self._names:  # the same id twice (a JSONL with repeated ids)
+            n += 1
+            name = safe_name(f"{story_id}~{n}")
         if key != self._checked_dir:
             # Resolve before creating anything: mkdir through a symlink would already escape.
             if not _inside(os.path.realpath(folder), self.out_root):
                 raise _Escape(f"output folder {folder} resolves outside {self.out} (a symlink?); story {story_id!r} not written")
             folder.mkdir(parents=True, exist_ok=True)
+            self.staging.mkdir(exist_ok=True)
             self._checked_dir = key
-        target = folder / f"{name}.txt"
-        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        self._names.add(name)
+        self.fh.write(f"{key}\t{name}\n")  # the names log: a resumed run knows which names are taken
+        tmp = self.staging / f"{secrets.token_hex(8)}.tmp"
         try:
             with open(tmp, "x", encoding="utf-8") as fh:
                 fh.write(text)
-            os.replace(tmp, target)  # replaces a symlink at target, never writes through it
+            os.replace(tmp, folder / f"{name}.txt")  # replaces a symlink at the target, never writes through it
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
 
     def finish(self) -> None:
-        """Rename the partial files into place and drop the journal."""
+        """Make it all durable, then rename the partial files into place and drop the journal.
+
+        A ``final`` journal line comes first: a run killed during the renames is completed by
+        ``--resume`` instead of being refused.
+        """
         self.checkpoint(self.last_key, force=True)
-        for fh in (self.fh, self.efh, self.journal):
-            if fh is not None:
-                fh.close()
-        if self.fh is not None:
-            os.replace(self.partial, self.out)
-        if self.report.failed:
-            os.replace(self.errors_partial, self.errors_path)
+        self._journal_line({"final": True, "counts": self._counts()})
+        self.close()
+        self._commit()
+
+    def _commit(self) -> None:
+        """Put the finished partial files in place (idempotent: also completes a killed commit)."""
+        if self.partial.exists():
+            if self.fmt == "txt":
+                self.partial.unlink()  # the names log
+            else:
+                os.replace(self.partial, self.out)
+        if self.report.failed or self.report.skipped:
+            if self.errors_partial.exists():
+                os.replace(self.errors_partial, self.errors_path)
             self.report.errors_path = str(self.errors_path)
         else:
-            self.errors_partial.unlink()
-            with contextlib.suppress(FileNotFoundError):
-                self.errors_path.unlink()  # a stale list from an earlier run
-        self.journal_path.unlink()
+            for p in (self.errors_partial, self.errors_path):  # and a stale list from an earlier run
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+        if self.fmt == "txt":
+            shutil.rmtree(self.staging, ignore_errors=True)
+        with atomic_write(self.done_path) as fh:  # what --resume on this OUT later compares with
+            json.dump({"params": self.params, "counts": self._counts()}, fh)
+        with contextlib.suppress(FileNotFoundError):
+            self.journal_path.unlink()
+
+    @property
+    def writing(self) -> bool:
+        """Whether the partial files are open (not yet closed by :meth:`finish`)."""
+        return self.fh is not None and not self.fh.closed
 
     def close(self) -> None:
         for fh in (self.fh, self.efh, self.journal):
             if fh is not None and not fh.closed:
                 fh.close()
 
+    def release(self) -> None:
+        self.close()
+        _unlock(self.lock)
+
 
 class _Escape(Exception):
     """An output path would leave OUT."""
+
+
+def _lock(out: Path):
+    """Hold ``.<out>.lock`` beside ``out`` for the run; refuse when another run holds it.
+
+    Returns the open lock file (None where ``fcntl`` is missing: Windows).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    path = out.with_name(f".{out.name}.lock")
+    while True:
+        fh = open(path, "a+")
+        try:
+            # A POSIX record lock, not flock: forked workers do not inherit it, so a killed run's
+            # orphaned workers never keep the next run out; the kernel drops it when the run dies.
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+            fh.close()
+            raise ValueError(f"{out}: another nlp-wire run is writing it (it holds {path}); wait for it to end, "
+                             "or name another OUT") from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:  # not a lock file a finishing run removed between our open and our flock
+            return fh
+        fh.close()
+
+
+def _unlock(fh) -> None:
+    if fh is None or fh.closed:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(fh.name)  # still held: a run waiting on the old file sees it is gone and takes a new one
+    fh.close()
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -513,6 +662,8 @@ def summarize_folder(
     checkpoint_every: float = 2.0,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     follow_symlinks: bool = False,
+    text_field: str | None = None,
+    headline_field: str | None = None,
 ) -> BatchReport:
     """Summarize every story under ``src`` into ``out``.
 
@@ -524,20 +675,28 @@ def summarize_folder(
         method: Summarizer name (see :data:`nlp_wire.summarize.SUMMARIZERS`).
         workers: Processes (0: one per CPU core; 1: no pool).
         chunk_size: Inputs handed to a worker at a time.
-        resume: Finish an interrupted run with the same settings instead of starting over.
+        resume: Finish an interrupted run with the same settings instead of starting over (on a
+            finished ``out`` it does nothing).
         progress: Show a progress bar (on a terminal).
         checkpoint_every: Seconds between resume checkpoints.
         max_bytes: A wire file (or JSONL line) over this many bytes is not read but listed in the
             errors file with its size (None: no cap).
         follow_symlinks: Read file symlinks that point out of ``src`` (folders are never followed).
+        text_field: In JSONL records, the field holding the story's text (``"article"``); None: ``body``,
+            else ``text``. A record without it is a failed line in the errors file.
+        headline_field: In JSONL records, the field holding the headline; None: ``headline`` (optional).
 
     Returns:
         A :class:`BatchReport` with the counts.
 
     Raises:
-        ValueError: Bad settings, an output path that is not usable, or a journal that does not
-            fit the run being resumed. Bad input files are never raised: they are counted.
+        ValueError: Bad settings, an output path that is not usable, another run writing ``out``,
+            or a journal that does not fit the run being resumed. Bad input files are never
+            raised: they are counted.
         WireFormatError: When ``src`` does not exist.
+        nlp_wire.workers.Interrupted: Ctrl-C, after a checkpoint: ``resume=True`` goes on from there.
+        nlp_wire.workers.WorkerDied: A worker process was killed (out of memory?), after a checkpoint.
+        OSError: ``out`` cannot be written (disk full ...), named in the message.
     """
     started = time.perf_counter()
     src, out = Path(src), Path(out)
@@ -545,6 +704,8 @@ def summarize_folder(
         raise WireFormatError("no such file or folder", src)
     if sentences < 1 or chunk_size < 1 or workers < 0 or (max_words is not None and max_words < 1):
         raise ValueError("sentences, chunk_size and max_words must be >= 1, workers >= 0")
+    if max_bytes is not None and max_bytes < 1:
+        raise ValueError(f"max_bytes must be >= 1 (or None for no cap), not {max_bytes!r}")
     get_summarizer(method)  # fail early on an unknown name
     fmt = output_format(out)
     if fmt == "txt" and out.exists() and not out.is_dir():
@@ -553,6 +714,8 @@ def summarize_folder(
         raise ValueError(f"{out} is a folder; name a .jsonl or .csv file, or a folder without a suffix")
     if fmt != "txt" and os.path.realpath(out) == os.path.realpath(src):
         raise ValueError(f"{out}: the output would overwrite the input")
+    if fmt == "txt" and _inside(os.path.realpath(src), os.path.realpath(out)):
+        raise ValueError(f"{out}: the output folder holds the input ({src}); name a folder beside it")
     workers = workers or os.cpu_count() or 1
     params = {
         "src": os.path.abspath(src),
@@ -560,48 +723,54 @@ def summarize_folder(
         "method": method,
         "sentences": sentences,
         "max_words": max_words,
+        "text_field": text_field,
+        "headline_field": headline_field,
     }
     report = BatchReport(out=str(out))
     writer = _Writer(out, fmt, src, params, resume, report, checkpoint_every)
-    if max_bytes is not None and max_bytes < 1:
-        raise ValueError(f"max_bytes must be >= 1 (or None for no cap), not {max_bytes!r}")
-    job = _Job(fmt, method, sentences, max_words, max_bytes)
-
-    units = _iter_units(src, out if fmt == "txt" else None, report.not_read.append, max_bytes, follow_symlinks)
-    if writer.skip:
-        units = _skip(units, writer.skip, writer.last_key)
-    bar = _progress_bar(progress, report.done)
-    stop = threading.Event()
-    pool = None
+    bar = None
     try:
-        if workers == 1:
-            _init_worker(job)
-            chunks = _chunks(units, chunk_size)
-            results = ((c, _process_chunk(c)) for c in chunks)
-        else:
-            pool = multiprocessing.get_context().Pool(workers, initializer=_init_worker, initargs=(job,))
-            window = threading.BoundedSemaphore(workers * _IN_FLIGHT_PER_WORKER)
-            sent: deque = deque()  # chunks in flight, oldest first (results come back in this order)
-            chunks = _throttled(_chunks(units, chunk_size), window, stop, sent)
-            results = _paired(pool.imap(_process_chunk, chunks), sent, window)
-        for chunk, chunk_results in results:
-            for unit, result in zip(chunk, chunk_results):
-                writer.write(unit, result)
-            if bar is not None:
-                bar.n = report.done + report.skipped
-                bar.set_postfix(failed=report.failed, refresh=False)
-                bar.update(0)
-            writer.checkpoint(writer.last_key)
-        writer.finish()
-    except KeyboardInterrupt:
-        logger.warning("interrupted: %s stories written so far; rerun with --resume to finish", f"{report.done:,}")
-        raise
+        if writer.finished_before:
+            report.finished_before = True
+            report.errors_path = str(writer.errors_path) if writer.errors_path.exists() else None
+            return report
+        job = _Job(fmt, method, sentences, max_words, max_bytes, text_field, headline_field)
+        units = _iter_units(src, out if fmt == "txt" else None, report.not_read.append, max_bytes, follow_symlinks)
+        if writer.skip:
+            units = _skip(units, writer.skip, writer.last_key)
+        bar = _progress_bar(progress, report.done)
+        with deferred_interrupt() as interrupted:
+            try:
+                if workers == 1:
+                    _init_worker(job)
+                    results = ((c, _process_chunk(c)) for c in _chunks(units, chunk_size))
+                else:
+                    results = ordered_map(_process_chunk, _chunks(units, chunk_size), workers=workers,
+                                          initializer=_init_worker, initargs=(job,), in_flight=_IN_FLIGHT_PER_WORKER,
+                                          stop=interrupted)
+                for chunk, chunk_results in results:
+                    for unit, result in zip(chunk, chunk_results):
+                        writer.write(unit, result)
+                    if bar is not None:
+                        bar.n = report.done + report.skipped
+                        bar.set_postfix(failed=report.failed, refresh=False)
+                        bar.update(0)
+                    writer.checkpoint(writer.last_key)
+                    if interrupted():
+                        raise KeyboardInterrupt
+                writer.finish()
+            except (KeyboardInterrupt, WorkerDied) as exc:
+                if not interrupted.twice() and writer.writing:  # stopped between two inputs: keep all written
+                    writer.checkpoint(writer.last_key, force=True)
+                what = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+                message = f"{what}: {report.done:,} stories written so far; rerun with --resume to finish"
+                raise (Interrupted(message) if isinstance(exc, KeyboardInterrupt) else WorkerDied(message)) from None
+            except OSError as exc:
+                where = exc.filename or out
+                raise OSError(exc.errno, f"cannot write {where}: {exc.strerror or exc}; {report.done:,} stories "
+                              "written so far; rerun with --resume once that is fixed") from None
     finally:
-        stop.set()
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-        writer.close()
+        writer.release()
         if bar is not None:
             bar.close()
     report.seconds = time.perf_counter() - started
@@ -619,25 +788,6 @@ def _skip(units: Iterator[tuple], n: int, last_key: str | None) -> Iterator[tupl
     if unit is None or _unit_key(unit) != last_key:
         raise ValueError("cannot resume: the input changed since the interrupted run; rerun without --resume")
     return units
-
-
-def _throttled(chunks: Iterator[list], window: threading.BoundedSemaphore, stop: threading.Event, sent: list):
-    """Yield chunks only while fewer than the window are in flight (runs in the pool's feeder thread)."""
-    for chunk in chunks:
-        while not window.acquire(timeout=0.1):
-            if stop.is_set():
-                return
-        if stop.is_set():
-            return
-        sent.append(chunk)
-        yield chunk
-
-
-def _paired(results: Iterator[list], sent: list, window: threading.BoundedSemaphore):
-    for chunk_results in results:
-        chunk = sent.popleft()
-        window.release()
-        yield chunk, chunk_results
 
 
 def _progress_bar(enabled: bool, initial: int):

@@ -1,0 +1,160 @@
+"""Process pools that stop cleanly: results in input order, one Ctrl-C, and no hang on a dead worker.
+
+:func:`ordered_map` is what ``summarize`` and ``classify`` run their chunks of files through;
+:func:`deferred_interrupt` turns Ctrl-C into a flag the caller checks between chunks, so that an
+interrupted run first makes what it wrote durable (and resumable) and then stops with one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable, Iterator, TypeVar
+
+__all__ = ["WorkerDied", "Interrupted", "ordered_map", "deferred_interrupt"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_POLL = 0.2  # seconds between looks at the interrupt flag while waiting for a worker
+
+
+class WorkerDied(RuntimeError):
+    """A worker process died mid-run (killed by a signal, often the out-of-memory killer)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, after the run made what it wrote durable; the message says what is left and how to go on."""
+
+
+def _init(initializer: Callable | None, initargs: tuple) -> None:
+    # A terminal's Ctrl-C reaches every process of the group: the workers leave it to the main
+    # process, which stops them (no traceback from each worker, no worker stuck mid-queue).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when the main process dies (SIGKILL, OOM killer)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+
+
+def ordered_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    workers: int,
+    initializer: Callable | None = None,
+    initargs: tuple = (),
+    in_flight: int = 4,
+    mp_context=None,
+    stop: Callable[[], bool] = lambda: False,
+) -> Iterator[tuple[T, R]]:
+    """Yield ``(item, fn(item))`` for each item, in input order, computed on ``workers`` processes.
+
+    At most ``workers * in_flight`` items are submitted ahead of the one being waited for, so
+    memory stays flat however many items there are. Closing the generator (or an exception in the
+    caller) kills the workers at once instead of waiting for the queued work.
+
+    Raises:
+        WorkerDied: A worker process died; the results yielded so far are complete.
+        KeyboardInterrupt: ``stop()`` became true while waiting (checked every 0.2 s).
+    """
+    pool = ProcessPoolExecutor(workers, mp_context=mp_context, initializer=_init, initargs=(initializer, initargs))
+    pending: deque = deque()
+    try:
+        it = iter(items)
+        while True:
+            while len(pending) < workers * in_flight:
+                item = next(it, _END)
+                if item is _END:
+                    break
+                pending.append((item, pool.submit(fn, item)))
+            if not pending:
+                return
+            item, future = pending.popleft()
+            yield item, _result(future, stop)
+    except BrokenProcessPool:
+        raise WorkerDied("a worker process died (killed by a signal: out of memory?)") from None
+    finally:
+        _kill(pool)
+
+
+_END = object()
+
+
+def _result(future, stop: Callable[[], bool]):
+    while True:
+        try:
+            return future.result(timeout=_POLL)
+        except FutureTimeout:
+            if stop():
+                raise KeyboardInterrupt from None
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: queued work is dropped and running workers are killed, not waited for."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.kill()
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.join(5)
+
+
+class _Flag:
+    """Whether Ctrl-C came (``flag()``), and whether it came twice (``flag.twice()``)."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+
+    def __call__(self) -> bool:
+        return self.hits > 0
+
+    def twice(self) -> bool:
+        return self.hits > 1
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[_Flag]:
+    """Within the block, Ctrl-C (SIGINT) only raises a flag, which the caller checks between units of work.
+
+    Yields the flag: ``flag()`` says whether Ctrl-C came. A second Ctrl-C raises ``KeyboardInterrupt``
+    at once, wherever the code is (then ``flag.twice()`` is true, and nothing half-written should be
+    trusted). Outside the main thread (where signals cannot be caught) the flag never rises and
+    Ctrl-C behaves as usual.
+    """
+    flag = _Flag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(signum, frame):
+        flag.hits += 1
+        if flag.hits > 1:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)

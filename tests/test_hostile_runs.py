@@ -1,0 +1,329 @@
+"""Runs that meet trouble: a second run on one output, Ctrl-C, killed workers and main processes, a full
+disk, colliding names, a finished output resumed, hostile JSONL and file names. Nothing is lost, nothing
+hangs, one line says what happened and ``--resume`` goes on."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nlp_wire.cli.main import main as cli
+from nlp_wire.reader import read_stories
+from nlp_wire.summarize import batch
+from nlp_wire.summarize.batch import errors_path_for, safe_name, summarize_folder
+from nlp_wire.workers import Interrupted, WorkerDied, ordered_map
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def story(n: int) -> str:
+    """An invented wire story numbered ``n``."""
+    return (
+        f" date 2021-06-01 Village {n} plants a cherry orchard\n"
+        f"JEONJU, June 1 (Hanwire) -- Village {n} planted {n + 100} cherry trees on Tuesday, officials said.\n"
+        "Volunteers from three schools helped with the planting. The first harvest is due in four years.\n(END)\n"
+    )
+
+
+def write_folder(root: Path, n: int, per_folder: int = 500) -> Path:
+    for i in range(n):
+        sub = root / f"{i // per_folder:02d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"s{i:05d}.txt").write_text(story(i), encoding="utf-8")
+    return root
+
+
+def record(i, **extra) -> str:
+    return json.dumps({"id": f"r{i}", "headline": f"Village {i} plants trees",
+                       "body": f"Village {i} planted trees on Tuesday. Schools helped.", **extra}) + "\n"
+
+
+def run_cli(capsys, *args):
+    code = cli([str(a) for a in args])
+    return code, capsys.readouterr().err
+
+
+# -- one run per output ------------------------------------------------------------------------
+def test_a_second_run_on_the_same_out_is_refused_while_the_first_lives(tmp_path):
+    src = write_folder(tmp_path / "in", 3)
+    out = tmp_path / "sums.jsonl"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; fh = open(sys.argv[1], 'a+'); "
+         "fcntl.lockf(fh, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)", str(tmp_path / ".sums.jsonl.lock")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ValueError, match="another nlp-wire run is writing it"):
+            summarize_folder(src, out, workers=1, progress=False)
+        assert not out.exists() and not (tmp_path / ".sums.jsonl.journal").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert summarize_folder(src, out, workers=1, progress=False).done == 3  # free again once it is gone
+    assert not (tmp_path / ".sums.jsonl.lock").exists()
+
+
+def test_folders_whose_safe_names_would_meet_get_two_folders(tmp_path):
+    src = tmp_path / "in"
+    clash = safe_name("x y")  # x_y-<hash>: a name a folder could have on its own
+    for i, folder in enumerate(["x y", clash]):
+        (src / folder).mkdir(parents=True)
+        (src / folder / "a.txt").write_text(story(i), encoding="utf-8")
+    out = tmp_path / "sums"
+    report = summarize_folder(src, out, workers=1, progress=False)
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
+    assert report.done == 2 and len(written) == 2 and len({Path(w).parent for w in written}) == 2
+
+
+def test_safe_name_keeps_clean_names_and_never_maps_two_names_to_one():
+    names = ["a", "a b", safe_name("a b"), safe_name(safe_name("a b")), "a_b", "a~2", safe_name("a~2"), "x-0123abcd"]
+    assert safe_name("plain-name_1.2") == "plain-name_1.2"
+    assert len({safe_name(n) for n in names}) == len(names)
+
+
+def test_resume_into_a_txt_folder_keeps_the_names_repeated_ids_got(tmp_path, monkeypatch):
+    src = tmp_path / "recs.jsonl"
+    src.write_text("".join(record(i % 3) for i in range(9)), encoding="utf-8")  # r0 r1 r2 r0 r1 r2 ...
+    clean, out = tmp_path / "clean", tmp_path / "out"
+    summarize_folder(src, clean, workers=1, progress=False)
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= 5:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+    read = lambda root: {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.txt")}
+    assert report.done == 9 and len(read(out)) == 9 and read(out) == read(clean)
+
+
+def test_outputs_side_by_side_have_their_own_errors_files(tmp_path):
+    src = write_folder(tmp_path / "in", 2)
+    (src / "00" / "bad.txt").write_text("not a story\n", encoding="utf-8")
+    paths = {errors_path_for(tmp_path / n) for n in ("x.jsonl", "x.csv", "x")}
+    assert len(paths) == 3
+    for name in ("x.jsonl", "x.csv"):
+        assert summarize_folder(src, tmp_path / name, workers=1, progress=False).failed == 1
+    assert all(errors_path_for(tmp_path / n).exists() for n in ("x.jsonl", "x.csv"))
+
+
+def test_a_txt_output_folder_holding_the_input_is_refused(tmp_path):
+    src = write_folder(tmp_path / "in", 2)
+    for out in (src, tmp_path):
+        with pytest.raises(ValueError, match="holds the input"):
+            summarize_folder(src, out, workers=1, progress=False)
+
+
+# -- Ctrl-C, killed workers, killed commits ----------------------------------------------------
+def _summarize_process(src, out, *extra):
+    return subprocess.Popen([sys.executable, "-m", "nlp_wire", "summarize", str(src), "--out", str(out), "--workers", "2",
+                             "--no-progress", *map(str, extra)], stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def _wait_for_progress(partial: Path, proc, size: int = 50_000):
+    """True once the run has written ``size`` bytes of output (False when it ended first)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if partial.exists() and partial.stat().st_size >= size:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+@pytest.mark.parametrize("how", ["group", "main"])
+def test_ctrl_c_stops_at_once_with_one_line_and_resume_finishes(tmp_path, how):
+    src = tmp_path / "recs.jsonl"
+    src.write_text("".join(record(i) for i in range(40000)), encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    proc = _summarize_process(src, out, "--set", "chunk_size=16")
+    if not _wait_for_progress(tmp_path / ".o.jsonl.partial", proc):
+        proc.kill()
+        pytest.skip("the run ended before it could be interrupted")
+    started = time.monotonic()
+    if how == "group":  # a terminal's Ctrl-C reaches every process of the group, workers included
+        os.killpg(proc.pid, signal.SIGINT)
+    else:  # timeout -s INT: the main process only
+        os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert time.monotonic() - started < 5
+    assert proc.returncode == 130
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "interrupted" in lines[0] and "--resume" in lines[0], err
+    report = summarize_folder(src, out, workers=2, progress=False, resume=True)
+    assert report.resumed > 0 and report.done == 40000  # the checkpoint taken at Ctrl-C, not one from before
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [f"r{i}" for i in range(40000)]
+
+
+def test_a_killed_worker_stops_the_run_with_an_error_resume_can_finish(tmp_path):
+    src = write_folder(tmp_path / "in", 6000)
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "o.jsonl"
+    summarize_folder(src, clean, workers=1, progress=False)
+    proc = _summarize_process(src, out, "--set", "chunk_size=8")
+    if not _wait_for_progress(tmp_path / ".o.jsonl.partial", proc):
+        proc.kill()
+        pytest.skip("the run ended before a worker could be killed")
+    workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    if not workers:
+        proc.kill()
+        pytest.skip("no worker process found")
+    os.kill(int(workers[0]), signal.SIGKILL)  # as the out-of-memory killer would
+    _, err = proc.communicate(timeout=30)
+    if proc.returncode == 0:
+        pytest.skip("the run ended before the worker was killed")
+    assert proc.returncode == 1 and "worker process died" in err and "--resume" in err
+    assert summarize_folder(src, out, workers=2, progress=False, resume=True).done == 6000
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def _die(_):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_ordered_map_raises_worker_died_instead_of_waiting_forever():
+    with pytest.raises(WorkerDied, match="worker process died"):
+        list(ordered_map(_die, range(4), workers=2))
+
+
+def test_a_run_killed_while_renaming_its_files_is_finished_by_resume(tmp_path, monkeypatch):
+    src = write_folder(tmp_path / "in", 5)
+    (src / "00" / "bad.txt").write_text("not a story\n", encoding="utf-8")
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "o.jsonl"
+    summarize_folder(src, clean, workers=1, progress=False)
+    real_replace = os.replace
+
+    def replace_then_die(a, b):  # the output is renamed into place, then the process "dies"
+        real_replace(a, b)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(batch.os, "replace", replace_then_die)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, progress=False)
+    assert (tmp_path / ".o.jsonl.journal").exists() and not (tmp_path / "o.jsonl.errors.jsonl").exists()
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert report.finished_before and (report.done, report.failed) == (5, 1)
+    assert out.read_bytes() == clean.read_bytes()
+    assert errors_path_for(out).read_bytes() == errors_path_for(clean).read_bytes()
+    assert not (tmp_path / ".o.jsonl.journal").exists()
+
+
+def test_resume_on_a_finished_output_does_nothing(tmp_path, capsys):
+    src = write_folder(tmp_path / "in", 3)
+    out = tmp_path / "o.jsonl"
+    summarize_folder(src, out, workers=1, progress=False)
+    before = out.stat().st_mtime_ns
+    code, err = run_cli(capsys, "summarize", src, "--out", out, "--resume", "--workers", 1, "--no-progress")
+    assert code == 0 and "nothing to resume" in err and "finished by an earlier run with these settings (done 3," in err
+    assert out.stat().st_mtime_ns == before
+    code, err = run_cli(capsys, "summarize", src, "--out", out, "--resume", "--sentences", 2, "--no-progress")
+    assert code == 2 and "the run that finished it used other settings (sentences)" in err
+    assert out.stat().st_mtime_ns == before
+
+
+def test_resume_with_other_settings_is_refused_by_the_cli(tmp_path, capsys, monkeypatch):
+    src = write_folder(tmp_path / "in", 6)
+    out = tmp_path / "o.jsonl"
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= 3:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        code, err = run_cli(capsys, "summarize", src, "--out", out, "--workers", 1, "--no-progress")
+    assert code == 130 and "3 stories written so far" in err
+    code, err = run_cli(capsys, "summarize", src, "--out", out, "--resume", "--sentences", 2, "--workers", 1)
+    assert code == 2 and "other settings (sentences)" in err
+
+
+def test_killed_txt_runs_leave_no_temporary_files_behind(tmp_path):
+    src = write_folder(tmp_path / "in", 4)
+    out = tmp_path / "sums"
+    staging = out / ".nlp_wire-tmp"
+    staging.mkdir(parents=True)
+    (staging / "0123456789abcdef.tmp").write_text("")  # what a SIGKILL mid-write leaves
+    summarize_folder(src, out, workers=1, progress=False)
+    assert not staging.exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_full_disk_names_the_output_and_how_to_go_on(tmp_path, monkeypatch, capsys):
+    src = write_folder(tmp_path / "in", 4)
+    out = tmp_path / "o.jsonl"
+
+    def full(self, key, force=False):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(batch._Writer, "checkpoint", full)
+    code, err = run_cli(capsys, "summarize", src, "--out", out, "--workers", 1, "--no-progress")
+    assert code == 1 and "unexpected" not in err
+    assert f"cannot write {out}: No space left on device" in err and "--resume" in err
+
+
+# -- hostile JSONL and file names --------------------------------------------------------------
+@pytest.fixture
+def hostile(tmp_path):
+    """A JSONL with a line nested 100k deep and lone surrogates; a folder with a file with a non-UTF-8 name."""
+    root = tmp_path / "in"
+    root.mkdir()
+    with open(tmp_path / "recs.jsonl", "w", encoding="utf-8") as fh:
+        fh.write("[" * 100_000 + "\n")
+        fh.write('{"id": "r1\\ud800", "headline": "Village\\ud800 plants trees", "body": "Trees. More trees."}\n')
+        fh.write('{"id": "r2", "headline": "Lone low", "body": "A lone \\udcff surrogate. Then more."}\n')
+    (root / os.fsdecode(b"caf\xe9-\xff.txt")).write_text(story(7), encoding="utf-8")
+    return {"jsonl": tmp_path / "recs.jsonl", "folder": root}
+
+
+def test_hostile_jsonl_lines_and_file_names_are_read_or_named(hostile):
+    errors = []
+    stories = list(read_stories([hostile["jsonl"], hostile["folder"]], on_error=errors.append, warn=False))
+    assert len(stories) == 3 and len(errors) == 1
+    assert errors[0].line == 1 and "nested too deeply" in errors[0].message
+    for s in stories:  # every field can be written as UTF-8
+        for value in (s.id, s.path, s.headline, " ".join(s.paragraphs)):
+            value.encode("utf-8")
+    assert stories[0].id == "r1\ufffd" and "\ufffd" in stories[1].paragraphs[0]
+    assert "\ufffd" in stories[2].id  # the file name's undecodable bytes, shown as U+FFFD
+
+
+@pytest.mark.parametrize("source", ["jsonl", "folder"])
+@pytest.mark.parametrize("command", [["summarize", "--out", "{tmp}/o.jsonl"], ["summarize", "--out", "{tmp}/o.csv"],
+                                     ["summarize", "--out", "{tmp}/o"], ["label", "--out", "{tmp}/lab"],
+                                     ["classify", "baseline"]])
+def test_hostile_inputs_never_stop_a_command(hostile, tmp_path, capsys, command, source):
+    args = [a.format(tmp=tmp_path) for a in command]
+    if command[0] == "classify":
+        args = [*args, hostile[source]]
+    else:
+        args = [args[0], hostile[source], *args[1:]] + (["--workers", "2", "--no-progress"] if command[0] == "summarize" else [])
+    code = cli([str(a) for a in args])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "unexpected" not in captured.err and "Traceback" not in captured.err
+    if command[0] == "classify":
+        assert len(captured.out.splitlines()) == (2 if source == "jsonl" else 1)
+
+
+def test_classify_files_with_a_killed_worker_ends_with_one_error(tmp_path, monkeypatch, capsys):
+    from nlp_wire.classify import files
+
+    src = write_folder(tmp_path / "in", 40, per_folder=10)
+    monkeypatch.setattr(files, "_classify_chunk", _die)  # forked workers inherit it
+    with pytest.raises(WorkerDied, match="0 stories' lines were written"):
+        list(files.classify_files({"path": "baseline"}, [src], workers=2, chunk_files=5))
+    code, err = run_cli(capsys, "classify", "baseline", src, "--workers", 2)
+    assert code == 1 and err.strip().splitlines()[-1].startswith("nlp-wire classify: error: a worker process died")
