@@ -10,7 +10,10 @@ import json
 import logging
 import os
 import random
+import re
+import secrets
 import stat
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,7 +296,8 @@ def iter_records(
     Each JSONL line is decoded on its own, so a stray byte costs nothing and a bad line is named
     exactly. Bad lines (and an unreadable file) go to ``on_error`` and are skipped; with no
     ``on_error`` they raise :class:`WireFormatError`. A JSONL line over ``max_bytes`` is a bad line
-    (it is never read whole).
+    (it is never read whole); so is a CSV row with a field over ``max_bytes``, and a CSV quoted field
+    whose closing quote is missing (named by the line its quote opened; it runs to the end of the file).
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
@@ -305,9 +309,7 @@ def iter_records(
         except WireFormatError as err:
             _fail(err, on_error)
             return
-        rows = csv.DictReader(io.StringIO(text, newline=""))
-        for row in rows:
-            yield rows.line_num, row
+        yield from _csv_records(text, path, on_error, max_bytes)
         return
     try:
         fh = open(path, "rb")
@@ -327,6 +329,65 @@ def iter_records(
                 _fail(err, on_error)
                 continue
             yield line_no, record
+
+
+def _csv_records(text: str, path: Path, on_error, max_bytes: int | None) -> Iterator[tuple[int, dict]]:
+    """``(line number, row)`` of a CSV text, as :class:`csv.DictReader` gives them (header from the first row,
+    blank rows skipped, missing fields None, extra ones under the key None), the line number being the row's
+    last. A row with a field over ``max_bytes`` is a bad row, named by its first line; a quoted field that
+    runs to the end of the file (its closing quote missing) is a bad row named by the line its quote opened.
+    """
+    # A line no file holds: a clean file ends before it, as a row of its own; an unterminated quoted field
+    # swallows it, so it ends that field.
+    end = f"nlp_wire end of csv {secrets.token_hex(16)}"
+    reader = csv.reader(itertools.chain(io.StringIO(text, newline=""), [end]))
+    header = None
+    while True:
+        first = reader.line_num + 1
+        limit = csv.field_size_limit(sys.maxsize)  # csv's limit is process-wide: lift it for this row only
+        try:
+            row = next(reader, None)
+        finally:
+            csv.field_size_limit(limit)
+        if row is None or row == [end]:
+            return
+        if row and row[-1].endswith(end):
+            _fail(WireFormatError("unterminated quoted field: its closing quote is missing, so it runs to the "
+                                  "end of the file", path, _open_quote_line(text)), on_error)
+            return
+        big = next((i for i, value in enumerate(row) if max_bytes is not None and _over(value, max_bytes)), None)
+        if big is not None:
+            name = header[big] if header and big < len(header) else f"#{big + 1}"
+            _fail(WireFormatError(f"field {name!r} over the cap of {max_bytes:,} bytes", path, first), on_error)
+        elif not row:
+            continue
+        elif header is None:
+            header = row
+        else:
+            record = dict(zip(header, row))
+            if len(row) > len(header):
+                record[None] = row[len(header):]
+            for key in header[len(row):]:
+                record[key] = None
+            yield reader.line_num, record
+
+
+def _over(value: str, max_bytes: int) -> bool:
+    """Whether ``value`` takes more than ``max_bytes`` bytes in UTF-8 (encoded only when it might)."""
+    return len(value) > max_bytes or (len(value) * 4 > max_bytes
+                                      and len(value.encode("utf-8", "surrogatepass")) > max_bytes)
+
+
+def _open_quote_line(text: str) -> int:
+    """The line (from 1) of the quote that opens a quoted field running to the end of ``text``: inside such a
+    field quotes come only in doubled pairs, so it is the first run of quotes of odd length from the end."""
+    for run in reversed(list(re.finditer('"+', text))):
+        if len(run.group()) % 2:
+            return len(_NEWLINE.findall(text, 0, run.start())) + 1
+    return 1
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # the line ends csv reads by (io.StringIO with newline="")
 
 
 def parse_record_line(raw: bytes, path: str | Path, line_no: int) -> dict:

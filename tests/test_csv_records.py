@@ -1,0 +1,93 @@
+"""CSV records: a field over the reader's byte cap and an unterminated quote are bad rows, named by file and
+line and reported like bad JSONL lines; the rows around them are kept."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from nlp_wire import WireFormatError
+from nlp_wire.dataset import load_examples
+from nlp_wire.reader import iter_records
+
+HEADER = "id,headline,body,label\n"
+# Invented rows.
+ROW1 = "r1,Police arrest two fraud suspects,Officers acted.,crime\n"
+ROW3 = "r3,Bread prices hold steady,Prices held.,other\n"
+
+
+def _write(tmp_path, text: str, name: str = "train.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def _records(path, **kwargs):
+    errors = []
+    rows = [(line, row["id"]) for line, row in iter_records(path, errors.append, **kwargs)]
+    return rows, [str(e) for e in errors]
+
+
+def test_a_field_over_128_kb_is_read_under_the_default_cap(tmp_path):
+    assert csv.field_size_limit() == 131072
+    body = "word " * 60_000  # 300 KB: over csv's own field limit, under the reader's 10 MB cap
+    path = _write(tmp_path, HEADER + ROW1 + f"r2,Long story,{body},other\n" + ROW3)
+    rows, errors = _records(path)
+    assert rows == [(2, "r1"), (3, "r2"), (4, "r3")] and errors == []
+    assert csv.field_size_limit() == 131072  # the process-wide limit is left as it was
+    assert [r["id"] for r in load_examples(path)] == ["r1", "r2", "r3"]
+
+
+def test_a_field_over_the_cap_is_one_named_bad_row(tmp_path):
+    path = _write(tmp_path, HEADER + ROW1 + 'r2,Long story,"' + "x" * 300 + '\nmore",other\n' + ROW3)
+    rows, errors = _records(path, max_bytes=200)
+    assert rows == [(2, "r1"), (5, "r3")]
+    assert errors == [f"{path}:3: field 'body' over the cap of 200 bytes"]
+    # multi-byte characters count in UTF-8 bytes: 100 characters of 3 bytes are over 200 bytes
+    path = _write(tmp_path, HEADER + ROW1 + "r2,Long story," + "\u00e9\u4e00" * 50 + ",other\n" + ROW3)
+    assert _records(path, max_bytes=200) == ([(2, "r1"), (4, "r3")],
+                                             [f"{path}:3: field 'body' over the cap of 200 bytes"])
+    assert _records(path, max_bytes=None)[0] == [(2, "r1"), (3, "r2"), (4, "r3")]
+
+
+def test_an_unterminated_quote_is_named_at_the_line_it_opened(tmp_path):
+    text = HEADER + ROW1 + 'r2,Headline,"A body whose quote ""never"" closes,\nother\n' + ROW3
+    path = _write(tmp_path, text)
+    rows, errors = _records(path)
+    assert rows == [(2, "r1")]  # r3 is inside the runaway field: it is not silently dropped any more
+    assert errors == [f"{path}:3: unterminated quoted field: its closing quote is missing, so it runs to the "
+                      "end of the file"]
+    with pytest.raises(WireFormatError, match="unterminated quoted field") as info:
+        list(iter_records(path))
+    assert str(info.value).startswith(f"{path}:3: ")
+    # the quote opening on a later line of a multi-line row, with CRLF line ends and no final newline
+    path = _write(tmp_path, HEADER.replace("\n", "\r\n") + 'r1,"Two\r\nlines",ok,crime\r\nr2,x,"""y\r\nz', "crlf.csv")
+    assert _records(path) == ([(3, "r1")], [f"{path}:4: unterminated quoted field: its closing quote is missing, "
+                                            "so it runs to the end of the file"])
+
+
+def test_well_formed_files_read_as_before(tmp_path):
+    text = HEADER + 'r1,Headline,"Quoted, with ""quotes""\nand two lines",crime\n\n' + ROW3.rstrip("\n")
+    path = _write(tmp_path, text)
+    assert _records(path) == ([(3, "r1"), (5, "r3")], [])
+    with open(path, newline="", encoding="utf-8") as fh:
+        expected = list(csv.DictReader(fh))
+    assert [row for _, row in iter_records(path)] == expected
+    path = _write(tmp_path, "id,body\nr1,a,extra\nr2\n", "ragged.csv")
+    assert [row for _, row in iter_records(path)] == [{"id": "r1", "body": "a", None: ["extra"]},
+                                                      {"id": "r2", "body": None}]
+    assert list(iter_records(_write(tmp_path, "", "empty.csv"))) == []
+    # a quote inside an unquoted field is a plain character, not an opening quote
+    path = _write(tmp_path, HEADER + 'r1,He said "hi,fine,crime\n' + ROW3, "inner.csv")
+    assert _records(path) == ([(2, "r1"), (3, "r3")], [])
+
+
+def test_load_examples_reports_the_bad_rows_and_keeps_the_others(tmp_path, caplog):
+    body = "word " * 60_000  # over csv's own 128 KB field limit: it raised a raw _csv.Error
+    path = _write(tmp_path, HEADER + ROW1 + f"r2,Long,{body},other\n" + ROW3 + 'r4,Open,"quote,crime\n' + ROW1)
+    caplog.set_level("WARNING")
+    assert [r["id"] for r in load_examples(path)] == ["r1", "r2", "r3"]
+    assert f"{path}:5: unterminated quoted field" in caplog.text
+    with pytest.raises(WireFormatError, match=f"{path}:5: unterminated quoted field"):
+        load_examples(path, errors="raise")
