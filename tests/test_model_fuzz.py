@@ -30,14 +30,14 @@ from nlp_wire.config import DataConfig, TransformerConfig  # noqa: E402
 
 LABELS = ["sport", "weather", "other"]
 # Invented one-line stories.
-X = ["The home team won the football final after a late goal",
-     "A striker scored twice as the club won the league match",
-     "Heavy rain and strong wind are expected across the coast tomorrow",
-     "Forecasters warned of snow and cold wind in the north",
-     "The city council approved a new budget for public libraries",
-     "A museum opened an exhibition of old maps on Monday"]
+X = ["The visiting side scored late to win the cup final",
+     "Two goals from the captain sealed a league title for the club",
+     "Thunderstorms and gusty wind will reach the coast by evening",
+     "A cold front brings snow and frost to the mountains overnight",
+     "The town opened a new bus route to the hospital this week",
+     "Library hours were extended for students during the exam season"]
 Y = ["sport", "sport", "weather", "weather", "other", "other"]
-NEW = ["Snow and wind tomorrow in the north", "The club won the final"]
+NEW = ["Snow and wind reach the coast tonight", "The club won the cup final"]
 WORDS = sorted({w.lower() for text in X + NEW for w in text.split()})
 
 MISSING = object()  # a field removed
@@ -225,14 +225,13 @@ def _get(doc, path):
 WAYS = ["truncated", "random", "wrong_type", "fields", "lists", "tensors"]
 
 
-@pytest.mark.parametrize("way", WAYS)
-@pytest.mark.parametrize("kind", ["baseline", "transformer", "ensemble"])
+@pytest.mark.parametrize("kind,way", [(kind, way) for kind in ("baseline", "transformer", "ensemble") for way in WAYS
+                                      if (kind, way) != ("ensemble", "tensors")])  # an ensemble holds no tensors
 def test_a_corrupted_model_folder_loads_and_answers_well_or_is_one_named_error(pristine, tmp_path, kind, way):
     folder = pristine[kind]
     assert _check_outcome(folder) is None  # the pristine folder loads and answers
     corruptions = [c for name in _files(kind, folder) for c in _file_corruptions(folder, name, way)]
-    if not corruptions:
-        pytest.skip(f"nothing to corrupt {way} in a {kind} folder")
+    assert corruptions
     _run(folder, tmp_path, corruptions)
 
 
