@@ -327,3 +327,53 @@ def test_classify_files_with_a_killed_worker_ends_with_one_error(tmp_path, monke
         list(files.classify_files({"path": "baseline"}, [src], workers=2, chunk_files=5))
     code, err = run_cli(capsys, "classify", "baseline", src, "--workers", 2)
     assert code == 1 and err.strip().splitlines()[-1].startswith("nlp-wire classify: error: a worker process died")
+
+
+# -- workers: PID 1, lock within one process, what an early stop leaves ------------------------
+def _unshare_works() -> bool:
+    try:
+        return subprocess.run(["unshare", "-Urpf", "--mount-proc", "true"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_a_pool_works_when_the_main_process_is_pid_1(method):
+    """``docker run`` without an init makes nlp-wire PID 1: its workers' parent is PID 1 and alive."""
+    if not sys.platform.startswith("linux") or not _unshare_works():
+        pytest.skip("needs Linux user and PID namespaces (unshare -Urpf)")
+    code = ("import multiprocessing, os; from nlp_wire.workers import ordered_map; assert os.getpid() == 1; "
+            f"ctx = multiprocessing.get_context({method!r}); "
+            "print([r for _, r in ordered_map(abs, [-1, -2, -3], workers=2, mp_context=ctx)])")
+    done = subprocess.run(["unshare", "-Urpf", "--mount-proc", sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0 and done.stdout.strip() == "[1, 2, 3]", done.stderr
+
+
+def test_pool_workers_die_with_a_killed_main_process(tmp_path):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux only")
+    code = ("import os, sys, time; from nlp_wire.workers import ordered_map; "
+            "it = ordered_map(time.sleep, [60] * 4, workers=2); "
+            "import threading; threading.Thread(target=lambda: next(it), daemon=True).start(); "
+            "import multiprocessing; time.sleep(1.5); "
+            "print(' '.join(str(p.pid) for p in multiprocessing.active_children()), flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+    finally:
+        proc.kill()
+        proc.wait()
+    assert pids
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") and "Z" not in _state(p) for p in pids):
+        time.sleep(0.05)
+    assert not [p for p in pids if os.path.exists(f"/proc/{p}") and "Z" not in _state(p)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
