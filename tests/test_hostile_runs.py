@@ -377,3 +377,28 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def _locked_elsewhere(lock: Path) -> bool:
+    """Whether another process finds ``lock`` locked."""
+    code = ("import fcntl, sys; fh = open(sys.argv[1], 'a+')\n"
+            "try:\n    fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept OSError:\n    sys.exit(3)")
+    return subprocess.run([sys.executable, "-c", code, str(lock)]).returncode == 3
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fcntl")
+def test_a_second_run_in_the_same_process_is_refused_and_leaves_the_first_its_lock(tmp_path):
+    """POSIX record locks belong to a process: a thread (or nested call) of the holder must be refused too."""
+    src = write_folder(tmp_path / "in", 3)
+    out = tmp_path / "sums.jsonl"
+    lock = tmp_path / ".sums.jsonl.lock"
+    held = batch._lock(out)  # a first run, still writing
+    try:
+        with pytest.raises(ValueError, match="another nlp-wire run is writing it"):
+            summarize_folder(src, out, workers=1, progress=False)
+        assert lock.exists() and _locked_elsewhere(lock)  # the refused run took nothing from the first
+    finally:
+        batch._unlock(held)
+    assert summarize_folder(src, out, workers=1, progress=False).done == 3
+    assert not lock.exists()
+

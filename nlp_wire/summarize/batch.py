@@ -40,6 +40,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -618,33 +619,51 @@ def _lock(out: Path):
     except ImportError:  # pragma: no cover - Windows
         return None
     path = out.with_name(f".{out.name}.lock")
-    while True:
-        fh = open(path, "a+")
-        try:
-            # A POSIX record lock, not flock: forked workers do not inherit it, so a killed run's
-            # orphaned workers never keep the next run out; the kernel drops it when the run dies.
-            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EAGAIN):
-                raise
+    refused = ValueError(f"{out}: another nlp-wire run is writing it (it holds {path}); wait for it to end, "
+                         "or name another OUT")
+    with _HELD_GUARD:
+        while True:
+            # A record lock belongs to the process: a second run in this one (a thread) would get it
+            # too, and closing its file would drop the first run's lock. Ask the process first.
+            with contextlib.suppress(OSError):
+                if _file_id(os.stat(path)) in _HELD:
+                    raise refused
+            fh = open(path, "a+")
+            try:
+                # A POSIX record lock, not flock: forked workers do not inherit it, so a killed run's
+                # orphaned workers never keep the next run out; the kernel drops it when the run dies.
+                fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                fh.close()
+                if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                    raise
+                raise refused from None
+            try:
+                same = os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # not a lock file a finishing run removed between our open and our flock
+                _HELD.add(_file_id(os.fstat(fh.fileno())))
+                return fh
             fh.close()
-            raise ValueError(f"{out}: another nlp-wire run is writing it (it holds {path}); wait for it to end, "
-                             "or name another OUT") from None
-        try:
-            same = os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:  # not a lock file a finishing run removed between our open and our flock
-            return fh
-        fh.close()
+
+
+_HELD: set[tuple[int, int]] = set()  # the lock files this process holds (device, inode)
+_HELD_GUARD = threading.Lock()
+
+
+def _file_id(st: os.stat_result) -> tuple[int, int]:
+    return (st.st_dev, st.st_ino)
 
 
 def _unlock(fh) -> None:
     if fh is None or fh.closed:
         return
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(fh.name)  # still held: a run waiting on the old file sees it is gone and takes a new one
-    fh.close()
+    with _HELD_GUARD:
+        _HELD.discard(_file_id(os.fstat(fh.fileno())))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(fh.name)  # still held: a run waiting on the old file sees it is gone and takes a new one
+        fh.close()
 
 
 # -- the run -----------------------------------------------------------------------------------
