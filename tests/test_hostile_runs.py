@@ -402,3 +402,14 @@ def test_a_second_run_in_the_same_process_is_refused_and_leaves_the_first_its_lo
     assert summarize_folder(src, out, workers=1, progress=False).done == 3
     assert not lock.exists()
 
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_a_refused_resume_releases_its_lock_and_files(tmp_path):
+    src = write_folder(tmp_path / "in", 3)
+    out = tmp_path / "o.jsonl"
+    summarize_folder(src, out, workers=1, progress=False)
+    before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(ValueError, match="other settings") as info:
+        summarize_folder(src, out, workers=1, progress=False, resume=True, sentences=2)
+    assert len(os.listdir("/proc/self/fd")) == before, info  # still held while the exception lives
+    assert not (tmp_path / ".o.jsonl.lock").exists()

@@ -374,7 +374,7 @@ class _Writer:
             if self.journal.tell() == 0:
                 self._journal_line({"version": JOURNAL_VERSION, "params": params})
         except BaseException:
-            self.close()
+            self.release()  # the lock too: a refused resume must not keep OUT locked
             raise
         self.last_checkpoint = time.monotonic()
 
