@@ -75,8 +75,9 @@ def ordered_map(
     """Yield ``(item, fn(item))`` for each item, in input order, computed on ``workers`` processes.
 
     At most ``workers * in_flight`` items are submitted ahead of the one being waited for, so
-    memory stays flat however many items there are. Closing the generator (or an exception in the
-    caller) kills the workers at once instead of waiting for the queued work.
+    memory stays flat however many items there are. Closing the generator kills the workers at once
+    instead of waiting for the queued work; a caller that stops on an exception of its own must close
+    it (``contextlib.closing``), or the workers run on for as long as that exception is referenced.
 
     Raises:
         WorkerDied: A worker process died; the results yielded so far are complete.

@@ -413,3 +413,22 @@ def test_a_refused_resume_releases_its_lock_and_files(tmp_path):
         summarize_folder(src, out, workers=1, progress=False, resume=True, sentences=2)
     assert len(os.listdir("/proc/self/fd")) == before, info  # still held while the exception lives
     assert not (tmp_path / ".o.jsonl.lock").exists()
+
+
+@pytest.mark.parametrize("trouble", [KeyboardInterrupt, lambda: OSError(errno.ENOSPC, "No space left on device")])
+def test_a_pool_run_stopped_in_the_main_process_leaves_no_worker_running(tmp_path, monkeypatch, trouble):
+    """Ctrl-C seen between chunks, a full disk: the workers are stopped at once, not when the exception is dropped."""
+    import multiprocessing
+
+    src = write_folder(tmp_path / "in", 40)
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= 5:
+            raise trouble()
+        real(self, unit, result)
+
+    monkeypatch.setattr(batch._Writer, "write", write)
+    with pytest.raises((KeyboardInterrupt, OSError)) as info:
+        summarize_folder(src, tmp_path / "o.jsonl", workers=2, chunk_size=1, progress=False)
+    assert multiprocessing.active_children() == [], info

@@ -758,6 +758,7 @@ def summarize_folder(
         if writer.skip:
             units = _skip(units, writer.skip, writer.last_key)
         bar = _progress_bar(progress, report.done)
+        results = None
         with deferred_interrupt() as interrupted:
             try:
                 if workers == 1:
@@ -788,6 +789,10 @@ def summarize_folder(
                 where = exc.filename or out
                 raise OSError(exc.errno, f"cannot write {where}: {exc.strerror or exc}; {report.done:,} stories "
                               "written so far; rerun with --resume once that is fixed") from None
+            finally:  # the workers and the input being read stop now, not whenever the exception is dropped
+                if results is not None:
+                    results.close()
+                units.close()
     finally:
         writer.release()
         if bar is not None:
