@@ -5,6 +5,7 @@ hangs, one line says what happened and ``--resume`` goes on."""
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -432,3 +433,15 @@ def test_a_pool_run_stopped_in_the_main_process_leaves_no_worker_running(tmp_pat
     with pytest.raises((KeyboardInterrupt, OSError)) as info:
         summarize_folder(src, tmp_path / "o.jsonl", workers=2, chunk_size=1, progress=False)
     assert multiprocessing.active_children() == [], info
+
+
+def test_resume_after_the_finished_txt_folder_was_deleted_writes_it_again(tmp_path):
+    src = write_folder(tmp_path / "in", 3)
+    for out in (tmp_path / "sums", tmp_path / "sums.jsonl"):  # the same for a folder as for a file
+        summarize_folder(src, out, workers=1, progress=False)
+        shutil.rmtree(out) if out.is_dir() else out.unlink()
+        report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+        assert not report.finished_before and report.done == 3
+        assert out.exists()
+    assert len(list((tmp_path / "sums").rglob("*.txt"))) == 3
+

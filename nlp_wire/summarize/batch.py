@@ -351,6 +351,7 @@ class _Writer:
         self._names_dir: str | None = None
         self._names: set[str] = set()
         self.fh = self.efh = self.journal = None
+        self.out_existed = out.exists()  # before a .txt run makes its folder: is there a finished OUT at all?
         out.parent.mkdir(parents=True, exist_ok=True)
         self.lock = _lock(out)
         self.finished_before = False
@@ -441,7 +442,7 @@ class _Writer:
             done = json.loads(self.done_path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             done = None
-        if done is None or not self.out.exists():
+        if done is None or not self.out_existed:
             logger.warning("nothing to resume at %s: starting from the beginning", self.out)
             return "fresh"
         self._same_settings(done.get("params", {}), "the run that finished it")
