@@ -445,3 +445,11 @@ def test_resume_after_the_finished_txt_folder_was_deleted_writes_it_again(tmp_pa
         assert out.exists()
     assert len(list((tmp_path / "sums").rglob("*.txt"))) == 3
 
+
+def test_a_file_in_the_way_inside_a_txt_output_is_named(tmp_path, capsys):
+    src = write_folder(tmp_path / "in", 3)  # in/00/s0000x.txt
+    out = tmp_path / "sums"
+    out.mkdir()
+    (out / "00").write_text("not a folder\n")
+    code, err = run_cli(capsys, "summarize", src, "--out", out, "--workers", 1, "--no-progress")
+    assert code == 2 and "None" not in err and f"{out / '00'}: a file is in the way" in err, err

@@ -788,8 +788,11 @@ def summarize_folder(
                 raise (Interrupted(message) if isinstance(exc, KeyboardInterrupt) else WorkerDied(message)) from None
             except OSError as exc:
                 where = exc.filename or out
-                raise OSError(exc.errno, f"cannot write {where}: {exc.strerror or exc}; {report.done:,} stories "
-                              "written so far; rerun with --resume once that is fixed") from None
+                error = OSError(exc.errno, f"cannot write {where}: {exc.strerror or exc}; {report.done:,} stories "
+                                "written so far; rerun with --resume once that is fixed")
+                if isinstance(error, (FileExistsError, NotADirectoryError)):  # a file in the way: say which
+                    error.filename = where
+                raise error from None
             finally:  # the workers and the input being read stop now, not whenever the exception is dropped
                 if results is not None:
                     results.close()
