@@ -453,3 +453,26 @@ def test_a_file_in_the_way_inside_a_txt_output_is_named(tmp_path, capsys):
     (out / "00").write_text("not a folder\n")
     code, err = run_cli(capsys, "summarize", src, "--out", out, "--workers", 1, "--no-progress")
     assert code == 2 and "None" not in err and f"{out / '00'}: a file is in the way" in err, err
+
+
+@pytest.mark.parametrize("name", [b"out-\xff", b"out\tx", b"out\nx"])
+def test_a_txt_output_folder_with_an_odd_name_is_written_and_resumed(tmp_path, monkeypatch, name):
+    """The names log must not depend on how OUT is spelled (non-UTF-8 bytes, a tab, a newline)."""
+    src = tmp_path / "recs.jsonl"
+    src.write_text("".join(record(i % 3) for i in range(9)), encoding="utf-8")  # r0 r1 r2 r0 r1 r2 ...
+    clean, out = tmp_path / "clean", tmp_path / os.fsdecode(name)
+    summarize_folder(src, clean, workers=1, progress=False)
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= 5:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+    read = lambda root: {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.txt")}
+    assert report.done == 9 and read(out) == read(clean)

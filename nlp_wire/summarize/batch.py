@@ -532,7 +532,9 @@ class _Writer:
 
     def _write_txt(self, unit: tuple, story_id: str, text: str) -> None:
         folder = self._txt_dir(unit)
-        key = str(folder)
+        # The names log holds folders relative to OUT (safe names only): OUT's own spelling (non-UTF-8
+        # bytes, a tab, a newline) can neither stop the write nor mislead the resumed run's reading.
+        key = folder.relative_to(self.out).as_posix()
         if key != self._names_dir:  # names only need to be unique within a folder
             self._names_dir, self._names = key, set()
         name, n = safe_name(story_id), 1
