@@ -476,3 +476,24 @@ def test_a_txt_output_folder_with_an_odd_name_is_written_and_resumed(tmp_path, m
     report = summarize_folder(src, out, workers=1, progress=False, resume=True)
     read = lambda root: {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.txt")}
     assert report.done == 9 and read(out) == read(clean)
+
+
+@pytest.mark.parametrize("other", [{"max_bytes": 100}, {"follow_symlinks": True}])
+def test_resume_with_another_size_cap_or_symlink_choice_is_refused(tmp_path, monkeypatch, other):
+    """Both change what is read: a resumed run with another value would mix two runs' output."""
+    src = write_folder(tmp_path / "in", 6)
+    out = tmp_path / "o.jsonl"
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= 3:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
+    with pytest.raises(ValueError, match=f"other settings \\({next(iter(other))}\\)"):
+        summarize_folder(src, out, workers=1, progress=False, resume=True, **other)
+    assert summarize_folder(src, out, workers=1, progress=False, resume=True).done == 6

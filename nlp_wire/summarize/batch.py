@@ -451,6 +451,7 @@ class _Writer:
         return "finished"
 
     def _same_settings(self, params: dict, whose: str) -> None:
+        params = {**_RECORDED_LATER, **params}  # a journal or .done written before these were kept
         if params != self.params:
             changed = sorted(k for k in self.params if params.get(k) != self.params[k])
             raise ValueError(
@@ -608,6 +609,10 @@ class _Writer:
         _unlock(self.lock)
 
 
+# Settings journals and .done files did not always keep, with the values runs then had by default.
+_RECORDED_LATER = {"max_bytes": DEFAULT_MAX_BYTES, "follow_symlinks": False}
+
+
 class _Escape(Exception):
     """An output path would leave OUT."""
 
@@ -747,6 +752,8 @@ def summarize_folder(
         "max_words": max_words,
         "text_field": text_field,
         "headline_field": headline_field,
+        "max_bytes": max_bytes,  # these two change which inputs are read: a resume must keep them too
+        "follow_symlinks": follow_symlinks,
     }
     report = BatchReport(out=str(out))
     writer = _Writer(out, fmt, src, params, resume, report, checkpoint_every)
