@@ -497,3 +497,23 @@ def test_resume_with_another_size_cap_or_symlink_choice_is_refused(tmp_path, mon
     with pytest.raises(ValueError, match=f"other settings \\({next(iter(other))}\\)"):
         summarize_folder(src, out, workers=1, progress=False, resume=True, **other)
     assert summarize_folder(src, out, workers=1, progress=False, resume=True).done == 6
+
+
+@pytest.mark.parametrize("torn", ["", '{"version": 1, "par'])
+def test_a_run_stopped_before_its_journal_header_was_written_is_resumed_from_the_start(tmp_path, monkeypatch, torn):
+    """Killed between creating the journal and writing its first line: nothing was kept, so --resume starts over."""
+    src = write_folder(tmp_path / "in", 4)
+    out = tmp_path / "o.jsonl"
+
+    def killed(self, obj):
+        self.journal.write(torn)
+        self.journal.flush()
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "_journal_line", killed)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, progress=False)
+    assert (tmp_path / ".o.jsonl.journal").read_text() == torn
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert report.done == 4 and len(out.read_text().splitlines()) == 4

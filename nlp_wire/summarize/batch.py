@@ -404,6 +404,9 @@ class _Writer:
                 entries.append(json.loads(text))
             except json.JSONDecodeError:
                 break  # a torn last line: the entry before it holds
+        if not entries and len(lines) <= 1:  # stopped before its first line was whole: nothing was kept
+            logger.warning("nothing to resume at %s: starting from the beginning", self.out)
+            return "fresh"
         if not entries or entries[0].get("version") != JOURNAL_VERSION:
             raise ValueError(f"{self.journal_path}: unreadable resume journal; rerun without --resume")
         self._same_settings(entries[0]["params"], "the interrupted run")
