@@ -517,3 +517,32 @@ def test_a_run_stopped_before_its_journal_header_was_written_is_resumed_from_the
     assert (tmp_path / ".o.jsonl.journal").read_text() == torn
     report = summarize_folder(src, out, workers=1, progress=False, resume=True)
     assert report.done == 4 and len(out.read_text().splitlines()) == 4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a small tmpfs in a user namespace")
+def test_a_really_full_disk_is_named_once_and_resume_finishes(tmp_path):
+    """ENOSPC on a real (tiny) file system: closing the partial files on the way out fails again; that
+    must neither hide the message naming OUT nor leave the lock file behind."""
+    if not _unshare_works() or subprocess.run(["unshare", "-Urm", "mount", "-t", "tmpfs", "tmpfs", "/mnt"],
+                                              capture_output=True).returncode != 0:
+        pytest.skip("needs a user namespace that may mount a tmpfs")
+    src = write_folder(tmp_path / "in", 1500)
+    clean = tmp_path / "clean.jsonl"
+    summarize_folder(src, clean, workers=1, progress=False)
+    (tmp_path / "full").mkdir()
+    nlp = f"{sys.executable} -m nlp_wire summarize {src} --out {tmp_path}/full/o.jsonl --workers 1 --no-progress"
+    script = (f"set -e; mount -t tmpfs -o size=64k tmpfs {tmp_path}/full\n"
+              f"{nlp} 2> {tmp_path}/err1 || echo $? > {tmp_path}/rc1\n"
+              f"ls -a {tmp_path}/full > {tmp_path}/left\n"
+              f"mount -o remount,size=8m {tmp_path}/full\n"
+              f"{nlp} --resume 2> {tmp_path}/err2\n"
+              f"cp {tmp_path}/full/o.jsonl {tmp_path}/resumed.jsonl\n")
+    done = subprocess.run(["unshare", "-Urm", "sh", "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    err1 = (tmp_path / "err1").read_text()
+    assert done.returncode == 0, (done.stderr, err1)
+    assert (tmp_path / "rc1").read_text().strip() == "1"
+    lines = [line for line in err1.splitlines() if not line.startswith("INFO")]
+    assert len(lines) == 1 and f"cannot write {tmp_path}/full/o.jsonl" in lines[0] and "--resume" in lines[0], err1
+    assert ".o.jsonl.lock" not in (tmp_path / "left").read_text().split()
+    assert (tmp_path / "resumed.jsonl").read_bytes() == clean.read_bytes()

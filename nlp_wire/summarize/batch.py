@@ -608,7 +608,15 @@ class _Writer:
                 fh.close()
 
     def release(self) -> None:
-        self.close()
+        """Close what is open and drop the lock, whatever stopped the run: never raises from a close.
+
+        A close that fails (ENOSPC flushing the last buffered lines) must not hide why the run stopped
+        nor keep the lock; what it could not write lies past the last checkpoint, which resume keeps.
+        """
+        for fh in (self.fh, self.efh, self.journal):
+            if fh is not None and not fh.closed:
+                with contextlib.suppress(OSError):
+                    fh.close()
         _unlock(self.lock)
 
 
