@@ -546,3 +546,27 @@ def test_a_really_full_disk_is_named_once_and_resume_finishes(tmp_path):
     assert len(lines) == 1 and f"cannot write {tmp_path}/full/o.jsonl" in lines[0] and "--resume" in lines[0], err1
     assert ".o.jsonl.lock" not in (tmp_path / "left").read_text().split()
     assert (tmp_path / "resumed.jsonl").read_bytes() == clean.read_bytes()
+
+
+def test_ids_that_differ_only_in_case_get_names_apart_on_any_file_system(tmp_path, monkeypatch):
+    """macOS and Windows file systems ignore case: ``A.txt`` would overwrite ``a.txt`` there."""
+    src = tmp_path / "recs.jsonl"
+    ids = ["Seoul", "seoul", "SEOUL", "x", "X"]
+    src.write_text("".join(record(i, id=rid) for i, rid in enumerate(ids)), encoding="utf-8")
+    clean, out = tmp_path / "clean", tmp_path / "out"
+    summarize_folder(src, clean, workers=1, progress=False)
+    names = [p.name for p in clean.rglob("*.txt")]
+    assert len(names) == 5 and len({n.lower() for n in names}) == 5
+    real = batch._Writer.write
+
+    def write(self, unit, result):  # and a resumed run gives the same names
+        if self.report.units >= 2:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
+    summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert sorted(p.name for p in out.rglob("*.txt")) == sorted(names)

@@ -469,7 +469,7 @@ class _Writer:
                 folder, _, name = line.rstrip("\n").partition("\t")
                 if folder != self._names_dir:
                     self._names_dir, self._names = folder, set()
-                self._names.add(name)
+                self._names.add(name.lower())
 
     def checkpoint(self, key: str | None, force: bool = False) -> None:
         """Make everything written so far durable and record where the run stands."""
@@ -542,7 +542,9 @@ class _Writer:
         if key != self._names_dir:  # names only need to be unique within a folder
             self._names_dir, self._names = key, set()
         name, n = safe_name(story_id), 1
-        while name in self._names:  # the same id twice (a JSONL with repeated ids)
+        # The same id twice (a JSONL with repeated ids), or ids apart only in case: macOS and Windows
+        # file systems ignore case, and A.txt would overwrite a.txt there. (Names are ASCII.)
+        while name.lower() in self._names:
             n += 1
             name = safe_name(f"{story_id}~{n}")
         if key != self._checked_dir:
@@ -552,7 +554,7 @@ class _Writer:
             folder.mkdir(parents=True, exist_ok=True)
             self.staging.mkdir(exist_ok=True)
             self._checked_dir = key
-        self._names.add(name)
+        self._names.add(name.lower())
         self.fh.write(f"{key}\t{name}\n")  # the names log: a resumed run knows which names are taken
         tmp = self.staging / f"{secrets.token_hex(8)}.tmp"
         try:
