@@ -570,3 +570,13 @@ def test_ids_that_differ_only_in_case_get_names_apart_on_any_file_system(tmp_pat
             summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
     summarize_folder(src, out, workers=1, progress=False, resume=True)
     assert sorted(p.name for p in out.rglob("*.txt")) == sorted(names)
+
+
+def test_windows_device_names_are_never_used_as_they_are():
+    """``nul.txt`` or ``con.txt`` on Windows is the device, not a file: the summary would be lost."""
+    devices = ["nul", "CON", "aux", "prn", "com1", "LPT9", "con.2021"]
+    for name in devices:
+        assert safe_name(name).split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL", "COM1", "LPT9"}
+    names = devices + [safe_name(n) for n in devices] + ["console", "com10", "nul_"]
+    assert len({safe_name(n) for n in names}) == len(names)
+    assert safe_name("console") == "console" and safe_name("com10") == "com10"

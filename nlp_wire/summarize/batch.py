@@ -71,6 +71,8 @@ _IN_FLIGHT_PER_WORKER = 4
 _UNSAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 100
 _HASHED_RE = re.compile(r"-[0-9a-f]{8}$")  # how safe_name ends a name it changed
+# Windows device names: "nul.txt" there is the device, whatever the suffix.
+_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10))}
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False) builds one per call
 # The header line of the next story in a file (as story.HEADER_START_RE, at a line start).
 NO_PROSE = "skipped: no prose to summarize"
@@ -154,8 +156,11 @@ def safe_name(name: str) -> str:
     ids never share a name (``"a/b"`` and ``"a:b"`` both clean to ``a_b``). A name that already
     ends like that (``x_y-0a1b2c3d``) is hashed too, so that it never meets the cleaned form of
     another (``"x y"``): names that stay as they are and names that get a hash never overlap.
+    Windows device names (``nul``, ``con.x``, ``com1`` ...) get a hash too.
     """
     cleaned = _UNSAFE_RE.sub("_", name).strip("._-")[:_MAX_NAME] or "_"
+    if cleaned.split(".")[0].upper() in _DEVICES:
+        cleaned = "_" + cleaned  # "con.x-<hash>" would still be the device: the part before the dot counts
     if cleaned != name or _HASHED_RE.search(name):
         cleaned += "-" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return cleaned
