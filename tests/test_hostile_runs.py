@@ -580,3 +580,15 @@ def test_windows_device_names_are_never_used_as_they_are():
     names = devices + [safe_name(n) for n in devices] + ["console", "com10", "nul_"]
     assert len({safe_name(n) for n in names}) == len(names)
     assert safe_name("console") == "console" and safe_name("com10") == "com10"
+
+
+def test_an_escaping_folder_is_listed_even_when_out_has_a_non_utf8_name(tmp_path):
+    src = write_folder(tmp_path / "in", 2)  # in/00/...
+    out = tmp_path / os.fsdecode(b"out-\xff")
+    out.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (out / "00").symlink_to(tmp_path / "elsewhere")  # a symlink that would lead the writes out of OUT
+    report = summarize_folder(src, out, workers=1, progress=False)
+    assert (report.done, report.failed) == (0, 2) and not list((tmp_path / "elsewhere").iterdir())
+    reasons = [json.loads(line)["reason"] for line in errors_path_for(out).read_text(encoding="utf-8").splitlines()]
+    assert all("resolves outside" in r for r in reasons)

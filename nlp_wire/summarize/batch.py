@@ -528,6 +528,7 @@ class _Writer:
 
     def _list(self, entry: dict) -> None:
         entry["path"] = printable(str(entry["path"]))  # a non-UTF-8 file name cannot be written as is
+        entry["reason"] = printable(str(entry["reason"]))  # nor a reason naming one (OUT's own, say)
         self.efh.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def _txt_dir(self, unit: tuple) -> Path:
