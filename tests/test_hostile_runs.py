@@ -592,3 +592,24 @@ def test_an_escaping_folder_is_listed_even_when_out_has_a_non_utf8_name(tmp_path
     assert (report.done, report.failed) == (0, 2) and not list((tmp_path / "elsewhere").iterdir())
     reasons = [json.loads(line)["reason"] for line in errors_path_for(out).read_text(encoding="utf-8").splitlines()]
     assert all("resolves outside" in r for r in reasons)
+
+
+def test_ctrl_c_without_a_pool_stops_within_a_second_too(tmp_path, monkeypatch):
+    """workers=1 (the default on one core): Ctrl-C must not wait for the rest of a chunk of slow inputs."""
+    import threading
+
+    src = write_folder(tmp_path / "in", 64)
+    real = batch.get_summarizer
+
+    def slow(name):
+        summarize = real(name)
+        return lambda story, n: (time.sleep(0.1), summarize(story, n))[1]
+
+    monkeypatch.setattr(batch, "get_summarizer", slow)
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    with pytest.raises(Interrupted):
+        summarize_folder(src, tmp_path / "o.jsonl", workers=1, progress=False)
+    assert time.monotonic() - started < 1.5
+    monkeypatch.setattr(batch, "get_summarizer", real)
+    assert summarize_folder(src, tmp_path / "o.jsonl", workers=1, progress=False, resume=True).done == 64

@@ -792,7 +792,8 @@ def summarize_folder(
             try:
                 if workers == 1:
                     _init_worker(job)
-                    results = ((c, _process_chunk(c)) for c in _chunks(units, chunk_size))
+                    # one input at a time: Ctrl-C is looked at after each, not after a whole chunk
+                    results = ((c, _process_chunk(c)) for c in _chunks(units, 1))
                 else:
                     results = ordered_map(_process_chunk, _chunks(units, chunk_size), workers=workers,
                                           initializer=_init_worker, initargs=(job,), in_flight=_IN_FLIGHT_PER_WORKER,
