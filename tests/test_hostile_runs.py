@@ -357,7 +357,8 @@ def test_pool_workers_die_with_a_killed_main_process(tmp_path):
     code = ("import os, sys, time; from nlp_wire.workers import ordered_map; "
             "it = ordered_map(time.sleep, [60] * 4, workers=2); "
             "import threading; threading.Thread(target=lambda: next(it), daemon=True).start(); "
-            "import multiprocessing; time.sleep(1.5); "
+            "import multiprocessing; deadline = time.monotonic() + 60\n"
+            "while len(multiprocessing.active_children()) < 2 and time.monotonic() < deadline: time.sleep(0.05)\n"
             "print(' '.join(str(p.pid) for p in multiprocessing.active_children()), flush=True); time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -596,20 +597,25 @@ def test_an_escaping_folder_is_listed_even_when_out_has_a_non_utf8_name(tmp_path
 
 def test_ctrl_c_without_a_pool_stops_within_a_second_too(tmp_path, monkeypatch):
     """workers=1 (the default on one core): Ctrl-C must not wait for the rest of a chunk of slow inputs."""
-    import threading
-
     src = write_folder(tmp_path / "in", 64)
     real = batch.get_summarizer
+    calls, sent = [], []
 
     def slow(name):
         summarize = real(name)
-        return lambda story, n: (time.sleep(0.1), summarize(story, n))[1]
+
+        def run(story, n):
+            calls.append(1)
+            if len(calls) == 3:  # Ctrl-C while the third story is summarized
+                sent.append(time.monotonic())
+                os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+            return summarize(story, n)
+        return run
 
     monkeypatch.setattr(batch, "get_summarizer", slow)
-    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
-    started = time.monotonic()
     with pytest.raises(Interrupted):
         summarize_folder(src, tmp_path / "o.jsonl", workers=1, progress=False)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - sent[0] < 3 and len(calls) < 10  # before: the whole chunk of 64 first
     monkeypatch.setattr(batch, "get_summarizer", real)
     assert summarize_folder(src, tmp_path / "o.jsonl", workers=1, progress=False, resume=True).done == 64
