@@ -34,25 +34,30 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C, after the run made what it wrote durable; the message says what is left and how to go on."""
 
 
-def _init(initializer: Callable | None, initargs: tuple) -> None:
+def _init(initializer: Callable | None, initargs: tuple, main: int = 0) -> None:
     # A terminal's Ctrl-C reaches every process of the group: the workers leave it to the main
     # process, which stops them (no traceback from each worker, no worker stuck mid-queue).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
+    _die_with_parent(main)
     if initializer is not None:
         initializer(*initargs)
 
 
-def _die_with_parent() -> None:
-    """On Linux, have the kernel kill this worker when the main process dies (SIGKILL, OOM killer)."""
+def _die_with_parent(main: int = 0) -> None:
+    """On Linux, have the kernel kill this worker when the main process dies (SIGKILL, OOM killer).
+
+    ``main`` is the main process's pid: when it is 1 itself (``docker run`` without an init), a
+    parent pid of 1 is no sign that the parent died.
+    """
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(Exception):
         import ctypes
 
+        parent = os.getppid()  # the main process, or a forkserver
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent died before prctl took effect
+        if os.getppid() != parent or (parent == 1 and main != 1):  # the parent died before prctl took effect
             os._exit(1)
 
 
@@ -70,14 +75,16 @@ def ordered_map(
     """Yield ``(item, fn(item))`` for each item, in input order, computed on ``workers`` processes.
 
     At most ``workers * in_flight`` items are submitted ahead of the one being waited for, so
-    memory stays flat however many items there are. Closing the generator (or an exception in the
-    caller) kills the workers at once instead of waiting for the queued work.
+    memory stays flat however many items there are. Closing the generator kills the workers at once
+    instead of waiting for the queued work; a caller that stops on an exception of its own must close
+    it (``contextlib.closing``), or the workers run on for as long as that exception is referenced.
 
     Raises:
         WorkerDied: A worker process died; the results yielded so far are complete.
         KeyboardInterrupt: ``stop()`` became true while waiting (checked every 0.2 s).
     """
-    pool = ProcessPoolExecutor(workers, mp_context=mp_context, initializer=_init, initargs=(initializer, initargs))
+    pool = ProcessPoolExecutor(workers, mp_context=mp_context, initializer=_init,
+                               initargs=(initializer, initargs, os.getpid()))
     pending: deque = deque()
     try:
         it = iter(items)

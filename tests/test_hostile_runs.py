@@ -5,6 +5,7 @@ hangs, one line says what happened and ``--resume`` goes on."""
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -327,3 +328,294 @@ def test_classify_files_with_a_killed_worker_ends_with_one_error(tmp_path, monke
         list(files.classify_files({"path": "baseline"}, [src], workers=2, chunk_files=5))
     code, err = run_cli(capsys, "classify", "baseline", src, "--workers", 2)
     assert code == 1 and err.strip().splitlines()[-1].startswith("nlp-wire classify: error: a worker process died")
+
+
+# -- workers: PID 1, lock within one process, what an early stop leaves ------------------------
+def _unshare_works() -> bool:
+    try:
+        return subprocess.run(["unshare", "-Urpf", "--mount-proc", "true"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_a_pool_works_when_the_main_process_is_pid_1(method):
+    """``docker run`` without an init makes nlp-wire PID 1: its workers' parent is PID 1 and alive."""
+    if not sys.platform.startswith("linux") or not _unshare_works():
+        pytest.skip("needs Linux user and PID namespaces (unshare -Urpf)")
+    code = ("import multiprocessing, os; from nlp_wire.workers import ordered_map; assert os.getpid() == 1; "
+            f"ctx = multiprocessing.get_context({method!r}); "
+            "print([r for _, r in ordered_map(abs, [-1, -2, -3], workers=2, mp_context=ctx)])")
+    done = subprocess.run(["unshare", "-Urpf", "--mount-proc", sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0 and done.stdout.strip() == "[1, 2, 3]", done.stderr
+
+
+def test_pool_workers_die_with_a_killed_main_process(tmp_path):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PR_SET_PDEATHSIG is Linux only")
+    code = ("import os, sys, time; from nlp_wire.workers import ordered_map; "
+            "it = ordered_map(time.sleep, [60] * 4, workers=2); "
+            "import threading; threading.Thread(target=lambda: next(it), daemon=True).start(); "
+            "import multiprocessing; deadline = time.monotonic() + 60\n"
+            "while len(multiprocessing.active_children()) < 2 and time.monotonic() < deadline: time.sleep(0.05)\n"
+            "print(' '.join(str(p.pid) for p in multiprocessing.active_children()), flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+    finally:
+        proc.kill()
+        proc.wait()
+    assert pids
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") and "Z" not in _state(p) for p in pids):
+        time.sleep(0.05)
+    assert not [p for p in pids if os.path.exists(f"/proc/{p}") and "Z" not in _state(p)]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def _locked_elsewhere(lock: Path) -> bool:
+    """Whether another process finds ``lock`` locked."""
+    code = ("import fcntl, sys; fh = open(sys.argv[1], 'a+')\n"
+            "try:\n    fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept OSError:\n    sys.exit(3)")
+    return subprocess.run([sys.executable, "-c", code, str(lock)]).returncode == 3
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fcntl")
+def test_a_second_run_in_the_same_process_is_refused_and_leaves_the_first_its_lock(tmp_path):
+    """POSIX record locks belong to a process: a thread (or nested call) of the holder must be refused too."""
+    src = write_folder(tmp_path / "in", 3)
+    out = tmp_path / "sums.jsonl"
+    lock = tmp_path / ".sums.jsonl.lock"
+    held = batch._lock(out)  # a first run, still writing
+    try:
+        with pytest.raises(ValueError, match="another nlp-wire run is writing it"):
+            summarize_folder(src, out, workers=1, progress=False)
+        assert lock.exists() and _locked_elsewhere(lock)  # the refused run took nothing from the first
+    finally:
+        batch._unlock(held)
+    assert summarize_folder(src, out, workers=1, progress=False).done == 3
+    assert not lock.exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files through /proc")
+def test_a_refused_resume_releases_its_lock_and_files(tmp_path):
+    src = write_folder(tmp_path / "in", 3)
+    out = tmp_path / "o.jsonl"
+    summarize_folder(src, out, workers=1, progress=False)
+    before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(ValueError, match="other settings") as info:
+        summarize_folder(src, out, workers=1, progress=False, resume=True, sentences=2)
+    assert len(os.listdir("/proc/self/fd")) == before, info  # still held while the exception lives
+    assert not (tmp_path / ".o.jsonl.lock").exists()
+
+
+@pytest.mark.parametrize("trouble", [KeyboardInterrupt, lambda: OSError(errno.ENOSPC, "No space left on device")])
+def test_a_pool_run_stopped_in_the_main_process_leaves_no_worker_running(tmp_path, monkeypatch, trouble):
+    """Ctrl-C seen between chunks, a full disk: the workers are stopped at once, not when the exception is dropped."""
+    import multiprocessing
+
+    src = write_folder(tmp_path / "in", 40)
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= 5:
+            raise trouble()
+        real(self, unit, result)
+
+    monkeypatch.setattr(batch._Writer, "write", write)
+    with pytest.raises((KeyboardInterrupt, OSError)) as info:
+        summarize_folder(src, tmp_path / "o.jsonl", workers=2, chunk_size=1, progress=False)
+    assert multiprocessing.active_children() == [], info
+
+
+def test_resume_after_the_finished_txt_folder_was_deleted_writes_it_again(tmp_path):
+    src = write_folder(tmp_path / "in", 3)
+    for out in (tmp_path / "sums", tmp_path / "sums.jsonl"):  # the same for a folder as for a file
+        summarize_folder(src, out, workers=1, progress=False)
+        shutil.rmtree(out) if out.is_dir() else out.unlink()
+        report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+        assert not report.finished_before and report.done == 3
+        assert out.exists()
+    assert len(list((tmp_path / "sums").rglob("*.txt"))) == 3
+
+
+def test_a_file_in_the_way_inside_a_txt_output_is_named(tmp_path, capsys):
+    src = write_folder(tmp_path / "in", 3)  # in/00/s0000x.txt
+    out = tmp_path / "sums"
+    out.mkdir()
+    (out / "00").write_text("not a folder\n")
+    code, err = run_cli(capsys, "summarize", src, "--out", out, "--workers", 1, "--no-progress")
+    assert code == 2 and "None" not in err and f"{out / '00'}: a file is in the way" in err, err
+
+
+@pytest.mark.parametrize("name", [b"out-\xff", b"out\tx", b"out\nx"])
+def test_a_txt_output_folder_with_an_odd_name_is_written_and_resumed(tmp_path, monkeypatch, name):
+    """The names log must not depend on how OUT is spelled (non-UTF-8 bytes, a tab, a newline)."""
+    src = tmp_path / "recs.jsonl"
+    src.write_text("".join(record(i % 3) for i in range(9)), encoding="utf-8")  # r0 r1 r2 r0 r1 r2 ...
+    clean, out = tmp_path / "clean", tmp_path / os.fsdecode(name)
+    summarize_folder(src, clean, workers=1, progress=False)
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= 5:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+    read = lambda root: {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.txt")}
+    assert report.done == 9 and read(out) == read(clean)
+
+
+@pytest.mark.parametrize("other", [{"max_bytes": 100}, {"follow_symlinks": True}])
+def test_resume_with_another_size_cap_or_symlink_choice_is_refused(tmp_path, monkeypatch, other):
+    """Both change what is read: a resumed run with another value would mix two runs' output."""
+    src = write_folder(tmp_path / "in", 6)
+    out = tmp_path / "o.jsonl"
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= 3:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
+    with pytest.raises(ValueError, match=f"other settings \\({next(iter(other))}\\)"):
+        summarize_folder(src, out, workers=1, progress=False, resume=True, **other)
+    assert summarize_folder(src, out, workers=1, progress=False, resume=True).done == 6
+
+
+@pytest.mark.parametrize("torn", ["", '{"version": 1, "par'])
+def test_a_run_stopped_before_its_journal_header_was_written_is_resumed_from_the_start(tmp_path, monkeypatch, torn):
+    """Killed between creating the journal and writing its first line: nothing was kept, so --resume starts over."""
+    src = write_folder(tmp_path / "in", 4)
+    out = tmp_path / "o.jsonl"
+
+    def killed(self, obj):
+        self.journal.write(torn)
+        self.journal.flush()
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "_journal_line", killed)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, progress=False)
+    assert (tmp_path / ".o.jsonl.journal").read_text() == torn
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert report.done == 4 and len(out.read_text().splitlines()) == 4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a small tmpfs in a user namespace")
+def test_a_really_full_disk_is_named_once_and_resume_finishes(tmp_path):
+    """ENOSPC on a real (tiny) file system: closing the partial files on the way out fails again; that
+    must neither hide the message naming OUT nor leave the lock file behind."""
+    if not _unshare_works() or subprocess.run(["unshare", "-Urm", "mount", "-t", "tmpfs", "tmpfs", "/mnt"],
+                                              capture_output=True).returncode != 0:
+        pytest.skip("needs a user namespace that may mount a tmpfs")
+    src = write_folder(tmp_path / "in", 1500)
+    clean = tmp_path / "clean.jsonl"
+    summarize_folder(src, clean, workers=1, progress=False)
+    (tmp_path / "full").mkdir()
+    nlp = f"{sys.executable} -m nlp_wire summarize {src} --out {tmp_path}/full/o.jsonl --workers 1 --no-progress"
+    script = (f"set -e; mount -t tmpfs -o size=64k tmpfs {tmp_path}/full\n"
+              f"{nlp} 2> {tmp_path}/err1 || echo $? > {tmp_path}/rc1\n"
+              f"ls -a {tmp_path}/full > {tmp_path}/left\n"
+              f"mount -o remount,size=8m {tmp_path}/full\n"
+              f"{nlp} --resume 2> {tmp_path}/err2\n"
+              f"cp {tmp_path}/full/o.jsonl {tmp_path}/resumed.jsonl\n")
+    done = subprocess.run(["unshare", "-Urm", "sh", "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    err1 = (tmp_path / "err1").read_text()
+    assert done.returncode == 0, (done.stderr, err1)
+    assert (tmp_path / "rc1").read_text().strip() == "1"
+    lines = [line for line in err1.splitlines() if not line.startswith("INFO")]
+    assert len(lines) == 1 and f"cannot write {tmp_path}/full/o.jsonl" in lines[0] and "--resume" in lines[0], err1
+    assert ".o.jsonl.lock" not in (tmp_path / "left").read_text().split()
+    assert (tmp_path / "resumed.jsonl").read_bytes() == clean.read_bytes()
+
+
+def test_ids_that_differ_only_in_case_get_names_apart_on_any_file_system(tmp_path, monkeypatch):
+    """macOS and Windows file systems ignore case: ``A.txt`` would overwrite ``a.txt`` there."""
+    src = tmp_path / "recs.jsonl"
+    ids = ["Seoul", "seoul", "SEOUL", "x", "X"]
+    src.write_text("".join(record(i, id=rid) for i, rid in enumerate(ids)), encoding="utf-8")
+    clean, out = tmp_path / "clean", tmp_path / "out"
+    summarize_folder(src, clean, workers=1, progress=False)
+    names = [p.name for p in clean.rglob("*.txt")]
+    assert len(names) == 5 and len({n.lower() for n in names}) == 5
+    real = batch._Writer.write
+
+    def write(self, unit, result):  # and a resumed run gives the same names
+        if self.report.units >= 2:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
+    summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert sorted(p.name for p in out.rglob("*.txt")) == sorted(names)
+
+
+def test_windows_device_names_are_never_used_as_they_are():
+    """``nul.txt`` or ``con.txt`` on Windows is the device, not a file: the summary would be lost."""
+    devices = ["nul", "CON", "aux", "prn", "com1", "LPT9", "con.2021"]
+    for name in devices:
+        assert safe_name(name).split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL", "COM1", "LPT9"}
+    names = devices + [safe_name(n) for n in devices] + ["console", "com10", "nul_"]
+    assert len({safe_name(n) for n in names}) == len(names)
+    assert safe_name("console") == "console" and safe_name("com10") == "com10"
+
+
+def test_an_escaping_folder_is_listed_even_when_out_has_a_non_utf8_name(tmp_path):
+    src = write_folder(tmp_path / "in", 2)  # in/00/...
+    out = tmp_path / os.fsdecode(b"out-\xff")
+    out.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (out / "00").symlink_to(tmp_path / "elsewhere")  # a symlink that would lead the writes out of OUT
+    report = summarize_folder(src, out, workers=1, progress=False)
+    assert (report.done, report.failed) == (0, 2) and not list((tmp_path / "elsewhere").iterdir())
+    reasons = [json.loads(line)["reason"] for line in errors_path_for(out).read_text(encoding="utf-8").splitlines()]
+    assert all("resolves outside" in r for r in reasons)
+
+
+def test_ctrl_c_without_a_pool_stops_within_a_second_too(tmp_path, monkeypatch):
+    """workers=1 (the default on one core): Ctrl-C must not wait for the rest of a chunk of slow inputs."""
+    src = write_folder(tmp_path / "in", 64)
+    real = batch.get_summarizer
+    calls, sent = [], []
+
+    def slow(name):
+        summarize = real(name)
+
+        def run(story, n):
+            calls.append(1)
+            if len(calls) == 3:  # Ctrl-C while the third story is summarized
+                sent.append(time.monotonic())
+                os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+            return summarize(story, n)
+        return run
+
+    monkeypatch.setattr(batch, "get_summarizer", slow)
+    with pytest.raises(Interrupted):
+        summarize_folder(src, tmp_path / "o.jsonl", workers=1, progress=False)
+    assert time.monotonic() - sent[0] < 3 and len(calls) < 10  # before: the whole chunk of 64 first
+    monkeypatch.setattr(batch, "get_summarizer", real)
+    assert summarize_folder(src, tmp_path / "o.jsonl", workers=1, progress=False, resume=True).done == 64

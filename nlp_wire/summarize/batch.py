@@ -40,6 +40,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,6 +71,8 @@ _IN_FLIGHT_PER_WORKER = 4
 _UNSAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 100
 _HASHED_RE = re.compile(r"-[0-9a-f]{8}$")  # how safe_name ends a name it changed
+# Windows device names: "nul.txt" there is the device, whatever the suffix.
+_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10))}
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False) builds one per call
 # The header line of the next story in a file (as story.HEADER_START_RE, at a line start).
 NO_PROSE = "skipped: no prose to summarize"
@@ -153,8 +156,11 @@ def safe_name(name: str) -> str:
     ids never share a name (``"a/b"`` and ``"a:b"`` both clean to ``a_b``). A name that already
     ends like that (``x_y-0a1b2c3d``) is hashed too, so that it never meets the cleaned form of
     another (``"x y"``): names that stay as they are and names that get a hash never overlap.
+    Windows device names (``nul``, ``con.x``, ``com1`` ...) get a hash too.
     """
     cleaned = _UNSAFE_RE.sub("_", name).strip("._-")[:_MAX_NAME] or "_"
+    if cleaned.split(".")[0].upper() in _DEVICES:
+        cleaned = "_" + cleaned  # "con.x-<hash>" would still be the device: the part before the dot counts
     if cleaned != name or _HASHED_RE.search(name):
         cleaned += "-" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return cleaned
@@ -350,6 +356,7 @@ class _Writer:
         self._names_dir: str | None = None
         self._names: set[str] = set()
         self.fh = self.efh = self.journal = None
+        self.out_existed = out.exists()  # before a .txt run makes its folder: is there a finished OUT at all?
         out.parent.mkdir(parents=True, exist_ok=True)
         self.lock = _lock(out)
         self.finished_before = False
@@ -373,7 +380,7 @@ class _Writer:
             if self.journal.tell() == 0:
                 self._journal_line({"version": JOURNAL_VERSION, "params": params})
         except BaseException:
-            self.close()
+            self.release()  # the lock too: a refused resume must not keep OUT locked
             raise
         self.last_checkpoint = time.monotonic()
 
@@ -402,6 +409,9 @@ class _Writer:
                 entries.append(json.loads(text))
             except json.JSONDecodeError:
                 break  # a torn last line: the entry before it holds
+        if not entries and len(lines) <= 1:  # stopped before its first line was whole: nothing was kept
+            logger.warning("nothing to resume at %s: starting from the beginning", self.out)
+            return "fresh"
         if not entries or entries[0].get("version") != JOURNAL_VERSION:
             raise ValueError(f"{self.journal_path}: unreadable resume journal; rerun without --resume")
         self._same_settings(entries[0]["params"], "the interrupted run")
@@ -440,7 +450,7 @@ class _Writer:
             done = json.loads(self.done_path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             done = None
-        if done is None or not self.out.exists():
+        if done is None or not self.out_existed:
             logger.warning("nothing to resume at %s: starting from the beginning", self.out)
             return "fresh"
         self._same_settings(done.get("params", {}), "the run that finished it")
@@ -449,6 +459,7 @@ class _Writer:
         return "finished"
 
     def _same_settings(self, params: dict, whose: str) -> None:
+        params = {**_RECORDED_LATER, **params}  # a journal or .done written before these were kept
         if params != self.params:
             changed = sorted(k for k in self.params if params.get(k) != self.params[k])
             raise ValueError(
@@ -463,7 +474,7 @@ class _Writer:
                 folder, _, name = line.rstrip("\n").partition("\t")
                 if folder != self._names_dir:
                     self._names_dir, self._names = folder, set()
-                self._names.add(name)
+                self._names.add(name.lower())
 
     def checkpoint(self, key: str | None, force: bool = False) -> None:
         """Make everything written so far durable and record where the run stands."""
@@ -517,6 +528,7 @@ class _Writer:
 
     def _list(self, entry: dict) -> None:
         entry["path"] = printable(str(entry["path"]))  # a non-UTF-8 file name cannot be written as is
+        entry["reason"] = printable(str(entry["reason"]))  # nor a reason naming one (OUT's own, say)
         self.efh.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def _txt_dir(self, unit: tuple) -> Path:
@@ -530,11 +542,15 @@ class _Writer:
 
     def _write_txt(self, unit: tuple, story_id: str, text: str) -> None:
         folder = self._txt_dir(unit)
-        key = str(folder)
+        # The names log holds folders relative to OUT (safe names only): OUT's own spelling (non-UTF-8
+        # bytes, a tab, a newline) can neither stop the write nor mislead the resumed run's reading.
+        key = folder.relative_to(self.out).as_posix()
         if key != self._names_dir:  # names only need to be unique within a folder
             self._names_dir, self._names = key, set()
         name, n = safe_name(story_id), 1
-        while name in self._names:  # the same id twice (a JSONL with repeated ids)
+        # The same id twice (a JSONL with repeated ids), or ids apart only in case: macOS and Windows
+        # file systems ignore case, and A.txt would overwrite a.txt there. (Names are ASCII.)
+        while name.lower() in self._names:
             n += 1
             name = safe_name(f"{story_id}~{n}")
         if key != self._checked_dir:
@@ -544,7 +560,7 @@ class _Writer:
             folder.mkdir(parents=True, exist_ok=True)
             self.staging.mkdir(exist_ok=True)
             self._checked_dir = key
-        self._names.add(name)
+        self._names.add(name.lower())
         self.fh.write(f"{key}\t{name}\n")  # the names log: a resumed run knows which names are taken
         tmp = self.staging / f"{secrets.token_hex(8)}.tmp"
         try:
@@ -600,8 +616,20 @@ class _Writer:
                 fh.close()
 
     def release(self) -> None:
-        self.close()
+        """Close what is open and drop the lock, whatever stopped the run: never raises from a close.
+
+        A close that fails (ENOSPC flushing the last buffered lines) must not hide why the run stopped
+        nor keep the lock; what it could not write lies past the last checkpoint, which resume keeps.
+        """
+        for fh in (self.fh, self.efh, self.journal):
+            if fh is not None and not fh.closed:
+                with contextlib.suppress(OSError):
+                    fh.close()
         _unlock(self.lock)
+
+
+# Settings journals and .done files did not always keep, with the values runs then had by default.
+_RECORDED_LATER = {"max_bytes": DEFAULT_MAX_BYTES, "follow_symlinks": False}
 
 
 class _Escape(Exception):
@@ -618,33 +646,51 @@ def _lock(out: Path):
     except ImportError:  # pragma: no cover - Windows
         return None
     path = out.with_name(f".{out.name}.lock")
-    while True:
-        fh = open(path, "a+")
-        try:
-            # A POSIX record lock, not flock: forked workers do not inherit it, so a killed run's
-            # orphaned workers never keep the next run out; the kernel drops it when the run dies.
-            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EAGAIN):
-                raise
+    refused = ValueError(f"{out}: another nlp-wire run is writing it (it holds {path}); wait for it to end, "
+                         "or name another OUT")
+    with _HELD_GUARD:
+        while True:
+            # A record lock belongs to the process: a second run in this one (a thread) would get it
+            # too, and closing its file would drop the first run's lock. Ask the process first.
+            with contextlib.suppress(OSError):
+                if _file_id(os.stat(path)) in _HELD:
+                    raise refused
+            fh = open(path, "a+")
+            try:
+                # A POSIX record lock, not flock: forked workers do not inherit it, so a killed run's
+                # orphaned workers never keep the next run out; the kernel drops it when the run dies.
+                fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                fh.close()
+                if exc.errno not in (errno.EACCES, errno.EAGAIN):
+                    raise
+                raise refused from None
+            try:
+                same = os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # not a lock file a finishing run removed between our open and our flock
+                _HELD.add(_file_id(os.fstat(fh.fileno())))
+                return fh
             fh.close()
-            raise ValueError(f"{out}: another nlp-wire run is writing it (it holds {path}); wait for it to end, "
-                             "or name another OUT") from None
-        try:
-            same = os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:  # not a lock file a finishing run removed between our open and our flock
-            return fh
-        fh.close()
+
+
+_HELD: set[tuple[int, int]] = set()  # the lock files this process holds (device, inode)
+_HELD_GUARD = threading.Lock()
+
+
+def _file_id(st: os.stat_result) -> tuple[int, int]:
+    return (st.st_dev, st.st_ino)
 
 
 def _unlock(fh) -> None:
     if fh is None or fh.closed:
         return
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(fh.name)  # still held: a run waiting on the old file sees it is gone and takes a new one
-    fh.close()
+    with _HELD_GUARD:
+        _HELD.discard(_file_id(os.fstat(fh.fileno())))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(fh.name)  # still held: a run waiting on the old file sees it is gone and takes a new one
+        fh.close()
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -725,6 +771,8 @@ def summarize_folder(
         "max_words": max_words,
         "text_field": text_field,
         "headline_field": headline_field,
+        "max_bytes": max_bytes,  # these two change which inputs are read: a resume must keep them too
+        "follow_symlinks": follow_symlinks,
     }
     report = BatchReport(out=str(out))
     writer = _Writer(out, fmt, src, params, resume, report, checkpoint_every)
@@ -739,11 +787,13 @@ def summarize_folder(
         if writer.skip:
             units = _skip(units, writer.skip, writer.last_key)
         bar = _progress_bar(progress, report.done)
+        results = None
         with deferred_interrupt() as interrupted:
             try:
                 if workers == 1:
                     _init_worker(job)
-                    results = ((c, _process_chunk(c)) for c in _chunks(units, chunk_size))
+                    # one input at a time: Ctrl-C is looked at after each, not after a whole chunk
+                    results = ((c, _process_chunk(c)) for c in _chunks(units, 1))
                 else:
                     results = ordered_map(_process_chunk, _chunks(units, chunk_size), workers=workers,
                                           initializer=_init_worker, initargs=(job,), in_flight=_IN_FLIGHT_PER_WORKER,
@@ -767,8 +817,15 @@ def summarize_folder(
                 raise (Interrupted(message) if isinstance(exc, KeyboardInterrupt) else WorkerDied(message)) from None
             except OSError as exc:
                 where = exc.filename or out
-                raise OSError(exc.errno, f"cannot write {where}: {exc.strerror or exc}; {report.done:,} stories "
-                              "written so far; rerun with --resume once that is fixed") from None
+                error = OSError(exc.errno, f"cannot write {where}: {exc.strerror or exc}; {report.done:,} stories "
+                                "written so far; rerun with --resume once that is fixed")
+                if isinstance(error, (FileExistsError, NotADirectoryError)):  # a file in the way: say which
+                    error.filename = where
+                raise error from None
+            finally:  # the workers and the input being read stop now, not whenever the exception is dropped
+                if results is not None:
+                    results.close()
+                units.close()
     finally:
         writer.release()
         if bar is not None:
