@@ -2,6 +2,7 @@
 disk, colliding names, a finished output resumed, hostile JSONL and file names. Nothing is lost, nothing
 hangs, one line says what happened and ``--resume`` goes on."""
 
+import contextlib
 import errno
 import json
 import os
@@ -45,6 +46,21 @@ def record(i, **extra) -> str:
                        "body": f"Village {i} planted trees on Tuesday. Schools helped.", **extra}) + "\n"
 
 
+@contextlib.contextmanager
+def interrupted_after(monkeypatch, n_units: int, trouble=KeyboardInterrupt):
+    """Within the block, the writer raises ``trouble`` (a Ctrl-C by default) when it reaches input ``n_units``."""
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= n_units:
+            raise trouble()
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        yield
+
+
 def run_cli(capsys, *args):
     code = cli([str(a) for a in args])
     return code, capsys.readouterr().err
@@ -86,27 +102,6 @@ def test_safe_name_keeps_clean_names_and_never_maps_two_names_to_one():
     names = ["a", "a b", safe_name("a b"), safe_name(safe_name("a b")), "a_b", "a~2", safe_name("a~2"), "x-0123abcd"]
     assert safe_name("plain-name_1.2") == "plain-name_1.2"
     assert len({safe_name(n) for n in names}) == len(names)
-
-
-def test_resume_into_a_txt_folder_keeps_the_names_repeated_ids_got(tmp_path, monkeypatch):
-    src = tmp_path / "recs.jsonl"
-    src.write_text("".join(record(i % 3) for i in range(9)), encoding="utf-8")  # r0 r1 r2 r0 r1 r2 ...
-    clean, out = tmp_path / "clean", tmp_path / "out"
-    summarize_folder(src, clean, workers=1, progress=False)
-    real = batch._Writer.write
-
-    def write(self, unit, result):
-        if self.report.units >= 5:
-            raise KeyboardInterrupt
-        real(self, unit, result)
-
-    with monkeypatch.context() as m:
-        m.setattr(batch._Writer, "write", write)
-        with pytest.raises(KeyboardInterrupt):
-            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
-    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
-    read = lambda root: {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.txt")}
-    assert report.done == 9 and len(read(out)) == 9 and read(out) == read(clean)
 
 
 def test_outputs_side_by_side_have_their_own_errors_files(tmp_path):
@@ -236,15 +231,7 @@ def test_resume_on_a_finished_output_does_nothing(tmp_path, capsys):
 def test_resume_with_other_settings_is_refused_by_the_cli(tmp_path, capsys, monkeypatch):
     src = write_folder(tmp_path / "in", 6)
     out = tmp_path / "o.jsonl"
-    real = batch._Writer.write
-
-    def write(self, unit, result):
-        if self.report.units >= 3:
-            raise KeyboardInterrupt
-        real(self, unit, result)
-
-    with monkeypatch.context() as m:
-        m.setattr(batch._Writer, "write", write)
+    with interrupted_after(monkeypatch, 3):
         code, err = run_cli(capsys, "summarize", src, "--out", out, "--workers", 1, "--no-progress")
     assert code == 130 and "3 stories written so far" in err
     code, err = run_cli(capsys, "summarize", src, "--out", out, "--resume", "--sentences", 2, "--workers", 1)
@@ -423,15 +410,7 @@ def test_a_pool_run_stopped_in_the_main_process_leaves_no_worker_running(tmp_pat
     import multiprocessing
 
     src = write_folder(tmp_path / "in", 40)
-    real = batch._Writer.write
-
-    def write(self, unit, result):
-        if self.report.units >= 5:
-            raise trouble()
-        real(self, unit, result)
-
-    monkeypatch.setattr(batch._Writer, "write", write)
-    with pytest.raises((KeyboardInterrupt, OSError)) as info:
+    with interrupted_after(monkeypatch, 5, trouble), pytest.raises((KeyboardInterrupt, OSError)) as info:
         summarize_folder(src, tmp_path / "o.jsonl", workers=2, chunk_size=1, progress=False)
     assert multiprocessing.active_children() == [], info
 
@@ -456,27 +435,20 @@ def test_a_file_in_the_way_inside_a_txt_output_is_named(tmp_path, capsys):
     assert code == 2 and "None" not in err and f"{out / '00'}: a file is in the way" in err, err
 
 
-@pytest.mark.parametrize("name", [b"out-\xff", b"out\tx", b"out\nx"])
-def test_a_txt_output_folder_with_an_odd_name_is_written_and_resumed(tmp_path, monkeypatch, name):
-    """The names log must not depend on how OUT is spelled (non-UTF-8 bytes, a tab, a newline)."""
+@pytest.mark.parametrize("name", [b"out", b"out-\xff", b"out\tx", b"out\nx"])
+def test_resume_into_a_txt_folder_keeps_the_names_repeated_ids_got(tmp_path, monkeypatch, name):
+    """A resumed run gives repeated ids the names an uninterrupted one does, however OUT is spelled
+    (the names log must not depend on non-UTF-8 bytes, a tab or a newline in OUT's name)."""
     src = tmp_path / "recs.jsonl"
     src.write_text("".join(record(i % 3) for i in range(9)), encoding="utf-8")  # r0 r1 r2 r0 r1 r2 ...
     clean, out = tmp_path / "clean", tmp_path / os.fsdecode(name)
     summarize_folder(src, clean, workers=1, progress=False)
-    real = batch._Writer.write
-
-    def write(self, unit, result):
-        if self.report.units >= 5:
-            raise KeyboardInterrupt
-        real(self, unit, result)
-
-    with monkeypatch.context() as m:
-        m.setattr(batch._Writer, "write", write)
+    with interrupted_after(monkeypatch, 5):
         with pytest.raises(KeyboardInterrupt):
             summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
     report = summarize_folder(src, out, workers=1, progress=False, resume=True)
     read = lambda root: {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.txt")}
-    assert report.done == 9 and read(out) == read(clean)
+    assert report.done == 9 and len(read(out)) == 9 and read(out) == read(clean)
 
 
 @pytest.mark.parametrize("other", [{"max_bytes": 100}, {"follow_symlinks": True}])
@@ -484,15 +456,7 @@ def test_resume_with_another_size_cap_or_symlink_choice_is_refused(tmp_path, mon
     """Both change what is read: a resumed run with another value would mix two runs' output."""
     src = write_folder(tmp_path / "in", 6)
     out = tmp_path / "o.jsonl"
-    real = batch._Writer.write
-
-    def write(self, unit, result):
-        if self.report.units >= 3:
-            raise KeyboardInterrupt
-        real(self, unit, result)
-
-    with monkeypatch.context() as m:
-        m.setattr(batch._Writer, "write", write)
+    with interrupted_after(monkeypatch, 3):
         with pytest.raises(KeyboardInterrupt):
             summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
     with pytest.raises(ValueError, match=f"other settings \\({next(iter(other))}\\)"):
@@ -558,15 +522,7 @@ def test_ids_that_differ_only_in_case_get_names_apart_on_any_file_system(tmp_pat
     summarize_folder(src, clean, workers=1, progress=False)
     names = [p.name for p in clean.rglob("*.txt")]
     assert len(names) == 5 and len({n.lower() for n in names}) == 5
-    real = batch._Writer.write
-
-    def write(self, unit, result):  # and a resumed run gives the same names
-        if self.report.units >= 2:
-            raise KeyboardInterrupt
-        real(self, unit, result)
-
-    with monkeypatch.context() as m:
-        m.setattr(batch._Writer, "write", write)
+    with interrupted_after(monkeypatch, 2):  # and a resumed run gives the same names
         with pytest.raises(KeyboardInterrupt):
             summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
     summarize_folder(src, out, workers=1, progress=False, resume=True)
