@@ -76,13 +76,15 @@ def test_summarize_matches_the_local_engine(local_ray, hostile, tmp_path):
     src = tmp_path / "src"
     shutil.copytree(SAMPLE, src / "sample")
     shutil.copytree(hostile, src / "hostile")
-    for name, path, failures in (("folder", src, 3), ("records", hostile / "b" / "records.jsonl", 3)):
+    (src / "no_prose.txt").write_text(" date 2021-06-03 Headline only\n(END)\n", encoding="utf-8")  # listed, not written
+    for name, path, failures, skipped in (("folder", src, 3, 1), ("records", hostile / "b" / "records.jsonl", 3, 0)):
         local = summarize_folder(path, tmp_path / f"{name}-local.jsonl", workers=1, progress=False)
         ours = ray_engine.summarize_to_file(path, tmp_path / f"{name}-ray.jsonl", shard_size=50, progress=False)
         assert (tmp_path / f"{name}-ray.jsonl").read_bytes() == (tmp_path / f"{name}-local.jsonl").read_bytes()
         errors = (tmp_path / f"{name}-ray.jsonl.errors.jsonl").read_bytes()
-        assert errors == (tmp_path / f"{name}-local.jsonl.errors.jsonl").read_bytes() and errors.count(b"\n") == failures
-        assert (ours.done, ours.skipped, ours.failed) == (local.done, local.skipped, local.failed)
+        assert errors == (tmp_path / f"{name}-local.jsonl.errors.jsonl").read_bytes()
+        assert errors.count(b"\n") == failures + skipped
+        assert (ours.done, ours.skipped, ours.failed) == (local.done, local.skipped, local.failed) and ours.skipped == skipped
 
 
 def test_a_rerun_after_a_crash_skips_finished_shards(local_ray, hostile, tmp_path, monkeypatch, caplog):

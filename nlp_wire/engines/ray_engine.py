@@ -36,7 +36,8 @@ from ..atomic import atomic_write
 from ..reader import iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
-from ..summarize.batch import BatchReport, _init_worker, _iter_units, _Job, _process_chunk, errors_path_for
+from ..summarize.batch import (BatchReport, _init_worker, _iter_units, _Job, _process_chunk, entry_line,
+                               errors_path_for, skip_entries)
 
 __all__ = ["connect", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
            "classify_to_file", "summarize_to_file", "DEFAULT_SHARD_SIZE"]
@@ -233,11 +234,13 @@ def _summarize_batch(table, sentences: int, max_words: int | None, method: str) 
                                                 raw if kind == "j" else reason)
              for kind, path, line, raw, reason in zip(batch["kind"], batch["path"], batch["line"], batch["raw"], batch["reason"])]
     out = {"seq": [], "shard": [], "sub": [], "record": [], "error": [], "empty": []}
-    for seq, shard, unit, (outputs, _, error) in zip(batch["seq"], batch["shard"], units, _process_chunk(units)):
-        rows = [(line.rstrip("\n"), None) for line in outputs] + ([(None, json.dumps(error, ensure_ascii=False))] if error else [])
-        for k, (record, err) in enumerate(rows):
-            for key, value in zip(out, (seq, shard, k, record, err,
-                                        record is not None and json.loads(record)["summary"] == "")):
+    for seq, shard, unit, (outputs, empty_ids, error) in zip(batch["seq"], batch["shard"], units, _process_chunk(units)):
+        # as the local writer lists them: a failure, or each story with no prose (named, not written)
+        rows = ([(line.rstrip("\n"), None, False) for line in outputs]
+                + [(None, entry_line(entry), True) for entry in skip_entries(unit, empty_ids)]
+                + ([(None, entry_line(error), False)] if error else []))
+        for k, (record, err, empty) in enumerate(rows):
+            for key, value in zip(out, (seq, shard, k, record, err, empty)):
                 out[key].append(value)
     return out
 
@@ -296,7 +299,8 @@ class _Shards:
             fh.writelines(e + "\n" for e in errors)
         with atomic_write(self._path(shard)) as fh:  # written last: its presence marks the shard done
             fh.writelines(r + "\n" for r in records)
-        entry = {"shard": shard, "records": len(records), "errors": len(errors), "empty": sum(r[4] for r in rows)}
+        empty = sum(r[4] for r in rows)  # listed in the errors file, counted as skipped, not as failed
+        entry = {"shard": shard, "records": len(records), "errors": len(errors) - empty, "empty": empty}
         self._append(entry)
         self.done[shard] = entry
         return entry
@@ -305,7 +309,7 @@ class _Shards:
         """Concatenate every shard in order into ``out`` and its errors file; drop the shard folder."""
         order = range(self.header["shards"])
         for target, suffix in ((self.out, "jsonl"), (errors_path_for(self.out), "errors.jsonl")):
-            if suffix == "errors.jsonl" and not any(self.done[s]["errors"] for s in order):
+            if suffix == "errors.jsonl" and not any(self.done[s]["errors"] or self.done[s]["empty"] for s in order):
                 with contextlib.suppress(FileNotFoundError):
                     target.unlink()  # a stale list from an earlier run
                 continue
@@ -353,8 +357,8 @@ def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchRep
         rows = []
     bar.close()
     records, errors, empty = shards.merge()
-    report = BatchReport(done=records - empty, skipped=empty, failed=errors, resumed=resumed, out=str(out),
-                         errors_path=str(errors_path_for(out)) if errors else None)
+    report = BatchReport(done=records, skipped=empty, failed=errors, resumed=resumed, out=str(out),
+                         errors_path=str(errors_path_for(out)) if errors or empty else None)
     report.seconds = time.perf_counter() - started
     return report
 

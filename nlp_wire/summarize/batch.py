@@ -106,15 +106,15 @@ class BatchReport:
 
     def line(self) -> str:
         """One line for the end of a run."""
+        listed = (f"; {'failures' if self.failed else 'skipped stories'} listed in {self.errors_path}"
+                  if self.errors_path and (self.failed or self.skipped) else "")
         if self.finished_before:
-            tail = f"; failures listed in {self.errors_path}" if self.errors_path else ""
             return (f"nothing to resume: {self.out} was finished by an earlier run with these settings (done {self.done:,}, "
-                    f"skipped {self.skipped:,}, failed {self.failed:,}){tail}; rerun without --resume to redo it")
+                    f"skipped {self.skipped:,}, failed {self.failed:,}){listed}; rerun without --resume to redo it")
         text = f"done {self.done:,}, skipped {self.skipped:,} (no prose), failed {self.failed:,}"
         if self.resumed:
             text += f"; {self.resumed:,} resumed from the interrupted run"
-        if self.failed or self.skipped:
-            text += f"; {'failures' if self.failed else 'skipped stories'} listed in {self.errors_path}"
+        text += listed
         if self.not_read:
             from ..reader import ReadReport
 
@@ -329,6 +329,22 @@ def _chunks(units: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
         yield chunk
 
 
+def _where(unit: tuple) -> dict:
+    return {"path": unit[1], "line": unit[2] if unit[0] == "j" else None}
+
+
+def skip_entries(unit: tuple, empty_ids: list[str]) -> list[dict]:
+    """The errors-file entries naming an input's stories that had no prose to summarize."""
+    return [{**_where(unit), "id": story_id, "reason": NO_PROSE} for story_id in empty_ids]
+
+
+def entry_line(entry: dict) -> str:
+    """One errors-file line (without its newline), writable as UTF-8 whatever the path."""
+    entry["path"] = printable(str(entry["path"]))  # a non-UTF-8 file name cannot be written as is
+    entry["reason"] = printable(str(entry["reason"]))  # nor a reason naming one (OUT's own, say)
+    return json.dumps(entry, ensure_ascii=False)
+
+
 # -- outputs -----------------------------------------------------------------------------------
 class _Writer:
     """Writes results in order to the partial files, keeps the journal, and finishes atomically.
@@ -503,10 +519,9 @@ class _Writer:
         r = self.report
         if error is not None:
             self._fail(error)
-        where = {"path": unit[1], "line": unit[2] if unit[0] == "j" else None}
-        for story_id in empty_ids:  # named, not written as an empty row
+        for entry in skip_entries(unit, empty_ids):  # named, not written as an empty row
             r.skipped += 1
-            self._list({**where, "id": story_id, "reason": NO_PROSE})
+            self._list(entry)
         r.done += len(outputs)
         if self.fmt == "jsonl":
             self.fh.writelines(outputs)
@@ -518,7 +533,7 @@ class _Writer:
                     self._write_txt(unit, story_id, text)
                 except _Escape as exc:
                     r.done -= 1
-                    self._fail({**where, "reason": str(exc)})
+                    self._fail({**_where(unit), "reason": str(exc)})
         r.units += 1
         self.last_key = _unit_key(unit)
 
@@ -527,9 +542,7 @@ class _Writer:
         self._list(error)
 
     def _list(self, entry: dict) -> None:
-        entry["path"] = printable(str(entry["path"]))  # a non-UTF-8 file name cannot be written as is
-        entry["reason"] = printable(str(entry["reason"]))  # nor a reason naming one (OUT's own, say)
-        self.efh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.efh.write(entry_line(entry) + "\n")
 
     def _txt_dir(self, unit: tuple) -> Path:
         """Output folder for an input: its folder relative to the source, names made safe."""
