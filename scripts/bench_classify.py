@@ -10,7 +10,8 @@ and sharded over two (each worker loads its own model).
 
 MiniLM: ``nlp_wire``'s predict path (length-sorted batches, dynamic padding; float32, int8 dynamic
 quantization and bfloat16) next to ``transformers.pipeline("text-classification")`` on the same encoder weights,
-the same model-input texts (of the first ``--texts`` sample stories), the same ``max_length`` and the
+the same model-input texts (of the first ``--texts`` korea_dev stories when ``../shared`` is beside the
+repository, else of the bundled sample stories; the JSON says which), the same ``max_length`` and the
 same torch thread count. The pipeline runs a stock ``AutoModelForSequenceClassification`` into which
 our encoder weights are copied; the goal compares with it as it comes (float32). For reference the
 same pipeline is also timed with its model cast to bfloat16 (``pipeline_bfloat16``), to show how much of
@@ -178,7 +179,8 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
         clf = TransformerClassifier.from_pretrained(model, device="cpu")
     else:
         clf = TransformerClassifier.from_base(TransformerConfig(max_length=64), list(DEFAULT_LABELS), device="cpu")
-    texts = clf.texts(islice(read_stories(SAMPLES), n_texts))
+    source = KOREA_DEV if KOREA_DEV.exists() else SAMPLES  # model inputs of real-length copy where we have it
+    texts = clf.texts(islice(read_stories(source), n_texts))
     max_length = clf.model_config.max_length
     pipe = _pipeline_on_same_weights(clf)
     pipe_bf16 = _pipeline_on_same_weights(clf, torch.bfloat16)
@@ -214,7 +216,7 @@ def bench_minilm(model: str | None, threads: int, batch_sizes: list[int], repeat
         results.append(row)
         print(json.dumps(row), flush=True)
     quality = _variant_quality(clf, {"int8": int8, "bfloat16": bf16, **onnx}, max(batch_sizes))
-    return {"model": str(model or "minilm (fresh head)"), "stories": len(texts), "max_length": max_length,
+    return {"model": str(model or "minilm (fresh head)"), "texts_from": str(source), "stories": len(texts), "max_length": max_length,
             "threads": threads, "unit": "stories/s", "results": results, "quality": quality,
             "onnx_fusions": onnx["onnxruntime_float32"].onnx.fusions if onnx else None, "goal_speedup": 2.0}
 
