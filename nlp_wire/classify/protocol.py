@@ -29,7 +29,7 @@ from .publishers import OTHER_PUBLISHERS, PUBLISHERS, publisher_of, publisher_ta
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
-           "build_candidates", "protocol_choice", "build_chosen", "unlabeled_texts"]
+           "build_candidates", "protocol_choice", "build_chosen", "unlabeled_texts", "allowed_labels"]
 
 logger = logging.getLogger(__name__)
 
@@ -365,7 +365,10 @@ class ProbeCandidate:
 
     With ``unlabeled`` stories it self-trains once: the probe fit on the split's training stories labels
     them, those it gives at least ``threshold`` probability join the training data at ``unlabeled_weight``,
-    and the probe is fit again. Only the split's training stories decide the pseudo-labels.
+    and the probe is fit again. Only the split's training stories decide the pseudo-labels. With
+    ``allowed`` (one row of allowed labels per unlabeled story, from its publisher section: see
+    :func:`allowed_labels`) a story's pseudo-label is the teacher's most probable *allowed* label, its
+    probability renormalized over the allowed labels before the threshold.
 
     Args:
         config: A transformer config with ``training.freeze_encoder`` (its probe settings are used).
@@ -376,10 +379,15 @@ class ProbeCandidate:
         threshold: Least teacher probability for a pseudo-label.
         unlabeled_weight: Weight of a pseudo-labeled story.
         feature_cache: Folder keeping encoder features between runs (keyed by a hash of each text), or None.
+        allowed: Boolean array, unlabeled stories x labels: the labels each may take, or None (all).
     """
 
     def __init__(self, config, base, gold, gold_weight: float = 1.0, unlabeled: Sequence[str] | None = None,
-                 threshold: float = 0.9, unlabeled_weight: float = 0.5, feature_cache=None):
+                 threshold: float = 0.9, unlabeled_weight: float = 0.5, feature_cache=None,
+                 allowed: np.ndarray | None = None):
+        if allowed is not None and (unlabeled is None or np.shape(allowed) != (len(unlabeled), len(config.data.labels))):
+            raise ValueError("allowed needs one row per unlabeled story and one column per label")
+        self.allowed = None if allowed is None else np.asarray(allowed, bool)
         self.config = config
         self.base = base
         self.gold = gold
@@ -473,6 +481,9 @@ class ProbeCandidate:
         head = self._fit(X, y, w)
         if xu is not None:
             pu = self._proba(xu, head)
+            if self.allowed is not None:
+                pu = pu * self.allowed
+                pu = pu / np.maximum(pu.sum(1, keepdims=True), 1e-12)
             keep = pu.max(1) >= self.threshold
             X = np.vstack([X, xu[keep]])
             y = np.concatenate([y, pu[keep].argmax(1)])
@@ -484,7 +495,7 @@ class ProbeCandidate:
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
                  "criterion": str, "repeats": int, "feature_cache": str, "candidates": dict}
 CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
-                  "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float}
+                  "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float, "allowed_labels": str}
 
 
 def load_protocol(path) -> dict:
@@ -517,12 +528,52 @@ def load_protocol(path) -> dict:
 def unlabeled_texts(config, sources: list[str], limit: int | None) -> list[str]:
     """Model inputs of unlabeled stories: every story of each source, or ``limit`` of them evenly spaced
     (the stories ``nlp-wire train --unlabeled SOURCE --unlabeled-limit LIMIT`` gives a teacher)."""
-    from ..reader import read_stories
     from ..text import model_input
+
+    return [model_input(s, config.data.max_words, config.data.lead_paragraphs)
+            for s in _unlabeled_stories(sources, limit)]
+
+
+def _unlabeled_stories(sources: list[str], limit: int | None) -> list:
+    from ..reader import read_stories
     from .train import evenly_spaced, parse_data_spec
 
-    stories = [s for src in sources for s in evenly_spaced(list(read_stories(parse_data_spec(src)[0])), limit)]
-    return [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
+    return [s for src in sources for s in evenly_spaced(list(read_stories(parse_data_spec(src)[0])), limit)]
+
+
+def allowed_labels(path, labels: list[str], sources: list[str], limit: int | None) -> np.ndarray:
+    """Which labels each unlabeled story may take, from a field of its record (a publisher's section).
+
+    ``path`` is a YAML mapping (see ``configs/kh_sections.yaml``): ``field`` (the record field, e.g.
+    ``category``), ``default`` (the labels of a story whose field is missing or not listed) and
+    ``sections`` (field value -> list of labels). Rows follow :func:`unlabeled_texts` of the same sources.
+
+    Raises:
+        ConfigError: An unreadable file, a missing key, or a label that is not one of ``labels``.
+    """
+    from ..config import ConfigError, read_yaml_mapping
+    from ..reader import iter_records
+    from .train import parse_data_spec
+
+    spec = read_yaml_mapping(path, "allowed labels")
+    field, default, sections = spec.get("field"), spec.get("default"), spec.get("sections")
+    if not isinstance(field, str) or not isinstance(default, list) or not isinstance(sections, dict):
+        raise ConfigError(f"{path}: needs 'field' (a string), 'default' (a list of labels) and 'sections' (a mapping)")
+    for name, allowed in [("default", default), *((f"sections.{k}", v) for k, v in sections.items())]:
+        if not isinstance(allowed, list) or not allowed or any(a not in labels for a in allowed):
+            raise ConfigError(f"{path}: {name} must be a non-empty list of labels from {', '.join(labels)}")
+    values: dict[tuple[str, str], object] = {}
+    for src in sources:
+        source = parse_data_spec(src)[0]
+        if str(source).lower().endswith((".jsonl", ".csv")):
+            for line_no, record in iter_records(source, on_error=lambda err: None):
+                values[(str(source), str(record.get("id")))] = record.get(field)
+    rows = []
+    for story in _unlabeled_stories(sources, limit):
+        value = values.get((str(story.path), story.id))
+        names = sections.get(value, default) if isinstance(value, str) else default
+        rows.append([label in names for label in labels])
+    return np.array(rows, bool).reshape(-1, len(labels))
 
 
 def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Candidate]:
@@ -548,11 +599,17 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         config = replace(config, data=replace(config.data, val_size=0.0))
         base = load_training_data(config, cand["data"])[0] if cand.get("data") else None
         weight = float(cand.get("gold_weight", gold_weight))
+        if cand.get("allowed_labels") and not cand.get("unlabeled"):
+            raise ConfigError(f"candidates.{name}: allowed_labels restricts the pseudo-labels of 'unlabeled' "
+                              "stories; it has none")
         if config.kind != "baseline" and config.training.freeze_encoder:
             unlabeled = (unlabeled_texts(config, cand["unlabeled"], cand.get("unlabeled_limit"))
                          if cand.get("unlabeled") else None)
+            allowed = (allowed_labels(cand["allowed_labels"], list(config.data.labels), cand["unlabeled"],
+                                      cand.get("unlabeled_limit"))
+                       if unlabeled and cand.get("allowed_labels") else None)
             out[name] = ProbeCandidate(config, base, gold, weight, unlabeled, float(cand.get("threshold", 0.9)),
-                                       float(cand.get("unlabeled_weight", 0.5)), spec.get("feature_cache"))
+                                       float(cand.get("unlabeled_weight", 0.5)), spec.get("feature_cache"), allowed)
         elif cand.get("unlabeled"):
             raise ConfigError(f"candidates.{name}: self-training on unlabeled stories needs a frozen-encoder "
                               "probe (training.freeze_encoder: true)")
