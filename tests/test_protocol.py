@@ -257,3 +257,62 @@ def test_choose_by_log_loss_over_repeated_inner_splits():
     y = np.array([0, 0, 0, 1])
     sure = np.array([[0.9, 0.1]] * 4)
     assert _log_loss(y, sure, 2) == pytest.approx((-np.log(0.9) - np.log(0.1)) / 2)
+
+
+def test_section_rules_restrict_pseudo_labels(tmp_path):
+    """allowed_labels reads each unlabeled record's section; a pseudo-label the section forbids is never
+    given: the teacher's best allowed label is, its probability renormalized over the allowed labels."""
+    import datasets
+
+    from nlp_wire.classify.protocol import ProbeCandidate, allowed_labels
+    from nlp_wire.config import ConfigError, DataConfig, TrainConfig, TrainingConfig
+
+    labels = ["crime", "covid", "other"]
+    src = tmp_path / "kh.jsonl"
+    rows = [{"id": f"u{i}", "headline": f"Story {i}", "body": "Text.", "category": c}
+            for i, c in enumerate(["Social affairs", None, "Science", "Nowhere"])]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rules = tmp_path / "sections.yaml"
+    rules.write_text("field: category\ndefault: [crime, other]\nsections:\n  Social affairs: [crime]\n"
+                     "  Science: [other]\n")
+    allowed = allowed_labels(rules, labels, [str(src)], None)
+    assert allowed.tolist() == [[True, False, False], [True, False, True], [False, False, True], [True, False, True]]
+    assert allowed_labels(rules, labels, [str(src)], 2).tolist() == [allowed[0].tolist(), allowed[3].tolist()]
+    rules.write_text("field: category\ndefault: [crime, sport]\nsections: {}\n")
+    with pytest.raises(ConfigError, match="default must be a non-empty list of labels"):
+        allowed_labels(rules, labels, [str(src)], None)
+
+    # gold: crime along x, covid along y, other along z; the unlabeled stories all lie on the covid axis
+    feats = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=labels),
+                               "weight": datasets.Value("float32")})
+    gold = datasets.Dataset.from_dict({"text": [str(i) for i in range(6)], "label": [0, 1, 2] * 2,
+                                       "weight": [1.0] * 6}, features=feats)
+    xg = np.array([[4, 0, 0], [0, 4, 0], [0, 0, 4]] * 2, np.float32)
+    xu = np.array([[2, 4, 0]] * 3, np.float32)
+    cfg = TrainConfig(kind="minilm", data=DataConfig(labels=labels, default_label="other"),
+                      training=TrainingConfig(probe_init=True, freeze_encoder=True, probe_C=10.0))
+
+    def pseudo(allowed):
+        cand = ProbeCandidate(cfg, None, gold, unlabeled=["a", "b", "c"], threshold=0.9, allowed=allowed)
+        cand.features_ = (np.zeros((0, 3), np.float32), xg, xu)
+        seen = []
+        real = cand._fit
+        cand._fit = lambda X, y, w: seen.append(y.copy()) or real(X, y, w)
+        cand._head(np.arange(6))
+        return seen[-1][6:].tolist()
+
+    assert pseudo(None) == [1, 1, 1]  # unrestricted: the teacher's covid
+    assert pseudo(np.array([[True, False, True]] * 3)) == [0, 0, 0]  # no covid allowed: crime, renormalized
+    with pytest.raises(ValueError, match="one row per unlabeled story"):
+        ProbeCandidate(cfg, None, gold, unlabeled=["a"], allowed=np.ones((2, 3), bool))
+
+
+def test_allowed_labels_without_unlabeled_stories_is_refused(tmp_path):
+    from nlp_wire.classify.protocol import build_candidates, load_protocol
+    from nlp_wire.config import ConfigError
+
+    (tmp_path / "bl.yaml").write_text("kind: baseline\ndata: {val_size: 0.0}\nbaseline: {min_df: 1}\n")
+    (tmp_path / "p.yaml").write_text(f"gold: g\ncandidates:\n  t: {{config: {tmp_path / 'bl.yaml'}, "
+                                     "allowed_labels: s.yaml}\n")
+    with pytest.raises(ConfigError, match="candidates.t: allowed_labels .* 'unlabeled'"):
+        build_candidates(load_protocol(tmp_path / "p.yaml"), None)
