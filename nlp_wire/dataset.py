@@ -61,9 +61,10 @@ def read_labels_file(path: str | Path, labels: list[str] | None = None) -> dict[
     return out
 
 
-def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_error, fields: dict) -> Iterator[dict]:
+def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_error, fields: dict,
+                           gold: dict[str, str] | None = None) -> Iterator[dict]:
     for no, rec in iter_records(path, on_error):
-        label = rec.get("label")
+        label = rec.get("label") if gold is None else gold.get(str(rec.get("id")))
         label = label.strip() if isinstance(label, str) else label
         if label is None or label == "":
             continue
@@ -199,7 +200,9 @@ def load_examples(
     Args:
         source: A folder of wire files (with ``labels.csv`` unless ``labels_file`` or weak labels are
             given), a single wire file, or a JSONL/CSV file of records (``headline``, ``body``, ``label``).
-        labels_file: A labels CSV (``id,label``) for wire stories; default ``SOURCE/labels.csv``.
+        labels_file: A labels CSV (``id,label``); default ``SOURCE/labels.csv`` for a folder. For a
+            JSONL/CSV file of records it replaces the records' own ``label`` (matched on ``id``; records
+            it does not list are left out): labels we gave stories whose text lives elsewhere.
         weak_labels: Label stories with the topic rules: ``True`` for ``configs/topics.yaml`` or a path
             to a rules file. Gold labels, when present, take precedence.
         split: Return ``train``/``validation``(/``test``) split by story group, stratified by label.
@@ -241,7 +244,10 @@ def load_examples(
 
     fields = {"text_field": text_field, "headline_field": headline_field}
     if source.is_file() and source.suffix in (".jsonl", ".csv"):
-        rows = _examples_from_records(source, labels, cfg, None if errors == "raise" else report, fields)
+        if labels_file is not None and not Path(labels_file).is_file():
+            raise WireFormatError("labels file not found", labels_file)
+        gold = read_labels_file(labels_file, labels) if labels_file is not None else None
+        rows = _examples_from_records(source, labels, cfg, None if errors == "raise" else report, fields, gold)
     else:
         gold = None
         lf = Path(labels_file) if labels_file else (source / "labels.csv" if source.is_dir() else None)

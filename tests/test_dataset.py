@@ -338,3 +338,27 @@ def test_public_jsonl(public_train):
     dd = load_examples(public_train, limit=1000, shuffle=True, split=True, seed=5)
     assert sum(len(p) for p in dd.values()) == 1000
     assert set(dd["train"]["group"]).isdisjoint(dd["validation"]["group"])
+
+
+def test_labels_file_beside_a_records_file(tmp_path):
+    """Our labels for records whose text lives elsewhere: SOURCE::LABELS.csv, matched on id; records it
+    does not list are left out, whatever label they carry."""
+    import json
+
+    from nlp_wire.classify.train import load_training_data, split_labels
+    from nlp_wire.config import DataConfig, TrainConfig
+    from nlp_wire.dataset import load_examples
+    from nlp_wire.story import WireFormatError
+
+    src = tmp_path / "pool.jsonl"
+    src.write_text("".join(json.dumps({"id": f"s{i}", "headline": f"Headline {i}", "body": f"Body number {i}.",
+                                       "label": "other" if i == 3 else None}) + "\n" for i in range(4)))
+    (tmp_path / "ours.csv").write_text("id,label\ns0,crime\ns2,diplomacy\nnot_there,covid\n")
+    ds = load_examples(src, tmp_path / "ours.csv", config=DataConfig(val_size=0.0))
+    assert ds["id"] == ["s0", "s2"] and [ds.features["label"].int2str(v) for v in ds["label"]] == ["crime", "diplomacy"]
+    assert split_labels(f"{src}::{tmp_path / 'ours.csv'}") == (str(src), str(tmp_path / "ours.csv"))
+    assert split_labels(str(src)) == (str(src), None)
+    full, _ = load_training_data(TrainConfig(data=DataConfig(val_size=0.0)), [f"{src}::{tmp_path / 'ours.csv'}@2"])
+    assert full["id"] == ["s0", "s2"] and full["weight"] == [2.0, 2.0]
+    with pytest.raises(WireFormatError, match="labels file not found"):
+        load_examples(src, tmp_path / "missing.csv")

@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 
 def parse_data_spec(spec: str) -> tuple[str, float]:
-    """``"path"`` or ``"path@weight"`` -> (path, weight)."""
+    """``"path"`` or ``"path@weight"`` -> (path, weight). (A path may be ``SOURCE::LABELS.csv``: see
+    :func:`split_labels`.)"""
     path, sep, weight = spec.rpartition("@")
     if sep and path:
         try:
@@ -31,6 +32,13 @@ def parse_data_spec(spec: str) -> tuple[str, float]:
         except ValueError:
             pass
     return spec, 1.0
+
+
+def split_labels(path: str) -> tuple[str, str | None]:
+    """``"SOURCE::LABELS.csv"`` -> (SOURCE, LABELS.csv): a labels file given beside a source, e.g. our own
+    labels for stories in ``../shared`` whose text may not be copied here; plain ``"SOURCE"`` -> (SOURCE, None)."""
+    source, sep, labels = path.partition("::")
+    return (source, labels) if sep and source and labels else (path, None)
 
 
 def scale_weights(ds, weight: float):
@@ -55,7 +63,8 @@ def load_training_data(config: TrainConfig, data: list[str], *, text_field: str 
         raise ValueError("no training data: give at least one --data source")
     for spec in specs:
         path, weight = parse_data_spec(spec)
-        ds = scale_weights(load_examples(path, config=config.data, text_field=text_field,
+        source, labels_file = split_labels(path)
+        ds = scale_weights(load_examples(source, labels_file, config=config.data, text_field=text_field,
                                          headline_field=headline_field), weight)
         logger.info("data %s: %d examples (weight %g)", path, len(ds), weight)
         parts.append(ds)
