@@ -14,7 +14,7 @@ def add_parser(sub):
                         "or the encoder the config names, e.g. mpnet)")
     p.add_argument("--config", help="YAML config (default: configs/baseline.yaml or configs/minilm_cpu.yaml)")
     p.add_argument("--data", action="append", required=True,
-                   help="labeled source: folder with labels.csv, or JSONL/CSV records; append @WEIGHT to weight it; repeatable")
+                   help="labeled source: folder with labels.csv, or JSONL/CSV records (RECORDS::LABELS.csv takes the labels from that file, by id); append @WEIGHT to weight it; repeatable")
     p.add_argument("--out", required=True, help="run folder (the model goes to OUT/model); must be new or empty")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder whole")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
