@@ -64,14 +64,16 @@ def published() -> str:
 
 def candidates() -> str:
     """Every candidate's pooled outer score if it were always chosen (reference only)."""
-    story, pub = load("protocol_story.json"), load("protocol_publisher.json")
+    story, day, pub = load("protocol_story.json"), load("protocol_day.json"), load("protocol_publisher.json")
     if not story:
         return ""
-    rows = ["| candidate | story groups | leave one publisher out | chosen in outer splits (story) |", "|---|---|---|---|"]
+    rows = ["| candidate | story groups | days kept apart | leave one publisher out | chosen in outer splits "
+            "(story, day, publisher) |", "|---|---|---|---|---|"]
+    runs = [r for r in (story, day, pub) if r]
     for name, value in story["per_candidate"].items():
-        chosen = sum(1 for c in story["choices"] if name in c["weights"])
-        other = f"{pub['per_candidate'][name]:.3f}" if pub and name in pub["per_candidate"] else "-"
-        rows.append(f"| {name} | {value:.3f} | {other} | {chosen} of {len(story['choices'])} |")
+        other = [f"{r['per_candidate'][name]:.3f}" if r and name in r["per_candidate"] else "-" for r in (day, pub)]
+        chosen = ", ".join(f"{sum(1 for c in r['choices'] if name in c['weights'])}/{len(r['choices'])}" for r in runs)
+        rows.append(f"| {name} | {value:.3f} | {' | '.join(other)} | {chosen} |")
     return "\n".join(rows) + "\n"
 
 

@@ -297,7 +297,7 @@ def test_section_rules_restrict_pseudo_labels(tmp_path):
         cand.features_ = (np.zeros((0, 3), np.float32), xg, xu)
         seen = []
         real = cand._fit
-        cand._fit = lambda X, y, w: seen.append(y.copy()) or real(X, y, w)
+        cand._fit = lambda X, y, w, *rest: seen.append(y.copy()) or real(X, y, w, *rest)
         cand._head(np.arange(6))
         return seen[-1][6:].tolist()
 
@@ -316,3 +316,37 @@ def test_allowed_labels_without_unlabeled_stories_is_refused(tmp_path):
                                      "allowed_labels: s.yaml}\n")
     with pytest.raises(ConfigError, match="candidates.t: allowed_labels .* 'unlabeled'"):
         build_candidates(load_protocol(tmp_path / "p.yaml"), None)
+
+
+def test_gold_prior_shift_moves_scores_to_the_gold_class_mix():
+    """Scores that follow an even training mix are moved to the gold stories' mix; a class absent on
+    either side keeps its score; a probe with prior: gold predicts the gold mix on uninformative features."""
+    import datasets
+
+    from nlp_wire.classify.protocol import ProbeCandidate, gold_prior_shift
+    from nlp_wire.config import DataConfig, TrainConfig, TrainingConfig
+
+    y = np.array([0, 0, 1, 1, 2, 2])
+    shift = gold_prior_shift(y, np.ones(6), np.array([0, 0, 0, 1]), 3)
+    assert np.allclose(shift, [np.log(0.75 / (1 / 3)), np.log(0.25 / (1 / 3)), 0.0])
+    labels = ["a", "b"]
+    feats = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=labels),
+                               "weight": datasets.Value("float32")})
+    base = datasets.Dataset.from_dict({"text": ["x"] * 20, "label": [0, 1] * 10, "weight": [1.0] * 20}, features=feats)
+    gold = datasets.Dataset.from_dict({"text": ["g"] * 10, "label": [0] * 9 + [1], "weight": [1.0] * 10}, features=feats)
+    cfg = TrainConfig(kind="minilm", data=DataConfig(labels=labels, default_label="a"),
+                      training=TrainingConfig(probe_init=True, freeze_encoder=True, balance="sampler",
+                                              balance_power=0.5, restore_prior=True))
+    probas = {}
+    for prior in ("train", "gold"):
+        cand = ProbeCandidate(cfg, base, gold, gold_weight=0.0001, prior=prior)
+        cand.features_ = (np.ones((20, 2), np.float32), np.ones((10, 2), np.float32), None)
+        probas[prior] = cand.fit_proba(np.arange(10), np.arange(1))[0]
+    assert abs(probas["train"][0] - 0.5) < 0.01 and abs(probas["gold"][0] - 0.9) < 0.01
+    plain = TrainConfig(kind="minilm", data=DataConfig(labels=labels, default_label="a"),
+                        training=TrainingConfig(probe_init=True, freeze_encoder=True))  # class weights kept
+    cand = ProbeCandidate(plain, base, gold, gold_weight=0.0001, prior="gold")
+    cand.features_ = (np.ones((20, 2), np.float32), np.ones((10, 2), np.float32), None)
+    assert abs(cand.fit_proba(np.arange(10), np.arange(1))[0][0] - 0.9) < 0.01
+    with pytest.raises(ValueError, match="prior must be"):
+        ProbeCandidate(cfg, base, gold, prior="even")

@@ -356,6 +356,16 @@ def _save_feature_cache(key: tuple, folder) -> None:
         np.savez(fh, keys=np.array(list(table)), features=np.stack(list(table.values())))
 
 
+def gold_prior_shift(y: np.ndarray, w: np.ndarray, gold_y: np.ndarray, k: int) -> np.ndarray:
+    """Logit offsets moving scores that follow the weighted training mix of ``y`` (weights ``w``) to the
+    class mix of ``gold_y`` (the label-shift correction of Saerens et al., 2002, with the target prior
+    counted on in-domain gold stories). A class absent from either side keeps its score."""
+    train = np.bincount(y, weights=w, minlength=k) / max(float(np.sum(w)), 1e-12)
+    gold = np.bincount(gold_y, minlength=k) / max(len(gold_y), 1)
+    ok = (train > 0) & (gold > 0)
+    return np.where(ok, np.log(np.where(ok, gold, 1.0)) - np.log(np.where(ok, train, 1.0)), 0.0)
+
+
 class ProbeCandidate:
     """A frozen-encoder linear probe (``training.freeze_encoder``) whose features are computed once.
 
@@ -380,11 +390,17 @@ class ProbeCandidate:
         unlabeled_weight: Weight of a pseudo-labeled story.
         feature_cache: Folder keeping encoder features between runs (keyed by a hash of each text), or None.
         allowed: Boolean array, unlabeled stories x labels: the labels each may take, or None (all).
+        prior: ``"train"``: scores follow the class mix of the weighted training data (``restore_prior``);
+            ``"gold"``: they follow the class mix of the split's gold training stories instead (the
+            outlets' own mix; the sample stories and other sources are far more even across labels).
     """
 
     def __init__(self, config, base, gold, gold_weight: float = 1.0, unlabeled: Sequence[str] | None = None,
                  threshold: float = 0.9, unlabeled_weight: float = 0.5, feature_cache=None,
-                 allowed: np.ndarray | None = None):
+                 allowed: np.ndarray | None = None, prior: str = "train"):
+        if prior not in ("train", "gold"):
+            raise ValueError(f"prior must be 'train' or 'gold', not {prior!r}")
+        self.prior = prior
         if allowed is not None and (unlabeled is None or np.shape(allowed) != (len(unlabeled), len(config.data.labels))):
             raise ValueError("allowed needs one row per unlabeled story and one column per label")
         self.allowed = None if allowed is None else np.asarray(allowed, bool)
@@ -429,14 +445,18 @@ class ProbeCandidate:
             self.features_ = (xb, xg, xu)
         return self.features_
 
-    def _fit(self, X, y, w):
+    def _fit(self, X, y, w, gold_y=None):
         from .train_transformer import _class_weights, _prior_shift, fit_probe
 
         tc = self.config.training
         k = len(self.config.data.labels)
         class_w = _class_weights(y, k, tc.balance_power)
         weight, bias = fit_probe(X, y, class_w[y] * w, tc.probe_C, k)
-        shift = _prior_shift(class_w) if tc.restore_prior and tc.balance != "none" else np.zeros(k)
+        restore = tc.restore_prior and tc.balance != "none"
+        shift = _prior_shift(class_w) if restore else np.zeros(k)
+        if self.prior == "gold" and gold_y is not None and len(gold_y):
+            # the mix the scores follow: the weighted data's once class weights are undone, else the class-weighted one
+            shift = shift + gold_prior_shift(y, w if restore else class_w[y] * w, gold_y, k)
         return weight, bias + shift
 
     @staticmethod
@@ -478,7 +498,8 @@ class ProbeCandidate:
         X = np.vstack([xb, xg[train_idx]])
         y = np.concatenate([yb, yg[train_idx]])
         w = np.concatenate([wb, wg[train_idx]])
-        head = self._fit(X, y, w)
+        gold_y = yg[train_idx]
+        head = self._fit(X, y, w, gold_y)
         if xu is not None:
             pu = self._proba(xu, head)
             if self.allowed is not None:
@@ -488,14 +509,14 @@ class ProbeCandidate:
             X = np.vstack([X, xu[keep]])
             y = np.concatenate([y, pu[keep].argmax(1)])
             w = np.concatenate([w, np.full(int(keep.sum()), self.unlabeled_weight)])
-            head = self._fit(X, y, w)
+            head = self._fit(X, y, w, gold_y)
         return head
 
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
                  "criterion": str, "repeats": int, "feature_cache": str, "candidates": dict}
 CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
-                  "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float, "allowed_labels": str}
+                  "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float, "allowed_labels": str, "prior": str}
 
 
 def load_protocol(path) -> dict:
@@ -599,6 +620,8 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         config = replace(config, data=replace(config.data, val_size=0.0))
         base = load_training_data(config, cand["data"])[0] if cand.get("data") else None
         weight = float(cand.get("gold_weight", gold_weight))
+        if cand.get("prior", "train") != "train" and (config.kind == "baseline" or not config.training.freeze_encoder):
+            raise ConfigError(f"candidates.{name}: prior: {cand['prior']} is a frozen-encoder probe setting")
         if cand.get("allowed_labels") and not cand.get("unlabeled"):
             raise ConfigError(f"candidates.{name}: allowed_labels restricts the pseudo-labels of 'unlabeled' "
                               "stories; it has none")
@@ -609,7 +632,8 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
                                       cand.get("unlabeled_limit"))
                        if unlabeled and cand.get("allowed_labels") else None)
             out[name] = ProbeCandidate(config, base, gold, weight, unlabeled, float(cand.get("threshold", 0.9)),
-                                       float(cand.get("unlabeled_weight", 0.5)), spec.get("feature_cache"), allowed)
+                                       float(cand.get("unlabeled_weight", 0.5)), spec.get("feature_cache"), allowed,
+                                       cand.get("prior", "train"))
         elif cand.get("unlabeled"):
             raise ConfigError(f"candidates.{name}: self-training on unlabeled stories needs a frozen-encoder "
                               "probe (training.freeze_encoder: true)")
