@@ -1,7 +1,7 @@
 """Build the shipped accurate model from the protocol's choice (``scripts/protocol.py --choose``).
 
     python scripts/protocol.py --choose                                   # -> bench/protocol_choice.json
-    python scripts/build_accurate.py --folder tfidf=baseline      # -> models/baseline, models/*_probe, models/ensemble
+    python scripts/build_accurate.py                                      # -> models/CANDIDATE per member, models/ensemble
 
 Every chosen candidate is fit on all gold stories exactly as the protocol scored it (same config, data,
 weights, self-training) into ``models/NAME_OF_CANDIDATE`` (or the ``--folder`` given); with more than one

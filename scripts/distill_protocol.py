@@ -1,7 +1,7 @@
 """Score the fast model's recipe (distil the protocol's choice into MiniLM) on the protocol's outer splits.
 
     python scripts/protocol.py --scheme story                 # first: the nested run whose choices teach
-    python scripts/distill_protocol.py --nested bench/protocol_story.json --out bench/distill_story.json
+    python scripts/distill_protocol.py --nested bench/protocol_story_v2.json --out bench/distill_story.json
 
 In every outer split the teacher is the weighted average that split's inner CV chose, refit on the outer
 training stories only; it labels the unlabeled pool, and the student (configs/minilm_distill_cpu.yaml)

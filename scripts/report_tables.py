@@ -53,7 +53,7 @@ def published() -> str:
             rows.append(f"| {marked(name, what)} | {runs[0]['macro_f1']:.3f} | **{cell(runs[1])}** | {cell(runs[2])} | "
                         f"{f1s(runs[0])} |")
     if dstory:
-        rows.append(f"| `minilm` (distilled from `ensemble`) | {dstory['macro_f1']:.3f} | - | - | {f1s(dstory)} |")
+        rows.append(f"| `minilm` (distilled from the earlier ensemble) | {dstory['macro_f1']:.3f} | - | - | {f1s(dstory)} |")
     if story:  # single candidates: a fixed recipe scored on the outer folds (no choice made)
         for name, folder, what in (("minilm_probe", "minilm_probe", "frozen MiniLM + head"),
                                    ("tfidf", "baseline", "TF-IDF")):

@@ -517,7 +517,7 @@ def test_probe_candidate_keeps_features_on_disk_and_self_trains_only_from_its_sp
     monkeypatch.setattr(protocol, "_FEATURES", {})
     pseudo = []
     real_fit = ProbeCandidate._fit
-    monkeypatch.setattr(ProbeCandidate, "_fit", lambda self, X, y, w: pseudo.append(len(y)) or real_fit(self, X, y, w))
+    monkeypatch.setattr(ProbeCandidate, "_fit", lambda self, X, y, w, *rest: pseudo.append(len(y)) or real_fit(self, X, y, w, *rest))
     selfie = ProbeCandidate(cfg, None, gold, unlabeled=unlabeled, threshold=0.0, unlabeled_weight=0.5)
     proba = selfie.fit_proba(np.arange(4), np.arange(4, 6))
     assert proba.shape == (2, len(LABELS)) and np.allclose(proba.sum(1), 1.0)
