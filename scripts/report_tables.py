@@ -56,6 +56,7 @@ def published() -> str:
         rows.append(f"| `minilm` (distilled from the earlier ensemble) | {dstory['macro_f1']:.3f} | - | - | {f1s(dstory)} |")
     if story:  # single candidates: a fixed recipe scored on the outer folds (no choice made)
         for name, folder, what in (("minilm_probe", "minilm_probe", "frozen MiniLM + head"),
+                                   ("tfidf_ann", "tfidf_ann", "TF-IDF + our Korea Herald labels"),
                                    ("tfidf", "baseline", "TF-IDF")):
             rows.append(f"| {marked(folder, what)} | {cell(story, name=name)} | {cell(day, name=name)} | "
                         f"{cell(pub, name=name)} |" + " - |" * len(LABELS))
