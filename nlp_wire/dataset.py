@@ -63,13 +63,16 @@ def read_labels_file(path: str | Path, labels: list[str] | None = None) -> dict[
 
 def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_error, fields: dict,
                            gold: dict[str, str] | None = None) -> Iterator[dict]:
+    """Examples of a records file: each record's own ``label``, or with ``gold`` (a labels file) the label
+    it gives the record's story id; labels-file ids that match no record, and ids labeled twice, are
+    logged."""
+    seen: dict[str, int] = {}
     for no, rec in iter_records(path, on_error):
-        label = rec.get("label") if gold is None else gold.get(str(rec.get("id")))
-        label = label.strip() if isinstance(label, str) else label
-        if label is None or label == "":
-            continue
-        if label not in labels:
-            raise WireFormatError(f"unknown label {label!r} (labels: {', '.join(labels)})", path, no)
+        if gold is None:
+            label = rec.get("label")
+            label = label.strip() if isinstance(label, str) else label
+            if label is None or label == "":
+                continue
         try:
             story = Story.from_record(rec, id=f"{path.stem}:{no}", path=str(path), line=no, **fields)
         except WireFormatError as err:
@@ -77,7 +80,22 @@ def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_er
                 raise
             on_error(err)
             continue
+        if gold is not None:
+            label = gold.get(story.id)
+            if label is None:
+                continue
+            seen[story.id] = seen.get(story.id, 0) + 1
+        if label not in labels:
+            raise WireFormatError(f"unknown label {label!r} (labels: {', '.join(labels)})", path, no)
         yield _example(story, label, source=str(rec.get("source") or path.stem), cfg=cfg)
+    if gold is not None:
+        missing = [i for i in gold if i not in seen]
+        twice = [i for i, n in seen.items() if n > 1]
+        if missing:
+            logger.warning("%s: %d labeled ids match no record (%s)", path, len(missing), ", ".join(missing[:5]))
+        if twice:
+            logger.warning("%s: %d labeled ids occur in more than one record (%s)", path, len(twice),
+                           ", ".join(twice[:5]))
 
 
 def _example(story: Story, label: str, source: str, cfg: DataConfig, weight: float = 1.0) -> dict:

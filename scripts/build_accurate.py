@@ -5,8 +5,9 @@
 
 Every chosen candidate is fit on all gold stories exactly as the protocol scored it (same config, data,
 weights, self-training) into ``models/NAME_OF_CANDIDATE`` (or the ``--folder`` given); with more than one
-member, ``models/ensemble`` is an ensemble card linking them with the chosen weights. Existing member
-folders are refused: move them away first.
+member, ``models/ensemble`` is an ensemble card linking them with the chosen weights. An existing member
+folder holding the same recipe fit on the same gold stories is reused; any other is refused (move it away
+first).
 """
 import argparse
 import json

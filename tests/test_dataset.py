@@ -362,3 +362,24 @@ def test_labels_file_beside_a_records_file(tmp_path):
     assert full["id"] == ["s0", "s2"] and full["weight"] == [2.0, 2.0]
     with pytest.raises(WireFormatError, match="labels file not found"):
         load_examples(src, tmp_path / "missing.csv")
+
+
+def test_labels_beside_records_match_story_ids_and_name_what_matched_nothing(tmp_path, caplog):
+    import json
+
+    from nlp_wire.classify.train import split_labels
+
+    src = tmp_path / "pool.jsonl"
+    src.write_text(json.dumps({"headline": "No id here", "body": "Text one."}) + "\n"
+                   + json.dumps({"id": "s1", "headline": "Has an id", "body": "Text two."}) + "\n")
+    (tmp_path / "ours.csv").write_text("id,label\npool:1,crime\ns1,other\nghost,covid\n")
+    with caplog.at_level("WARNING"):
+        ds = load_examples(src, tmp_path / "ours.csv", config=DataConfig(val_size=0.0))
+    assert ds["id"] == ["pool:1", "s1"]  # an id-less record is labeled by its story id (file stem:line)
+    assert "1 labeled ids match no record (ghost)" in caplog.text
+    # '::' that is not a labels file: a path that exists as written, or no .csv after the last '::'
+    odd = tmp_path / "a::b.jsonl"
+    odd.write_text("")
+    assert split_labels(str(odd)) == (str(odd), None)
+    assert split_labels("x::y/p.jsonl") == ("x::y/p.jsonl", None)
+    assert split_labels("x::y/p.jsonl::l.csv") == ("x::y/p.jsonl", "l.csv")

@@ -159,6 +159,9 @@ def test_load_protocol_refuses_unknown_keys_by_name(tmp_path):
     path.write_text("gold: g\n")
     with pytest.raises(ConfigError, match="at least one"):
         load_protocol(path)
+    path.write_text("gold: g\ncandidates:\n  a: {config: c.yaml, prior: gld}\n")
+    with pytest.raises(ConfigError, match=r"p.yaml: candidates\.a\.prior must be 'train' or 'gold'"):
+        load_protocol(path)
 
 
 def test_shipped_protocol_file_is_valid():
@@ -278,6 +281,13 @@ def test_section_rules_restrict_pseudo_labels(tmp_path):
     allowed = allowed_labels(rules, labels, [str(src)], None)
     assert allowed.tolist() == [[True, False, False], [True, False, True], [False, False, True], [True, False, True]]
     assert allowed_labels(rules, labels, [str(src)], 2).tolist() == [allowed[0].tolist(), allowed[3].tolist()]
+    # rows belong to their own records: a path spelled another way, records without ids, repeated ids
+    same = allowed_labels(rules, labels, [str(tmp_path / "." / "kh.jsonl")], None)
+    assert same.tolist() == allowed.tolist()
+    src.write_text("".join(json.dumps({"headline": f"Story {i}", "body": "Text.", "category": c, **({"id": "x"} if i else {})})
+                           + "\n" for i, c in enumerate(["Science", "Social affairs", "Science"])))
+    assert allowed_labels(rules, labels, [str(src)], None).tolist() == [[False, False, True], [True, False, False],
+                                                                       [False, False, True]]
     rules.write_text("field: category\ndefault: [crime, sport]\nsections: {}\n")
     with pytest.raises(ConfigError, match="default must be a non-empty list of labels"):
         allowed_labels(rules, labels, [str(src)], None)

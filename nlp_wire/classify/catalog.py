@@ -122,7 +122,9 @@ def training_sources(folder: str | Path) -> list[Path]:
         card = json.loads((folder / "nlp_wire_model.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         card = {}
-    out = [Path(str(s).rsplit("@", 1)[0]).resolve() for s in found if isinstance(s, str)]
+    from .train import parse_data_spec, split_labels
+
+    out = [Path(split_labels(parse_data_spec(s)[0])[0]).resolve() for s in found if isinstance(s, str)]
     for member in card.get("members", []) if isinstance(card, dict) else []:
         if isinstance(member, dict) and isinstance(member.get("path"), str):
             out += training_sources(folder / member["path"])

@@ -543,6 +543,8 @@ def load_protocol(path) -> dict:
                 raise ConfigError(f"{path}: unknown key candidates.{name}.{key} (known: {', '.join(CANDIDATE_KEYS)})")
             if not isinstance(value, CANDIDATE_KEYS[key]) and not (CANDIDATE_KEYS[key] is float and isinstance(value, int)):
                 raise ConfigError(f"{path}: candidates.{name}.{key} must be a {CANDIDATE_KEYS[key].__name__}")
+        if cand.get("prior", "train") not in ("train", "gold"):
+            raise ConfigError(f"{path}: candidates.{name}.prior must be 'train' or 'gold', not {cand['prior']!r}")
     return spec
 
 
@@ -552,29 +554,48 @@ def unlabeled_texts(config, sources: list[str], limit: int | None) -> list[str]:
     from ..text import model_input
 
     return [model_input(s, config.data.max_words, config.data.lead_paragraphs)
-            for s in _unlabeled_stories(sources, limit)]
+            for s, _ in _unlabeled_stories(sources, limit)]
 
 
-def _unlabeled_stories(sources: list[str], limit: int | None) -> list:
-    from ..reader import read_stories
+def _unlabeled_stories(sources: list[str], limit: int | None, field: str | None = None) -> list[tuple]:
+    """``(story, record[field] or None)`` for the unlabeled stories of each source, ``limit`` of them evenly
+    spaced per source. A JSONL record and its story are read together, so a field always belongs to its
+    own story (bad lines skipped and logged, as :func:`~nlp_wire.reader.read_stories` does)."""
+    from ..reader import iter_records, read_stories, record_story
+    from ..story import WireFormatError
     from .train import evenly_spaced, parse_data_spec
 
-    return [s for src in sources for s in evenly_spaced(list(read_stories(parse_data_spec(src)[0])), limit)]
+    def report(err: WireFormatError) -> None:
+        logger.warning("skipped %s", err)
+
+    out = []
+    for src in sources:
+        path = parse_data_spec(src)[0]
+        pairs = []
+        if str(path).lower().endswith(".jsonl"):
+            for line_no, record in iter_records(path, report):
+                try:
+                    pairs.append((record_story(record, str(path), line_no), record.get(field) if field else None))
+                except WireFormatError as err:
+                    report(err)
+        else:
+            pairs = [(story, None) for story in read_stories(path)]
+        out.extend(evenly_spaced(pairs, limit))
+    return out
 
 
 def allowed_labels(path, labels: list[str], sources: list[str], limit: int | None) -> np.ndarray:
-    """Which labels each unlabeled story may take, from a field of its record (a publisher's section).
+    """Which labels each unlabeled story may take, from a field of its JSONL record (a publisher's section).
 
     ``path`` is a YAML mapping (see ``configs/kh_sections.yaml``): ``field`` (the record field, e.g.
-    ``category``), ``default`` (the labels of a story whose field is missing or not listed) and
-    ``sections`` (field value -> list of labels). Rows follow :func:`unlabeled_texts` of the same sources.
+    ``category``), ``default`` (the labels of a story whose field is missing or not listed, and of every
+    story of a source that is not JSONL) and ``sections`` (field value -> list of labels). Rows follow
+    :func:`unlabeled_texts` of the same sources and limit.
 
     Raises:
         ConfigError: An unreadable file, a missing key, or a label that is not one of ``labels``.
     """
     from ..config import ConfigError, read_yaml_mapping
-    from ..reader import iter_records
-    from .train import parse_data_spec
 
     spec = read_yaml_mapping(path, "allowed labels")
     field, default, sections = spec.get("field"), spec.get("default"), spec.get("sections")
@@ -583,15 +604,8 @@ def allowed_labels(path, labels: list[str], sources: list[str], limit: int | Non
     for name, allowed in [("default", default), *((f"sections.{k}", v) for k, v in sections.items())]:
         if not isinstance(allowed, list) or not allowed or any(a not in labels for a in allowed):
             raise ConfigError(f"{path}: {name} must be a non-empty list of labels from {', '.join(labels)}")
-    values: dict[tuple[str, str], object] = {}
-    for src in sources:
-        source = parse_data_spec(src)[0]
-        if str(source).lower().endswith((".jsonl", ".csv")):
-            for line_no, record in iter_records(source, on_error=lambda err: None):
-                values[(str(source), str(record.get("id")))] = record.get(field)
     rows = []
-    for story in _unlabeled_stories(sources, limit):
-        value = values.get((str(story.path), story.id))
+    for _, value in _unlabeled_stories(sources, limit, field):
         names = sections.get(value, default) if isinstance(value, str) else default
         rows.append([label in names for label in labels])
     return np.array(rows, bool).reshape(-1, len(labels))

@@ -36,9 +36,14 @@ def parse_data_spec(spec: str) -> tuple[str, float]:
 
 def split_labels(path: str) -> tuple[str, str | None]:
     """``"SOURCE::LABELS.csv"`` -> (SOURCE, LABELS.csv): a labels file given beside a source, e.g. our own
-    labels for stories in ``../shared`` whose text may not be copied here; plain ``"SOURCE"`` -> (SOURCE, None)."""
-    source, sep, labels = path.partition("::")
-    return (source, labels) if sep and source and labels else (path, None)
+    labels for stories in ``../shared`` whose text may not be copied here. A path that exists as written,
+    or whose part after the last ``::`` is not a ``.csv`` file name, is a plain source: (path, None)."""
+    from pathlib import Path
+
+    source, sep, labels = path.rpartition("::")
+    if not sep or not source or not labels.lower().endswith(".csv") or Path(path).exists():
+        return path, None
+    return source, labels
 
 
 def scale_weights(ds, weight: float):

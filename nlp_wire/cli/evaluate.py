@@ -11,7 +11,8 @@ from .reading import add_field_options, field_options
 def add_parser(sub):
     p = sub.add_parser("evaluate", help="score a trained model on labeled data")
     p.add_argument("model", help="model folder or shipped name ('default', 'ensemble', ...; see nlp-wire models)")
-    p.add_argument("--data", required=True, help="labeled folder (labels.csv) or JSONL/CSV records")
+    p.add_argument("--data", required=True, help="labeled folder (labels.csv) or JSONL/CSV records "
+                   "(RECORDS::LABELS.csv takes the labels from that file, by id)")
     p.add_argument("--out", help="folder for metrics JSON, confusion PNG and misclassified examples")
     p.add_argument("--device", default="cpu", help="transformers: cpu, cuda, cuda:N, mps or auto")
     p.add_argument("--batch-size", type=int, default=64, help="stories per prediction batch (default 64)")
@@ -28,13 +29,16 @@ def run(args) -> int:
 
     from ..classify.catalog import resolve_model, training_sources
 
+    from ..classify.train import split_labels
+
     model = load_classifier(args.model, device=args.device)
-    data = Path(args.data).resolve()
+    source, labels_file = split_labels(args.data)
+    data = Path(source).resolve()
     seen = [s for s in training_sources(resolve_model(args.model)) if s == data or data in s.parents or s in data.parents]
     if seen:
         print(f"warning: {args.model} was trained on {seen[0]}: this score is on stories it has seen, not a "
               "held-out score (see models/README.md for held-out ones)", file=sys.stderr)
-    ds = load_examples(args.data, config=model.data_config, drop_duplicates=False, **field_options(args))
+    ds = load_examples(source, labels_file, config=model.data_config, drop_duplicates=False, **field_options(args))
     metrics = evaluate(model, ds, args.out, batch_size=args.batch_size)
     shown = {k: metrics[k] for k in ("n", "accuracy", "macro_f1")}
     shown["f1"] = {k: v["f1"] for k, v in metrics["per_label"].items()}
