@@ -261,9 +261,9 @@ def load_examples(
         logger.warning("skipped %s", err)
 
     fields = {"text_field": text_field, "headline_field": headline_field}
+    if labels_file is not None and not Path(labels_file).exists():
+        raise WireFormatError("labels file not found", labels_file)
     if source.is_file() and source.suffix in (".jsonl", ".csv"):
-        if labels_file is not None and not Path(labels_file).is_file():
-            raise WireFormatError("labels file not found", labels_file)
         gold = read_labels_file(labels_file, labels) if labels_file is not None else None
         rows = _examples_from_records(source, labels, cfg, None if errors == "raise" else report, fields, gold)
     else:
@@ -271,8 +271,6 @@ def load_examples(
         lf = Path(labels_file) if labels_file else (source / "labels.csv" if source.is_dir() else None)
         if lf is not None and lf.exists():
             gold = read_labels_file(lf, labels)
-        elif labels_file is not None:
-            raise WireFormatError("labels file not found", labels_file)
         elif rules is None:
             raise WireFormatError(
                 "no labels: put labels.csv (id,label) in the folder (`nlp-wire label FOLDER` writes one from the topic "

@@ -23,6 +23,7 @@ from .story import Story, WireFormatError, decode_wire_bytes, parse_stories
 
 __all__ = [
     "read_stories", "iter_files", "iter_records", "ReadReport", "Skip", "Corpus", "read_jsonl_stories",
+    "iter_record_stories",
     "DEFAULT_MAX_BYTES",
 ]
 
@@ -433,9 +434,24 @@ def read_jsonl_stories(
     Bad lines (and lines over ``max_bytes``, or without the named ``text_field`` / ``headline_field``)
     are passed to ``on_error`` (or raised when it is None) and skipped.
     """
+    for _, story in iter_record_stories(path, on_error, max_bytes, text_field=text_field,
+                                        headline_field=headline_field):
+        yield story
+
+
+def iter_record_stories(
+    path: str | Path,
+    on_error: Callable[[WireFormatError], None] | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    *,
+    text_field: str | None = None,
+    headline_field: str | None = None,
+) -> Iterator[tuple[dict, Story]]:
+    """``(record, story)`` per JSON line of a JSONL file: :func:`read_jsonl_stories` with each story's own
+    record beside it (for fields a story does not keep, such as a publisher's section)."""
     for line_no, record in iter_records(path, on_error, max_bytes):
         try:
-            yield record_story(record, str(path), line_no, text_field=text_field, headline_field=headline_field)
+            yield record, record_story(record, str(path), line_no, text_field=text_field, headline_field=headline_field)
         except WireFormatError as err:
             _fail(err, on_error)
 

@@ -356,6 +356,9 @@ def _save_feature_cache(key: tuple, folder) -> None:
         np.savez(fh, keys=np.array(list(table)), features=np.stack(list(table.values())))
 
 
+PRIORS = ("train", "gold")  # what a probe's scores follow: the training data's class mix, or the gold stories'
+
+
 def gold_prior_shift(y: np.ndarray, w: np.ndarray, gold_y: np.ndarray, k: int) -> np.ndarray:
     """Logit offsets moving scores that follow the weighted training mix of ``y`` (weights ``w``) to the
     class mix of ``gold_y`` (the label-shift correction of Saerens et al., 2002, with the target prior
@@ -398,7 +401,7 @@ class ProbeCandidate:
     def __init__(self, config, base, gold, gold_weight: float = 1.0, unlabeled: Sequence[str] | None = None,
                  threshold: float = 0.9, unlabeled_weight: float = 0.5, feature_cache=None,
                  allowed: np.ndarray | None = None, prior: str = "train"):
-        if prior not in ("train", "gold"):
+        if prior not in PRIORS:
             raise ValueError(f"prior must be 'train' or 'gold', not {prior!r}")
         self.prior = prior
         if allowed is not None and (unlabeled is None or np.shape(allowed) != (len(unlabeled), len(config.data.labels))):
@@ -543,7 +546,7 @@ def load_protocol(path) -> dict:
                 raise ConfigError(f"{path}: unknown key candidates.{name}.{key} (known: {', '.join(CANDIDATE_KEYS)})")
             if not isinstance(value, CANDIDATE_KEYS[key]) and not (CANDIDATE_KEYS[key] is float and isinstance(value, int)):
                 raise ConfigError(f"{path}: candidates.{name}.{key} must be a {CANDIDATE_KEYS[key].__name__}")
-        if cand.get("prior", "train") not in ("train", "gold"):
+        if cand.get("prior", "train") not in PRIORS:
             raise ConfigError(f"{path}: candidates.{name}.prior must be 'train' or 'gold', not {cand['prior']!r}")
     return spec
 
@@ -561,23 +564,15 @@ def _unlabeled_stories(sources: list[str], limit: int | None, field: str | None 
     """``(story, record[field] or None)`` for the unlabeled stories of each source, ``limit`` of them evenly
     spaced per source. A JSONL record and its story are read together, so a field always belongs to its
     own story (bad lines skipped and logged, as :func:`~nlp_wire.reader.read_stories` does)."""
-    from ..reader import iter_records, read_stories, record_story
-    from ..story import WireFormatError
+    from ..reader import iter_record_stories, read_stories
     from .train import evenly_spaced, parse_data_spec
-
-    def report(err: WireFormatError) -> None:
-        logger.warning("skipped %s", err)
 
     out = []
     for src in sources:
         path = parse_data_spec(src)[0]
-        pairs = []
         if str(path).lower().endswith(".jsonl"):
-            for line_no, record in iter_records(path, report):
-                try:
-                    pairs.append((record_story(record, str(path), line_no), record.get(field) if field else None))
-                except WireFormatError as err:
-                    report(err)
+            pairs = [(story, record.get(field) if field else None)
+                     for record, story in iter_record_stories(path, lambda err: logger.warning("skipped %s", err))]
         else:
             pairs = [(story, None) for story in read_stories(path)]
         out.extend(evenly_spaced(pairs, limit))

@@ -28,7 +28,6 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..classify.catalog import resolve_model, training_sources
-
     from ..classify.train import split_labels
 
     model = load_classifier(args.model, device=args.device)
