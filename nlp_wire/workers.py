@@ -119,10 +119,15 @@ def _result(future, stop: Callable[[], bool]):
 def _kill(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now: queued work is dropped and running workers are killed, not waited for."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         with contextlib.suppress(Exception):
             p.kill()
+    # The pool's own thread reaps the killed workers too; a join racing it can return before that thread
+    # has recorded the exit, and the worker then still looks alive. Once the thread has ended, none does.
+    if manager is not None:
+        manager.join(5)
     for p in processes:
         with contextlib.suppress(Exception):
             p.join(5)

@@ -192,6 +192,18 @@ def test_ordered_map_raises_worker_died_instead_of_waiting_forever():
         list(ordered_map(_die, range(4), workers=2))
 
 
+@pytest.mark.parametrize("fn", [abs, _die])
+def test_ordered_map_leaves_no_worker_alive_once_it_has_ended(fn):
+    """The pool's own thread reaps killed workers too: racing it must not leave one looking alive."""
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
+    for _ in range(10):
+        with contextlib.suppress(WorkerDied):
+            list(ordered_map(fn, range(-4, 4), workers=2))
+        assert set(multiprocessing.active_children()) <= before
+
+
 def test_a_run_killed_while_renaming_its_files_is_finished_by_resume(tmp_path, monkeypatch):
     src = write_folder(tmp_path / "in", 5)
     (src / "00" / "bad.txt").write_text("not a story\n", encoding="utf-8")
