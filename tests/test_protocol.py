@@ -360,3 +360,20 @@ def test_gold_prior_shift_moves_scores_to_the_gold_class_mix():
     assert abs(cand.fit_proba(np.arange(10), np.arange(1))[0][0] - 0.9) < 0.01
     with pytest.raises(ValueError, match="prior must be"):
         ProbeCandidate(cfg, base, gold, prior="even")
+
+
+def test_feature_cache_keeps_rows_another_run_saved_meanwhile(tmp_path, monkeypatch):
+    """Two schemes run at once: each saves its own table; neither may drop the other's rows."""
+    import numpy as np
+
+    from nlp_wire.classify import protocol
+
+    key = ("enc", 8, "mean")
+    monkeypatch.setattr(protocol, "_FEATURES", {})
+    protocol._feature_cache(key, tmp_path)["a"] = np.ones(3, dtype=np.float32)  # run 1 read an empty cache
+    protocol._save_feature_cache(key, tmp_path)
+    monkeypatch.setattr(protocol, "_FEATURES", {key: {"b": np.zeros(3, dtype=np.float32)}})  # run 2, read before
+    protocol._save_feature_cache(key, tmp_path)
+    monkeypatch.setattr(protocol, "_FEATURES", {})
+    table = protocol._feature_cache(key, tmp_path)
+    assert sorted(table) == ["a", "b"] and table["a"].tolist() == [1, 1, 1] and table["b"].tolist() == [0, 0, 0]

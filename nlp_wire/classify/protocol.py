@@ -349,11 +349,24 @@ def _feature_file(key: tuple, folder):
 
 
 def _save_feature_cache(key: tuple, folder) -> None:
+    """Write the table, keeping rows another run (two schemes at once) wrote since this one read the file."""
+    import contextlib
+
     from ..atomic import atomic_write
 
     table = _FEATURES[key]
-    with atomic_write(_feature_file(key, folder), "wb") as fh:
-        np.savez(fh, keys=np.array(list(table)), features=np.stack(list(table.values())))
+    path = _feature_file(key, folder)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        with contextlib.suppress(ImportError):  # no fcntl (Windows): the merge below still keeps most rows
+            import fcntl
+
+            fcntl.lockf(lock, fcntl.LOCK_EX)
+        if path.exists():
+            with np.load(path) as npz:
+                for k, row in zip(npz["keys"].tolist(), npz["features"]):
+                    table.setdefault(k, row)
+        with atomic_write(path, "wb") as fh:
+            np.savez(fh, keys=np.array(list(table)), features=np.stack(list(table.values())))
 
 
 PRIORS = ("train", "gold")  # what a probe's scores follow: the training data's class mix, or the gold stories'
