@@ -356,6 +356,7 @@ def _save_feature_cache(key: tuple, folder) -> None:
 
     table = _FEATURES[key]
     path = _feature_file(key, folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "a") as lock:
         with contextlib.suppress(ImportError):  # no fcntl (Windows): the merge below still keeps most rows
             import fcntl
