@@ -430,6 +430,42 @@ def test_frozen_encoder_saves_only_the_head_and_loads_the_named_encoder(tiny_ber
     assert loaded.labels == LABELS
 
 
+def test_ensemble_of_heads_on_one_frozen_encoder_encodes_once_and_matches_its_members(tiny_bert, tmp_path, monkeypatch):
+    import torch
+
+    import nlp_wire.classify.transformer as tr
+    from nlp_wire.classify.ensemble import link_ensemble
+
+    monkeypatch.setattr(tr, "ENCODERS", ("tiny",))
+    real = tr.resolve_base_model
+    monkeypatch.setattr(tr, "resolve_base_model", lambda name: tiny_bert if name == "tiny" else real(name))
+    model_config = TransformerConfig(name_or_path=str(tiny_bert), max_length=32, dropout=0.0)
+    heads = {}
+    for seed, name in ((1, "a"), (2, "b")):
+        torch.manual_seed(seed)  # two different random heads on the same frozen encoder
+        heads[tmp_path / name] = TransformerClassifier.from_base(model_config, LABELS).save_pretrained(
+            tmp_path / name, base_encoder="tiny")
+    link_ensemble(tmp_path / "both", {tmp_path / "a": 0.3, tmp_path / "b": 0.7})
+    texts = [t for t, _ in STORIES]
+    for dtype in ("float32", "bfloat16"):
+        ens = load_classifier(tmp_path / "both", dtype=dtype)
+        a, b = ens.members.values()
+        assert a.model.encoder is b.model.encoder  # one copy in memory
+        calls = []
+        hook = a.model.encoder.register_forward_hook(lambda *_: calls.append(1))
+        got = ens.predict_proba(texts, batch_size=4)
+        hook.remove()
+        assert len(calls) == -(-len(texts) // 4)  # one encoder pass per batch, not one per member
+        want = (0.3 * load_classifier(tmp_path / "a", dtype=dtype).predict_proba(texts, batch_size=4)
+                + 0.7 * load_classifier(tmp_path / "b", dtype=dtype).predict_proba(texts, batch_size=4))
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    ens = load_classifier(tmp_path / "both", quantize=True)  # int8 heads take the float rows too
+    a, b = ens.members.values()
+    want = 0.3 * a.predict_proba(texts, batch_size=4) + 0.7 * b.predict_proba(texts, batch_size=4)
+    # int8 activations are quantized per call: the heads see all rows at once here, a batch in the members
+    np.testing.assert_allclose(ens.predict_proba(texts, batch_size=4), want, atol=1e-2)
+
+
 def test_frozen_encoder_folder_errors(tmp_path):
     folder = tmp_path / "m"
     folder.mkdir()

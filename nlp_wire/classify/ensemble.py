@@ -18,7 +18,7 @@ import numpy as np
 
 from .base import ModelLoadError, WireClassifier, read_model_card, write_model_card
 
-__all__ = ["EnsembleClassifier", "link_ensemble", "normalize_weights"]
+__all__ = ["EnsembleClassifier", "link_ensemble", "normalize_weights", "shared_encoder_groups"]
 
 
 class EnsembleClassifier(WireClassifier):
@@ -51,8 +51,16 @@ class EnsembleClassifier(WireClassifier):
         self.threshold = threshold
 
     def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        return sum(self.weights[name] * member._proba_texts(texts, batch_size).astype(np.float64)
-                   for name, member in self.members.items()).astype(np.float32)
+        total = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
+        for names in shared_encoder_groups(self.members):
+            first = self.members[names[0]]
+            if len(names) == 1:
+                total += self.weights[names[0]] * first._proba_texts(texts, batch_size)
+                continue
+            pooled = first.pooled(texts, batch_size)  # one encoder pass for heads on the same frozen encoder
+            for name in names:
+                total += self.weights[name] * self.members[name].head_proba(pooled)
+        return total.astype(np.float32)
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """Write each member into a sub-folder of ``folder`` (named after it) and the card that lists them."""
@@ -102,6 +110,9 @@ class EnsembleClassifier(WireClassifier):
             ensemble = cls(members, weights, threshold=threshold)
         except ValueError as exc:
             raise ModelLoadError(f"{folder}: {exc}") from None
+        for names in shared_encoder_groups(ensemble.members):  # one copy of a frozen encoder in memory
+            for name in names[1:]:
+                ensemble.members[name].model.encoder = ensemble.members[names[0]].model.encoder
         return ensemble
 
 
@@ -135,6 +146,25 @@ def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "
     _write_card(folder, ensemble, {str(path): Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
                                    for path in members})
     return ensemble
+
+
+def shared_encoder_groups(members: dict[str, WireClassifier]) -> list[list[str]]:
+    """Member names grouped by the frozen encoder they share, in member order; other members stand alone.
+
+    Heads trained on the same named frozen encoder (``base_encoder``, e.g. two MiniLM probes) read the same
+    pooled features when they also tokenize, pool, compute and run alike, so the ensemble encodes once for
+    them. Members on ONNX Runtime (whose graph holds the head) stand alone.
+    """
+    groups: dict[object, list[str]] = {}
+    for name, member in members.items():
+        base = getattr(member, "base_encoder", None)
+        if base is None or getattr(member, "onnx", None) is not None:
+            key: object = name
+        else:
+            cfg = member.model_config
+            key = (base, cfg.max_length, cfg.pooling, member.dtype, str(member.device))
+        groups.setdefault(key, []).append(name)
+    return list(groups.values())
 
 
 def normalize_weights(names: list, weights: dict | None = None) -> dict:

@@ -166,6 +166,7 @@ class TransformerClassifier(WireClassifier):
     """
 
     onnx = None  # an OnnxRuntimeModel once :meth:`use_onnx_runtime` is called
+    base_encoder = None  # the named frozen encoder ("minilm", "mpnet") of a classifier loaded from a head file
     dtype = "float32"  # what the torch model computes in: "int8" after :meth:`quantize`, else set by :meth:`to_dtype`
 
     def __init__(self, model, tokenizer, labels: Sequence[str], model_config: TransformerConfig | None = None,
@@ -286,6 +287,7 @@ class TransformerClassifier(WireClassifier):
         except Exception as exc:  # a broken folder can fail in many library-specific ways
             raise ModelLoadError(f"{folder}: cannot load the transformer model: {type(exc).__name__}: {exc}") from None
         clf = cls(model, tokenizer, labels, model_config, data_config, device=device, threshold=threshold)
+        clf.base_encoder = base
         return clf.to_dtype(dtype) if dtype != "float32" else clf
 
     def to_dtype(self, dtype: str) -> "TransformerClassifier":
@@ -440,6 +442,23 @@ class TransformerClassifier(WireClassifier):
                 batch = self.encode([texts[i] for i in idx])
                 out[idx] = fn({k: batch[k].to(self.device) for k in names if k in batch}).float().cpu().numpy()
         return out
+
+    def pooled(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        """The pooled encoder output of every text (what the head sees), one float32 row per text."""
+        return self.map_batches(texts, batch_size, lambda inputs: self.model.pool(**inputs),
+                                self.model.encoder.config.hidden_size)
+
+    def head_proba(self, pooled: np.ndarray) -> np.ndarray:
+        """Probabilities from rows of :meth:`pooled` (the same numbers :meth:`predict_proba` gives the texts)."""
+        import torch
+
+        head = self.model.head
+        with torch.inference_mode():
+            rows = torch.from_numpy(np.ascontiguousarray(pooled, dtype=np.float32)).to(self.device)
+            weight = getattr(head, "weight", None)  # a method on int8 heads, which take float32 rows
+            if isinstance(weight, torch.Tensor):  # float32 or bfloat16
+                rows = rows.to(weight.dtype)
+            return torch.softmax(head(rows).float(), dim=-1).cpu().numpy()
 
     def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         import torch
