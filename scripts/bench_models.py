@@ -6,8 +6,11 @@
 
 Texts are the model inputs of korea_dev stories (real length; the bundled sample stories when
 ``../shared`` is absent, said in the JSON), predicted in batches of ``--batch-size`` with 2 torch threads.
-Transformers are timed in float32 and, where it loads, in ONNX Runtime int8 (``pip install
-'nlp_wire[onnx]'``); the faster of the two is the model's ``best``. The CPU model and flags are recorded:
+Every model is timed in float32; transformers and ensembles also in the runtime that
+``load_classifier(..., runtime="auto")`` (the default model's) takes on this CPU (``auto_runtime``:
+bfloat16 where the CPU multiplies it natively), and transformers in ONNX Runtime int8 (``pip install
+'nlp_wire[onnx]'``), each with the labels it changes against float32 on the same texts; the fastest
+is the model's ``best``. The CPU model and flags are recorded:
 numbers compare only within one run on one machine.
 """
 
@@ -34,7 +37,11 @@ def texts(limit: int) -> tuple[list[str], str]:
     return [model_input(s) for s in stories], str(source)
 
 
-def timed(load, data: list[str], batch_size: int, repeat: int) -> dict:
+def timed(load, data: list[str], batch_size: int, repeat: int, against=None) -> tuple[dict, "np.ndarray"]:
+    """Timing of ``load()``'s classifier over ``data`` and its probabilities; with ``against`` (float32
+    probabilities of the same texts) also how many top labels differ and the largest probability change."""
+    import numpy as np
+
     start = time.perf_counter()
     clf = load()
     loaded = time.perf_counter() - start
@@ -42,22 +49,27 @@ def timed(load, data: list[str], batch_size: int, repeat: int) -> dict:
     best, cpu = float("inf"), float("inf")
     for _ in range(repeat):
         start, start_cpu = time.perf_counter(), time.process_time()
-        clf.predict_proba(data, batch_size=batch_size)
+        proba = clf.predict_proba(data, batch_size=batch_size)
         best, cpu = min(best, time.perf_counter() - start), min(cpu, time.process_time() - start_cpu)
     # Wall-clock speed is what a user gets on 2 idle cores; CPU seconds show whether other work was
     # running (on an idle machine cpu_seconds is close to 2 x wall_seconds for 2-thread torch).
-    return {"load_seconds": round(loaded, 2), "stories_per_s": round(len(data) / best, 1),
-            "wall_seconds": round(best, 2), "cpu_seconds": round(cpu, 2)}
+    row = {"load_seconds": round(loaded, 2), "stories_per_s": round(len(data) / best, 1),
+           "wall_seconds": round(best, 2), "cpu_seconds": round(cpu, 2)}
+    if against is not None:
+        row["labels_changed_vs_float32"] = int(np.sum(proba.argmax(1) != against.argmax(1)))
+        row["max_probability_change"] = round(float(np.abs(proba - against).max()), 4)
+    return row, proba
 
 
 def main() -> None:
     import torch
 
     import nlp_wire
+    from nlp_wire.classify.transformer import _cpu_has_bfloat16
     from nlp_wire.device import cpu_info
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=["baseline", "tfidf_ann", "minilm", "minilm_probe", "mpnet_probe", "ensemble", "fast"])
+    ap.add_argument("--models", nargs="+", default=["baseline", "tfidf_ann", "tfidf_defs", "minilm", "minilm_probe", "minilm_probe_defs", "mpnet_probe", "ensemble", "fast"])
     ap.add_argument("--texts", type=int, default=225)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=2)
@@ -71,16 +83,23 @@ def main() -> None:
               "batch_size": args.batch_size, "models": {}}
     for name in args.models:
         folder = ROOT / "models" / name
-        row = {"float32": timed(lambda: nlp_wire.load_classifier(folder), data, args.batch_size, args.repeat)}
+        row, exact = {}, None
+        row["float32"], exact = timed(lambda: nlp_wire.load_classifier(folder), data, args.batch_size, args.repeat)
         kind = json.loads((folder / "nlp_wire_model.json").read_text())["kind"]
+        # What load_classifier's runtime "auto" (the default model's) takes here: bfloat16 on CPUs that
+        # multiply it natively, else float32 (already timed).
+        row["auto_runtime"] = "bfloat16" if kind != "baseline" and _cpu_has_bfloat16() else "float32"
+        if row["auto_runtime"] != "float32":
+            row["bfloat16"], _ = timed(lambda: nlp_wire.load_classifier(folder, runtime="auto"), data,
+                                       args.batch_size, args.repeat, against=exact)
         if kind == "transformer":
             try:
-                row["onnxruntime_int8"] = timed(lambda: nlp_wire.load_classifier(folder, runtime="onnxruntime",
-                                                                                  quantize=True),
-                                                data, args.batch_size, args.repeat)
+                row["onnxruntime_int8"], _ = timed(lambda: nlp_wire.load_classifier(folder, runtime="onnxruntime",
+                                                                                     quantize=True),
+                                                   data, args.batch_size, args.repeat, against=exact)
             except Exception as exc:  # noqa: BLE001 - onnxruntime missing or export failed: say so, keep going
                 row["onnxruntime_int8"] = {"error": f"{type(exc).__name__}: {exc}"}
-        runtimes = {k: v["stories_per_s"] for k, v in row.items() if "stories_per_s" in v}
+        runtimes = {k: v["stories_per_s"] for k, v in row.items() if isinstance(v, dict) and "stories_per_s" in v}
         row["best"] = max(runtimes, key=runtimes.get)
         row["size_mb"] = round(sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6, 2)
         result["models"][name] = row

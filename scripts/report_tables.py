@@ -96,10 +96,19 @@ def speed() -> str:
         return ""
     rows = [f"CPU: {bench['machine']['cpu']['model']} ({', '.join(bench['machine']['cpu']['flags']) or 'no AVX'}), "
             f"{bench['texts']['n']} texts of {bench['texts']['mean_chars']} characters on average.", "",
-            "| model | float32 stories/s | ONNX Runtime int8 stories/s | load (s) | size (MB) |", "|---|---|---|---|---|"]
+            "| model | float32 stories/s | bfloat16 stories/s | ONNX Runtime int8 stories/s | labels changed by "
+            "bfloat16 / int8 | load (s) | size (MB) |", "|---|---|---|---|---|---|---|"]
+
+    def cell(row: dict, runtime: str, field: str) -> str:
+        value = row.get(runtime, {}).get(field, "-")
+        return value if value == "-" else f"{value:,}"
+
     for name, row in bench["models"].items():
-        int8 = row.get("onnxruntime_int8", {}).get("stories_per_s", "-")
-        rows.append(f"| `{name}` | {row['float32']['stories_per_s']:,} | {int8 if int8 == '-' else f'{int8:,}'} | "
+        auto = " (auto)" if row.get("auto_runtime") == "bfloat16" else ""
+        rows.append(f"| `{name}` | {cell(row, 'float32', 'stories_per_s')} | {cell(row, 'bfloat16', 'stories_per_s')}{auto} | "
+                    f"{cell(row, 'onnxruntime_int8', 'stories_per_s')} | "
+                    f"{cell(row, 'bfloat16', 'labels_changed_vs_float32')} / "
+                    f"{cell(row, 'onnxruntime_int8', 'labels_changed_vs_float32')} | "
                     f"{row[row['best']]['load_seconds']} | {row['size_mb']} |")
     return "\n".join(rows) + "\n"
 

@@ -4,8 +4,9 @@
     python scripts/update_catalog.py                            # macro_f1 and stories_per_s into the catalog
 
 ``macro_f1_source`` names a bench JSON and optionally a path inside it (``file#per_candidate.tfidf``);
-speed is the model's float32 speed in ``bench/models.json`` (ONNX Runtime int8 beside it), with the CPU
-it was measured on.
+speed is the model's speed in ``bench/models.json`` in the runtime ``load_classifier``'s ``"auto"`` takes on
+the CPU it was measured on (bfloat16 where that CPU multiplies it natively, else float32; float32 and ONNX
+Runtime int8 beside it), with that CPU's name.
 """
 import json
 from pathlib import Path
@@ -31,9 +32,10 @@ if __name__ == "__main__":
     for name, entry in catalog["models"].items():
         entry["macro_f1"] = lookup(entry["macro_f1_source"])
         row = (speed or {}).get("models", {}).get(name)
-        if row:  # the default loads in exact float32 here (int8 is opt-in: it changes labels)
-            entry["runtime"] = "float32"
-            entry["stories_per_s"] = row["float32"]["stories_per_s"]
+        if row:  # the speed of the runtime load_classifier's "auto" takes on the measured CPU (int8 is opt-in)
+            entry["runtime"] = row.get("auto_runtime", "float32")
+            entry["stories_per_s"] = row[entry["runtime"]]["stories_per_s"]
+            entry["stories_per_s_float32"] = row["float32"]["stories_per_s"]
             entry["stories_per_s_onnx_int8"] = row.get("onnxruntime_int8", {}).get("stories_per_s")
             entry["size_mb"] = row["size_mb"]
             entry["load_seconds"] = row["float32"]["load_seconds"]

@@ -18,6 +18,8 @@ def test_default_is_the_most_accurate_model_fast_enough():
     c = _catalog(slow={"macro_f1": 0.95, "stories_per_s": 9}, fast={"macro_f1": 0.90, "stories_per_s": 60},
                  fastest={"macro_f1": 0.86, "stories_per_s": 8000}, unscored={"macro_f1": None, "stories_per_s": 900})
     assert cat.default_model_name(c) == "fast"
+    c["models"]["member"] = {"macro_f1": 0.93, "stories_per_s": 90, "member_of": ["fast"]}
+    assert cat.default_model_name(c) == "fast"  # a member's candidate score does not compete with the choice
     c["min_stories_per_s"] = 5
     assert cat.default_model_name(c) == "slow"
     c["models"]["slow"]["needs"] = "mpnet"

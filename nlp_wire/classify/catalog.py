@@ -3,7 +3,8 @@
 The catalog is data: each entry gives a model's kind, what it needs installed, its published macro-F1
 (with the bench file it comes from), its speed on 2 CPU cores with the runtime that reached it, and the
 command that rebuilds it. The default model is computed from it: the most accurate available model
-that predicts at least ``min_stories_per_s`` (50) stories a second.
+that predicts at least ``min_stories_per_s`` (50) stories a second, leaving out models shipped only as
+ensemble members.
 """
 
 from __future__ import annotations
@@ -58,12 +59,16 @@ def missing_requirement(entry: dict) -> str | None:
 
 
 def default_model_name(catalog: dict | None = None) -> str:
-    """The most accurate available model at or above the catalog's ``min_stories_per_s``."""
+    """The most accurate available model at or above the catalog's ``min_stories_per_s``.
+
+    Entries shipped as members of an ensemble (``member_of``) do not compete: their macro-F1 is one
+    candidate's score inside a procedure whose own choice is the ensemble, and picking a candidate over
+    that choice by its score would be a choice made on the stories it was scored on."""
     catalog = catalog or read_catalog()
     floor = float(catalog.get("min_stories_per_s", 50))
     fast = {name: e for name, e in catalog["models"].items()
             if float(e.get("stories_per_s") or 0) >= floor and e.get("macro_f1") is not None
-            and missing_requirement(e) is None}
+            and not e.get("member_of") and missing_requirement(e) is None}
     if not fast:
         raise ModelLoadError(f"no model in the catalog reaches {floor:g} stories/s; name one explicitly")
     return max(fast, key=lambda name: (float(fast[name]["macro_f1"]), float(fast[name]["stories_per_s"])))
