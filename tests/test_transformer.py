@@ -459,6 +459,11 @@ def test_ensemble_of_heads_on_one_frozen_encoder_encodes_once_and_matches_its_me
         want = (0.3 * load_classifier(tmp_path / "a", dtype=dtype).predict_proba(texts, batch_size=4)
                 + 0.7 * load_classifier(tmp_path / "b", dtype=dtype).predict_proba(texts, batch_size=4))
         np.testing.assert_allclose(got, want, atol=1e-6)
+    ens = load_classifier(tmp_path / "both")
+    a, b = ens.members.values()
+    alone = b.predict_proba(texts)
+    a.to_dtype("bfloat16")  # casting one member leaves the other's (shared) encoder as it was
+    np.testing.assert_array_equal(b.predict_proba(texts), alone)
     ens = load_classifier(tmp_path / "both", quantize=True)  # int8 heads take the float rows too
     a, b = ens.members.values()
     want = 0.3 * a.predict_proba(texts, batch_size=4) + 0.7 * b.predict_proba(texts, batch_size=4)

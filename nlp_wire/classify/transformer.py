@@ -303,6 +303,8 @@ class TransformerClassifier(WireClassifier):
         Raises:
             ValueError: Unknown ``dtype``, ``float16`` on the CPU, or a classifier already cast or quantized.
         """
+        import copy
+
         import torch
 
         if dtype not in DTYPES:
@@ -317,7 +319,8 @@ class TransformerClassifier(WireClassifier):
         if self.device.type == "cpu" and not _cpu_has_bfloat16():
             logger.warning("this CPU has no bfloat16 matrix instructions (AMX or AVX512-BF16): bfloat16 is "
                            "emulated and likely slower than float32")
-        self.model = self.model.to(getattr(torch, dtype)).eval()
+        # a copy, as quantize makes: an ensemble's heads on one frozen encoder share its module
+        self.model = copy.deepcopy(self.model).to(getattr(torch, dtype)).eval()
         self.dtype = dtype
         return self
 
