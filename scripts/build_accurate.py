@@ -5,7 +5,8 @@
 
 Every chosen candidate is fit on all gold stories exactly as the protocol scored it (same config, data,
 weights, self-training) into ``models/NAME_OF_CANDIDATE`` (or the ``--folder`` given); with more than one
-member, ``models/ensemble`` is an ensemble card linking them with the chosen weights. An existing member
+member, or a chosen bias on ``other`` (the protocol's ``default_bias``), ``models/ensemble`` is an ensemble
+card linking them with the chosen weights and bias. An existing member
 folder holding the same recipe fit on the same gold stories is reused; any other is refused (move it away
 first).
 """
@@ -27,9 +28,11 @@ if __name__ == "__main__":
                     help="a member's folder name under --models (default: the candidate's name)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    weights = json.loads(Path(args.choice).read_text())["weights"]
+    choice = json.loads(Path(args.choice).read_text())
+    weights, bias = choice["weights"], choice.get("bias") or {}
     folders = dict(item.split("=", 1) for item in args.folder)
     members = build_chosen(load_protocol(args.protocol), weights, args.models, folders)
-    if len(members) > 1:
-        link_ensemble(Path(args.models) / args.name, members)
-    print(json.dumps({"members": members, "ensemble": str(Path(args.models) / args.name) if len(members) > 1 else None}))
+    linked = len(members) > 1 or bool(bias)  # a chosen bias needs the card even for one member
+    if linked:
+        link_ensemble(Path(args.models) / args.name, members, label_bias=bias)
+    print(json.dumps({"members": members, "label_bias": bias, "ensemble": str(Path(args.models) / args.name) if linked else None}))

@@ -163,3 +163,37 @@ def test_threshold_must_be_a_probability(bad):
     with pytest.raises(ValueError, match="threshold must be a probability"):
         load_classifier("baseline", threshold=bad)
     assert load_classifier("baseline", threshold=0.5).threshold == 0.5
+
+
+def test_label_bias_moves_the_decision_and_survives_the_card(members, tmp_path):
+    """A chosen bias on ``other`` (the protocol's default_bias) multiplies its averaged probability by
+    exp(bias) and renormalises; a linked card keeps it; a bias on an unknown label or a non-number is refused."""
+    from nlp_wire.classify.ensemble import link_ensemble
+
+    plain = EnsembleClassifier(members)
+    biased = EnsembleClassifier(members, label_bias={"other": -1.0, "sport": 0})
+    assert biased.label_bias == {"other": -1.0}  # zero entries dropped
+    p = plain.predict_proba(NEW).astype(np.float64)
+    expected = p * np.exp([0.0, 0.0, -1.0])
+    np.testing.assert_allclose(biased.predict_proba(NEW), expected / expected.sum(1, keepdims=True), atol=1e-6)
+    assert (biased.predict_proba(NEW)[:, 2] < p[:, 2]).all()
+    for name, member in members.items():
+        member.save_pretrained(tmp_path / "models" / name)
+    link_ensemble(tmp_path / "models" / "both", {tmp_path / "models" / n: 1.0 for n in members},
+                  label_bias={"other": -1.0})
+    card_path = tmp_path / "models" / "both" / "nlp_wire_model.json"
+    assert json.loads(card_path.read_text())["label_bias"] == {"other": -1.0}
+    np.testing.assert_allclose(load_classifier(tmp_path / "models" / "both").predict_proba(NEW),
+                               biased.predict_proba(NEW), atol=1e-6)
+    link_ensemble(tmp_path / "models" / "none", {tmp_path / "models" / n: 1.0 for n in members})
+    assert "label_bias" not in json.loads((tmp_path / "models" / "none" / "nlp_wire_model.json").read_text())
+    with pytest.raises(ValueError, match="'politics', not one of the labels"):
+        EnsembleClassifier(members, label_bias={"politics": 1.0})
+    with pytest.raises(ValueError, match=r"label_bias\['other'\] must be a finite number"):
+        EnsembleClassifier(members, label_bias={"other": float("nan")})
+    card = json.loads(card_path.read_text())
+    for bad, message in [({"other": "low"}, "must be a finite number"), (["other", -1], "must map labels")]:
+        card["label_bias"] = bad
+        card_path.write_text(json.dumps(card))
+        with pytest.raises(ModelLoadError, match=message):
+            load_classifier(tmp_path / "models" / "both")

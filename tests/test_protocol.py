@@ -212,6 +212,10 @@ def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path):
     assert {r["publisher"] for r in pubs["publishers"]} == {"Yonhap", "Korea Herald", "Korea Herald 2020"}
     assert len(pubs["choices"]) == 3
     assert protocol_choice(spec)["weights"] == {"tfidf": 1.0}
+    # with a bias grid: chosen per split and on all gold stories (none needed on separable stories)
+    spec["default_bias"] = [-1.0, 1.0, 0.5]
+    assert all(c["bias"] == {} for c in run_protocol(spec, "story")["choices"])
+    assert protocol_choice(spec)["bias"] == {}
 
 
 def test_build_chosen_fits_each_member_on_all_gold_stories(make_folder, tmp_path):
@@ -260,6 +264,67 @@ def test_choose_by_log_loss_over_repeated_inner_splits():
     y = np.array([0, 0, 0, 1])
     sure = np.array([[0.9, 0.1]] * 4)
     assert _log_loss(y, sure, 2) == pytest.approx((-np.log(0.9) - np.log(0.1)) / 2)
+
+
+class Shy:
+    """Right but timid: a topic story's own label gets 0.35, ``other`` 0.45 (argmax answers ``other``)."""
+
+    def fit_proba(self, trn, tst):
+        out = np.full((len(tst), len(LABELS)), 0.05)
+        for row, label in zip(out, Y[tst]):
+            if label == LABELS.index("other"):
+                row[:] = 0.025
+                row[label] = 0.9
+            else:
+                row[label], row[-1] = 0.35, 0.45
+        return out
+
+
+def test_bias_grid_is_ordered_zero_first_then_by_size():
+    from nlp_wire.classify.protocol import bias_grid
+
+    assert bias_grid(None) == [0.0]
+    assert bias_grid([-0.5, 0.25, 0.25]) == [0.0, -0.25, 0.25, -0.5]
+    with pytest.raises(ValueError, match="low <= 0"):
+        bias_grid([0.5, 1.0, 0.25])
+    with pytest.raises(ValueError, match="step > 0"):
+        bias_grid([-1.0, 1.0, 0])
+
+
+def test_default_bias_is_chosen_inside_and_applied_to_the_outer_stories():
+    from nlp_wire.classify.protocol import choose
+
+    other = LABELS.index("other")
+    # Without a bias grid the timid candidate calls every topic story "other".
+    plain = choose({"shy": Shy()}, Y, GROUPS, LABELS, inner_folds=3)
+    assert plain["bias"] == {} and plain["macro_f1"] < 0.5
+    chosen = choose({"shy": Shy()}, Y, GROUPS, LABELS, inner_folds=3, default_bias=[-2.0, 2.0, 0.25],
+                    default_label=other)
+    # The smallest bias that lets 0.35 beat 0.45 * exp(b): b < log(0.35 / 0.45) = -0.251, so -0.5.
+    assert chosen["bias"] == {other: -0.5}
+    assert chosen["macro_f1"] == 1.0 and chosen["macro_f1_unbiased"] == plain["macro_f1"]
+    # An oracle needs no bias: 0 wins the tie.
+    assert choose({"oracle": Recorder(True)}, Y, GROUPS, LABELS, inner_folds=3, default_bias=[-2.0, 2.0, 0.25],
+                  default_label=other)["bias"] == {}
+    outer = outer_splits(Y, GROUPS, "story", folds=4, seed=3)
+    nested = nested_cross_validate({"shy": Shy()}, Y, GROUPS, LABELS, outer, inner_folds=3,
+                                   default_bias=[-2.0, 2.0, 0.25], default_label=other)
+    assert nested["macro_f1"] == 1.0 and all(c["bias"] == {"other": -0.5} for c in nested["choices"])
+    assert all(c["outer_macro_f1_unbiased"] < 0.5 for c in nested["choices"])
+    np.testing.assert_allclose(nested["out_of_fold"].sum(1), 1.0)
+
+
+def test_load_protocol_checks_default_bias(tmp_path):
+    from nlp_wire.classify.protocol import load_protocol
+    from nlp_wire.config import ConfigError
+
+    path = tmp_path / "p.yaml"
+    path.write_text("gold: g\ndefault_bias: [-1.0, 1.0, 0.25]\ncandidates:\n  a: {config: c.yaml}\n")
+    assert load_protocol(path)["default_bias"] == [-1.0, 1.0, 0.25]
+    for bad, message in [("[-1.0, 1.0]", "three numbers"), ("[0.5, 1.0, 0.25]", "low <= 0"), ("-1.0", "must be a list")]:
+        path.write_text(f"gold: g\ndefault_bias: {bad}\ncandidates:\n  a: {{config: c.yaml}}\n")
+        with pytest.raises(ConfigError, match=message):
+            load_protocol(path)
 
 
 def test_section_rules_restrict_pseudo_labels(tmp_path):

@@ -83,7 +83,7 @@ def distill_cross_validate(spec: dict, nested: dict, student_config, base_source
     from .train import fit_classifier
 
     setup = nested["setup"]
-    gold, labels, candidates = _setup(spec)
+    gold, labels, candidates, _ = _setup(spec)
     y = np.asarray(gold["label"])
     ids = list(gold["id"])
     outer = outer_splits(y, gold["group"], setup["scheme"], setup.get("folds", 5), setup.get("seed", 13), ids=ids)

@@ -28,13 +28,17 @@ class EnsembleClassifier(WireClassifier):
         members: Named trained classifiers, e.g. ``{"minilm": ..., "baseline": ...}``.
         weights: One weight per member (default: equal); normalised to sum to 1.
         threshold: Optional confidence threshold for :meth:`predict`.
+        label_bias: Optional label -> log-multiplier of its averaged probability (renormalised after), the
+            decision rule a protocol chose (``default_bias``): ``{"other": -0.5}`` lets a topic win on less
+            evidence.
 
     Raises:
-        ValueError: No members, members whose labels or input settings differ, or bad weights.
+        ValueError: No members, members whose labels or input settings differ, bad weights or a bias on an
+            unknown label.
     """
 
     def __init__(self, members: dict[str, WireClassifier], weights: dict[str, float] | None = None,
-                 threshold: float | None = None):
+                 threshold: float | None = None, label_bias: dict[str, float] | None = None):
         if not members:
             raise ValueError("an ensemble needs at least one member")
         first_name, first = next(iter(members.items()))
@@ -49,6 +53,7 @@ class EnsembleClassifier(WireClassifier):
         self.labels = list(first.labels)
         self.data_config = first.data_config
         self.threshold = threshold
+        self.label_bias = _check_bias(label_bias or {}, self.labels)
 
     def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         total = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
@@ -60,6 +65,9 @@ class EnsembleClassifier(WireClassifier):
             pooled = first.pooled(texts, batch_size)  # one encoder pass for heads on the same frozen encoder
             for name in names:
                 total += self.weights[name] * self.members[name].head_proba(pooled)
+        if self.label_bias:
+            total *= np.exp([self.label_bias.get(label, 0.0) for label in self.labels])
+            total /= total.sum(1, keepdims=True)
         return total.astype(np.float32)
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -107,7 +115,10 @@ class EnsembleClassifier(WireClassifier):
                                                      runtime=runtime, dtype=dtype)
             weights[entry["path"]] = float(entry.get("weight", 1.0))
         try:
-            ensemble = cls(members, weights, threshold=threshold)
+            bias = card.get("label_bias") or {}
+            if not isinstance(bias, dict):
+                raise ValueError(f"label_bias must map labels to numbers, not {json.dumps(bias)}")
+            ensemble = cls(members, weights, threshold=threshold, label_bias=bias)
         except ValueError as exc:
             raise ModelLoadError(f"{folder}: {exc}") from None
         for names in shared_encoder_groups(ensemble.members):  # one copy of a frozen encoder in memory
@@ -116,13 +127,15 @@ class EnsembleClassifier(WireClassifier):
         return ensemble
 
 
-def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "cpu") -> EnsembleClassifier:
+def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "cpu",
+                  label_bias: dict[str, float] | None = None) -> EnsembleClassifier:
     """Make ``folder`` an ensemble of existing model folders, referenced by relative path (nothing copied).
 
     Args:
         folder: The ensemble folder to write (created if needed); it holds only the model card.
         members: Member model folder -> weight.
         device: Where to load the members while checking that they agree.
+        label_bias: See :class:`EnsembleClassifier` (written to the card).
 
     Returns:
         The loaded ensemble.
@@ -141,7 +154,7 @@ def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "
     nested = [name for name, member in loaded.items() if isinstance(member, EnsembleClassifier)]
     if nested:
         raise ValueError(f"{nested[0]}: an ensemble cannot be a member of another; list its members instead")
-    ensemble = EnsembleClassifier(loaded, {str(path): w for path, w in members.items()})
+    ensemble = EnsembleClassifier(loaded, {str(path): w for path, w in members.items()}, label_bias=label_bias)
     folder.mkdir(parents=True, exist_ok=True)
     _write_card(folder, ensemble, {str(path): Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
                                    for path in members})
@@ -187,7 +200,27 @@ def normalize_weights(names: list, weights: dict | None = None) -> dict:
 
 def _write_card(folder: Path, ensemble: EnsembleClassifier, paths: dict[str, str]) -> None:
     members = [{"path": paths[name], "weight": round(w, 6)} for name, w in ensemble.weights.items()]
-    write_model_card(folder, "ensemble", ensemble.labels, ensemble.data_config, members=members)
+    extra = {"label_bias": ensemble.label_bias} if ensemble.label_bias else {}
+    write_model_card(folder, "ensemble", ensemble.labels, ensemble.data_config, members=members, **extra)
+
+
+def _check_bias(bias: dict, labels: list[str]) -> dict[str, float]:
+    """``bias`` without zero entries, each key a label and each value a finite number.
+
+    Raises:
+        ValueError: An unknown label or a value that is not a finite number (named).
+    """
+    import math
+
+    out = {}
+    for label, value in bias.items():
+        if label not in labels:
+            raise ValueError(f"label_bias names {label!r}, not one of the labels {labels}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"label_bias[{label!r}] must be a finite number, not {value!r}")
+        if value:
+            out[label] = float(value)
+    return out
 
 
 def _input_settings(model: WireClassifier) -> dict:
