@@ -62,13 +62,22 @@ class EnsembleClassifier(WireClassifier):
             if len(names) == 1:
                 total += self.weights[names[0]] * first._proba_texts(texts, batch_size)
                 continue
-            pooled = first.pooled(texts, batch_size)  # one encoder pass for heads on the same frozen encoder
-            for name in names:
-                total += self.weights[name] * self.members[name].head_proba(pooled)
+            total += first.map_batches(texts, batch_size, self._heads_on_one_encoder(names), len(self.labels))
         if self.label_bias:
             total *= np.exp([self.label_bias.get(label, 0.0) for label in self.labels])
             total /= total.sum(1, keepdims=True)
         return total.astype(np.float32)
+
+    def _heads_on_one_encoder(self, names: list[str]):
+        """Model inputs -> the weighted probabilities of ``names`` (heads on one frozen encoder): the batch is
+        encoded and pooled once, and every head reads the same rows, batch by batch as each member would."""
+        pool = self.members[names[0]].model.pool
+
+        def weighted(inputs):
+            rows = pool(**inputs)
+            return sum(self.weights[name] * self.members[name].head_scores(rows) for name in names)
+
+        return weighted
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """Write each member into a sub-folder of ``folder`` (named after it) and the card that lists them."""

@@ -446,22 +446,15 @@ class TransformerClassifier(WireClassifier):
                 out[idx] = fn({k: batch[k].to(self.device) for k in names if k in batch}).float().cpu().numpy()
         return out
 
-    def pooled(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        """The pooled encoder output of every text (what the head sees), one float32 row per text."""
-        return self.map_batches(texts, batch_size, lambda inputs: self.model.pool(**inputs),
-                                self.model.encoder.config.hidden_size)
-
-    def head_proba(self, pooled: np.ndarray) -> np.ndarray:
-        """Probabilities from rows of :meth:`pooled` (the same numbers :meth:`predict_proba` gives the texts)."""
+    def head_scores(self, pooled):
+        """Probabilities (a torch tensor) from a batch of pooled encoder rows (``model.pool``'s output): what
+        :meth:`predict_proba` gives those texts. An ensemble of heads on one frozen encoder pools each batch
+        once and hands the rows to every head."""
         import torch
 
-        head = self.model.head
-        with torch.inference_mode():
-            rows = torch.from_numpy(np.ascontiguousarray(pooled, dtype=np.float32)).to(self.device)
-            weight = getattr(head, "weight", None)  # a method on int8 heads, which take float32 rows
-            if isinstance(weight, torch.Tensor):  # float32 or bfloat16
-                rows = rows.to(weight.dtype)
-            return torch.softmax(head(rows).float(), dim=-1).cpu().numpy()
+        weight = getattr(self.model.head, "weight", None)  # a method on int8 heads, which take float32 rows
+        rows = pooled.to(weight.dtype) if isinstance(weight, torch.Tensor) else pooled.float()
+        return torch.softmax(self.model.head(rows).float(), dim=-1)
 
     def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         import torch
