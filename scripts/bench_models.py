@@ -61,6 +61,14 @@ def timed(load, data: list[str], batch_size: int, repeat: int, against=None) -> 
     return row, proba
 
 
+def has_transformer(folder: Path) -> bool:
+    """Whether the model folder is, or links, a transformer (only those have a bfloat16 runtime)."""
+    card = json.loads((folder / "nlp_wire_model.json").read_text())
+    if card["kind"] == "ensemble":
+        return any(has_transformer((folder / m["path"]).resolve()) for m in card["members"])
+    return card["kind"] == "transformer"
+
+
 def main() -> None:
     import torch
 
@@ -88,7 +96,7 @@ def main() -> None:
         kind = json.loads((folder / "nlp_wire_model.json").read_text())["kind"]
         # What load_classifier's runtime "auto" (the default model's) takes here: bfloat16 on CPUs that
         # multiply it natively, else float32 (already timed).
-        row["auto_runtime"] = "bfloat16" if kind != "baseline" and _cpu_has_bfloat16() else "float32"
+        row["auto_runtime"] = "bfloat16" if has_transformer(folder) and _cpu_has_bfloat16() else "float32"
         if row["auto_runtime"] != "float32":
             row["bfloat16"], _ = timed(lambda: nlp_wire.load_classifier(folder, runtime="auto"), data,
                                        args.batch_size, args.repeat, against=exact)

@@ -38,7 +38,7 @@ if __name__ == "__main__":
             entry["stories_per_s_float32"] = row["float32"]["stories_per_s"]
             entry["stories_per_s_onnx_int8"] = row.get("onnxruntime_int8", {}).get("stories_per_s")
             entry["size_mb"] = row["size_mb"]
-            entry["load_seconds"] = row["float32"]["load_seconds"]
+            entry["load_seconds"] = row[entry["runtime"]]["load_seconds"]
     if speed:
         catalog["measured_on"] = speed["machine"]["cpu"]["model"]
     catalog_path.write_text(json.dumps(catalog, indent=2) + "\n")
