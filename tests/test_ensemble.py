@@ -123,27 +123,31 @@ def test_ensemble_command(members, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_shipped_ensemble_averages_its_members_with_the_protocols_weights():
+@pytest.mark.parametrize("name,choice_file", [("ensemble", "protocol_choice.json"), ("fast", "protocol_fast_choice.json")])
+def test_shipped_ensemble_averages_its_members_with_the_protocols_weights_and_bias(name, choice_file):
     import json
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    if not (root / "models" / "ensemble").is_dir():
-        pytest.skip("models/ensemble is not in this checkout")
+    if not (root / "models" / name).is_dir():
+        pytest.skip(f"models/{name} is not in this checkout")
     from nlp_wire.classify.encoders import _mpnet_parts
 
-    try:
-        _mpnet_parts()
-    except ModelLoadError as exc:
-        pytest.skip(f"the mpnet member needs its encoder: {exc}")
-    choice = json.loads((root / "bench" / "protocol_choice.json").read_text())["weights"]
+    choice = json.loads((root / "bench" / choice_file).read_text())
+    if any(member.startswith("mpnet") for member in choice["weights"]):
+        try:
+            _mpnet_parts()
+        except ModelLoadError as exc:
+            pytest.skip(f"the mpnet member needs its encoder: {exc}")
     folder = {"tfidf": "baseline"}
     texts = ["SEOUL, May 2 (Hanwire) -- The foreign ministers of the two countries met to discuss the alliance.",
              "Police arrested two men over a phishing scam that cheated pensioners out of savings."]
-    ens = load_classifier(root / "models" / "ensemble")
-    expected = sum(w * load_classifier(root / "models" / folder.get(name, name)).predict_proba(texts)
-                   for name, w in choice.items())
-    np.testing.assert_allclose(ens.predict_proba(texts), expected, atol=1e-5)
+    ens = load_classifier(root / "models" / name)
+    assert ens.label_bias == choice.get("bias", {})
+    expected = sum(w * load_classifier(root / "models" / folder.get(member, member)).predict_proba(texts)
+                   for member, w in choice["weights"].items())
+    expected = expected * np.exp([choice.get("bias", {}).get(label, 0.0) for label in ens.labels])
+    np.testing.assert_allclose(ens.predict_proba(texts), expected / expected.sum(1, keepdims=True), atol=1e-5)
     assert [p.label for p in ens.predict(texts)] == ["diplomacy", "crime"]
 
 
