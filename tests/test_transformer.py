@@ -616,6 +616,13 @@ def test_distill_cross_validate_teaches_each_split_with_its_own_choice(tiny_bert
     assert sorted((tmp_path / "work").glob("split*.npz"))
     again = distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work")  # resumes, no training
     assert again["macro_f1"] == metrics["macro_f1"]
+    # a split's chosen bias is part of its teacher: other x exp(-30) leaves other no probability there
+    nested["choices"][0]["bias"] = {"other": -30.0}
+    distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work_bias")
+    with np.load(tmp_path / "work_bias" / "split1.npz") as saved, np.load(tmp_path / "work" / "split1.npz") as plain:
+        assert saved["teacher"][:, LABELS.index("other")].max() < 1e-6 < plain["teacher"][:, LABELS.index("other")].max()
+    with np.load(tmp_path / "work_bias" / "split2.npz") as saved, np.load(tmp_path / "work" / "split2.npz") as plain:
+        np.testing.assert_allclose(saved["teacher"], plain["teacher"], atol=1e-9)
 
 
 def test_transformer_takes_a_bare_string_as_one_story(trained):
