@@ -12,7 +12,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "nlp_wire" / "sample_data"
 LABELS = {"diplomacy", "covid", "crime", "entertainment", "other"}
 
 
-@pytest.mark.parametrize("name", ["stories", "stories_defs", "stories_defs2"])
+@pytest.mark.parametrize("name", ["stories", "stories_defs", "stories_defs2", "stories_defs3"])
 def test_sample_folder_labels_every_story_once(name):
     folder = SAMPLES / name
     with open(folder / "labels.csv", newline="", encoding="utf-8") as fh:
