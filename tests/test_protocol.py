@@ -301,7 +301,7 @@ def test_default_bias_is_chosen_inside_and_applied_to_the_outer_stories():
     chosen = choose({"shy": Shy()}, Y, GROUPS, LABELS, inner_folds=3, default_bias=[-2.0, 2.0, 0.25],
                     default_label=other)
     # The smallest bias that lets 0.35 beat 0.45 * exp(b): b < log(0.35 / 0.45) = -0.251, so -0.5.
-    assert chosen["bias"] == {other: -0.5}
+    assert chosen["bias"] == {"other": -0.5}
     assert chosen["macro_f1"] == 1.0 and chosen["macro_f1_unbiased"] == plain["macro_f1"]
     # An oracle needs no bias: 0 wins the tie.
     assert choose({"oracle": Recorder(True)}, Y, GROUPS, LABELS, inner_folds=3, default_bias=[-2.0, 2.0, 0.25],

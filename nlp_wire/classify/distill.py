@@ -79,7 +79,8 @@ def distill_cross_validate(spec: dict, nested: dict, student_config, base_source
         :func:`~.evaluate.score` of the pooled outer predictions, ``publishers``, ``teacher`` (the teachers'
         own pooled outer score on the same splits) and ``agreement`` (student vs teacher labels on the pool).
     """
-    from .protocol import _setup, apply_bias, outer_splits
+    from .ensemble import apply_label_bias
+    from .protocol import _setup, outer_splits
     from .train import fit_classifier
 
     setup = nested["setup"]
@@ -101,9 +102,10 @@ def distill_cross_validate(spec: dict, nested: dict, student_config, base_source
                 proba[tst], teacher[tst], agree = saved["student"], saved["teacher"], float(saved["agreement"])
         else:
             weights = choice["weights"]
-            bias = np.array([choice.get("bias", {}).get(label, 0.0) for label in labels])  # the split's decision rule
-            pool_proba = apply_bias(teacher_proba(candidates, weights, trn, pool), bias)
-            teacher[tst] = apply_bias(teacher_proba(candidates, weights, trn, list(gold.select(tst)["text"])), bias)
+            bias = choice.get("bias", {})  # the split's decision rule
+            pool_proba = apply_label_bias(teacher_proba(candidates, weights, trn, pool), bias, labels)
+            teacher[tst] = apply_label_bias(teacher_proba(candidates, weights, trn, list(gold.select(tst)["text"])),
+                                            bias, labels)
             train_ds = _student_data(student_config, base_sources, gold, trn, gold_weight, pool, pool_proba, pool_weight)
             model = fit_classifier(student_config, train_ds, None, work / f"split{k}_run", progress=False)
             proba[tst] = model._proba_texts(list(gold.select(tst)["text"]), student_config.training.eval_batch_size)

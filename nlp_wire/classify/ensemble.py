@@ -18,7 +18,7 @@ import numpy as np
 
 from .base import ModelLoadError, WireClassifier, read_model_card, write_model_card
 
-__all__ = ["EnsembleClassifier", "link_ensemble", "normalize_weights", "shared_encoder_groups"]
+__all__ = ["EnsembleClassifier", "apply_label_bias", "link_ensemble", "normalize_weights", "shared_encoder_groups"]
 
 
 class EnsembleClassifier(WireClassifier):
@@ -63,10 +63,7 @@ class EnsembleClassifier(WireClassifier):
                 total += self.weights[names[0]] * first._proba_texts(texts, batch_size)
                 continue
             total += first.map_batches(texts, batch_size, self._heads_on_one_encoder(names), len(self.labels))
-        if self.label_bias:
-            total *= np.exp([self.label_bias.get(label, 0.0) for label in self.labels])
-            total /= total.sum(1, keepdims=True)
-        return total.astype(np.float32)
+        return apply_label_bias(total, self.label_bias, self.labels).astype(np.float32)
 
     def _heads_on_one_encoder(self, names: list[str]):
         """Model inputs -> the weighted probabilities of ``names`` (heads on one frozen encoder): the batch is
@@ -187,6 +184,16 @@ def shared_encoder_groups(members: dict[str, WireClassifier]) -> list[list[str]]
             key = (base, cfg.max_length, cfg.pooling, member.dtype, str(member.device))
         groups.setdefault(key, []).append(name)
     return list(groups.values())
+
+
+def apply_label_bias(proba: np.ndarray, bias: dict[str, float], labels: list[str]) -> np.ndarray:
+    """Probabilities (rows, columns in ``labels`` order) times ``exp(bias[label])`` per label, renormalised:
+    a decision rule on top of calibrated scores (a negative bias on ``other`` lets a topic win on less
+    evidence). An empty ``bias`` returns ``proba`` as it is."""
+    if not bias:
+        return proba
+    scaled = np.asarray(proba, dtype=np.float64) * np.exp([bias.get(label, 0.0) for label in labels])
+    return scaled / scaled.sum(1, keepdims=True)
 
 
 def normalize_weights(names: list, weights: dict | None = None) -> dict:

@@ -24,6 +24,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
+from .ensemble import apply_label_bias
 from .evaluate import score
 from .publishers import OTHER_PUBLISHERS, PUBLISHERS, publisher_of, publisher_table
 
@@ -139,13 +140,6 @@ def _log_loss(y: np.ndarray, proba: np.ndarray, n_labels: int) -> float:
     return float(-(w * np.log(np.clip(proba[np.arange(len(y)), y], 1e-6, 1.0))).sum() / w.sum())
 
 
-def apply_bias(proba: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Probabilities times ``exp(bias)`` per label, renormalised: a decision rule on top of calibrated scores
-    (a negative bias on ``other`` lets a topic win on less evidence)."""
-    scaled = np.asarray(proba, dtype=np.float64) * np.exp(np.asarray(bias, dtype=np.float64))
-    return scaled / scaled.sum(1, keepdims=True)
-
-
 def bias_grid(spec: Sequence[float] | None) -> list[float]:
     """The log-multipliers ``[low, high, step]`` of a protocol's ``default_bias``, 0 first (it wins ties,
     then the smaller size)."""
@@ -188,14 +182,14 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
         repeats: Inner CV runs with different splits (seeds ``seed``, ``seed + 1``, ...); the criterion is
             averaged over them.
         default_bias: Optional ``[low, high, step]``: once the weights are chosen, also choose the
-            log-multiplier of ``default_label``'s probability (see :func:`apply_bias`) that maximises the
+            log-multiplier of ``default_label``'s probability (see :func:`~.ensemble.apply_label_bias`) that maximises the
             winner's inner macro-F1, averaged over repeats (0, then smaller sizes, win ties). Calibrated
             probabilities are the right thing to average; macro-F1 rewards calling a rare topic on less
             evidence than argmax needs.
         default_label: Index of the label that ``default_bias`` moves (``other``).
 
     Returns:
-        ``weights`` (name -> weight, non-zero only), ``bias`` (label index -> log-multiplier, non-zero only),
+        ``weights`` (name -> weight, non-zero only), ``bias`` (label name -> log-multiplier, non-zero only),
         ``macro_f1`` (the winner's inner CV macro-F1 after the bias, averaged over repeats),
         ``macro_f1_unbiased`` (before it), ``criterion`` (its criterion value) and ``single`` (every
         candidate's own inner macro-F1).
@@ -226,15 +220,15 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
               for j, name in enumerate(names)}
     averaged = [np.tensordot(np.array(best), stacked, 1) for stacked in runs]
 
+    moved = labels[default_label]
+
     def biased_f1(b):
-        vec = np.zeros(k)
-        vec[default_label] = b
-        return float(np.mean([_macro_f1(yi, apply_bias(p, vec), k) for p in averaged]))
+        return float(np.mean([_macro_f1(yi, apply_label_bias(p, {moved: b}, labels), k) for p in averaged]))
 
     grid = bias_grid(default_bias)
     bias_value = max(grid, key=lambda b: (biased_f1(b), -grid.index(b)))
     return {"weights": {name: w for name, w in zip(names, best) if w},
-            "bias": {int(range(k)[default_label]): bias_value} if bias_value else {},
+            "bias": {moved: bias_value} if bias_value else {},
             "macro_f1": round(biased_f1(bias_value), 4), "macro_f1_unbiased": round(mean_of(_macro_f1, best), 4),
             "criterion": round(best_value, 4), "single": single}
 
@@ -286,12 +280,8 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
         for name in names:
             single[name][tst] = candidates[name].fit_proba(trn, tst)
         averaged = sum(w * single[name][tst] for name, w in chosen["weights"].items())
-        vec = np.zeros(len(labels))
-        for j, b in chosen["bias"].items():
-            vec[j] = b
-        proba[tst] = apply_bias(averaged, vec)
-        choices.append({"fold": k, "n_test": int(len(tst)), "weights": chosen["weights"],
-                        "bias": {labels[j]: b for j, b in chosen["bias"].items()},
+        proba[tst] = apply_label_bias(averaged, chosen["bias"], labels)
+        choices.append({"fold": k, "n_test": int(len(tst)), "weights": chosen["weights"], "bias": chosen["bias"],
                         "inner_macro_f1": chosen["macro_f1"], "inner_single": chosen["single"],
                         "outer_macro_f1_unbiased": round(_macro_f1(y[tst], averaged, len(labels)), 4),
                         "outer_macro_f1": round(_macro_f1(y[tst], proba[tst], len(labels)), 4)})
@@ -762,7 +752,6 @@ def protocol_choice(spec: dict) -> dict:
                     spec.get("seed", 13), step=spec.get("step", 0.25), max_members=spec.get("max_members", 3),
                     criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1),
                     default_bias=spec.get("default_bias"), default_label=default)
-    chosen["bias"] = {labels[j]: b for j, b in chosen["bias"].items()}
     chosen["setup"] = {k: v for k, v in spec.items()}
     return chosen
 
