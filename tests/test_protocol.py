@@ -208,6 +208,19 @@ def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path):
     assert len(made) > 3 and all(k.get("days") is not None for _, k in made)  # outer and every inner split
     for trn, tst in real(*made[0][0], **made[0][1]):
         assert not {day[ids[i][-3:]] for i in trn} & {day[ids[i][-3:]] for i in tst}
+    # inner_days: the story scheme's outer folds stay story-grouped, its inner folds (and the choice's) keep days
+    made.clear()
+    protocol.outer_splits = lambda *a, **k: made.append((a, k)) or real(*a, **k)
+    try:
+        run_protocol({**spec, "inner_days": True}, "story")
+        protocol_choice({**spec, "inner_days": True})
+    finally:
+        protocol.outer_splits = real
+    assert made[0][1].get("days") is None and made[0][0][2] == "story"
+    assert len(made) > 3 and all(k.get("days") is not None for _, k in made[1:])
+    for a, k in made[1:]:
+        for trn, tst in real(*a, **k):
+            assert not {k["days"][i] for i in trn} & {k["days"][i] for i in tst}
     pubs = run_protocol(spec, "publisher")
     assert {r["publisher"] for r in pubs["publishers"]} == {"Yonhap", "Korea Herald", "Korea Herald 2020"}
     assert len(pubs["choices"]) == 3

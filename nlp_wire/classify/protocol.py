@@ -570,7 +570,8 @@ class ProbeCandidate:
 
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
-                 "criterion": str, "repeats": int, "feature_cache": str, "default_bias": list, "candidates": dict}
+                 "criterion": str, "repeats": int, "feature_cache": str, "default_bias": list, "inner_days": bool,
+                 "candidates": dict}
 CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
                   "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float, "allowed_labels": str, "prior": str}
 
@@ -748,8 +749,9 @@ def protocol_choice(spec: dict) -> dict:
     result with ``setup``. Its ``macro_f1`` is the inner CV score of the winner, a selected maximum, not a
     score to publish."""
     gold, labels, candidates, default = _setup(spec)
+    days = _days(spec, list(gold["id"])) if spec.get("inner_days") else None
     chosen = choose(candidates, gold["label"], gold["group"], labels, None, spec.get("inner_folds", 4),
-                    spec.get("seed", 13), step=spec.get("step", 0.25), max_members=spec.get("max_members", 3),
+                    spec.get("seed", 13), days, step=spec.get("step", 0.25), max_members=spec.get("max_members", 3),
                     criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1),
                     default_bias=spec.get("default_bias"), default_label=default)
     chosen["setup"] = {k: v for k, v in spec.items()}
@@ -818,6 +820,8 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
         scheme: Outer splits: ``"story"`` (grouped k-fold), ``"day"`` (grouped k-fold with every story of
             one day on one side, inner folds too: new copy comes from other days) or ``"publisher"``
             (leave-one-publisher-out; the inner choice uses grouped folds of the other publishers' stories).
+            With ``inner_days: true`` in the protocol, the inner folds of every scheme (and of
+            :func:`protocol_choice`) keep each day on one side, whatever the outer splits do.
         progress: Called with a line per outer split.
 
     Returns:
@@ -827,9 +831,9 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
     gold, labels, candidates, default = _setup(spec)
     y = np.asarray(gold["label"])
     ids = list(gold["id"])
-    days = _days(spec, ids) if scheme == "day" else None
+    days = _days(spec, ids) if scheme == "day" or spec.get("inner_days") else None
     outer = outer_splits(y, gold["group"], "story" if scheme == "day" else scheme, spec.get("folds", 5),
-                         spec.get("seed", 13), ids=ids, days=days)
+                         spec.get("seed", 13), ids=ids, days=days if scheme == "day" else None)
     metrics = nested_cross_validate(candidates, y, gold["group"], labels, outer, spec.get("inner_folds", 4),
                                     spec.get("seed", 13), days=days, step=spec.get("step", 0.25),
                                     max_members=spec.get("max_members", 3), progress=progress,
