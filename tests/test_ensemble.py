@@ -120,6 +120,21 @@ def test_ensemble_command(members, tmp_path, capsys):
     assert line["id"] == "n1" and line["label"] == "weather"
     assert main(["ensemble", str(tmp_path / "bad"), str(tmp_path / "nowhere")]) == 2
     assert "nowhere: no such model folder" in capsys.readouterr().err
+    # --bias: written to the card and applied; bad specs and unknown labels fail by name, writing nothing
+    assert main(["ensemble", str(tmp_path / "tilted"), f"{tmp_path / 'sharp'}@3", str(tmp_path / "smooth"),
+                 "--bias", "weather=-30"]) == 0
+    assert json.loads(capsys.readouterr().out)["label_bias"] == {"weather": -30.0}
+    assert json.loads((tmp_path / "tilted" / "nlp_wire_model.json").read_text())["label_bias"] == {"weather": -30.0}
+    assert main(["classify", str(tmp_path / "tilted"), str(stories)]) == 0
+    assert json.loads(capsys.readouterr().out)["label"] != "weather"
+    for bad, message in [("weather", "write LABEL=NUMBER"), ("weather=lots", "write LABEL=NUMBER"),
+                         ("=1", "write LABEL=NUMBER"), ("snow=1", "snow")]:
+        assert main(["ensemble", str(tmp_path / "worse"), str(tmp_path / "smooth"), "--bias", bad]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["ensemble", str(tmp_path / "worse"), str(tmp_path / "smooth"), "--bias", "other=1",
+                 "--bias", "other=2"]) == 2
+    assert "given twice" in capsys.readouterr().err
+    assert not (tmp_path / "worse" / "nlp_wire_model.json").exists()
 
 
 @pytest.mark.slow
