@@ -17,11 +17,33 @@ from .story import Story, WireFormatError, _read_bytes, split_tags, story_group
 from .text import model_input
 from .weak_labels import TopicRules
 
-__all__ = ["load_examples", "read_labels_file", "group_split", "COLUMNS"]
+__all__ = ["load_examples", "read_labels_file", "group_split", "parse_data_spec", "split_labels", "COLUMNS"]
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("id", "group", "text", "headline", "label", "source", "weight")
+
+
+def parse_data_spec(spec: str) -> tuple[str, float]:
+    """``"path"`` or ``"path@weight"`` -> (path, weight). (A path may be ``SOURCE::LABELS.csv``: see
+    :func:`split_labels`.)"""
+    path, sep, weight = spec.rpartition("@")
+    if sep and path:
+        try:
+            return path, float(weight)
+        except ValueError:
+            pass
+    return spec, 1.0
+
+
+def split_labels(path: str) -> tuple[str, str | None]:
+    """``"SOURCE::LABELS.csv"`` -> (SOURCE, LABELS.csv): a labels file given beside a source, e.g. our own
+    labels for stories in ``../shared`` whose text may not be copied here. A path that exists as written,
+    or whose part after the last ``::`` is not a ``.csv`` file name, is a plain source: (path, None)."""
+    source, sep, labels = path.rpartition("::")
+    if not sep or not source or not labels.lower().endswith(".csv") or Path(path).exists():
+        return path, None
+    return source, labels
 
 
 def read_labels_file(path: str | Path, labels: list[str] | None = None) -> dict[str, str]:

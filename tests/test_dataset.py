@@ -345,7 +345,8 @@ def test_labels_file_beside_a_records_file(tmp_path):
     does not list are left out, whatever label they carry."""
     import json
 
-    from nlp_wire.classify.train import load_training_data, split_labels
+    from nlp_wire.classify.train import load_training_data
+    from nlp_wire.dataset import split_labels
     from nlp_wire.config import DataConfig, TrainConfig
     from nlp_wire.dataset import load_examples
     from nlp_wire.story import WireFormatError
@@ -367,7 +368,7 @@ def test_labels_file_beside_a_records_file(tmp_path):
 def test_labels_beside_records_match_story_ids_and_name_what_matched_nothing(tmp_path, caplog):
     import json
 
-    from nlp_wire.classify.train import split_labels
+    from nlp_wire.dataset import split_labels
 
     src = tmp_path / "pool.jsonl"
     src.write_text(json.dumps({"headline": "No id here", "body": "Text one."}) + "\n"

@@ -127,7 +127,7 @@ def training_sources(folder: str | Path) -> list[Path]:
         card = json.loads((folder / "nlp_wire_model.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         card = {}
-    from .train import parse_data_spec, split_labels
+    from ..dataset import parse_data_spec, split_labels
 
     out = [Path(split_labels(parse_data_spec(s)[0])[0]).resolve() for s in found if isinstance(s, str)]
     for member in card.get("members", []) if isinstance(card, dict) else []:

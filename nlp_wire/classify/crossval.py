@@ -19,7 +19,8 @@ from ..config import TrainConfig
 from ..dataset import load_examples
 from .ensemble import normalize_weights
 from .evaluate import score
-from .train import fit_classifier, load_training_data, parse_data_spec, scale_weights
+from ..dataset import parse_data_spec
+from .train import fit_classifier, load_training_data, scale_weights
 
 __all__ = ["cross_validate", "combine_out_of_fold"]
 

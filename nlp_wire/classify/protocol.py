@@ -627,7 +627,8 @@ def _unlabeled_stories(sources: list[str], limit: int | None, field: str | None 
     spaced per source. A JSONL record and its story are read together, so a field always belongs to its
     own story (bad lines skipped and logged, as :func:`~nlp_wire.reader.read_stories` does)."""
     from ..reader import iter_record_stories, read_stories
-    from .train import evenly_spaced, parse_data_spec
+    from ..dataset import parse_data_spec
+    from .train import evenly_spaced
 
     out = []
     for src in sources:
@@ -717,7 +718,7 @@ def _setup(spec: dict):
     """The gold set, its labels, the built candidates of a protocol and the default label's index."""
     from ..config import TrainConfig, load_config
     from ..dataset import load_examples
-    from .train import parse_data_spec
+    from ..dataset import parse_data_spec
 
     gold_path, gold_weight = parse_data_spec(spec["gold"])
     first = next(iter(spec["candidates"].values()))
@@ -734,7 +735,7 @@ def _days(spec: dict, ids: list[str]) -> list:
         ValueError: A gold story without a date.
     """
     from ..reader import read_stories
-    from .train import parse_data_spec
+    from ..dataset import parse_data_spec
 
     path = parse_data_spec(spec["gold"])[0]
     dates = {s.id: s.date for s in read_stories(path)}

@@ -13,37 +13,13 @@ import numpy as np
 import yaml
 
 from ..config import TrainConfig
-from ..dataset import group_split, load_examples
+from ..dataset import group_split, load_examples, parse_data_spec, split_labels
 from .accelerator import is_main_process
 from .evaluate import evaluate
 
-__all__ = ["train", "fit_classifier", "parse_data_spec", "load_training_data", "scale_weights"]
+__all__ = ["train", "fit_classifier", "load_training_data", "scale_weights"]
 
 logger = logging.getLogger(__name__)
-
-
-def parse_data_spec(spec: str) -> tuple[str, float]:
-    """``"path"`` or ``"path@weight"`` -> (path, weight). (A path may be ``SOURCE::LABELS.csv``: see
-    :func:`split_labels`.)"""
-    path, sep, weight = spec.rpartition("@")
-    if sep and path:
-        try:
-            return path, float(weight)
-        except ValueError:
-            pass
-    return spec, 1.0
-
-
-def split_labels(path: str) -> tuple[str, str | None]:
-    """``"SOURCE::LABELS.csv"`` -> (SOURCE, LABELS.csv): a labels file given beside a source, e.g. our own
-    labels for stories in ``../shared`` whose text may not be copied here. A path that exists as written,
-    or whose part after the last ``::`` is not a ``.csv`` file name, is a plain source: (path, None)."""
-    from pathlib import Path
-
-    source, sep, labels = path.rpartition("::")
-    if not sep or not source or not labels.lower().endswith(".csv") or Path(path).exists():
-        return path, None
-    return source, labels
 
 
 def scale_weights(ds, weight: float):

@@ -42,7 +42,7 @@ def parse_bias(specs: list[str]) -> dict[str, float]:
 
 def run(args) -> int:
     from ..classify.ensemble import link_ensemble
-    from ..classify.train import parse_data_spec
+    from ..dataset import parse_data_spec
 
     bias = parse_bias(args.bias)
     members = dict(parse_data_spec(spec) for spec in args.models)

@@ -28,7 +28,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..classify.catalog import resolve_model, training_sources
-    from ..classify.train import split_labels
+    from ..dataset import split_labels
 
     model = load_classifier(args.model, device=args.device)
     source, labels_file = split_labels(args.data)
