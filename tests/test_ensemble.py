@@ -128,7 +128,8 @@ def test_ensemble_command(members, tmp_path, capsys):
     assert main(["classify", str(tmp_path / "tilted"), str(stories)]) == 0
     assert json.loads(capsys.readouterr().out)["label"] != "weather"
     for bad, message in [("weather", "write LABEL=NUMBER"), ("weather=lots", "write LABEL=NUMBER"),
-                         ("=1", "write LABEL=NUMBER"), ("snow=1", "snow")]:
+                         ("=1", "write LABEL=NUMBER"), ("snow=1", "snow"),
+                         ("weather=nan", "finite")]:
         assert main(["ensemble", str(tmp_path / "worse"), str(tmp_path / "smooth"), "--bias", bad]) == 2
         assert message in capsys.readouterr().err
     assert main(["ensemble", str(tmp_path / "worse"), str(tmp_path / "smooth"), "--bias", "other=1",

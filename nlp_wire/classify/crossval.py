@@ -16,10 +16,9 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 from ..config import TrainConfig
-from ..dataset import load_examples
+from ..dataset import load_examples, parse_data_spec
 from .ensemble import normalize_weights
 from .evaluate import score
-from ..dataset import parse_data_spec
 from .train import fit_classifier, load_training_data, scale_weights
 
 __all__ = ["cross_validate", "combine_out_of_fold"]

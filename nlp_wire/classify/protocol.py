@@ -626,8 +626,8 @@ def _unlabeled_stories(sources: list[str], limit: int | None, field: str | None 
     """``(story, record[field] or None)`` for the unlabeled stories of each source, ``limit`` of them evenly
     spaced per source. A JSONL record and its story are read together, so a field always belongs to its
     own story (bad lines skipped and logged, as :func:`~nlp_wire.reader.read_stories` does)."""
-    from ..reader import iter_record_stories, read_stories
     from ..dataset import parse_data_spec
+    from ..reader import iter_record_stories, read_stories
     from .train import evenly_spaced
 
     out = []
@@ -717,8 +717,7 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
 def _setup(spec: dict):
     """The gold set, its labels, the built candidates of a protocol and the default label's index."""
     from ..config import TrainConfig, load_config
-    from ..dataset import load_examples
-    from ..dataset import parse_data_spec
+    from ..dataset import load_examples, parse_data_spec
 
     gold_path, gold_weight = parse_data_spec(spec["gold"])
     first = next(iter(spec["candidates"].values()))
