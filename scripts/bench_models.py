@@ -77,8 +77,9 @@ def main() -> None:
     from nlp_wire.device import cpu_info
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=["baseline", "tfidf_ann", "tfidf_defs3", "minilm", "minilm_probe", "minilm_probe_defs3", "mpnet_probe",
-                                                    "mpnet_probe_defs", "ensemble", "fast"])
+    ap.add_argument("--models", nargs="+", default=["baseline", "tfidf_ann", "tfidf_defs3", "minilm", "minilm_probe",
+                                                    "minilm_probe_defs3", "mpnet_probe", "mpnet_probe_defs", "ensemble",
+                                                    "fast"])
     ap.add_argument("--texts", type=int, default=225)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=2)

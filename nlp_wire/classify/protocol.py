@@ -182,8 +182,8 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
         repeats: Inner CV runs with different splits (seeds ``seed``, ``seed + 1``, ...); the criterion is
             averaged over them.
         default_bias: Optional ``[low, high, step]``: once the weights are chosen, also choose the
-            log-multiplier of ``default_label``'s probability (see :func:`~.ensemble.apply_label_bias`) that maximises the
-            winner's inner macro-F1, averaged over repeats (0, then smaller sizes, win ties). Calibrated
+            log-multiplier of ``default_label``'s probability (see :func:`~.ensemble.apply_label_bias`) that
+            maximises the winner's inner macro-F1, averaged over repeats (0, then smaller sizes, win ties). Calibrated
             probabilities are the right thing to average; macro-F1 rewards calling a rare topic on less
             evidence than argmax needs.
         default_label: Index of the label that ``default_bias`` moves (``other``).
