@@ -61,12 +61,16 @@ def timed(load, data: list[str], batch_size: int, repeat: int, against=None) -> 
     return row, proba
 
 
-def has_transformer(folder: Path) -> bool:
+def card(folder: Path) -> dict:
+    return json.loads((folder / "nlp_wire_model.json").read_text())
+
+
+def has_transformer(folder: Path, model_card: dict | None = None) -> bool:
     """Whether the model folder is, or links, a transformer (only those have a bfloat16 runtime)."""
-    card = json.loads((folder / "nlp_wire_model.json").read_text())
-    if card["kind"] == "ensemble":
-        return any(has_transformer((folder / m["path"]).resolve()) for m in card["members"])
-    return card["kind"] == "transformer"
+    model_card = model_card or card(folder)
+    if model_card["kind"] == "ensemble":
+        return any(has_transformer((folder / m["path"]).resolve()) for m in model_card["members"])
+    return model_card["kind"] == "transformer"
 
 
 def main() -> None:
@@ -77,14 +81,15 @@ def main() -> None:
     from nlp_wire.device import cpu_info
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=["baseline", "tfidf_ann", "tfidf_defs3", "minilm", "minilm_probe",
-                                                    "minilm_probe_defs3", "mpnet_probe", "mpnet_probe_defs", "ensemble",
-                                                    "fast"])
+    ap.add_argument("--models", nargs="+", help="model folders under models/ (default: every model in "
+                    "models/catalog.json, in its order)")
     ap.add_argument("--texts", type=int, default=225)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--out", default="bench/models.json")
     args = ap.parse_args()
+    if not args.models:
+        args.models = list(json.loads((ROOT / "models" / "catalog.json").read_text())["models"])
     torch.set_num_threads(2)
     data, source = texts(args.texts)
     result = {"machine": {"cpu": cpu_info(), "threads": 2, "python": platform.python_version(), "torch": torch.__version__,
@@ -95,10 +100,11 @@ def main() -> None:
         folder = ROOT / "models" / name
         row, exact = {}, None
         row["float32"], exact = timed(lambda: nlp_wire.load_classifier(folder), data, args.batch_size, args.repeat)
-        kind = json.loads((folder / "nlp_wire_model.json").read_text())["kind"]
+        model_card = card(folder)
+        kind = model_card["kind"]
         # What load_classifier's runtime "auto" (the default model's) takes here: bfloat16 on CPUs that
         # multiply it natively, else float32 (already timed).
-        row["auto_runtime"] = "bfloat16" if has_transformer(folder) and _cpu_has_bfloat16() else "float32"
+        row["auto_runtime"] = "bfloat16" if has_transformer(folder, model_card) and _cpu_has_bfloat16() else "float32"
         if row["auto_runtime"] != "float32":
             row["bfloat16"], _ = timed(lambda: nlp_wire.load_classifier(folder, runtime="auto"), data,
                                        args.batch_size, args.repeat, against=exact)
