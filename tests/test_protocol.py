@@ -170,7 +170,7 @@ def test_shipped_protocol_file_is_valid():
     assert {"tfidf", "mpnet_probe"} <= set(spec["candidates"])
 
 
-def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path):
+def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path, monkeypatch):
     """Story and publisher schemes end to end with a TF-IDF candidate: every gold story scored once."""
     from nlp_wire.classify.protocol import load_protocol, protocol_choice, run_protocol
 
@@ -196,24 +196,18 @@ def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path):
     assert [c["weights"] for c in story["choices"]] == [{"tfidf": 1.0}] * 3
     from nlp_wire.classify import protocol
 
-    def splits_made(*runs):
-        """Run each call while recording every outer_splits call (args, kwargs); the calls' results too."""
-        made, real = [], protocol.outer_splits
-        protocol.outer_splits = lambda *a, **k: made.append((a, k)) or real(*a, **k)
-        try:
-            return made, [run() for run in runs]
-        finally:
-            protocol.outer_splits = real
-
-    made, (by_day,) = splits_made(lambda: run_protocol(spec, "day"))
+    made = []  # every outer_splits call (args, kwargs), outer and inner
+    monkeypatch.setattr(protocol, "outer_splits", lambda *a, **k: made.append((a, k)) or outer_splits(*a, **k))
+    by_day = run_protocol(spec, "day")
     day = {f"{n:03d}": 1 + n % 20 for n in range(24)}
     ids = [row["id"] for row in by_day["out_of_fold"]]
     assert len(made) > 3 and all(k.get("days") is not None for _, k in made)  # outer and every inner split
     for trn, tst in outer_splits(*made[0][0], **made[0][1]):
         assert not {day[ids[i][-3:]] for i in trn} & {day[ids[i][-3:]] for i in tst}
     # inner_days: the story scheme's outer folds stay story-grouped, its inner folds (and the choice's) keep days
-    made, _ = splits_made(lambda: run_protocol({**spec, "inner_days": True}, "story"),
-                          lambda: protocol_choice({**spec, "inner_days": True}))
+    made.clear()
+    run_protocol({**spec, "inner_days": True}, "story")
+    protocol_choice({**spec, "inner_days": True})
     assert made[0][1].get("days") is None and made[0][0][2] == "story"
     assert len(made) > 3 and all(k.get("days") is not None for _, k in made[1:])
     for a, k in made[1:]:
