@@ -18,7 +18,8 @@ import numpy as np
 
 from .base import ModelLoadError, WireClassifier, read_model_card, write_model_card
 
-__all__ = ["EnsembleClassifier", "apply_label_bias", "link_ensemble", "normalize_weights", "shared_encoder_groups"]
+__all__ = ["EnsembleClassifier", "apply_label_bias", "link_ensemble", "normalize_weights", "shared_encoder_groups",
+           "input_settings"]
 
 
 class EnsembleClassifier(WireClassifier):
@@ -239,7 +240,11 @@ def _check_bias(bias: dict, labels: list[str]) -> dict[str, float]:
     return out
 
 
-def _input_settings(model: WireClassifier) -> dict:
-    """The data settings that shape a model's input text and answers (not its training split)."""
-    cfg = model.data_config
+def input_settings(cfg) -> dict:
+    """The data settings (of a ``DataConfig``) that shape a model's input text and answers, not its training split:
+    ensemble members must agree on them."""
     return {"max_words": cfg.max_words, "lead_paragraphs": cfg.lead_paragraphs, "default_label": cfg.default_label}
+
+
+def _input_settings(model: WireClassifier) -> dict:
+    return input_settings(model.data_config)

@@ -24,7 +24,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .ensemble import apply_label_bias
+from .ensemble import apply_label_bias, input_settings
 from .evaluate import score
 from .publishers import OTHER_PUBLISHERS, PUBLISHERS, publisher_of, publisher_table
 
@@ -126,6 +126,19 @@ def weight_grid(n: int, step: float = 0.25, max_members: int | None = None) -> l
     return out
 
 
+def buildable(members: Sequence, max_encoders: int | None = None) -> bool:
+    """Whether candidates can be averaged into one shipped ensemble within an encoder budget.
+
+    A candidate may say how it reads stories (``input_key``: the data settings that shape its model input)
+    and which transformer pass it needs (``encoder_key``: None for none, equal keys for heads that share one
+    frozen encoder); a candidate without them constrains nothing. Members must read stories alike (an
+    ensemble gives every member the same input), and take at most ``max_encoders`` distinct passes.
+    """
+    inputs = {k for k in (getattr(m, "input_key", None) for m in members) if k is not None}
+    passes = {k for k in (getattr(m, "encoder_key", None) for m in members) if k is not None}
+    return len(inputs) <= 1 and (max_encoders is None or len(passes) <= max_encoders)
+
+
 def _macro_f1(y: np.ndarray, proba: np.ndarray, n_labels: int) -> float:
     from sklearn.metrics import f1_score
 
@@ -158,7 +171,8 @@ CRITERIA = {"macro_f1": lambda y, p, k: _macro_f1(y, p, k), "log_loss": lambda y
 def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence, labels: list[str],
            idx: np.ndarray | None = None, inner_folds: int = 4, seed: int = 13, days: Sequence | None = None,
            step: float = 0.25, max_members: int | None = 3, criterion: str = "macro_f1", repeats: int = 1,
-           default_bias: Sequence[float] | None = None, default_label: int = -1) -> dict:
+           default_bias: Sequence[float] | None = None, default_label: int = -1,
+           max_encoders: int | None = None) -> dict:
     """Pick the candidate, or weighted average of candidates, with the best grouped-CV macro-F1 on ``idx``.
 
     This is the selection step of :func:`nested_cross_validate`; run on every gold story, it makes the
@@ -187,6 +201,10 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
             probabilities are the right thing to average; macro-F1 rewards calling a rare topic on less
             evidence than argmax needs.
         default_label: Index of the label that ``default_bias`` moves (``other``).
+        max_encoders: Most transformer encoder passes one prediction may take (a speed budget: probes on
+            one named frozen encoder share a pass, TF-IDF takes none); default: any number. Averages whose
+            members read stories differently (``input_key``) are never considered: an ensemble cannot be
+            built from them.
 
     Returns:
         ``weights`` (name -> weight, non-zero only), ``bias`` (label name -> log-multiplier, non-zero only),
@@ -214,7 +232,9 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
     def mean_of(f, w):
         return float(np.mean([f(yi, np.tensordot(np.array(w), stacked, 1), k) for stacked in runs]))
 
-    scored = [(mean_of(crit, w), -i, w) for i, w in enumerate(weight_grid(len(names), step, max_members))]
+    grid = [w for w in weight_grid(len(names), step, max_members)
+            if buildable([candidates[n] for n, x in zip(names, w) if x], max_encoders)]
+    scored = [(mean_of(crit, w), -i, w) for i, w in enumerate(grid)]
     best_value, _, best = max(scored)
     single = {name: round(float(np.mean([_macro_f1(yi, stacked[j], k) for stacked in runs])), 4)
               for j, name in enumerate(names)}
@@ -225,8 +245,8 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
     def biased_f1(b):
         return float(np.mean([_macro_f1(yi, apply_label_bias(p, {moved: b}, labels), k) for p in averaged]))
 
-    grid = bias_grid(default_bias)
-    bias_value = max(grid, key=lambda b: (biased_f1(b), -grid.index(b)))
+    biases = bias_grid(default_bias)
+    bias_value = max(biases, key=lambda b: (biased_f1(b), -biases.index(b)))
     return {"weights": {name: w for name, w in zip(names, best) if w},
             "bias": {moved: bias_value} if bias_value else {},
             "macro_f1": round(biased_f1(bias_value), 4), "macro_f1_unbiased": round(mean_of(_macro_f1, best), 4),
@@ -238,7 +258,7 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
                           days: Sequence | None = None, step: float = 0.25, max_members: int | None = 3,
                           progress: Callable[[str], None] | None = None, criterion: str = "macro_f1",
                           repeats: int = 1, default_bias: Sequence[float] | None = None,
-                          default_label: int = -1) -> dict:
+                          default_label: int = -1, max_encoders: int | None = None) -> dict:
     """Score the procedure "pick the best candidate (or weighted average) by inner CV" on outer splits.
 
     Within each outer split, :func:`choose` looks only at the outer training stories; the winner's members
@@ -261,6 +281,7 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
         repeats: See :func:`choose`.
         default_bias: See :func:`choose`; the bias chosen inside applies to that split's outer predictions.
         default_label: See :func:`choose`.
+        max_encoders: See :func:`choose`.
 
     Returns:
         :func:`~nlp_wire.classify.evaluate.score` metrics of the pooled outer predictions, plus ``choices``
@@ -276,7 +297,7 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
     choices = []
     for k, (trn, tst) in enumerate(outer, 1):
         chosen = choose(candidates, y, groups, labels, trn, inner_folds, seed, days, step, max_members, criterion, repeats,
-                        default_bias, default_label)
+                        default_bias, default_label, max_encoders)
         for name in names:
             single[name][tst] = candidates[name].fit_proba(trn, tst)
         averaged = sum(w * single[name][tst] for name, w in chosen["weights"].items())
@@ -315,6 +336,16 @@ class RecipeCandidate:
         self.base = base
         self.gold = gold
         self.gold_weight = gold_weight
+
+    @property
+    def input_key(self) -> tuple:
+        """How it reads stories (see :func:`buildable`)."""
+        return tuple(sorted(input_settings(self.config.data).items()))
+
+    @property
+    def encoder_key(self):
+        """None for TF-IDF; a fine-tuned transformer takes a pass of its own."""
+        return None if self.config.kind == "baseline" else ("recipe", id(self))
 
     def _train_set(self, train_idx: np.ndarray):
         import datasets
@@ -469,6 +500,21 @@ class ProbeCandidate:
         self.unlabeled_weight = unlabeled_weight
         self.feature_cache = feature_cache
 
+    @property
+    def input_key(self) -> tuple:
+        """How it reads stories (see :func:`buildable`)."""
+        return tuple(sorted(input_settings(self.config.data).items()))
+
+    @property
+    def encoder_key(self) -> tuple:
+        """Heads on one named frozen encoder (``minilm``, ``mpnet``) share its pass in a shipped ensemble, as
+        :func:`~.ensemble.shared_encoder_groups` groups them; an encoder from a local folder is copied into
+        the member and takes a pass of its own."""
+        from .encoders import ENCODERS
+
+        m = self.config.model
+        return (m.name_or_path, m.max_length, m.pooling) if m.name_or_path in ENCODERS else ("own", id(self))
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         from .transformer import TransformerClassifier
 
@@ -571,7 +617,7 @@ class ProbeCandidate:
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
                  "criterion": str, "repeats": int, "feature_cache": str, "default_bias": list, "inner_days": bool,
-                 "candidates": dict}
+                 "max_encoders": int, "candidates": dict}
 CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
                   "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float, "allowed_labels": str, "prior": str}
 
@@ -687,6 +733,7 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
     from .train import load_training_data
 
     out = {}
+    golds: dict[tuple, object] = {}
     for name, cand in spec["candidates"].items():
         config = load_config(TrainConfig, cand["config"], cand.get("set", []))
         config = replace(config, data=replace(config.data, val_size=0.0))
@@ -697,21 +744,41 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         if cand.get("allowed_labels") and not cand.get("unlabeled"):
             raise ConfigError(f"candidates.{name}: allowed_labels restricts the pseudo-labels of 'unlabeled' "
                               "stories; it has none")
+        if cand.get("unlabeled") and (config.kind == "baseline" or not config.training.freeze_encoder):
+            raise ConfigError(f"candidates.{name}: self-training on unlabeled stories needs a frozen-encoder "
+                              "probe (training.freeze_encoder: true)")
+        gold_texts = _gold_as_read(spec, gold, config.data, golds)
         if config.kind != "baseline" and config.training.freeze_encoder:
             unlabeled = (unlabeled_texts(config, cand["unlabeled"], cand.get("unlabeled_limit"))
                          if cand.get("unlabeled") else None)
             allowed = (allowed_labels(cand["allowed_labels"], list(config.data.labels), cand["unlabeled"],
                                       cand.get("unlabeled_limit"))
                        if unlabeled and cand.get("allowed_labels") else None)
-            out[name] = ProbeCandidate(config, base, gold, weight, unlabeled, float(cand.get("threshold", 0.9)),
+            out[name] = ProbeCandidate(config, base, gold_texts, weight, unlabeled, float(cand.get("threshold", 0.9)),
                                        float(cand.get("unlabeled_weight", 0.5)), spec.get("feature_cache"), allowed,
                                        cand.get("prior", "train"))
-        elif cand.get("unlabeled"):
-            raise ConfigError(f"candidates.{name}: self-training on unlabeled stories needs a frozen-encoder "
-                              "probe (training.freeze_encoder: true)")
         else:
-            out[name] = RecipeCandidate(config, base, gold, weight)
+            out[name] = RecipeCandidate(config, base, gold_texts, weight)
     return out
+
+
+def _gold_as_read(spec: dict, gold, data_config, cache: dict):
+    """The gold stories as a candidate reads them: its data settings (words, lead paragraphs) make the model
+    inputs of its gold stories as they make those of its training data. Same stories, order and labels as
+    ``gold``; loaded once per distinct setting.
+
+    Raises:
+        ValueError: The reloaded gold set differs from ``gold`` in ids or labels.
+    """
+    from ..dataset import load_examples, parse_data_spec
+
+    key = tuple(sorted(input_settings(data_config).items()))
+    if key not in cache:
+        texts = load_examples(parse_data_spec(spec["gold"])[0], config=data_config, drop_duplicates=False)
+        if gold is not None and (list(texts["id"]) != list(gold["id"]) or list(texts["label"]) != list(gold["label"])):
+            raise ValueError(f"{spec['gold']}: read with {dict(key)} it gives other stories or labels")
+        cache[key] = texts
+    return cache[key]
 
 
 def _setup(spec: dict):
@@ -753,7 +820,8 @@ def protocol_choice(spec: dict) -> dict:
     chosen = choose(candidates, gold["label"], gold["group"], labels, None, spec.get("inner_folds", 4),
                     spec.get("seed", 13), days, step=spec.get("step", 0.25), max_members=spec.get("max_members", 3),
                     criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1),
-                    default_bias=spec.get("default_bias"), default_label=default)
+                    default_bias=spec.get("default_bias"), default_label=default,
+                    max_encoders=spec.get("max_encoders"))
     chosen["setup"] = {k: v for k, v in spec.items()}
     return chosen
 
@@ -838,7 +906,8 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
                                     spec.get("seed", 13), days=days, step=spec.get("step", 0.25),
                                     max_members=spec.get("max_members", 3), progress=progress,
                                     criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1),
-                                    default_bias=spec.get("default_bias"), default_label=default)
+                                    default_bias=spec.get("default_bias"), default_label=default,
+                                    max_encoders=spec.get("max_encoders"))
     proba = metrics.pop("out_of_fold")
     pred = proba.argmax(1)
     headlines = list(gold["headline"])
