@@ -447,3 +447,59 @@ def test_feature_cache_keeps_rows_another_run_saved_meanwhile(tmp_path, monkeypa
     monkeypatch.setattr(protocol, "_FEATURES", {})
     table = protocol._feature_cache(key, tmp_path)
     assert sorted(table) == ["a", "b"] and table["a"].tolist() == [1, 1, 1] and table["b"].tolist() == [0, 0, 0]
+
+
+class Keyed(Recorder):
+    """A candidate that says how it reads stories and which transformer pass it needs."""
+
+    def __init__(self, oracle_labels, input_key=("short",), encoder_key=None):
+        super().__init__(False)
+        self.oracle_labels, self.input_key, self.encoder_key = set(oracle_labels), input_key, encoder_key
+
+    def fit_proba(self, trn, tst):  # sure and right on its own labels, unsure elsewhere
+        out = np.full((len(tst), len(LABELS)), 0.2)
+        for row, label in enumerate(Y[tst]):
+            if label in self.oracle_labels:
+                out[row] = np.eye(len(LABELS))[label] * 0.9 + 0.02
+        return out
+
+
+def test_buildable_keeps_one_input_setting_and_the_encoder_budget():
+    from nlp_wire.classify.protocol import buildable
+
+    tfidf, probe_a, probe_b = Keyed([]), Keyed([], encoder_key="minilm"), Keyed([], encoder_key="minilm")
+    own, long = Keyed([], encoder_key=("own", 1)), Keyed([], input_key=("long",))
+    assert buildable([tfidf, probe_a, probe_b], max_encoders=1)  # two heads on one frozen encoder: one pass
+    assert not buildable([probe_a, own], max_encoders=1) and buildable([probe_a, own], max_encoders=2)
+    assert buildable([probe_a, own])  # no budget
+    assert not buildable([tfidf, long])  # an ensemble gives every member the same input
+    assert buildable([Recorder(True), long])  # a candidate that says nothing constrains nothing
+
+
+def test_choose_never_picks_an_average_over_the_encoder_budget():
+    from nlp_wire.classify.protocol import choose
+
+    # each half-right alone; their average is right everywhere, but it takes two encoder passes
+    a, b = Keyed([0, 1, 2], encoder_key="minilm"), Keyed([3, 4], encoder_key=("own", 1))
+    assert set(choose({"a": a, "b": b}, Y, GROUPS, LABELS, inner_folds=3)["weights"]) == {"a", "b"}
+    assert len(choose({"a": a, "b": b}, Y, GROUPS, LABELS, inner_folds=3, max_encoders=1)["weights"]) == 1
+    b.encoder_key, b.input_key = None, ("long",)  # no pass, but another input: not an ensemble either
+    assert len(choose({"a": a, "b": b}, Y, GROUPS, LABELS, inner_folds=3)["weights"]) == 1
+
+
+def test_each_candidate_reads_gold_stories_with_its_own_data_settings(make_folder, tmp_path):
+    from nlp_wire.classify.protocol import _setup, load_protocol
+
+    files = {f"k001_{n:03d}.txt": f" date 2024-05-01 Headline {n}\nSEOUL, May 1 (Yonhap) -- "
+             f"one two three four five six seven {n}.\n\nA second paragraph here.\n(END)\n" for n in range(4)}
+    folder = make_folder(files)
+    (folder / "labels.csv").write_text("id,label\n" + "".join(f"k001_{n:03d},other\n" for n in range(4)))
+    (tmp_path / "bl.yaml").write_text("kind: baseline\ndata: {val_size: 0.0}\nbaseline: {min_df: 1}\n")
+    (tmp_path / "p.yaml").write_text(f"gold: {folder}\ncandidates:\n  full: {{config: {tmp_path / 'bl.yaml'}}}\n"
+                                     f"  short: {{config: {tmp_path / 'bl.yaml'}, set: [data.max_words=3]}}\n"
+                                     f"  same: {{config: {tmp_path / 'bl.yaml'}}}\n")
+    gold, _, candidates, _ = _setup(load_protocol(tmp_path / "p.yaml"))
+    assert all(len(t.split()) == 3 for t in candidates["short"].gold["text"])
+    assert candidates["full"].gold["text"] == gold["text"] and "second paragraph" in gold["text"][0]
+    assert candidates["same"].gold is candidates["full"].gold  # read once per setting
+    assert candidates["short"].input_key != candidates["full"].input_key
