@@ -581,6 +581,25 @@ def test_probe_candidate_ships_the_model_it_scored(tiny_bert, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(list(gold["text"])), cand.fit_proba(train_idx, train_idx), atol=1e-5)
 
 
+def test_probe_on_a_float16_encoder_folder_ships_in_float16_with_the_same_answers(tiny_bert, tmp_path):
+    """An encoder folder stored in float16 (a fine-tuned encoder we ship) is copied in float16: half the size,
+    same predictions; a float32 one (above) stays float32."""
+    from safetensors import safe_open
+
+    from nlp_wire.classify.protocol import ProbeCandidate
+    from nlp_wire.classify.transformer import TransformerClassifier
+
+    TransformerClassifier.from_base(_config(tiny_bert).model, LABELS).save_pretrained(tmp_path / "enc", half=True)
+    gold = _dataset(STORIES)
+    cand = ProbeCandidate(_config(tmp_path / "enc", probe_init=True, probe_C=3.0, freeze_encoder=True), None, gold)
+    train_idx = np.arange(len(STORIES))
+    cand.save_model(train_idx, tmp_path / "member")
+    with safe_open(str(tmp_path / "member" / "model.safetensors"), framework="pt") as fh:
+        assert {str(fh.get_slice(k).get_dtype()) for k in fh.keys() if not k.startswith("head")} == {"F16"}
+    loaded = load_classifier(tmp_path / "member")
+    np.testing.assert_allclose(loaded.predict_proba(list(gold["text"])), cand.fit_proba(train_idx, train_idx), atol=1e-3)
+
+
 def test_distill_cross_validate_teaches_each_split_with_its_own_choice(tiny_bert, tmp_path, make_folder):
     """Teacher fit on the outer training stories only; student scored on every gold story once; resumable."""
     import yaml

@@ -392,6 +392,20 @@ class RecipeCandidate:
 _FEATURES: dict[tuple, dict[str, np.ndarray]] = {}  # (encoder, max_length, pooling) -> text hash -> features
 
 
+def _stored_in_float16(name_or_path: str) -> bool:
+    """Whether a local model folder's ``model.safetensors`` holds float16 weights (saving it in float16 again
+    loses nothing)."""
+    from pathlib import Path
+
+    from safetensors import safe_open
+
+    path = Path(name_or_path) / "model.safetensors"
+    if not path.is_file():
+        return False
+    with safe_open(str(path), framework="pt") as fh:
+        return any(str(fh.get_slice(key).get_dtype()) == "F16" for key in fh.keys())
+
+
 def _text_key(text: str) -> str:
     import hashlib
 
@@ -577,7 +591,9 @@ class ProbeCandidate:
 
     def save_model(self, train_idx: np.ndarray, folder) -> None:
         """Fit the head on ``train_idx`` (all gold stories for the shipped model) and write a model folder;
-        a named encoder (``mpnet``, ``minilm``) is referenced, not copied (see ``save_pretrained``)."""
+        a named encoder (``mpnet``, ``minilm``) is referenced, not copied (see ``save_pretrained``); an
+        encoder from a local folder is copied, in float16 when that folder stores float16 weights (as the
+        shipped ``models/minilm_sample_ft`` does: half the size, and exact)."""
         import torch
 
         from .encoders import ENCODERS
@@ -589,7 +605,9 @@ class ProbeCandidate:
         with torch.no_grad():
             clf.model.head.weight.copy_(torch.as_tensor(weight))
             clf.model.head.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
-        clf.save_pretrained(folder, base_encoder=m.name_or_path if m.name_or_path in ENCODERS else None)
+        named = m.name_or_path in ENCODERS
+        clf.save_pretrained(folder, half=not named and _stored_in_float16(m.name_or_path),
+                            base_encoder=m.name_or_path if named else None)
 
     def _head(self, train_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xb, xg, xu = self.features()
