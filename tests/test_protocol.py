@@ -503,3 +503,17 @@ def test_each_candidate_reads_gold_stories_with_its_own_data_settings(make_folde
     assert candidates["full"].gold["text"] == gold["text"] and "second paragraph" in gold["text"][0]
     assert candidates["same"].gold is candidates["full"].gold  # read once per setting
     assert candidates["short"].input_key != candidates["full"].input_key
+
+
+def test_feature_cache_knows_a_local_encoder_by_its_weights(tmp_path):
+    """An encoder retrained into the same folder gets a new cache key; a named encoder keeps its name."""
+    from nlp_wire.classify.protocol import _encoder_identity
+
+    folder = tmp_path / "enc"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"first weights")
+    first = _encoder_identity(str(folder))
+    assert first.startswith(str(folder) + "@") and _encoder_identity(str(folder)) == first
+    (folder / "model.safetensors").write_bytes(b"other weights!")
+    assert _encoder_identity(str(folder)) != first
+    assert _encoder_identity("minilm") == "minilm" and _encoder_identity(str(tmp_path / "none")) == str(tmp_path / "none")

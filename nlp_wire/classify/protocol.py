@@ -16,6 +16,7 @@ same code scores TF-IDF recipes, frozen-encoder probes or cached predictions of 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -392,6 +393,31 @@ class RecipeCandidate:
 _FEATURES: dict[tuple, dict[str, np.ndarray]] = {}  # (encoder, max_length, pooling) -> text hash -> features
 
 
+def _encoder_identity(name_or_path: str) -> str:
+    """What the feature cache knows an encoder by: a named encoder's name (its weights are checked against
+    a pinned package or SHA-256), else the folder with the start of its weights' SHA-256, so that an encoder
+    retrained into the same folder never reads the features of the old one."""
+    from pathlib import Path
+
+    from .encoders import ENCODERS
+
+    path = Path(name_or_path) / "model.safetensors"
+    if name_or_path in ENCODERS or not path.is_file():
+        return name_or_path
+    stat = path.stat()
+    return f"{name_or_path}@{_file_sha256(str(path), stat.st_size, stat.st_mtime_ns)[:12]}"
+
+
+@functools.lru_cache(maxsize=None)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of a file, computed once per (path, size, modification time)."""
+    from pathlib import Path
+
+    from .encoders import _sha256
+
+    return _sha256(Path(path))
+
+
 def _stored_in_float16(name_or_path: str) -> bool:
     """Whether a local model folder's ``model.safetensors`` holds float16 weights (saving it in float16 again
     loses nothing)."""
@@ -533,7 +559,7 @@ class ProbeCandidate:
         from .transformer import TransformerClassifier
 
         m = self.config.model
-        key = (m.name_or_path, m.max_length, m.pooling)
+        key = (_encoder_identity(m.name_or_path), m.max_length, m.pooling)
         cache = _feature_cache(key, self.feature_cache)
         keys = [_text_key(t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts) if k not in cache}
