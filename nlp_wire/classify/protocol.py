@@ -127,6 +127,11 @@ def weight_grid(n: int, step: float = 0.25, max_members: int | None = None) -> l
     return out
 
 
+def input_key(data_config) -> tuple:
+    """The data settings that shape a model's input (:func:`~.ensemble.input_settings`) as a hashable key."""
+    return tuple(sorted(input_settings(data_config).items()))
+
+
 def buildable(members: Sequence, max_encoders: int | None = None) -> bool:
     """Whether candidates can be averaged into one shipped ensemble within an encoder budget.
 
@@ -341,7 +346,7 @@ class RecipeCandidate:
     @property
     def input_key(self) -> tuple:
         """How it reads stories (see :func:`buildable`)."""
-        return tuple(sorted(input_settings(self.config.data).items()))
+        return input_key(self.config.data)
 
     @property
     def encoder_key(self):
@@ -555,13 +560,13 @@ class ProbeCandidate:
     @property
     def input_key(self) -> tuple:
         """How it reads stories (see :func:`buildable`)."""
-        return tuple(sorted(input_settings(self.config.data).items()))
+        return input_key(self.config.data)
 
     @property
     def encoder_key(self) -> tuple:
         """Heads on one named frozen encoder (``minilm``, ``mpnet``) share its pass in a shipped ensemble, as
-        :func:`~.ensemble.shared_encoder_groups` groups them; an encoder from a local folder is copied into
-        the member and takes a pass of its own."""
+        :func:`~.ensemble.shared_encoder_groups` groups them; an encoder from a local folder counts as a pass
+        of its own (conservative: heads on one shipped fine-tuned encoder would also share it once built)."""
         from .encoders import ENCODERS
 
         m = self.config.model
@@ -770,7 +775,7 @@ def allowed_labels(path, labels: list[str], sources: list[str], limit: int | Non
     return np.array(rows, bool).reshape(-1, len(labels))
 
 
-def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Candidate]:
+def build_candidates(spec: dict, gold, gold_weight: float = 1.0, gold_config=None) -> dict[str, Candidate]:
     """The candidates of a protocol: a :class:`ProbeCandidate` for a frozen-encoder config, else a
     :class:`RecipeCandidate`, each with its base data loaded once.
 
@@ -778,6 +783,8 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
         spec: From :func:`load_protocol`.
         gold: The gold dataset.
         gold_weight: Weight of gold training stories where a candidate sets no ``gold_weight``.
+        gold_config: The data settings ``gold`` was read with, if known: candidates reading stories the same
+            way use it as it is; the others get the gold stories read their way.
 
     Raises:
         ConfigError: ``unlabeled`` stories on a candidate that is not a frozen-encoder probe.
@@ -788,7 +795,7 @@ def build_candidates(spec: dict, gold, gold_weight: float = 1.0) -> dict[str, Ca
     from .train import load_training_data
 
     out = {}
-    golds: dict[tuple, object] = {}
+    golds: dict[tuple, object] = {input_key(gold_config): gold} if gold_config is not None else {}
     for name, cand in spec["candidates"].items():
         config = load_config(TrainConfig, cand["config"], cand.get("set", []))
         config = replace(config, data=replace(config.data, val_size=0.0))
@@ -827,7 +834,7 @@ def _gold_as_read(spec: dict, gold, data_config, cache: dict):
     """
     from ..dataset import load_examples, parse_data_spec
 
-    key = tuple(sorted(input_settings(data_config).items()))
+    key = input_key(data_config)
     if key not in cache:
         texts = load_examples(parse_data_spec(spec["gold"])[0], config=data_config, drop_duplicates=False)
         if gold is not None and (list(texts["id"]) != list(gold["id"]) or list(texts["label"]) != list(gold["label"])):
@@ -846,7 +853,7 @@ def _setup(spec: dict):
     data_config = load_config(TrainConfig, first["config"], first.get("set", [])).data
     gold = load_examples(gold_path, config=data_config, drop_duplicates=False)
     labels = list(data_config.labels)
-    return gold, labels, build_candidates(spec, gold, gold_weight), labels.index(data_config.default_label)
+    return gold, labels, build_candidates(spec, gold, gold_weight, data_config), labels.index(data_config.default_label)
 
 
 def _days(spec: dict, ids: list[str]) -> list:
