@@ -164,10 +164,30 @@ def test_load_protocol_refuses_unknown_keys_by_name(tmp_path):
         load_protocol(path)
 
 
+def test_load_protocol_use_keeps_the_named_candidates_in_order(tmp_path):
+    from nlp_wire.classify.protocol import load_protocol
+    from nlp_wire.config import ConfigError
+
+    path = tmp_path / "p.yaml"
+    body = "gold: g\ncandidates:\n  a: {config: c.yaml}\n  b: {config: c.yaml}\n  c: {config: c.yaml}\n"
+    path.write_text(body + "use: [c, a]\n")
+    assert list(load_protocol(path)["candidates"]) == ["c", "a"]
+    path.write_text(body + "use: [a, d]\n")
+    with pytest.raises(ConfigError, match="p.yaml: use must name candidates.*not candidates: d"):
+        load_protocol(path)
+    path.write_text(body + "use: [a, a]\n")
+    with pytest.raises(ConfigError, match="each once"):
+        load_protocol(path)
+    path.write_text("gold: g\nuse: [a]\ncandidates:\n  a: {config: c.yaml}\n  b: {config: c.yaml, dta: [x]}\n")
+    with pytest.raises(ConfigError, match=r"candidates\.b\.dta"):  # unused candidates are still checked
+        load_protocol(path)
+
+
 def test_shipped_protocol_file_is_valid():
     from nlp_wire.classify.protocol import load_protocol
-    spec = load_protocol(Path(__file__).resolve().parents[1] / "configs" / "protocol.yaml")
-    assert {"tfidf", "mpnet_probe"} <= set(spec["candidates"])
+    for name in ("protocol.yaml", "protocol_fast.yaml"):
+        spec = load_protocol(Path(__file__).resolve().parents[1] / "configs" / name)
+        assert list(spec["candidates"]) == spec["use"] and "tfidf_defs3" in spec["candidates"]
 
 
 def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path, monkeypatch):

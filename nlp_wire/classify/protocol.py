@@ -677,7 +677,7 @@ class ProbeCandidate:
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
                  "criterion": str, "repeats": int, "feature_cache": str, "default_bias": list, "inner_days": bool,
-                 "max_encoders": int, "candidates": dict}
+                 "max_encoders": int, "candidates": dict, "use": list}
 CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
                   "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float, "allowed_labels": str, "prior": str}
 
@@ -685,8 +685,11 @@ CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list
 def load_protocol(path) -> dict:
     """Read and check a protocol file (see ``configs/protocol.yaml``): unknown keys are refused by name.
 
+    Every candidate in the file is checked; with ``use: [names]`` the returned spec keeps only those, in
+    that order (a round's candidates; the others stay in the file as the record of earlier rounds).
+
     Raises:
-        ConfigError: Unreadable file, unknown or mistyped key, no candidates.
+        ConfigError: Unreadable file, unknown or mistyped key, no candidates, ``use`` naming a non-candidate.
     """
     from ..config import ConfigError, read_yaml_mapping
 
@@ -716,6 +719,13 @@ def load_protocol(path) -> dict:
                 raise ConfigError(f"{path}: candidates.{name}.{key} must be a {CANDIDATE_KEYS[key].__name__}")
         if cand.get("prior", "train") not in PRIORS:
             raise ConfigError(f"{path}: candidates.{name}.prior must be 'train' or 'gold', not {cand['prior']!r}")
+    if "use" in spec:
+        unknown = [n for n in spec["use"] if n not in spec["candidates"]]
+        if unknown or not spec["use"] or len(set(spec["use"])) != len(spec["use"]):
+            raise ConfigError(f"{path}: use must name candidates, each once; not candidates: "
+                              f"{', '.join(map(str, unknown)) or '(none)'}")
+        # The candidates a round considers; the others stay in the file as the record of earlier rounds.
+        spec["candidates"] = {name: spec["candidates"][name] for name in spec["use"]}
     return spec
 
 
