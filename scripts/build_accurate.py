@@ -4,9 +4,10 @@
     python scripts/build_accurate.py                                      # -> models/CANDIDATE per member, models/ensemble
 
 Every chosen candidate is fit on all gold stories exactly as the protocol scored it (same config, data,
-weights, self-training) into ``models/NAME_OF_CANDIDATE`` (or the ``--folder`` given); with more than one
-member, or a chosen bias on ``other`` (the protocol's ``default_bias``), ``models/ensemble`` is an ensemble
-card linking them with the chosen weights and bias. An existing member
+weights, self-training) into ``models/NAME_OF_CANDIDATE`` (or the ``--folder`` given), and ``models/ensemble``
+(``--name``) is an ensemble card linking them with the chosen weights and bias on ``other`` (the protocol's
+``default_bias``), even for one member with no bias, so that the shipped name (``fast``, ``ensemble``) stays a
+folder of its own whatever the procedure chose. An existing member
 folder holding the same recipe fit on the same gold stories is reused; any other is refused (move it away
 first).
 """
@@ -32,7 +33,5 @@ if __name__ == "__main__":
     weights, bias = choice["weights"], choice.get("bias") or {}
     folders = dict(item.split("=", 1) for item in args.folder)
     members = build_chosen(load_protocol(args.protocol), weights, args.models, folders)
-    linked = len(members) > 1 or bool(bias)  # a chosen bias needs the card even for one member
-    if linked:
-        link_ensemble(Path(args.models) / args.name, members, label_bias=bias)
-    print(json.dumps({"members": members, "label_bias": bias, "ensemble": str(Path(args.models) / args.name) if linked else None}))
+    link_ensemble(Path(args.models) / args.name, members, label_bias=bias)
+    print(json.dumps({"members": members, "label_bias": bias, "ensemble": str(Path(args.models) / args.name)}))
