@@ -21,6 +21,12 @@ def load(name: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def scheme_runs(prefix: str = "protocol", suffix: str = "") -> list[dict | None]:
+    """A procedure's three nested-CV runs (story groups, days apart, publisher out), e.g. ``protocol_fast`` or
+    the kept round 8 run (``suffix="_v9"``)."""
+    return [load(f"{prefix}_{scheme}{suffix}.json") for scheme in ("story", "day", "publisher")]
+
+
 def f1s(metrics: dict) -> str:
     return " | ".join(f"{metrics['per_label'][label]['f1']:.2f}" for label in LABELS)
 
@@ -29,7 +35,7 @@ def published() -> str:
     """Shipped models: nested CV (story groups; days too; leave-one-publisher-out), per-label F1 of the first."""
     from nlp_wire.classify.catalog import default_model_name
 
-    story, day, pub = load("protocol_story.json"), load("protocol_day.json"), load("protocol_publisher.json")
+    story, day, pub = scheme_runs()
     dstory = load("distill_story.json")
     default = default_model_name()
 
@@ -47,8 +53,7 @@ def published() -> str:
     # Each procedure's choice: the accurate one (configs/protocol.yaml) and the same procedure over the
     # candidates at >= 50 stories/s (configs/protocol_fast.yaml).
     for name, what, runs in (("ensemble", "the protocol's choice", (story, day, pub)),
-                             ("fast", "the fast procedure's choice",
-                              [load(f"protocol_fast_{scheme}.json") for scheme in ("story", "day", "publisher")])):
+                             ("fast", "the fast procedure's choice", scheme_runs("protocol_fast"))):
         if runs[0]:
             rows.append(f"| {marked(name, what)} | {runs[0]['macro_f1']:.3f} | **{cell(runs[1])}** | {cell(runs[2])} | "
                         f"{f1s(runs[0])} |")
@@ -62,7 +67,7 @@ def published() -> str:
                         f"{direct['macro_f1']:.3f} | - | - | {f1s(direct)} |")
     # Single candidates: a fixed recipe scored on the outer folds (no choice made). These recipes left the
     # candidate list in round 9 (configs/protocol.yaml `use`); their scores are round 8's run.
-    r8 = [load(f"protocol_{scheme}_v9.json") for scheme in ("story", "day", "publisher")]
+    r8 = scheme_runs(suffix="_v9")
     if r8[0]:
         for name, folder, what in (("minilm_probe", "minilm_probe", "frozen MiniLM + head"),
                                    ("tfidf_ann", "tfidf_ann", "TF-IDF + our Korea Herald labels"),
@@ -75,7 +80,7 @@ def published() -> str:
 def candidates(suffix: str = "") -> str:
     """Every candidate's pooled outer score if it were always chosen (reference only), in the accurate
     procedure's run (``suffix``: a kept earlier run, ``_v9`` = round 8 with all 24 candidates)."""
-    story, day, pub = (load(f"protocol_{scheme}{suffix}.json") for scheme in ("story", "day", "publisher"))
+    story, day, pub = scheme_runs(suffix=suffix)
     if not story:
         return ""
     rows = ["| candidate | story groups | days kept apart | leave one publisher out | chosen in outer splits "

@@ -147,14 +147,14 @@ def test_shipped_ensemble_averages_its_members_with_the_protocols_weights_and_bi
     root = Path(__file__).resolve().parents[1]
     if not (root / "models" / name).is_dir():
         pytest.skip(f"models/{name} is not in this checkout")
-    from nlp_wire.classify.encoders import _mpnet_parts
+    from nlp_wire.classify.catalog import missing_requirement, read_catalog
 
     choice = json.loads((root / "bench" / choice_file).read_text())
-    if any(member.startswith("mpnet") for member in choice["weights"]):
-        try:
-            _mpnet_parts()
-        except ModelLoadError as exc:
-            pytest.skip(f"the mpnet member needs its encoder: {exc}")
+    catalog = read_catalog()["models"]
+    for member in choice["weights"]:  # the catalog says what a member needs (a fine-tuned mpnet needs no pieces)
+        missing = missing_requirement(catalog.get(member, {}))
+        if missing:
+            pytest.skip(f"{member}: {missing}")
     folder = {"tfidf": "baseline"}
     texts = ["SEOUL, May 2 (Hanwire) -- The foreign ministers of the two countries met to discuss the alliance.",
              "Police arrested two men over a phishing scam that cheated pensioners out of savings."]
