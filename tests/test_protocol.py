@@ -187,7 +187,7 @@ def test_shipped_protocol_file_is_valid():
     from nlp_wire.classify.protocol import load_protocol
     for name in ("protocol.yaml", "protocol_fast.yaml"):
         spec = load_protocol(Path(__file__).resolve().parents[1] / "configs" / name)
-        assert list(spec["candidates"]) == spec["use"] and "tfidf_defs3" in spec["candidates"]
+        assert list(spec["candidates"]) == spec["use"] and set(spec.get("fixed", {})) <= set(spec["use"])
 
 
 def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path, monkeypatch):
@@ -505,6 +505,39 @@ def test_choose_never_picks_an_average_over_the_encoder_budget():
     assert len(choose({"a": a, "b": b}, Y, GROUPS, LABELS, inner_folds=3, max_encoders=1)["weights"]) == 1
     b.encoder_key, b.input_key = None, ("long",)  # no pass, but another input: not an ensemble either
     assert len(choose({"a": a, "b": b}, Y, GROUPS, LABELS, inner_folds=3)["weights"]) == 1
+
+
+def test_fixed_weights_make_no_choice_and_are_checked(tmp_path):
+    """With ``fixed`` the procedure averages the named candidates whatever the inner folds would prefer."""
+    from nlp_wire.classify.protocol import choose, load_protocol, nested_cross_validate
+    from nlp_wire.config import ConfigError
+
+    class Wrong(Keyed):  # sure of the next label
+        def fit_proba(self, trn, tst):
+            return np.eye(len(LABELS))[(Y[tst] + 1) % len(LABELS)] * 0.9 + 0.02
+
+    right, wrong = Keyed(list(range(5))), Wrong([])
+    fixed = {"right": 0.25, "wrong": 0.75}
+    chosen = choose({"right": right, "wrong": wrong}, Y, GROUPS, LABELS, inner_folds=3, fixed=fixed)
+    assert chosen["weights"] == fixed and chosen["single"]["right"] == 1.0 > chosen["macro_f1"]
+    outer = outer_splits(Y, GROUPS, "story", folds=3, seed=1)
+    free = nested_cross_validate({"right": right, "wrong": wrong}, Y, GROUPS, LABELS, outer, inner_folds=3)
+    held = nested_cross_validate({"right": right, "wrong": wrong}, Y, GROUPS, LABELS, outer, inner_folds=3, fixed=fixed)
+    assert all(c["weights"] == {"right": 1.0} for c in free["choices"]) and free["macro_f1"] == 1.0
+    assert all(c["weights"] == fixed for c in held["choices"]) and held["macro_f1"] < 1.0
+    a, b = Keyed([0, 1, 2], input_key=("short",)), Keyed([3, 4], input_key=("long",))
+    with pytest.raises(ValueError, match="read stories differently"):
+        choose({"a": a, "b": b}, Y, GROUPS, LABELS, inner_folds=3, fixed={"a": 0.5, "b": 0.5})
+
+    path = tmp_path / "p.yaml"
+    body = "gold: g\ncandidates:\n  a: {config: c.yaml}\n  b: {config: c.yaml}\n  c: {config: c.yaml}\n"
+    path.write_text(body + "use: [a, b]\nfixed: {a: 0.5, b: 0.5}\n")
+    assert load_protocol(path)["fixed"] == {"a": 0.5, "b": 0.5}
+    for bad, message in [("{a: 0.5, c: 0.5}", "c: not a candidate"), ("{a: 0.5, b: 0.25}", "summing to 1"),
+                         ("{a: 1.5, b: -0.5}", "positive"), ("{a: yes}", "positive"), ("[a, b]", "fixed must be a dict")]:
+        path.write_text(body + f"use: [a, b]\nfixed: {bad}\n")
+        with pytest.raises(ConfigError, match=f"p.yaml: .*{message}"):
+            load_protocol(path)
 
 
 def test_each_candidate_reads_gold_stories_with_its_own_data_settings(make_folder, tmp_path):

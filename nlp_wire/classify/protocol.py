@@ -178,7 +178,7 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
            idx: np.ndarray | None = None, inner_folds: int = 4, seed: int = 13, days: Sequence | None = None,
            step: float = 0.25, max_members: int | None = 3, criterion: str = "macro_f1", repeats: int = 1,
            default_bias: Sequence[float] | None = None, default_label: int = -1,
-           max_encoders: int | None = None) -> dict:
+           max_encoders: int | None = None, fixed: dict[str, float] | None = None) -> dict:
     """Pick the candidate, or weighted average of candidates, with the best grouped-CV macro-F1 on ``idx``.
 
     This is the selection step of :func:`nested_cross_validate`; run on every gold story, it makes the
@@ -211,6 +211,9 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
             one named frozen encoder share a pass, TF-IDF takes none); default: any number. Averages whose
             members read stories differently (``input_key``) are never considered: an ensemble cannot be
             built from them.
+        fixed: Optional weights (name -> weight) that are the only vector considered: the procedure then
+            makes no choice of members or weights (the inner CV still reports every candidate's score, and
+            ``default_bias``, if set, is still chosen).
 
     Returns:
         ``weights`` (name -> weight, non-zero only), ``bias`` (label name -> log-multiplier, non-zero only),
@@ -238,8 +241,14 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
     def mean_of(f, w):
         return float(np.mean([f(yi, np.tensordot(np.array(w), stacked, 1), k) for stacked in runs]))
 
-    grid = [w for w in weight_grid(len(names), step, max_members)
-            if buildable([candidates[n] for n, x in zip(names, w) if x], max_encoders)]
+    if fixed:
+        grid = [tuple(float(fixed.get(name, 0.0)) for name in names)]
+        if not buildable([candidates[n] for n in fixed], max_encoders):
+            raise ValueError(f"fixed weights {fixed}: these members read stories differently or take more than "
+                             f"{max_encoders} encoder passes; no ensemble can be built from them")
+    else:
+        grid = [w for w in weight_grid(len(names), step, max_members)
+                if buildable([candidates[n] for n, x in zip(names, w) if x], max_encoders)]
     scored = [(mean_of(crit, w), -i, w) for i, w in enumerate(grid)]
     best_value, _, best = max(scored)
     single = {name: round(float(np.mean([_macro_f1(yi, stacked[j], k) for stacked in runs])), 4)
@@ -264,7 +273,8 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
                           days: Sequence | None = None, step: float = 0.25, max_members: int | None = 3,
                           progress: Callable[[str], None] | None = None, criterion: str = "macro_f1",
                           repeats: int = 1, default_bias: Sequence[float] | None = None,
-                          default_label: int = -1, max_encoders: int | None = None) -> dict:
+                          default_label: int = -1, max_encoders: int | None = None,
+                          fixed: dict[str, float] | None = None) -> dict:
     """Score the procedure "pick the best candidate (or weighted average) by inner CV" on outer splits.
 
     Within each outer split, :func:`choose` looks only at the outer training stories; the winner's members
@@ -288,6 +298,7 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
         default_bias: See :func:`choose`; the bias chosen inside applies to that split's outer predictions.
         default_label: See :func:`choose`.
         max_encoders: See :func:`choose`.
+        fixed: See :func:`choose` (then this is plain grouped CV of one fixed recipe).
 
     Returns:
         :func:`~nlp_wire.classify.evaluate.score` metrics of the pooled outer predictions, plus ``choices``
@@ -303,7 +314,7 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
     choices = []
     for k, (trn, tst) in enumerate(outer, 1):
         chosen = choose(candidates, y, groups, labels, trn, inner_folds, seed, days, step, max_members, criterion, repeats,
-                        default_bias, default_label, max_encoders)
+                        default_bias, default_label, max_encoders, fixed)
         for name in names:
             single[name][tst] = candidates[name].fit_proba(trn, tst)
         averaged = sum(w * single[name][tst] for name, w in chosen["weights"].items())
@@ -677,7 +688,7 @@ class ProbeCandidate:
 
 PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "max_members": int, "step": float,
                  "criterion": str, "repeats": int, "feature_cache": str, "default_bias": list, "inner_days": bool,
-                 "max_encoders": int, "candidates": dict, "use": list}
+                 "max_encoders": int, "candidates": dict, "use": list, "fixed": dict}
 CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
                   "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float, "allowed_labels": str, "prior": str}
 
@@ -686,10 +697,12 @@ def load_protocol(path) -> dict:
     """Read and check a protocol file (see ``configs/protocol.yaml``): unknown keys are refused by name.
 
     Every candidate in the file is checked; with ``use: [names]`` the returned spec keeps only those, in
-    that order (a round's candidates; the others stay in the file as the record of earlier rounds).
+    that order (a round's candidates; the others stay in the file as the record of earlier rounds). With
+    ``fixed: {name: weight}`` the procedure makes no choice of members or weights (see :func:`choose`).
 
     Raises:
-        ConfigError: Unreadable file, unknown or mistyped key, no candidates, ``use`` naming a non-candidate.
+        ConfigError: Unreadable file, unknown or mistyped key, no candidates, ``use`` naming a non-candidate,
+            ``fixed`` weights that are not positive, do not sum to 1 or name a candidate not in use.
     """
     from ..config import ConfigError, read_yaml_mapping
 
@@ -726,6 +739,15 @@ def load_protocol(path) -> dict:
                               f"{', '.join(map(str, unknown)) or '(none)'}")
         # The candidates a round considers; the others stay in the file as the record of earlier rounds.
         spec["candidates"] = {name: spec["candidates"][name] for name in spec["use"]}
+    if "fixed" in spec:
+        fixed = spec["fixed"]
+        bad = [n for n in fixed if n not in spec["candidates"]]
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in fixed.values())
+        if bad or not fixed or not numbers or abs(sum(fixed.values()) - 1) > 1e-6:
+            raise ConfigError(f"{path}: fixed must give candidates{' in use' if 'use' in spec else ''} positive "
+                              f"weights summing to 1, not {fixed}"
+                              + (f" ({', '.join(map(str, bad))}: not a candidate)" if bad else ""))
+        spec["fixed"] = {name: float(w) for name, w in fixed.items()}
     return spec
 
 
@@ -883,17 +905,21 @@ def _days(spec: dict, ids: list[str]) -> list:
     return [dates[i] for i in ids]
 
 
+def _choice_settings(spec: dict, default_label: int) -> dict:
+    """The keyword arguments :func:`choose` and :func:`nested_cross_validate` take from a protocol file."""
+    return {"inner_folds": spec.get("inner_folds", 4), "seed": spec.get("seed", 13), "step": spec.get("step", 0.25),
+            "max_members": spec.get("max_members", 3), "criterion": spec.get("criterion", "macro_f1"),
+            "repeats": spec.get("repeats", 1), "default_bias": spec.get("default_bias"),
+            "default_label": default_label, "max_encoders": spec.get("max_encoders"), "fixed": spec.get("fixed")}
+
+
 def protocol_choice(spec: dict) -> dict:
     """The protocol's choice on every gold story (what the shipped model is built from): :func:`choose`'s
     result with ``setup``. Its ``macro_f1`` is the inner CV score of the winner, a selected maximum, not a
     score to publish."""
     gold, labels, candidates, default = _setup(spec)
     days = _days(spec, list(gold["id"])) if spec.get("inner_days") else None
-    chosen = choose(candidates, gold["label"], gold["group"], labels, None, spec.get("inner_folds", 4),
-                    spec.get("seed", 13), days, step=spec.get("step", 0.25), max_members=spec.get("max_members", 3),
-                    criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1),
-                    default_bias=spec.get("default_bias"), default_label=default,
-                    max_encoders=spec.get("max_encoders"))
+    chosen = choose(candidates, gold["label"], gold["group"], labels, None, days=days, **_choice_settings(spec, default))
     chosen["setup"] = {k: v for k, v in spec.items()}
     return chosen
 
@@ -974,12 +1000,8 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
     days = _days(spec, ids) if scheme == "day" or spec.get("inner_days") else None
     outer = outer_splits(y, gold["group"], "story" if scheme == "day" else scheme, spec.get("folds", 5),
                          spec.get("seed", 13), ids=ids, days=days if scheme == "day" else None)
-    metrics = nested_cross_validate(candidates, y, gold["group"], labels, outer, spec.get("inner_folds", 4),
-                                    spec.get("seed", 13), days=days, step=spec.get("step", 0.25),
-                                    max_members=spec.get("max_members", 3), progress=progress,
-                                    criterion=spec.get("criterion", "macro_f1"), repeats=spec.get("repeats", 1),
-                                    default_bias=spec.get("default_bias"), default_label=default,
-                                    max_encoders=spec.get("max_encoders"))
+    metrics = nested_cross_validate(candidates, y, gold["group"], labels, outer, days=days, progress=progress,
+                                    **_choice_settings(spec, default))
     proba = metrics.pop("out_of_fold")
     pred = proba.argmax(1)
     headlines = list(gold["headline"])
