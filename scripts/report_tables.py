@@ -52,7 +52,9 @@ def published() -> str:
             + " | ".join(LABELS) + " |", "|---|---|---|---|" + "---|" * len(LABELS)]
     # Each procedure's choice: the accurate one (configs/protocol.yaml) and the same procedure over the
     # candidates at >= 50 stories/s (configs/protocol_fast.yaml).
-    for name, what, runs in (("ensemble", "the protocol's choice", (story, day, pub)),
+    fixed = (story or {}).get("setup", {}).get("fixed")
+    ensemble = ("a fixed average of " + " and ".join(f"`{n}`" for n in fixed)) if fixed else "the protocol's choice"
+    for name, what, runs in (("ensemble", ensemble, (story, day, pub)),
                              ("fast", "the fast procedure's choice", scheme_runs("protocol_fast"))):
         if runs[0]:
             rows.append(f"| {marked(name, what)} | {runs[0]['macro_f1']:.3f} | **{cell(runs[1])}** | {cell(runs[2])} | "
@@ -77,9 +79,35 @@ def published() -> str:
     return "\n".join(rows) + "\n"
 
 
+# Round -> what changed, and the kept bench files of the accurate and the fast procedure's runs (suffix of
+# bench/protocol[_fast]_SCHEME{suffix}.json; "" is the current run, None: the procedure did not change).
+ROUNDS = [(3, "Korea Herald 2015-17 stories we labeled", "_v5", "_v5"),
+          (4, "500 sample stories written from LABELS.md alone", "_v6", "_v6"),
+          (5, "inner folds also choose a bias on `other`", "_v7", "_v7"),
+          (6, "160 boundary sample stories (fast only)", None, "_v8"),
+          (7, "day-grouped inner folds; 60 more boundary stories", "_v8", "_v9"),
+          (8, "heads on MiniLM fine-tuned on the sample stories (`minilm_sample_ft`)", "_v9", "_v10"),
+          (9, "one candidate, no bias; mpnet fine-tuned on the sample stories", "_v10", ""),
+          (10, "accurate: a fixed equal average of the two fine-tuned heads, no choice", "", None)]
+
+
+def rounds() -> str:
+    """The three nested-CV scores of each procedure by round, from the kept runs."""
+    def cell(prefix: str, suffix: str | None) -> str:
+        if suffix is None:
+            return "-"
+        return " / ".join(f"{r['macro_f1']:.3f}" if r else "-" for r in scheme_runs(prefix, suffix))
+
+    rows = ["| round | what changed | `fast` procedure | accurate procedure (`ensemble`) |", "|---|---|---|---|"]
+    for number, what, accurate, fast in ROUNDS:
+        rows.append(f"| {number} | {what} | {cell('protocol_fast', fast)} | {cell('protocol', accurate)} |")
+    return "\n".join(rows) + "\n"
+
+
 def candidates(suffix: str = "") -> str:
     """Every candidate's pooled outer score if it were always chosen (reference only), in the accurate
-    procedure's run (``suffix``: a kept earlier run, ``_v9`` = round 8 with all 24 candidates)."""
+    procedure's run (``suffix``: a kept earlier run, ``_v9`` = round 8 with all 24 candidates, ``_v10`` =
+    round 9 with six)."""
     story, day, pub = scheme_runs(suffix=suffix)
     if not story:
         return ""
@@ -104,9 +132,10 @@ def publishers() -> str:
     return "\n".join(rows) + "\n"
 
 
-def speed() -> str:
-    """Load time and stories/s of every shipped model (bench/models.json)."""
-    bench = load("models.json")
+def speed(name: str = "models.json") -> str:
+    """Load time and stories/s of every shipped model in one run of ``scripts/bench_models.py``
+    (``bench/models.json``: the reference CPU's run; ``bench/models_avx2.json``: a CPU without AVX-512)."""
+    bench = load(name)
     if not bench:
         return ""
     rows = [f"CPU: {bench['machine']['cpu']['model']} ({', '.join(bench['machine']['cpu']['flags']) or 'no AVX'}), "
@@ -128,8 +157,9 @@ def speed() -> str:
     return "\n".join(rows) + "\n"
 
 
-TABLES = {"published": published, "candidates": candidates, "candidates_r8": lambda: candidates("_v9"),
-          "publishers": publishers, "speed": speed}
+TABLES = {"published": published, "rounds": rounds, "candidates": candidates,
+          "candidates_r9": lambda: candidates("_v10"), "candidates_r8": lambda: candidates("_v9"),
+          "publishers": publishers, "speed": speed, "speed_avx2": lambda: speed("models_avx2.json")}
 
 
 def render(text: str) -> str:

@@ -6,7 +6,10 @@
 ``macro_f1_source`` names a bench JSON and optionally a path inside it (``file#per_candidate.tfidf``);
 speed is the model's speed in ``bench/models.json`` in the runtime ``load_classifier``'s ``"auto"`` takes on
 the CPU it was measured on (bfloat16 where that CPU multiplies it natively, else float32; float32 and ONNX
-Runtime int8 beside it), with that CPU's name.
+Runtime int8 beside it), with that CPU's name. ``bench/models.json`` is the reference CPU's run (one with
+AVX512-BF16, where the 50 stories/s floor of the default was set); a slower machine's run goes to another file
+(``bench/models_avx2.json``), so that the default does not change with the machine that measured last. A
+model missing from the reference run (changed since) gets no speed rather than an older model's.
 """
 import json
 from pathlib import Path
@@ -39,8 +42,12 @@ if __name__ == "__main__":
             entry["stories_per_s_onnx_int8"] = row.get("onnxruntime_int8", {}).get("stories_per_s")
             entry["size_mb"] = row["size_mb"]
             entry["load_seconds"] = row[entry["runtime"]]["load_seconds"]
+        elif speed:  # not in that run (changed since): no speed is better than another model's
+            for key in ("runtime", "stories_per_s", "stories_per_s_float32", "stories_per_s_onnx_int8", "load_seconds"):
+                entry.pop(key, None)
     if speed:
-        catalog["measured_on"] = speed["machine"]["cpu"]["model"]
+        cpu = speed["machine"]["cpu"]
+        catalog["measured_on"] = f"{cpu['model']} ({'with' if 'avx512_bf16' in cpu['flags'] else 'without'} AVX512-BF16)"
     catalog_path.write_text(json.dumps(catalog, indent=2) + "\n")
     for name, entry in catalog["models"].items():
         print(f"{name:13} macro-F1 {entry['macro_f1']}  {entry.get('stories_per_s')} stories/s ({entry.get('runtime')})")
