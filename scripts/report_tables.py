@@ -52,8 +52,12 @@ def published() -> str:
             + " | ".join(LABELS) + " |", "|---|---|---|---|" + "---|" * len(LABELS)]
     # Each procedure's choice: the accurate one (configs/protocol.yaml) and the same procedure over the
     # candidates at >= 50 stories/s (configs/protocol_fast.yaml).
-    fixed = (story or {}).get("setup", {}).get("fixed")
-    ensemble = ("a fixed average of " + " and ".join(f"`{n}`" for n in fixed)) if fixed else "the protocol's choice"
+    setups = [(r["setup"].get("use"), r["setup"].get("fixed")) for r in (story, day, pub) if r]
+    if len(set(json.dumps(x, sort_keys=True) for x in setups)) > 1:
+        raise SystemExit("bench/protocol_{story,day,publisher}.json come from different candidates or fixed weights")
+    fixed = setups[0][1] if setups else None
+    ensemble = ("a fixed average: " + " + ".join(f"{w:g} `{n}`" for n, w in fixed.items())) if fixed \
+        else "the protocol's choice"
     for name, what, runs in (("ensemble", ensemble, (story, day, pub)),
                              ("fast", "the fast procedure's choice", scheme_runs("protocol_fast"))):
         if runs[0]:

@@ -43,7 +43,7 @@ if __name__ == "__main__":
             entry["size_mb"] = row["size_mb"]
             entry["load_seconds"] = row[entry["runtime"]]["load_seconds"]
         elif speed:  # not in that run (changed since): no speed is better than another model's
-            for key in ("runtime", "stories_per_s", "stories_per_s_float32", "stories_per_s_onnx_int8", "load_seconds"):
+            for key in ("runtime", "stories_per_s", "stories_per_s_float32", "stories_per_s_onnx_int8", "load_seconds", "size_mb"):
                 entry.pop(key, None)
     if speed:
         cpu = speed["machine"]["cpu"]

@@ -187,7 +187,14 @@ def test_shipped_protocol_file_is_valid():
     from nlp_wire.classify.protocol import load_protocol
     for name in ("protocol.yaml", "protocol_fast.yaml"):
         spec = load_protocol(Path(__file__).resolve().parents[1] / "configs" / name)
-        assert list(spec["candidates"]) == spec["use"] and set(spec.get("fixed", {})) <= set(spec["use"])
+        assert list(spec["candidates"]) == spec["use"]
+    # the shipped ensemble is the accurate protocol's fixed recipe, as its choice file and card record
+    root = Path(__file__).resolve().parents[1]
+    fixed = load_protocol(root / "configs" / "protocol.yaml").get("fixed")
+    if fixed:
+        assert json.loads((root / "bench" / "protocol_choice.json").read_text())["weights"] == fixed
+        card = json.loads((root / "models" / "ensemble" / "nlp_wire_model.json").read_text())
+        assert {Path(m["path"]).name: m["weight"] for m in card["members"]} == fixed
 
 
 def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path, monkeypatch):
@@ -241,6 +248,12 @@ def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path, monkeypatch):
     spec["default_bias"] = [-1.0, 1.0, 0.5]
     assert all(c["bias"] == {} for c in run_protocol(spec, "story")["choices"])
     assert protocol_choice(spec)["bias"] == {}
+    # fixed weights reach every outer split and the shipped choice through the protocol file's settings
+    spec.pop("default_bias")
+    spec["candidates"]["short"] = {"config": str(tmp_path / "bl.yaml")}
+    spec["fixed"] = {"tfidf": 0.75, "short": 0.25}
+    assert [c["weights"] for c in run_protocol(spec, "story")["choices"]] == [spec["fixed"]] * 3
+    assert protocol_choice(spec)["weights"] == spec["fixed"]
 
 
 def test_build_chosen_fits_each_member_on_all_gold_stories(make_folder, tmp_path):
@@ -477,6 +490,7 @@ class Keyed(Recorder):
         self.oracle_labels, self.input_key, self.encoder_key = set(oracle_labels), input_key, encoder_key
 
     def fit_proba(self, trn, tst):  # sure and right on its own labels, unsure elsewhere
+        self.calls.append((np.array(trn), np.array(tst)))
         out = np.full((len(tst), len(LABELS)), 0.2)
         for row, label in enumerate(Y[tst]):
             if label in self.oracle_labels:
@@ -526,15 +540,20 @@ def test_fixed_weights_make_no_choice_and_are_checked(tmp_path):
     assert all(c["weights"] == {"right": 1.0} for c in free["choices"]) and free["macro_f1"] == 1.0
     assert all(c["weights"] == fixed for c in held["choices"]) and held["macro_f1"] < 1.0
     a, b = Keyed([0, 1, 2], input_key=("short",)), Keyed([3, 4], input_key=("long",))
-    with pytest.raises(ValueError, match="read stories differently"):
+    a.calls.clear()
+    with pytest.raises(ValueError, match="read stories differently; no ensemble"):
         choose({"a": a, "b": b}, Y, GROUPS, LABELS, inner_folds=3, fixed={"a": 0.5, "b": 0.5})
+    assert a.calls == []  # refused before any fit
+    with pytest.raises(ValueError, match="names c: not a candidate in use"):
+        choose({"a": a, "b": b}, Y, GROUPS, LABELS, inner_folds=3, fixed={"a": 0.5, "c": 0.5})
 
     path = tmp_path / "p.yaml"
     body = "gold: g\ncandidates:\n  a: {config: c.yaml}\n  b: {config: c.yaml}\n  c: {config: c.yaml}\n"
     path.write_text(body + "use: [a, b]\nfixed: {a: 0.5, b: 0.5}\n")
     assert load_protocol(path)["fixed"] == {"a": 0.5, "b": 0.5}
-    for bad, message in [("{a: 0.5, c: 0.5}", "c: not a candidate"), ("{a: 0.5, b: 0.25}", "summing to 1"),
-                         ("{a: 1.5, b: -0.5}", "positive"), ("{a: yes}", "positive"), ("[a, b]", "fixed must be a dict")]:
+    for bad, message in [("{a: 0.5, c: 0.5}", "names c: not a candidate in use"), ("{a: 0.5, b: 0.25}", "sum to 1"),
+                         ("{a: 1.5, b: -0.5}", "positive"), ("{a: yes}", "positive"), ("[a, b]", "fixed must be a dict"),
+                         ("{}", "fixed must map candidates")]:
         path.write_text(body + f"use: [a, b]\nfixed: {bad}\n")
         with pytest.raises(ConfigError, match=f"p.yaml: .*{message}"):
             load_protocol(path)

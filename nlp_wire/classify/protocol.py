@@ -145,6 +145,23 @@ def buildable(members: Sequence, max_encoders: int | None = None) -> bool:
     return len(inputs) <= 1 and (max_encoders is None or len(passes) <= max_encoders)
 
 
+def check_fixed(fixed: dict, names: Sequence[str]) -> None:
+    """Refuse ``fixed`` weights that are not positive numbers summing to 1 over candidates in ``names``.
+
+    Raises:
+        ValueError: Saying which rule failed.
+    """
+    if not isinstance(fixed, dict) or not fixed:
+        raise ValueError(f"fixed must map candidates to weights, not {fixed!r}")
+    unused = [str(n) for n in fixed if n not in names]
+    if unused:
+        raise ValueError(f"fixed names {', '.join(unused)}: not a candidate in use ({', '.join(names)})")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in fixed.values()):
+        raise ValueError(f"fixed weights must be positive numbers, not {fixed}")
+    if abs(sum(fixed.values()) - 1) > 1e-6:
+        raise ValueError(f"fixed weights must sum to 1, not {sum(fixed.values()):g} ({fixed})")
+
+
 def _macro_f1(y: np.ndarray, proba: np.ndarray, n_labels: int) -> float:
     from sklearn.metrics import f1_score
 
@@ -227,6 +244,12 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
     groups = np.asarray(groups)
     idx = np.arange(len(y)) if idx is None else np.asarray(idx)
     names = list(candidates)
+    if fixed:  # checked before any fit: a bad vector should not cost an inner CV
+        check_fixed(fixed, names)
+        if not buildable([candidates[n] for n in fixed], max_encoders):
+            budget = "" if max_encoders is None else f", or take more than {max_encoders} encoder passes"
+            raise ValueError(f"fixed weights {fixed}: these members read stories differently{budget}; "
+                             f"no ensemble can be built from them")
     runs = []
     for r in range(repeats):
         inner = outer_splits(y[idx], groups[idx], "story", inner_folds, seed + r,
@@ -243,9 +266,6 @@ def choose(candidates: dict[str, Candidate], y: Sequence[int], groups: Sequence,
 
     if fixed:
         grid = [tuple(float(fixed.get(name, 0.0)) for name in names)]
-        if not buildable([candidates[n] for n in fixed], max_encoders):
-            raise ValueError(f"fixed weights {fixed}: these members read stories differently or take more than "
-                             f"{max_encoders} encoder passes; no ensemble can be built from them")
     else:
         grid = [w for w in weight_grid(len(names), step, max_members)
                 if buildable([candidates[n] for n, x in zip(names, w) if x], max_encoders)]
@@ -313,8 +333,9 @@ def nested_cross_validate(candidates: dict[str, Candidate], y: Sequence[int], gr
     single = {name: np.full((len(y), len(labels)), np.nan) for name in names}
     choices = []
     for k, (trn, tst) in enumerate(outer, 1):
-        chosen = choose(candidates, y, groups, labels, trn, inner_folds, seed, days, step, max_members, criterion, repeats,
-                        default_bias, default_label, max_encoders, fixed)
+        chosen = choose(candidates, y, groups, labels, trn, inner_folds=inner_folds, seed=seed, days=days, step=step,
+                        max_members=max_members, criterion=criterion, repeats=repeats, default_bias=default_bias,
+                        default_label=default_label, max_encoders=max_encoders, fixed=fixed)
         for name in names:
             single[name][tst] = candidates[name].fit_proba(trn, tst)
         averaged = sum(w * single[name][tst] for name, w in chosen["weights"].items())
@@ -702,7 +723,9 @@ def load_protocol(path) -> dict:
 
     Raises:
         ConfigError: Unreadable file, unknown or mistyped key, no candidates, ``use`` naming a non-candidate,
-            ``fixed`` weights that are not positive, do not sum to 1 or name a candidate not in use.
+            ``fixed`` weights that are not positive, do not sum to 1 or name a candidate not in use (``fixed``
+            replaces the weight grid, so ``step`` and ``max_members`` do not apply to it; whether its members
+            can be built into one ensemble is checked when the candidates exist, in :func:`choose`).
     """
     from ..config import ConfigError, read_yaml_mapping
 
@@ -740,14 +763,11 @@ def load_protocol(path) -> dict:
         # The candidates a round considers; the others stay in the file as the record of earlier rounds.
         spec["candidates"] = {name: spec["candidates"][name] for name in spec["use"]}
     if "fixed" in spec:
-        fixed = spec["fixed"]
-        bad = [n for n in fixed if n not in spec["candidates"]]
-        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in fixed.values())
-        if bad or not fixed or not numbers or abs(sum(fixed.values()) - 1) > 1e-6:
-            raise ConfigError(f"{path}: fixed must give candidates{' in use' if 'use' in spec else ''} positive "
-                              f"weights summing to 1, not {fixed}"
-                              + (f" ({', '.join(map(str, bad))}: not a candidate)" if bad else ""))
-        spec["fixed"] = {name: float(w) for name, w in fixed.items()}
+        try:
+            check_fixed(spec["fixed"], list(spec["candidates"]))
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        spec["fixed"] = {name: float(w) for name, w in spec["fixed"].items()}
     return spec
 
 
