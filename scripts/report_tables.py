@@ -161,9 +161,33 @@ def speed(name: str = "models.json") -> str:
     return "\n".join(rows) + "\n"
 
 
+def external() -> str:
+    """Shipped models on the Korea Herald 2015-17 stories we labeled (``scripts/external_check.py``)."""
+    bench = load("external_kh1517.json")
+    if not bench:
+        return ""
+    scored = next(m["labels_scored"] for m in bench["models"].values() if "labels_scored" in m)
+    rows = [f"| model | macro-F1 ({', '.join(scored)}) | accuracy | "
+            + " | ".join(f"{label} F1 (P / R)" for label in scored) + " |", "|---" * (3 + len(scored)) + "|"]
+    for name, m in bench["models"].items():
+        if "skipped" in m:
+            rows.append(f"| `{name}` | not a check: {m['skipped'].split('/')[-1]} was in its training data |"
+                        + " |" * (1 + len(scored)))
+            continue
+        cells = [f"{m['per_label'][label]['f1']:.2f} ({m['per_label'][label]['precision']:.2f} / "
+                 f"{m['per_label'][label]['recall']:.2f})" for label in scored]
+        rows.append(f"| `{name}` | {m['macro_f1_present']:.3f} | {m['accuracy']:.3f} | " + " | ".join(cells) + " |")
+    support = {label: v["support"] for label, v in next(m for m in bench["models"].values() if "per_label" in m)
+               ["per_label"].items()}
+    return ("\n".join(rows) + "\n\n" + f"{sum(support.values())} stories: "
+            + ", ".join(f"{label} {n}" for label, n in support.items()) + f" (labels under {bench['min_support']} "
+            "stories are left out of the average). CPU: " + bench["cpu"] + f", {bench['seconds'] / 60:.0f} min.\n")
+
+
 TABLES = {"published": published, "rounds": rounds, "candidates": candidates,
           "candidates_r9": lambda: candidates("_v10"), "candidates_r8": lambda: candidates("_v9"),
-          "publishers": publishers, "speed": speed, "speed_avx2": lambda: speed("models_avx2.json")}
+          "publishers": publishers, "speed": speed, "speed_avx2": lambda: speed("models_avx2.json"),
+          "external": external}
 
 
 def render(text: str) -> str:

@@ -364,6 +364,27 @@ def test_cli_evaluate_warns_on_its_own_training_data_and_explains_missing_labels
     assert "labels occur in this data" in err  # the tiny folder holds fewer labels than the model knows
 
 
+def test_external_scores_skip_a_model_trained_on_the_data_and_average_present_labels(tmp_path, monkeypatch):
+    from nlp_wire.classify.evaluate import external_scores, present_macro_f1
+
+    monkeypatch.chdir(tmp_path)
+    wire = _write_folder(tmp_path / "wire")
+    assert main(["-q", "train", "baseline", "--data", "wire", "--out", "run", "--set", "baseline.min_df=1",
+                 "--set", "data.val_size=0"]) == 0
+    other = _write_folder(tmp_path / "other")
+    keep = [row for row in (other / "labels.csv").read_text().splitlines() if not row.endswith(("diplomacy", "covid"))]
+    (other / "labels.csv").write_text("\n".join(keep) + "\n")
+    got = external_scores(["run/model"], str(wire), progress=False)
+    assert got == {"run/model": {"skipped": f"trained on {wire.resolve()}"}}
+    m = external_scores(["run/model"], str(other), min_support=1, progress=False)["run/model"]
+    present = [label for label, v in m["per_label"].items() if v["support"]]
+    assert m["labels_scored"] == present and set(present) <= {"crime", "entertainment", "other"}
+    assert m["macro_f1_present"] == round(sum(m["per_label"][k]["f1"] for k in present) / len(present), 4)
+    assert m["macro_f1_present"] >= m["macro_f1"]  # the absent labels' zeros are left out
+    with pytest.raises(ValueError, match="no label has 1000 or more"):
+        present_macro_f1(m, 1000)
+
+
 def test_a_run_folder_given_for_its_model_gets_a_did_you_mean(tmp_path):
     from nlp_wire.classify.base import MODEL_CARD
 

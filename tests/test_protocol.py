@@ -589,3 +589,16 @@ def test_feature_cache_knows_a_local_encoder_by_its_weights(tmp_path):
     (folder / "model.safetensors").write_bytes(b"other weights!")
     assert _encoder_identity(str(folder)) != first
     assert _encoder_identity("minilm") == "minilm" and _encoder_identity(str(tmp_path / "none")) == str(tmp_path / "none")
+
+
+def test_protocol_choice_keys_reach_choose_and_nested_cv_with_their_defaults_written_once():
+    """Every protocol key that steers the choice is a keyword of both functions (same default), and a key the
+    file leaves out is not passed, so the functions' own defaults apply."""
+    import inspect
+
+    from nlp_wire.classify.protocol import CHOICE_KEYS, PROTOCOL_KEYS, _choice_settings, choose, nested_cross_validate
+
+    a, b = inspect.signature(choose).parameters, inspect.signature(nested_cross_validate).parameters
+    for key in CHOICE_KEYS:
+        assert key in PROTOCOL_KEYS and key in a and key in b and a[key].default == b[key].default
+    assert _choice_settings({"gold": "g", "candidates": {}, "repeats": 3}, -1) == {"default_label": -1, "repeats": 3}

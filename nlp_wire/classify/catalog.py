@@ -133,4 +133,4 @@ def training_sources(folder: str | Path) -> list[Path]:
     for member in card.get("members", []) if isinstance(card, dict) else []:
         if isinstance(member, dict) and isinstance(member.get("path"), str):
             out += training_sources(folder / member["path"])
-    return out
+    return list(dict.fromkeys(out))  # members trained on the same sources name them once

@@ -925,12 +925,14 @@ def _days(spec: dict, ids: list[str]) -> list:
     return [dates[i] for i in ids]
 
 
+CHOICE_KEYS = ("inner_folds", "seed", "step", "max_members", "criterion", "repeats", "default_bias", "max_encoders",
+               "fixed")  # the protocol-file keys that are keyword arguments of choose and nested_cross_validate
+
+
 def _choice_settings(spec: dict, default_label: int) -> dict:
-    """The keyword arguments :func:`choose` and :func:`nested_cross_validate` take from a protocol file."""
-    return {"inner_folds": spec.get("inner_folds", 4), "seed": spec.get("seed", 13), "step": spec.get("step", 0.25),
-            "max_members": spec.get("max_members", 3), "criterion": spec.get("criterion", "macro_f1"),
-            "repeats": spec.get("repeats", 1), "default_bias": spec.get("default_bias"),
-            "default_label": default_label, "max_encoders": spec.get("max_encoders"), "fixed": spec.get("fixed")}
+    """The keyword arguments :func:`choose` and :func:`nested_cross_validate` take from a protocol file: the
+    keys it sets (a key it leaves out keeps those functions' default, written once, in their signatures)."""
+    return {"default_label": default_label, **{key: spec[key] for key in CHOICE_KEYS if key in spec}}
 
 
 def protocol_choice(spec: dict) -> dict:

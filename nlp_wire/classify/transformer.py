@@ -271,14 +271,8 @@ class TransformerClassifier(WireClassifier):
             labels = list(card["labels"])
             model_config = card_section(folder, card, "model", TransformerConfig)
             data_config = card_section(folder, card, "data", DataConfig)
-            if base in ENCODERS:
-                source = resolve_base_model(base)  # installed package, checked against its SHA-256
-                tokenizer = AutoTokenizer.from_pretrained(source)
-                encoder = AutoModel.from_pretrained(source)
-            elif base:  # the encoder of a shipped fine-tuned transformer, read from its own folder
-                shipped = cls.from_pretrained(shipped_encoder(base))
-                tokenizer, encoder = shipped.tokenizer, shipped.model.encoder
             if base:
+                tokenizer, encoder = cls._named_encoder(base)
                 model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
                 model.head.load_state_dict(_head_state(_finite(folder, HEAD_NAME, load_file(str(folder / HEAD_NAME),
                                                                                                device="cpu"))),
@@ -300,6 +294,19 @@ class TransformerClassifier(WireClassifier):
         clf = cls(model, tokenizer, labels, model_config, data_config, device=device, threshold=threshold)
         clf.base_encoder = base
         return clf.to_dtype(dtype) if dtype != "float32" else clf
+
+    @classmethod
+    def _named_encoder(cls, base: str):
+        """``(tokenizer, encoder)`` of a head file's ``base_encoder``: an installed encoder package (its weights
+        checked against their SHA-256), or the encoder of a shipped fine-tuned transformer, read from its
+        own folder."""
+        from transformers import AutoModel, AutoTokenizer
+
+        if base in ENCODERS:
+            source = resolve_base_model(base)
+            return AutoTokenizer.from_pretrained(source), AutoModel.from_pretrained(source)
+        shipped = cls.from_pretrained(shipped_encoder(base))
+        return shipped.tokenizer, shipped.model.encoder
 
     def to_dtype(self, dtype: str) -> "TransformerClassifier":
         """Cast the model to ``"bfloat16"`` (CPU or GPU) or ``"float16"`` (GPU) for faster prediction.
