@@ -82,3 +82,34 @@ def test_auto_runtime_is_native_bfloat16_else_exact_float32(monkeypatch, caplog)
     assert classify._auto_runtime("transformer", "cpu", False) == ("torch", "float32", False)  # never int8 by itself
     assert classify._auto_runtime("baseline", "cpu", False) == ("torch", "float32", False)
     assert sum("runtime auto" in r.message for r in caplog.records) == 2  # bfloat16 and float32, each said once
+
+
+def test_training_sources_read_labeled_and_unlabeled_records_and_seen_sources_compare_the_stories(tmp_path):
+    """A run's metrics.json (data and unlabeled), a protocol member's protocol.json and an ensemble's members
+    all count, each source once; seen_sources compares the stories a data spec names, not its labels file."""
+    import json
+
+    from nlp_wire.classify.catalog import seen_sources, training_sources
+
+    gold, records = tmp_path / "data" / "gold", tmp_path / "data" / "kh" / "stories.jsonl"
+    records.parent.mkdir(parents=True)
+    records.write_text("")
+    run = tmp_path / "run" / "model"
+    run.mkdir(parents=True)
+    (run.parent / "metrics.json").write_text(json.dumps({"data": [f"{gold}@3"], "unlabeled": [str(records)]}))
+    member = tmp_path / "member"
+    member.mkdir()
+    (member / "protocol.json").write_text(json.dumps({"gold": str(gold), "recipe": {
+        "data": [f"{records}::{tmp_path}/labels.csv@3"], "unlabeled": None}}))
+    assert training_sources(run) == [gold.resolve(), records.resolve()]  # the teacher's unlabeled stories too
+    assert training_sources(member) == [gold.resolve(), records.resolve()]  # ::labels.csv and @3 dropped
+    ens = tmp_path / "ens"
+    ens.mkdir()
+    (ens / "nlp_wire_model.json").write_text(json.dumps({"kind": "ensemble", "members": [
+        {"path": "../run/model", "weight": 0.5}, {"path": "../member", "weight": 0.5}]}))
+    assert training_sources(ens) == [gold.resolve(), records.resolve()]  # each once
+    assert seen_sources(ens, f"{records}::{tmp_path}/other_labels.csv") == [records.resolve()]
+    assert seen_sources(ens, str(tmp_path / "data")) == [gold.resolve(), records.resolve()]  # a folder holding them
+    assert seen_sources(ens, str(gold / "one_story.txt")) == [gold.resolve()]  # a story inside a source
+    assert seen_sources(ens, str(tmp_path / "elsewhere.jsonl")) == []
+    assert seen_sources(member, str(tmp_path / "data" / "kh")) == [records.resolve()]

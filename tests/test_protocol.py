@@ -599,6 +599,7 @@ def test_protocol_choice_keys_reach_choose_and_nested_cv_with_their_defaults_wri
     from nlp_wire.classify.protocol import CHOICE_KEYS, PROTOCOL_KEYS, _choice_settings, choose, nested_cross_validate
 
     a, b = inspect.signature(choose).parameters, inspect.signature(nested_cross_validate).parameters
+    assert set(CHOICE_KEYS) == {key for key in PROTOCOL_KEYS if key in a} - {"candidates"}  # no key left behind
     for key in CHOICE_KEYS:
         assert key in PROTOCOL_KEYS and key in a and key in b and a[key].default == b[key].default
     assert _choice_settings({"gold": "g", "candidates": {}, "repeats": 3}, -1) == {"default_label": -1, "repeats": 3}

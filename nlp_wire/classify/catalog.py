@@ -18,7 +18,7 @@ from ..resources import models_dir
 from .base import ModelLoadError
 
 __all__ = ["read_catalog", "model_names", "resolve_model", "default_model_name", "missing_requirement",
-           "training_sources"]
+           "training_sources", "seen_sources"]
 
 logger = logging.getLogger(__name__)
 
@@ -105,23 +105,26 @@ def resolve_model(name_or_path: str | Path | None, catalog: dict | None = None) 
 
 
 def training_sources(folder: str | Path) -> list[Path]:
-    """The labeled sources a model folder was trained on, as far as its records say: the run's
-    ``metrics.json`` (beside the model or one folder up), a protocol member's ``protocol.json``, and for an
-    ensemble its members' sources. Paths are resolved; ``@weight`` suffixes dropped."""
+    """The sources a model folder was trained on, as far as its records say: labeled (``data``) and
+    unlabeled ones (``unlabeled``: stories a teacher or self-training labeled) from the run's ``metrics.json``
+    (beside the model or one folder up) or a protocol member's ``protocol.json``, and for an ensemble its
+    members' sources. Paths are resolved, each named once; ``@weight`` suffixes and ``::LABELS.csv`` dropped."""
     folder = Path(folder)
     found: list[str] = []
     for record in (folder / "metrics.json", folder.parent / "metrics.json"):
         if record.is_file():
             try:
-                found += json.loads(record.read_text(encoding="utf-8")).get("data", [])
-            except (OSError, json.JSONDecodeError, AttributeError):
+                run = json.loads(record.read_text(encoding="utf-8"))
+                found += [*run.get("data", []), *(run.get("unlabeled") or [])]
+            except (OSError, json.JSONDecodeError, AttributeError, TypeError):
                 pass
             break
     if (folder / "protocol.json").is_file():
         try:
             record = json.loads((folder / "protocol.json").read_text(encoding="utf-8"))
-            found += [record["gold"], *record.get("recipe", {}).get("data", [])]
-        except (OSError, json.JSONDecodeError, KeyError, TypeError):
+            recipe = record.get("recipe", {})
+            found += [record["gold"], *recipe.get("data", []), *(recipe.get("unlabeled") or [])]
+        except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
             pass
     try:
         card = json.loads((folder / "nlp_wire_model.json").read_text(encoding="utf-8"))
@@ -134,3 +137,14 @@ def training_sources(folder: str | Path) -> list[Path]:
         if isinstance(member, dict) and isinstance(member.get("path"), str):
             out += training_sources(folder / member["path"])
     return list(dict.fromkeys(out))  # members trained on the same sources name them once
+
+
+def seen_sources(model: str | Path, data: str) -> list[Path]:
+    """The training sources of ``model`` (a shipped name or folder) that are ``data``'s stories, hold them or
+    lie inside them: non-empty means a score on ``data`` is not held out. ``data`` as ``nlp-wire evaluate``
+    reads it (``RECORDS::LABELS.csv`` compares the records: a model that saw the stories, labeled or not,
+    has seen them)."""
+    from ..dataset import split_labels
+
+    where = Path(split_labels(data)[0]).resolve()
+    return [s for s in training_sources(resolve_model(model)) if s == where or where in s.parents or s in where.parents]

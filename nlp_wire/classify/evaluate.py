@@ -139,19 +139,17 @@ def external_scores(names: list[str], data: str, min_support: int = 30, batch_si
 
     Returns:
         Per model: :func:`score` metrics plus ``macro_f1_present`` and ``labels_scored``; or, for a model
-        whose records say it was trained on ``data``, ``{"skipped": ...}`` (its score would not be a check).
+        whose records say it trained on ``data``'s stories (labeled, or unlabeled for a teacher or
+        self-training: :func:`~.catalog.seen_sources`), ``{"skipped": ...}`` (its score would not be a check).
     """
-    from pathlib import Path
-
     from ..dataset import load_examples, split_labels
     from . import load_classifier
-    from .catalog import resolve_model, training_sources
+    from .catalog import seen_sources
 
     source, labels_file = split_labels(data)
-    where = Path(source).resolve()
     out = {}
     for name in names:
-        seen = [s for s in training_sources(resolve_model(name)) if s == where or where in s.parents or s in where.parents]
+        seen = seen_sources(name, data)
         if seen:
             out[name] = {"skipped": f"trained on {seen[0]}"}
             continue

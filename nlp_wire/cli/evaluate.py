@@ -25,15 +25,12 @@ def run(args) -> int:
     from ..classify.evaluate import evaluate
     from ..dataset import load_examples
 
-    from pathlib import Path
-
-    from ..classify.catalog import resolve_model, training_sources
+    from ..classify.catalog import seen_sources
     from ..dataset import split_labels
 
     model = load_classifier(args.model, device=args.device)
     source, labels_file = split_labels(args.data)
-    data = Path(source).resolve()
-    seen = [s for s in training_sources(resolve_model(args.model)) if s == data or data in s.parents or s in data.parents]
+    seen = seen_sources(args.model, args.data)
     if seen:
         print(f"warning: {args.model} was trained on {seen[0]}: this score is on stories it has seen, not a "
               "held-out score (see models/README.md for held-out ones)", file=sys.stderr)
