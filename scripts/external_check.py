@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from nlp_wire.classify.evaluate import external_scores
+from nlp_wire.dataset import split_labels
 from nlp_wire.device import cpu_info
 
 KH = "../shared/data/korea_herald_1517/stories.jsonl::nlp_wire/sample_data/kh1517_labels.csv"
@@ -32,8 +33,9 @@ def main() -> int:
                    "macro_f1_present (default 30)")
     p.add_argument("--out", default="bench/external_kh1517.json")
     args = p.parse_args()
-    if not Path(args.data.split("::")[0]).exists():
-        print(f"{args.data.split('::')[0]}: not found (../shared beside the repository?)", file=sys.stderr)
+    records = split_labels(args.data)[0]
+    if not Path(records).exists():
+        print(f"{records}: not found (../shared beside the repository?)", file=sys.stderr)
         return 2
     start = time.time()
     models = external_scores(args.models, args.data, args.min_support)

@@ -166,7 +166,8 @@ def external() -> str:
     bench = load("external_kh1517.json")
     if not bench:
         return ""
-    scored = next(m["labels_scored"] for m in bench["models"].values() if "labels_scored" in m)
+    first = next(m for m in bench["models"].values() if "labels_scored" in m)  # every scored model: same data
+    scored = first["labels_scored"]
     rows = [f"| model | macro-F1 ({', '.join(scored)}) | accuracy | "
             + " | ".join(f"{label} F1 (P / R)" for label in scored) + " |", "|---" * (3 + len(scored)) + "|"]
     for name, m in bench["models"].items():
@@ -177,8 +178,7 @@ def external() -> str:
         cells = [f"{m['per_label'][label]['f1']:.2f} ({m['per_label'][label]['precision']:.2f} / "
                  f"{m['per_label'][label]['recall']:.2f})" for label in scored]
         rows.append(f"| `{name}` | {m['macro_f1_present']:.3f} | {m['accuracy']:.3f} | " + " | ".join(cells) + " |")
-    support = {label: v["support"] for label, v in next(m for m in bench["models"].values() if "per_label" in m)
-               ["per_label"].items()}
+    support = {label: v["support"] for label, v in first["per_label"].items()}
     return ("\n".join(rows) + "\n\n" + f"{sum(support.values())} stories: "
             + ", ".join(f"{label} {n}" for label, n in support.items()) + f" (labels under {bench['min_support']} "
             "stories are left out of the average). CPU: " + bench["cpu"] + f", {bench['seconds'] / 60:.0f} min.\n")
