@@ -113,3 +113,55 @@ def test_training_sources_read_labeled_and_unlabeled_records_and_seen_sources_co
     assert seen_sources(ens, str(gold / "one_story.txt")) == [gold.resolve()]  # a story inside a source
     assert seen_sources(ens, str(tmp_path / "elsewhere.jsonl")) == []
     assert seen_sources(member, str(tmp_path / "data" / "kh")) == [records.resolve()]
+
+
+def test_training_sources_follow_a_fine_tuned_encoder_under_a_head(tmp_path, monkeypatch):
+    """A head on a shipped fine-tuned encoder (``base_encoder``) or on a model folder (``model.name_or_path``)
+    has seen what the encoder was trained on; a card naming itself does not loop."""
+    import json
+
+    import nlp_wire.resources
+    from nlp_wire.classify import catalog
+    from nlp_wire.classify.catalog import seen_sources, training_sources
+
+    site, records, gold = tmp_path / "site", tmp_path / "kh.jsonl", tmp_path / "gold"
+    shipped = site / "nlp_wire" / "models"  # as in a wheel: site-packages/nlp_wire/models
+    encoder = shipped / "enc_ft"
+    encoder.mkdir(parents=True)
+    (encoder / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", "labels": ["a", "b"]}))
+    (encoder / "model.safetensors").write_bytes(b"")
+    (encoder / "metrics.json").write_text(json.dumps({"data": [f"{records}::labels.csv"]}))
+    for module in (nlp_wire.resources, catalog):
+        monkeypatch.setattr(module, "models_dir", lambda: shipped)
+    monkeypatch.chdir(gold.parent)
+    head = tmp_path / "head"
+    head.mkdir()
+    (head / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", "base_encoder": "enc_ft",
+                                                          "model": {"name_or_path": str(encoder)}}))
+    (head / "protocol.json").write_text(json.dumps({"gold": f"{gold}@3", "recipe": {"data": []}}))
+    assert training_sources(head) == [gold.resolve(), records.resolve()]  # the encoder's once, though named twice
+    assert seen_sources(head, str(records)) == [records.resolve()]
+    full = tmp_path / "full"  # a full model saved after fine-tuning on a local encoder folder
+    full.mkdir()
+    (full / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", "model": {"name_or_path": str(encoder)}}))
+    assert training_sources(full) == [records.resolve()]
+    (encoder / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", "model": {"name_or_path": str(full)}}))
+    assert training_sources(full) == [records.resolve()]  # full -> encoder -> full: each read once
+    assert training_sources(tmp_path / "no_such_model") == []
+    # relative paths in records: relative to the run's workdir if recorded; for a shipped model, to the folder
+    # holding the package (the repository, or site-packages); else to the current folder
+    (encoder / "metrics.json").write_text(json.dumps({"data": ["nlp_wire/sample_data/stories"]}))
+    assert training_sources(encoder) == [site / "nlp_wire" / "sample_data" / "stories"]
+    (full / "metrics.json").write_text(json.dumps({"data": ["gold"], "workdir": str(site)}))
+    assert training_sources(full) == [site / "gold", site / "nlp_wire" / "sample_data" / "stories"]
+    (full / "metrics.json").write_text(json.dumps({"data": ["gold"]}))
+    assert training_sources(full)[0] == gold.resolve()
+
+
+def test_every_shipped_model_records_what_it_was_trained_on():
+    """A shipped model whose records name no training data would make ``nlp-wire evaluate`` and
+    ``scripts/external_check.py`` score it as held out on its own training stories."""
+    from nlp_wire.classify.catalog import training_sources
+
+    unrecorded = [p.name for p in sorted(models_dir().iterdir()) if p.is_dir() and not training_sources(p)]
+    assert unrecorded == []

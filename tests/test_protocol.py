@@ -273,7 +273,11 @@ def test_build_chosen_fits_each_member_on_all_gold_stories(make_folder, tmp_path
         build_chosen(spec, {"nope": 1.0}, tmp_path / "models")
     members = build_chosen(spec, {"tfidf": 1.0}, tmp_path / "models")
     assert members == {str(tmp_path / "models" / "tfidf"): 1.0}
-    assert json.loads((tmp_path / "models" / "tfidf" / "protocol.json").read_text())["candidate"] == "tfidf"
+    record = json.loads((tmp_path / "models" / "tfidf" / "protocol.json").read_text())
+    assert record["candidate"] == "tfidf" and record["workdir"] == str(Path.cwd())
+    from nlp_wire.classify.catalog import training_sources
+
+    assert training_sources(tmp_path / "models" / "tfidf") == [folder.resolve()]
     clf = load_classifier(tmp_path / "models" / "tfidf")
     assert [p.label for p in clf.predict(["police arrested a robbery suspect"])] == ["crime"]
     # the same recipe on the same gold: the folder is reused as it is (another procedure sharing the member)

@@ -508,6 +508,27 @@ def test_distillation_learns_the_teachers_soft_labels_on_unlabeled_stories(train
     assert [p.label for p in student.predict([t for t, _ in STORIES])] == [label for _, label in STORIES]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["train_examples"] == 6 and metrics["unlabeled"] == [f"{unlabeled}@1"]
+    assert metrics["workdir"] == str(Path.cwd())  # what the relative paths above are relative to
+
+
+def test_long_passes_of_training_show_progress_and_the_teacher_labels_in_chunks(trained, tiny_bert, tmp_path, capsys):
+    """A probe's features and a teacher's labeling (minutes with mpnet or an ensemble) each get a bar; the
+    teacher, asked chunk by chunk, gives what one call gives."""
+    from nlp_wire.classify.train import _teacher_proba
+
+    teacher, _ = trained
+    texts = [t for t, _ in STORIES] * 3
+    whole = teacher._proba_texts(texts, 1)
+    np.testing.assert_allclose(_teacher_proba(teacher, texts, 1, "teacher labeling u"), whole, atol=1e-6)  # chunks of 8
+    assert _teacher_proba(teacher, [], 4, "none").shape == (0, len(LABELS))
+    train_transformer(_config(tiny_bert, max_steps=1, eval_every=0, probe_init=True), _dataset(STORIES), None,
+                      tmp_path, progress=True)
+    err = capsys.readouterr().err
+    assert "teacher labeling u" in err and f"{len(texts)}/{len(texts)}" in err
+    assert "probe features" in err and f"{len(STORIES)}/{len(STORIES)}" in err
+    train_transformer(_config(tiny_bert, max_steps=1, eval_every=0, probe_init=True), _dataset(STORIES), None,
+                      tmp_path / "quiet", progress=False)
+    assert "probe features" not in capsys.readouterr().err
 
 
 def test_distillation_refuses_a_teacher_with_other_labels(trained, tiny_bert, tmp_path, make_folder):

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from ..resources import models_dir
-from .base import ModelLoadError
+from .base import MODEL_CARD, ModelLoadError
 
 __all__ = ["read_catalog", "model_names", "resolve_model", "default_model_name", "missing_requirement",
            "training_sources", "seen_sources"]
@@ -104,18 +104,25 @@ def resolve_model(name_or_path: str | Path | None, catalog: dict | None = None) 
                          f"({', '.join(['default', *names])}){hint}")
 
 
-def training_sources(folder: str | Path) -> list[Path]:
+def training_sources(folder: str | Path, _seen: frozenset = frozenset()) -> list[Path]:
     """The sources a model folder was trained on, as far as its records say: labeled (``data``) and
     unlabeled ones (``unlabeled``: stories a teacher or self-training labeled) from the run's ``metrics.json``
-    (beside the model or one folder up) or a protocol member's ``protocol.json``, and for an ensemble its
-    members' sources. Paths are resolved, each named once; ``@weight`` suffixes and ``::LABELS.csv`` dropped."""
+    (beside the model or one folder up) or a protocol member's ``protocol.json``; for an ensemble its
+    members' sources, and for a model on a fine-tuned encoder (a head's ``base_encoder`` naming a shipped
+    model, or ``model.name_or_path`` naming a model folder) the encoder's. Paths are resolved, each named
+    once; ``@weight`` suffixes and ``::LABELS.csv`` dropped."""
     folder = Path(folder)
+    if folder.resolve() in _seen:  # a card naming itself, or a loop of them
+        return []
+    _seen = _seen | {folder.resolve()}
     found: list[str] = []
+    workdir = None
     for record in (folder / "metrics.json", folder.parent / "metrics.json"):
         if record.is_file():
             try:
                 run = json.loads(record.read_text(encoding="utf-8"))
                 found += [*run.get("data", []), *(run.get("unlabeled") or [])]
+                workdir = run.get("workdir")
             except (OSError, json.JSONDecodeError, AttributeError, TypeError):
                 pass
             break
@@ -124,6 +131,7 @@ def training_sources(folder: str | Path) -> list[Path]:
             record = json.loads((folder / "protocol.json").read_text(encoding="utf-8"))
             recipe = record.get("recipe", {})
             found += [record["gold"], *recipe.get("data", []), *(recipe.get("unlabeled") or [])]
+            workdir = workdir or record.get("workdir")
         except (OSError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
             pass
     try:
@@ -132,11 +140,41 @@ def training_sources(folder: str | Path) -> list[Path]:
         card = {}
     from ..dataset import parse_data_spec, split_labels
 
-    out = [Path(split_labels(parse_data_spec(s)[0])[0]).resolve() for s in found if isinstance(s, str)]
-    for member in card.get("members", []) if isinstance(card, dict) else []:
+    root = _records_root(folder, workdir)
+    out = [(root / split_labels(parse_data_spec(s)[0])[0]).resolve() for s in found if isinstance(s, str)]
+    card = card if isinstance(card, dict) else {}
+    for member in card.get("members", []):
         if isinstance(member, dict) and isinstance(member.get("path"), str):
-            out += training_sources(folder / member["path"])
+            out += training_sources(folder / member["path"], _seen)
+    for encoder in _encoder_folders(card, root):
+        out += training_sources(encoder, _seen)
     return list(dict.fromkeys(out))  # members trained on the same sources name them once
+
+
+def _records_root(folder: Path, workdir) -> Path:
+    """What a model's records' relative paths are relative to: the folder the run was started in (``workdir``
+    in ``metrics.json`` or ``protocol.json``, written since 2026-12-05); for a shipped model, the folder holding the package (the
+    repository, or site-packages for a wheel, where ``nlp_wire/sample_data/...`` lies too); else the current
+    folder."""
+    if isinstance(workdir, str):
+        return Path(workdir)
+    shipped = models_dir()
+    if shipped.resolve() in folder.resolve().parents:
+        return shipped.parent.parent
+    return Path.cwd()
+
+
+def _encoder_folders(card: dict, root: Path) -> list[Path]:
+    """The model folders whose encoder a card's model sits on: a shipped fine-tuned transformer named as
+    ``base_encoder``, or a model folder (one with a card) as ``model.name_or_path``, relative to ``root``.
+    Installed base encoders (``minilm``, ``mpnet``) are not folders of ours and have no records."""
+    from .encoders import shipped_encoder
+
+    base = card.get("base_encoder")
+    path = card.get("model", {}).get("name_or_path") if isinstance(card.get("model"), dict) else None
+    folders = [shipped_encoder(base) if isinstance(base, str) else None,
+               root / path if isinstance(path, str) and (root / path / MODEL_CARD).is_file() else None]
+    return list({f.resolve(): f for f in folders if f is not None}.values())  # both may name one folder
 
 
 def seen_sources(model: str | Path, data: str) -> list[Path]:

@@ -618,7 +618,8 @@ class ProbeCandidate:
             width = clf.model.head.in_features
             order = sorted(todo)
             rows = clf.map_batches([todo[k] for k in order], self.config.training.eval_batch_size,
-                                   lambda inputs: clf.model.pool(**inputs), width)
+                                   lambda inputs: clf.model.pool(**inputs), width,
+                                   progress=f"features ({m.name_or_path})")
             cache.update(zip(order, np.asarray(rows, np.float32)))
             if self.feature_cache is not None:
                 _save_feature_cache(key, self.feature_cache)
@@ -984,6 +985,7 @@ def build_chosen(spec: dict, weights: dict[str, float], out, folders: dict[str, 
         folder.parent.mkdir(parents=True, exist_ok=True)
         candidates[name].save_model(np.arange(len(gold)), folder)
         record = {"candidate": name, "recipe": spec["candidates"][name], "gold": spec["gold"], "gold_stories": len(gold),
+                  "workdir": str(Path.cwd()),  # what the relative paths of recipe and gold are relative to
                   "chosen_weights": weights, "rebuild": "python scripts/protocol.py --choose && "
                                                         "python scripts/build_accurate.py"}
         (folder / "protocol.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

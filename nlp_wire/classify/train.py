@@ -90,6 +90,20 @@ def evenly_spaced(items: list, limit: int | None) -> list:
     return [items[i] for i in np.linspace(0, len(items) - 1, limit).round().astype(int)]
 
 
+def _teacher_proba(teacher, texts: list[str], batch_size: int, desc: str) -> np.ndarray:
+    """``teacher``'s probabilities of ``texts`` in chunks of a few batches, with a progress bar (an ensemble
+    teacher labels a few stories a second on CPU)."""
+    from tqdm.auto import tqdm
+
+    chunk = max(1, batch_size) * 8  # long enough for length-sorted batches inside each chunk
+    parts = []
+    with tqdm(total=len(texts), desc=desc, unit=" stories", disable=not is_main_process()) as bar:
+        for start in range(0, len(texts), chunk):
+            parts.append(teacher._proba_texts(texts[start:start + chunk], batch_size))
+            bar.update(len(parts[-1]))
+    return np.concatenate(parts) if parts else np.zeros((0, len(teacher.labels)), np.float32)
+
+
 def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], batch_size: int = 64,
                          limit: int | None = None, fields: dict | None = None):
     """Stories from unlabeled sources, each with ``teacher``'s probabilities as its soft label.
@@ -124,7 +138,7 @@ def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], bat
         if not stories:
             raise ValueError(f"{path}: no stories to label with the teacher")
         texts = [model_input(s, config.data.max_words, config.data.lead_paragraphs) for s in stories]
-        proba = teacher._proba_texts(texts, batch_size)
+        proba = _teacher_proba(teacher, texts, batch_size, f"teacher labeling {Path(path).name}")
         logger.info("teacher labeled %d stories of %s (weight %g): %s", len(texts), path, weight,
                     dict(zip(labels, np.bincount(proba.argmax(1), minlength=len(labels)).tolist())))
         parts.append({"id": [s.id for s in stories], "group": [f"unlabeled:{s.id}" for s in stories], "text": texts,
@@ -198,6 +212,7 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
     start = time.perf_counter()
     model = fit_classifier(config, train_ds, val_ds, out)
     summary = {"kind": config.kind, "train_examples": len(train_ds), "train_counts": counts, "data": list(data),
+               "workdir": str(Path.cwd()),  # what relative paths in data and unlabeled are relative to
                **({"record_fields": {k: v for k, v in fields.items() if v}} if text_field or headline_field else {}),
                **({"unlabeled": list(unlabeled), "unlabeled_limit": unlabeled_limit, "teacher": teacher_name or type(teacher).__name__}
                   if unlabeled else {}),

@@ -72,11 +72,12 @@ def fit_probe(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, C: float,
 
 
 def _init_head_from_probe(clf: TransformerClassifier, texts: list[str], y: np.ndarray, sample_weight: np.ndarray,
-                          C: float, batch_size: int) -> None:
+                          C: float, batch_size: int, progress: bool = True) -> None:
     """Set the head to a logistic regression fitted on the frozen features (the LP of LP-FT)."""
     import torch
 
-    X = clf.map_batches(texts, batch_size, lambda inputs: clf.model.pool(**inputs), clf.model.head.in_features)
+    X = clf.map_batches(texts, batch_size, lambda inputs: clf.model.pool(**inputs), clf.model.head.in_features,
+                        progress="probe features" if progress else None)
     weight, bias = fit_probe(X, y, sample_weight, C, clf.model.head.out_features)
     with torch.no_grad():
         clf.model.head.weight.copy_(torch.as_tensor(weight))
@@ -177,7 +178,7 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     class_w = _class_weights(y, k, tc.balance_power)
     shift = _prior_shift(class_w) if tc.restore_prior and tc.balance != "none" else np.zeros(k)
     if tc.probe_init:
-        _init_head_from_probe(clf, texts, y, class_w[y] * weights, tc.probe_C, tc.eval_batch_size)
+        _init_head_from_probe(clf, texts, y, class_w[y] * weights, tc.probe_C, tc.eval_batch_size, progress and main)
     if tc.balance == "sampler":
         # Draw by class weight x source weight, so a small heavily weighted source is seen often rather than
         # rarely with a large loss; the loss itself is then unweighted.

@@ -448,22 +448,27 @@ class TransformerClassifier(WireClassifier):
         return self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.model_config.max_length,
                               return_tensors="pt")
 
-    def map_batches(self, texts: Sequence[str], batch_size: int, fn, width: int) -> np.ndarray:
+    def map_batches(self, texts: Sequence[str], batch_size: int, fn, width: int, progress: str | None = None) -> np.ndarray:
         """``fn(model inputs) -> (batch, width)`` over every text in eval mode, without gradients.
 
         Batches are sorted by length so that padding stays small; rows come back in the caller's order.
+        ``progress``: a progress bar with this description (the long passes of training: a probe's features,
+        a protocol's feature cache); None, none.
         """
         import torch
+        from tqdm.auto import tqdm
 
         names = ("input_ids", "attention_mask", "token_type_ids")
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), width), dtype=np.float32)
         self.model.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), tqdm(total=len(texts), desc=progress, unit=" stories",
+                                          disable=progress is None) as bar:
             for start in range(0, len(order), max(1, batch_size)):
                 idx = order[start:start + batch_size]
                 batch = self.encode([texts[i] for i in idx])
                 out[idx] = fn({k: batch[k].to(self.device) for k in names if k in batch}).float().cpu().numpy()
+                bar.update(len(idx))
         return out
 
     def head_scores(self, pooled):
