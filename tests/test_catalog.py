@@ -117,45 +117,73 @@ def test_training_sources_read_labeled_and_unlabeled_records_and_seen_sources_co
 
 def test_training_sources_follow_a_fine_tuned_encoder_under_a_head(tmp_path, monkeypatch):
     """A head on a shipped fine-tuned encoder (``base_encoder``) or on a model folder (``model.name_or_path``)
-    has seen what the encoder was trained on; a card naming itself does not loop."""
+    has seen what the encoder was trained on; a card naming itself does not loop; relative paths in records
+    start from the shipped package's folder, else the recorded workdir, else the current folder."""
     import json
 
     import nlp_wire.resources
     from nlp_wire.classify import catalog
     from nlp_wire.classify.catalog import seen_sources, training_sources
 
+    def card(folder, **fields):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", "labels": ["a", "b"], **fields}))
+        return folder
+
+    def record(folder, name="metrics.json", **fields):
+        (folder / name).write_text(json.dumps(fields))
+
     site, records, gold = tmp_path / "site", tmp_path / "kh.jsonl", tmp_path / "gold"
-    shipped = site / "nlp_wire" / "models"  # as in a wheel: site-packages/nlp_wire/models
-    encoder = shipped / "enc_ft"
-    encoder.mkdir(parents=True)
-    (encoder / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", "labels": ["a", "b"]}))
+    (site / "nlp_wire").mkdir(parents=True)
+    (site / "nlp_wire" / "models").symlink_to(tmp_path / "real_models")  # as in a checkout: a link to ../models
+    shipped = site / "nlp_wire" / "models"
+    encoder = card(tmp_path / "real_models" / "enc_ft")
     (encoder / "model.safetensors").write_bytes(b"")
-    (encoder / "metrics.json").write_text(json.dumps({"data": [f"{records}::labels.csv"]}))
+    record(encoder, data=[f"{records}::labels.csv"])
     for module in (nlp_wire.resources, catalog):
         monkeypatch.setattr(module, "models_dir", lambda: shipped)
-    monkeypatch.chdir(gold.parent)
-    head = tmp_path / "head"
-    head.mkdir()
-    (head / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", "base_encoder": "enc_ft",
-                                                          "model": {"name_or_path": str(encoder)}}))
-    (head / "protocol.json").write_text(json.dumps({"gold": f"{gold}@3", "recipe": {"data": []}}))
-    assert training_sources(head) == [gold.resolve(), records.resolve()]  # the encoder's once, though named twice
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+    head = card(tmp_path / "head", base_encoder="enc_ft", model={"name_or_path": "minilm"})  # base_encoder alone
+    card(work / "minilm")  # a folder named like the installed encoder is not it
+    record(work / "minilm", data=[str(tmp_path / "other.jsonl")])
+    record(head, "protocol.json", gold=f"{gold}@3", recipe={"data": []})
+    assert training_sources(head) == [gold.resolve(), records.resolve()]
     assert seen_sources(head, str(records)) == [records.resolve()]
-    full = tmp_path / "full"  # a full model saved after fine-tuning on a local encoder folder
-    full.mkdir()
-    (full / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", "model": {"name_or_path": str(encoder)}}))
+    both = card(tmp_path / "both", base_encoder="enc_ft", model={"name_or_path": str(encoder)})
+    assert training_sources(both) == [records.resolve()]  # named twice, read once
+
+    full = card(tmp_path / "full", model={"name_or_path": str(encoder)})  # fine-tuned further from that folder
     assert training_sources(full) == [records.resolve()]
-    (encoder / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", "model": {"name_or_path": str(full)}}))
+    card(encoder, model={"name_or_path": str(full)})
     assert training_sources(full) == [records.resolve()]  # full -> encoder -> full: each read once
     assert training_sources(tmp_path / "no_such_model") == []
-    # relative paths in records: relative to the run's workdir if recorded; for a shipped model, to the folder
-    # holding the package (the repository, or site-packages); else to the current folder
-    (encoder / "metrics.json").write_text(json.dumps({"data": ["nlp_wire/sample_data/stories"]}))
-    assert training_sources(encoder) == [site / "nlp_wire" / "sample_data" / "stories"]
-    (full / "metrics.json").write_text(json.dumps({"data": ["gold"], "workdir": str(site)}))
-    assert training_sources(full) == [site / "gold", site / "nlp_wire" / "sample_data" / "stories"]
-    (full / "metrics.json").write_text(json.dumps({"data": ["gold"]}))
-    assert training_sources(full)[0] == gold.resolve()
+
+    # a shipped model's relative paths start from the folder holding the package, even with a workdir recorded
+    record(encoder, data=["nlp_wire/sample_data/stories"], workdir="/elsewhere")
+    assert training_sources(encoder) == [(site / "nlp_wire" / "sample_data" / "stories").resolve()]
+    # any other model's from its recorded workdir: data, protocol gold and a relative name_or_path alike
+    card(site / "runs" / "enc", model={"name_or_path": "minilm"})
+    record(site / "runs" / "enc", data=["kh.jsonl"], workdir=str(tmp_path))
+    record(full, data=["gold"], workdir=str(site))
+    card(full, model={"name_or_path": "runs/enc"})
+    assert training_sources(full) == [site / "gold", tmp_path / "kh.jsonl"]
+    member = card(tmp_path / "member")
+    record(member, "protocol.json", gold="gold@3", recipe={"data": ["kh.jsonl::labels.csv"]}, workdir=str(tmp_path))
+    assert training_sources(member) == [gold, tmp_path / "kh.jsonl"]
+    record(full, data=["gold"])  # no workdir: the current folder
+    assert training_sources(full)[0] == work / "gold"
+
+
+def test_shipped_records_name_the_bundled_stories_from_any_folder(tmp_path, monkeypatch):
+    from nlp_wire.classify.catalog import seen_sources
+
+    monkeypatch.chdir(tmp_path)
+    assert seen_sources("minilm_sample_ft", str(sample_stories())) == [sample_stories().resolve()]
+    assert seen_sources("fast", str(sample_stories())) == [sample_stories().resolve()]  # via its encoder too
+    assert seen_sources("minilm_probe", str(tmp_path)) == []
 
 
 def test_every_shipped_model_records_what_it_was_trained_on():

@@ -491,7 +491,8 @@ def _wire(headline: str, body: str) -> str:
     return f" date 2024-05-01 {headline}\nSEOUL, May 1 (Yonhap) -- {body}\n(END)\n"
 
 
-def test_distillation_learns_the_teachers_soft_labels_on_unlabeled_stories(trained, tiny_bert, tmp_path, make_folder):
+def test_distillation_learns_the_teachers_soft_labels_on_unlabeled_stories(trained, tiny_bert, tmp_path, make_folder,
+                                                                          capsys):
     from nlp_wire.classify.train import train
 
     teacher, _ = trained
@@ -509,6 +510,7 @@ def test_distillation_learns_the_teachers_soft_labels_on_unlabeled_stories(train
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["train_examples"] == 6 and metrics["unlabeled"] == [f"{unlabeled}@1"]
     assert metrics["workdir"] == str(Path.cwd())  # what the relative paths above are relative to
+    assert f"teacher labeling {unlabeled.name}: 100%" in capsys.readouterr().err  # a bar while the teacher works
 
 
 def test_long_passes_of_training_show_progress_and_the_teacher_labels_in_chunks(trained, tiny_bert, tmp_path, capsys):
@@ -517,9 +519,10 @@ def test_long_passes_of_training_show_progress_and_the_teacher_labels_in_chunks(
     from nlp_wire.classify.train import _teacher_proba
 
     teacher, _ = trained
-    texts = [t for t, _ in STORIES] * 3
-    whole = teacher._proba_texts(texts, 1)
-    np.testing.assert_allclose(_teacher_proba(teacher, texts, 1, "teacher labeling u"), whole, atol=1e-6)  # chunks of 8
+    texts = [f"{t} {'and more words ' * (i % 7)}" for i, (t, _) in enumerate(STORIES * 4)]  # lengths differ
+    whole = teacher._proba_texts(texts, 2)
+    # chunks of 8 batches of 2, cut from the length order one call uses: the very same batches and rows
+    np.testing.assert_array_equal(_teacher_proba(teacher, texts, 2, "teacher labeling u"), whole)
     assert _teacher_proba(teacher, [], 4, "none").shape == (0, len(LABELS))
     train_transformer(_config(tiny_bert, max_steps=1, eval_every=0, probe_init=True), _dataset(STORIES), None,
                       tmp_path, progress=True)

@@ -109,8 +109,10 @@ def training_sources(folder: str | Path, _seen: frozenset = frozenset()) -> list
     unlabeled ones (``unlabeled``: stories a teacher or self-training labeled) from the run's ``metrics.json``
     (beside the model or one folder up) or a protocol member's ``protocol.json``; for an ensemble its
     members' sources, and for a model on a fine-tuned encoder (a head's ``base_encoder`` naming a shipped
-    model, or ``model.name_or_path`` naming a model folder) the encoder's. Paths are resolved, each named
-    once; ``@weight`` suffixes and ``::LABELS.csv`` dropped."""
+    model, or ``model.name_or_path`` naming a model folder) the encoder's. A distillation teacher is not
+    followed: records name it by a path whose model may since have changed (``minilm``'s ``models/ensemble``
+    has). Relative paths are resolved as :func:`_records_root` says, each source named once; ``@weight``
+    suffixes and ``::LABELS.csv`` dropped."""
     folder = Path(folder)
     if folder.resolve() in _seen:  # a card naming itself, or a loop of them
         return []
@@ -152,28 +154,28 @@ def training_sources(folder: str | Path, _seen: frozenset = frozenset()) -> list
 
 
 def _records_root(folder: Path, workdir) -> Path:
-    """What a model's records' relative paths are relative to: the folder the run was started in (``workdir``
-    in ``metrics.json`` or ``protocol.json``, written since 2026-12-05); for a shipped model, the folder holding the package (the
-    repository, or site-packages for a wheel, where ``nlp_wire/sample_data/...`` lies too); else the current
-    folder."""
-    if isinstance(workdir, str):
-        return Path(workdir)
+    """What a model's records' relative paths are relative to. A shipped model's: the folder holding the
+    package (the repository, or site-packages for a wheel, where ``nlp_wire/sample_data/...`` lies too),
+    whatever folder the run that made it was started in. Any other model's: that folder (``workdir`` in
+    ``metrics.json`` or ``protocol.json``, written since 2026-12-05), else the current folder."""
     shipped = models_dir()
     if shipped.resolve() in folder.resolve().parents:
-        return shipped.parent.parent
-    return Path.cwd()
+        return shipped.parent.parent  # not resolved: in a checkout, nlp_wire/models links to ../models
+    return Path(workdir) if isinstance(workdir, str) else Path.cwd()
 
 
 def _encoder_folders(card: dict, root: Path) -> list[Path]:
     """The model folders whose encoder a card's model sits on: a shipped fine-tuned transformer named as
     ``base_encoder``, or a model folder (one with a card) as ``model.name_or_path``, relative to ``root``.
-    Installed base encoders (``minilm``, ``mpnet``) are not folders of ours and have no records."""
-    from .encoders import shipped_encoder
+    Installed base encoders (``minilm``, ``mpnet``) come before any folder of that name, as when loading, and
+    have no records of ours."""
+    from .encoders import ENCODERS, shipped_encoder
 
     base = card.get("base_encoder")
     path = card.get("model", {}).get("name_or_path") if isinstance(card.get("model"), dict) else None
     folders = [shipped_encoder(base) if isinstance(base, str) else None,
-               root / path if isinstance(path, str) and (root / path / MODEL_CARD).is_file() else None]
+               root / path if isinstance(path, str) and path not in ENCODERS and (root / path / MODEL_CARD).is_file()
+               else None]
     return list({f.resolve(): f for f in folders if f is not None}.values())  # both may name one folder
 
 
