@@ -161,9 +161,9 @@ def speed(name: str = "models.json") -> str:
     return "\n".join(rows) + "\n"
 
 
-def external() -> str:
+def external(name: str = "external_kh1517.json") -> str:
     """Shipped models on the Korea Herald 2015-17 stories we labeled (``scripts/external_check.py``)."""
-    bench = load("external_kh1517.json")
+    bench = load(name)
     if not bench:
         return ""
     first = next(m for m in bench["models"].values() if "labels_scored" in m)  # every scored model: same data
@@ -187,7 +187,7 @@ def external() -> str:
 TABLES = {"published": published, "rounds": rounds, "candidates": candidates,
           "candidates_r9": lambda: candidates("_v10"), "candidates_r8": lambda: candidates("_v9"),
           "publishers": publishers, "speed": speed, "speed_avx2": lambda: speed("models_avx2.json"),
-          "external": external}
+          "external": external, "external_sample_ft": lambda: external("external_kh1517_sample_ft.json")}
 
 
 def render(text: str) -> str:
