@@ -297,19 +297,33 @@ def test_saved_weights_follow_the_umask_not_private_temp_files(fitted, tmp_path)
         assert stat.S_IMODE(f.stat().st_mode) == 0o644, f.name
 
 
-def test_cli_train_refuses_an_earlier_run_unless_overwrite(tmp_path, capsys):
+def _earlier_run(tmp_path):
+    """A run folder holding a file, and the arguments that train a baseline into it."""
     folder = _write_folder(tmp_path / "wire")
     run = tmp_path / "run"
     (run / "model").mkdir(parents=True)
     (run / "model" / "old.safetensors").write_text("an earlier run")
-    args = ["train", "baseline", "--data", str(folder), "--out", str(run), "--set", "baseline.min_df=1",
-            "--set", "data.val_size=0"]
+    return run, ["train", "baseline", "--data", str(folder), "--out", str(run), "--set", "baseline.min_df=1",
+                 "--set", "data.val_size=0"]
+
+
+def test_cli_train_refuses_an_earlier_run_unless_overwrite(tmp_path, capsys):
+    run, args = _earlier_run(tmp_path)
     assert main(args) == 2
     assert "holds an earlier run" in capsys.readouterr().err
     assert main(args + ["--overwrite"]) == 0
     assert not (run / "model" / "old.safetensors").exists() and (run / "model" / "nlp_wire_model.json").exists()
     err = capsys.readouterr().err
     assert "baseline.yaml (the shipped baseline recipe)" in err  # the run log names the config it used
+
+
+def test_cli_train_leaves_the_run_folder_to_the_main_process(tmp_path, monkeypatch):
+    """Under accelerate launch the main process checks, clears and writes --out: another process that found the
+    main's first files must neither refuse them as an earlier run nor wipe them (--overwrite), nor write."""
+    run, args = _earlier_run(tmp_path)  # here: the main process's first files
+    monkeypatch.setenv("RANK", "1")
+    assert main(args) == 0 and main(args + ["--overwrite"]) == 0
+    assert sorted(p.name for p in run.rglob("*")) == ["model", "old.safetensors"]
 
 
 def test_cli_classify_names_a_missing_path_once_and_fails(tmp_path, capsys):

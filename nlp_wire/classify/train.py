@@ -76,7 +76,8 @@ def fit_classifier(config: TrainConfig, train_ds, val_ds, out: Path, progress: b
 
         model = TfidfClassifier.from_config(config.baseline, config.data)
         model.fit(train_ds["text"], train_ds["label"], sample_weight=np.asarray(train_ds["weight"]))
-        model.save_pretrained(Path(out) / "model")
+        if is_main_process():  # under accelerate launch every process fits it; one writes
+            model.save_pretrained(Path(out) / "model")
         return model
     from .train_transformer import train_transformer
 

@@ -37,18 +37,19 @@ def default_config(kind: str):
 
 
 def run(args) -> int:
-    from ..classify.train import train
-    from ..config import TrainConfig, load_config
-
     import shutil
     from pathlib import Path
 
+    from ..classify.accelerator import is_main_process
+    from ..classify.train import train
+    from ..config import TrainConfig, load_config
     from .main import UserError
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
+    main = is_main_process()  # under accelerate launch only the main process writes, so only it checks --out:
+    if main and out.exists() and not out.is_dir():  # another would find the main's first files and stop
         raise UserError(f"--out {out}: is a file, not a run folder")
-    if out.is_dir() and any(out.iterdir()):
+    if main and out.is_dir() and any(out.iterdir()):
         if not args.overwrite:
             raise UserError(f"--out {out}: holds an earlier run; choose a new folder or add --overwrite to replace it")
         shutil.rmtree(out)
@@ -64,8 +65,6 @@ def run(args) -> int:
         teacher = load_classifier(args.teacher)
     train(config, args.data, args.out, teacher=teacher, unlabeled=args.unlabeled or None,
           unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher, **field_options(args))
-    from ..classify.accelerator import is_main_process
-
-    if is_main_process():  # under accelerate launch, the process that wrote the run folder
+    if main:  # under accelerate launch, the process that wrote the run folder
         print(f"model: {args.out}/model  (metrics: {args.out}/metrics.json)", file=sys.stderr)
     return 0
