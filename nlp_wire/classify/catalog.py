@@ -114,9 +114,10 @@ def training_sources(folder: str | Path, _seen: frozenset = frozenset()) -> list
     has). Relative paths are resolved as :func:`_records_root` says, each source named once; ``@weight``
     suffixes and ``::LABELS.csv`` dropped."""
     folder = Path(folder)
-    if folder.resolve() in _seen:  # a card naming itself, or a loop of them
+    here = folder.resolve()
+    if here in _seen:  # a card naming itself, or a loop of them
         return []
-    _seen = _seen | {folder.resolve()}
+    _seen = _seen | {here}
     found: list[str] = []
     workdir = None
     for record in (folder / "metrics.json", folder.parent / "metrics.json"):
@@ -142,7 +143,7 @@ def training_sources(folder: str | Path, _seen: frozenset = frozenset()) -> list
         card = {}
     from ..dataset import parse_data_spec, split_labels
 
-    root = _records_root(folder, workdir)
+    root = _records_root(here, workdir)
     out = [(root / split_labels(parse_data_spec(s)[0])[0]).resolve() for s in found if isinstance(s, str)]
     card = card if isinstance(card, dict) else {}
     for member in card.get("members", []):
@@ -153,13 +154,13 @@ def training_sources(folder: str | Path, _seen: frozenset = frozenset()) -> list
     return list(dict.fromkeys(out))  # members trained on the same sources name them once
 
 
-def _records_root(folder: Path, workdir) -> Path:
+def _records_root(here: Path, workdir) -> Path:
     """What a model's records' relative paths are relative to. A shipped model's: the folder holding the
     package (the repository, or site-packages for a wheel, where ``nlp_wire/sample_data/...`` lies too),
     whatever folder the run that made it was started in. Any other model's: that folder (``workdir`` in
     ``metrics.json`` or ``protocol.json``, written since 2026-12-05), else the current folder."""
     shipped = models_dir()
-    if shipped.resolve() in folder.resolve().parents:
+    if shipped.resolve() in here.parents:  # ``here``: the model folder, resolved
         return shipped.parent.parent  # not resolved: in a checkout, nlp_wire/models links to ../models
     return Path(workdir) if isinstance(workdir, str) else Path.cwd()
 

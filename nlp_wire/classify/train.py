@@ -97,7 +97,9 @@ def _teacher_proba(teacher, texts: list[str], batch_size: int, desc: str) -> np.
     batches: every batch is the one a single call would make (bfloat16 and int8 results depend on it)."""
     from tqdm.auto import tqdm
 
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # the stable sort map_batches makes
+    from .transformer import length_order
+
+    order = length_order(texts)
     chunk = max(1, batch_size) * 8
     rows, parts = [], []
     with tqdm(total=len(texts), desc=desc, unit=" stories", disable=not is_main_process()) as bar:

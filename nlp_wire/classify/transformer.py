@@ -22,7 +22,7 @@ from ..config import DataConfig, TransformerConfig
 from .base import MODEL_CARD, ModelLoadError, WireClassifier, card_section, read_model_card, write_model_card
 from .encoders import ENCODERS, resolve_base_model, shipped_encoder
 
-__all__ = ["TransformerClassifier", "TopicModel", "resolve_base_model", "WEIGHTS_NAME", "DTYPES"]
+__all__ = ["TransformerClassifier", "TopicModel", "resolve_base_model", "length_order", "WEIGHTS_NAME", "DTYPES"]
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +156,12 @@ def _cpu_has_bfloat16() -> bool:
 def TopicModel(encoder, num_labels: int, pooling: str = "mean", dropout: float = 0.1):
     """Build the ``torch.nn.Module`` (encoder + pooling + dropout + head); torch is imported lazily."""
     return _torch_module()(encoder, num_labels, pooling, dropout)
+
+
+def length_order(texts: Sequence[str]) -> list[int]:
+    """The indices of ``texts`` shortest first (a stable sort): the order :meth:`TransformerClassifier.map_batches`
+    cuts its batches from, so that padding stays small."""
+    return sorted(range(len(texts)), key=lambda i: len(texts[i]))
 
 
 class TransformerClassifier(WireClassifier):
@@ -459,7 +465,7 @@ class TransformerClassifier(WireClassifier):
         from tqdm.auto import tqdm
 
         names = ("input_ids", "attention_mask", "token_type_ids")
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        order = length_order(texts)
         out = np.zeros((len(texts), width), dtype=np.float32)
         self.model.eval()
         with torch.inference_mode(), tqdm(total=len(texts), desc=progress, unit=" stories",
