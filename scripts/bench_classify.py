@@ -153,7 +153,7 @@ def _variant_quality(clf, variants: dict, batch_size: int) -> dict:
     for name, path, limit in (("korea_dev", KOREA_DEV, None), ("public_first_1000", PUBLIC, 1000)):
         if not path.exists():
             continue
-        data = load_examples(str(path), config=clf.data_config, drop_duplicates=False, limit=limit)
+        data = load_examples(str(path), config=clf.input_config, drop_duplicates=False, limit=limit)
         texts, gold = list(data["text"]), data["label"]
         reference = clf.predict_proba(texts, batch_size=batch_size)
         f1 = score(gold, reference.argmax(1), clf.labels)["macro_f1"]

@@ -51,6 +51,24 @@ def test_fit_follows_sklearn_contract(fitted):
     assert [p.label for p in fitted.predict(X)] == Y  # overfits the tiny corpus
 
 
+def test_fit_leaves_the_hyperparameters_as_given_so_sklearn_tools_work():
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+
+    model = TfidfClassifier(labels=tuple(LABELS), min_df=1, C=100.0)
+    before = model.get_params()
+    assert model.fit(X, Y) is model
+    after = model.get_params()
+    assert after.keys() == before.keys() and all(after[k] is before[k] for k in before), "fit changed a setting"
+    assert clone(model).get_params() == before and not hasattr(clone(model), "pipeline_")
+    assert model.input_config.labels == LABELS and model.input_config.default_label == "other"
+    assert model.score(X, Y) == 1.0 and model.score(X, [LABELS.index(y) for y in Y]) == 1.0
+    scores = cross_val_score(TfidfClassifier(labels=LABELS, min_df=1), X, Y, cv=3)
+    assert np.isfinite(scores).all() and scores.mean() > 0.2, scores  # sklearn's default scorer calls score()
+    with pytest.raises(Exception, match="default_label"):  # checked in fit, not at the first predict
+        TfidfClassifier(labels=["a", "b"]).fit(["x y", "y z"], ["a", "b"])
+
+
 def test_probabilities_in_label_order_and_sum_to_one(fitted):
     proba = fitted.predict_proba(X)
     assert proba.shape == (len(X), len(LABELS))
@@ -83,6 +101,28 @@ def test_batched_equals_one_by_one(fitted):
 def test_threshold_answers_default_label(fitted):
     assert all(p.label == "other" for p in fitted.predict(X, threshold=1.01))
     assert fitted.predict([], threshold=0.5) == []
+    low = fitted.predict(X[:1], threshold=1.01)[0]  # a diplomacy story below the threshold
+    assert low.label == "other" and low.score == pytest.approx(low.scores["other"])  # the answer's probability
+    assert low.scores["other"] < low.scores["diplomacy"]
+
+
+def test_evaluate_scores_the_answers_predict_gives(fitted, tmp_path):
+    """A model with a threshold is scored on its fallback answers, as nlp-wire classify would give them."""
+    import datasets
+
+    from nlp_wire.classify.evaluate import evaluate
+
+    ds = datasets.Dataset.from_dict({"id": [f"s{i}" for i in range(len(X))], "text": X,
+                                     "label": [LABELS.index(y) for y in Y]},
+                                    features=datasets.Features({"id": datasets.Value("string"),
+                                                                "text": datasets.Value("string"),
+                                                                "label": datasets.ClassLabel(names=LABELS)}))
+    assert evaluate(fitted, ds, progress=False)["accuracy"] == 1.0
+    fitted.threshold = 1.01
+    metrics = evaluate(fitted, ds, tmp_path, progress=False)
+    assert metrics["threshold"] == 1.01 and metrics["accuracy"] == pytest.approx(3 / 15)  # only "other" right
+    rows = [json.loads(line) for line in (tmp_path / "eval_misclassified.jsonl").read_text().splitlines()]
+    assert len(rows) == 12 and {r["predicted"] for r in rows} == {"other"}
 
 
 def test_save_load_round_trip_without_pickle(fitted, tmp_path):
@@ -267,9 +307,10 @@ def test_evaluate_tables_errors_by_publisher_when_ids_name_outlets(fitted, tmp_p
     assert "publishers" not in evaluate(fitted, plain, None, progress=False)
 
 
-def test_cli_train_teacher_and_unlabeled_go_together(tmp_path):
-    with pytest.raises(SystemExit, match="--teacher and --unlabeled go together"):
-        main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--teacher", str(tmp_path)])
+def test_cli_train_teacher_and_unlabeled_go_together(tmp_path, capsys):
+    assert main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
+                 "--teacher", str(tmp_path)]) == 2
+    assert "--teacher and --unlabeled go together" in capsys.readouterr().err
 
 
 def test_a_bare_string_is_one_story_and_batch_size_is_checked(fitted):
@@ -315,6 +356,18 @@ def test_cli_train_refuses_an_earlier_run_unless_overwrite(tmp_path, capsys):
     assert not (run / "model" / "old.safetensors").exists() and (run / "model" / "nlp_wire_model.json").exists()
     err = capsys.readouterr().err
     assert "baseline.yaml (the shipped baseline recipe)" in err  # the run log names the config it used
+
+
+@pytest.mark.parametrize("bad", [["--set", "training.lrr=1"], ["--set", "baseline.C=many"],
+                                 ["--data", "{tmp}/nowhere"], ["--data", "{tmp}/wire::{tmp}/nolabels.csv"],
+                                 ["--teacher", "{tmp}/wire"], ["--unlabeled", "{tmp}/wire"]])
+def test_cli_train_overwrite_keeps_the_earlier_run_when_the_arguments_are_bad(bad, tmp_path, capsys):
+    """--overwrite replaces a run only once everything the new run needs has been checked: a typo must not cost
+    a trained model."""
+    run, args = _earlier_run(tmp_path)
+    assert main(args + [a.format(tmp=tmp_path) for a in bad] + ["--overwrite"]) == 2
+    assert (run / "model" / "old.safetensors").read_text() == "an earlier run"
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_cli_train_leaves_the_run_folder_to_the_main_process(tmp_path, monkeypatch):

@@ -56,6 +56,14 @@ def test_save_and_load_round_trip(members, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(NEW), ens.predict_proba(NEW), atol=1e-6)
 
 
+def test_threshold_survives_save_and_load(members, tmp_path):
+    EnsembleClassifier(members, threshold=0.99).save_pretrained(tmp_path / "ens")
+    assert json.loads((tmp_path / "ens" / "nlp_wire_model.json").read_text())["threshold"] == 0.99
+    loaded = load_classifier(tmp_path / "ens")
+    assert loaded.threshold == 0.99 and all(p.label == "other" for p in loaded.predict(NEW))
+    assert load_classifier(tmp_path / "ens", threshold=0.1).threshold == 0.1
+
+
 def test_members_must_agree(members):
     other = TfidfClassifier(labels=["sport", "other", "weather"], min_df=1).fit(X, Y)
     with pytest.raises(ValueError, match="labels"):

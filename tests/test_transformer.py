@@ -100,6 +100,29 @@ def test_save_load_same_predictions_and_label_map(trained, tmp_path):
     np.testing.assert_allclose(again.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
 
 
+def test_threshold_survives_save_and_load(trained, tmp_path):
+    """The decision rule is part of the model: a threshold saved with it is the loaded model's (a full folder and
+    a head on a named encoder), unless the caller gives another."""
+    clf, _ = trained
+    loaded = TransformerClassifier.from_pretrained(clf.save_pretrained(tmp_path / "none"))
+    assert loaded.threshold is None
+    clf.threshold = 0.99
+    try:
+        clf.save_pretrained(tmp_path / "m")
+    finally:
+        clf.threshold = None
+    assert json.loads((tmp_path / "m" / "nlp_wire_model.json").read_text())["threshold"] == 0.99
+    assert TransformerClassifier.from_pretrained(tmp_path / "m").threshold == 0.99
+    assert load_classifier(tmp_path / "m").threshold == 0.99
+    assert load_classifier(tmp_path / "m", threshold=0.2).threshold == 0.2
+    loaded = load_classifier(tmp_path / "m")
+    assert {p.label for p in loaded.predict(["", "Rain."])} == {"other"}  # nothing is that sure
+    card = json.loads((tmp_path / "m" / "nlp_wire_model.json").read_text())
+    card.pop("threshold")
+    (tmp_path / "m" / "nlp_wire_model.json").write_text(json.dumps(card))
+    assert load_classifier(tmp_path / "m").threshold is None
+
+
 def test_folder_has_no_pickle(trained):
     _, out = trained
     names = {p.name for p in (out / "model").iterdir()}

@@ -27,8 +27,9 @@ class Prediction:
     """One classifier answer.
 
     Args:
-        label: The predicted label (``default_label`` when below the threshold).
-        score: Probability of the predicted label's class as the model scored it.
+        label: The predicted label (``default_label`` when the top probability is below the threshold).
+        score: The model's probability of ``label`` (below the threshold: of the default label, not of the
+            top one; ``scores`` has both).
         scores: Probability of every label.
     """
 
@@ -51,13 +52,18 @@ class WireClassifier:
     data_config: DataConfig
     threshold: float | None = None
 
+    @property
+    def input_config(self) -> DataConfig:
+        """How this model reads stories (``data_config``; a baseline built without one reads them the default way)."""
+        return self.data_config
+
     def texts(self, items: Iterable[Any]) -> list[str]:
         """Model input texts of stories, wire strings, plain strings or records.
 
         One story given alone (a string, a :class:`~nlp_wire.Story` or a record) counts as one item, never
         as a sequence of characters or fields.
         """
-        cfg = self.data_config
+        cfg = self.input_config
         return [model_input(item, cfg.max_words, cfg.lead_paragraphs) for item in _as_items(items)]
 
     def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:  # pragma: no cover
@@ -81,15 +87,19 @@ class WireClassifier:
                 (default: the model's own ``threshold``, None for none).
         """
         proba = self.predict_proba(_as_items(items), batch_size=batch_size)
+        return [Prediction(self.labels[k], float(row[k]), {l: float(p) for l, p in zip(self.labels, row)})
+                for k, row in zip(self.decide(proba, threshold), proba)]
+
+    def decide(self, proba: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """The label index answered for each row of probabilities: the top label, or the default label where the
+        top probability is below ``threshold`` (default: the model's own ``threshold``, None for none). The one
+        rule :meth:`predict` and :func:`~nlp_wire.classify.evaluate.evaluate` answer by."""
         threshold = self.threshold if threshold is None else threshold
-        out = []
-        for row in proba:
-            top = int(np.argmax(row))
-            label = self.labels[top]
-            if threshold is not None and row[top] < threshold:
-                label = self.data_config.default_label
-            out.append(Prediction(label, float(row[top]), {l: float(p) for l, p in zip(self.labels, row)}))
-        return out
+        top = np.asarray(proba).argmax(1) if len(proba) else np.zeros(0, dtype=int)
+        if threshold is not None and len(top):
+            low = np.asarray(proba)[np.arange(len(top)), top] < threshold
+            top = np.where(low, list(self.labels).index(self.input_config.default_label), top)
+        return top
 
 
 def _as_items(items: Any) -> list:

@@ -140,15 +140,27 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
 
     def fit(self, X: Sequence[str], y, sample_weight=None):
         """Fit on model-input texts (see :func:`nlp_wire.model_input`) and labels."""
+        self.input_config  # a label set without the default label fails here, not at the first predict
         clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
         self.pipeline_ = Pipeline([("features", FeatureUnion(self._vectorizers())), ("clf", clf)])
         y = self._encode(y)
         self.pipeline_.fit(list(X), y, clf__sample_weight=sample_weight)
         self.classes_ = np.asarray(self.labels)
-        self.labels = list(self.labels)
-        if self.data_config is None:
-            self.data_config = DataConfig(labels=self.labels)
         return self
+
+    @property
+    def input_config(self) -> DataConfig:
+        """``data_config``, or when it is None the default settings over ``labels`` (derived on each call, so
+        that ``fit`` leaves its hyperparameters as given, as scikit-learn's ``clone`` expects)."""
+        return self.data_config if self.data_config is not None else DataConfig(labels=list(self.labels))
+
+    def score(self, X: Sequence[str], y, sample_weight=None) -> float:
+        """Accuracy of :meth:`predict`'s labels (which are :class:`~nlp_wire.classify.base.Prediction` objects,
+        so scikit-learn's default ``score`` could not compare them); ``y`` holds names or indices."""
+        from sklearn.metrics import accuracy_score
+
+        gold = [self.labels[i] for i in self._encode(y)]
+        return float(accuracy_score(gold, [p.label for p in self.predict(list(X))], sample_weight=sample_weight))
 
     def _features(self, texts: list[str]):
         """The pipeline's feature rows; plain word TF-IDF goes through :func:`word_tfidf` (same values, faster)."""
@@ -185,7 +197,7 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(folder / WEIGHTS))
         umask_mode(folder / WEIGHTS)
         params = {k: v for k, v in self.get_params().items() if k not in ("labels", "data_config", "threshold")}
-        write_model_card(folder, "baseline", self.labels, self.data_config, params=params, threshold=self.threshold)
+        write_model_card(folder, "baseline", self.labels, self.input_config, params=params, threshold=self.threshold)
 
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> "TfidfClassifier":

@@ -52,7 +52,7 @@ class EnsembleClassifier(WireClassifier):
         self.members = dict(members)
         self.weights = normalize_weights(list(members), weights)
         self.labels = list(first.labels)
-        self.data_config = first.data_config
+        self.data_config = first.input_config
         self.threshold = threshold
         self.label_bias = _check_bias(label_bias or {}, self.labels)
 
@@ -125,7 +125,8 @@ class EnsembleClassifier(WireClassifier):
             bias = card.get("label_bias") or {}
             if not isinstance(bias, dict):
                 raise ValueError(f"label_bias must map labels to numbers, not {json.dumps(bias)}")
-            ensemble = cls(members, weights, threshold=threshold, label_bias=bias)
+            ensemble = cls(members, weights, threshold=card.get("threshold") if threshold is None else threshold,
+                           label_bias=bias)
         except ValueError as exc:
             raise ModelLoadError(f"{folder}: {exc}") from None
         for names in shared_encoder_groups(ensemble.members):  # one copy of a frozen encoder in memory
@@ -218,7 +219,8 @@ def normalize_weights(names: list, weights: dict | None = None) -> dict:
 def _write_card(folder: Path, ensemble: EnsembleClassifier, paths: dict[str, str]) -> None:
     members = [{"path": paths[name], "weight": round(w, 6)} for name, w in ensemble.weights.items()]
     extra = {"label_bias": ensemble.label_bias} if ensemble.label_bias else {}
-    write_model_card(folder, "ensemble", ensemble.labels, ensemble.data_config, members=members, **extra)
+    write_model_card(folder, "ensemble", ensemble.labels, ensemble.data_config, members=members,
+                     threshold=ensemble.threshold, **extra)
 
 
 def _check_bias(bias: dict, labels: list[str]) -> dict[str, float]:
@@ -247,4 +249,4 @@ def input_settings(cfg) -> dict:
 
 
 def _input_settings(model: WireClassifier) -> dict:
-    return input_settings(model.data_config)
+    return input_settings(model.input_config)

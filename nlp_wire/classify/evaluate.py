@@ -92,9 +92,11 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
             parts.append(model._proba_texts(texts[start:start + PROGRESS_CHUNK], batch_size))
             bar.update(len(parts[-1]))
     proba = np.vstack(parts)
-    pred = proba.argmax(1)
+    pred = model.decide(proba)  # the answers predict() gives, threshold included
     gold = np.asarray(dataset["label"])
     metrics = score(gold, pred, list(model.labels))
+    if model.threshold is not None:
+        metrics["threshold"] = model.threshold
     ids = list(dataset["id"]) if "id" in dataset.column_names else []
     if len({publisher_of(i) for i in ids} - {OTHER_PUBLISHERS}) >= 2:
         headlines = list(dataset["headline"]) if "headline" in dataset.column_names else None
@@ -108,9 +110,10 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
         if "publishers" in metrics:
             (out / f"{name}_publishers.md").write_text(publisher_markdown(metrics["publishers"]), encoding="utf-8")
         with open(out / f"{name}_misclassified.jsonl", "w", encoding="utf-8") as fh:
+            ids = dataset["id"]  # once: on older datasets a column access copies the column
             for i in np.flatnonzero(pred != gold):
-                fh.write(json.dumps({"id": dataset["id"][i], "gold": names[gold[i]], "predicted": names[pred[i]],
-                                     "score": round(float(proba[i, pred[i]]), 4), "text": dataset["text"][i][:300]},
+                fh.write(json.dumps({"id": ids[i], "gold": names[gold[i]], "predicted": names[pred[i]],
+                                     "score": round(float(proba[i, pred[i]]), 4), "text": texts[i][:300]},
                                     ensure_ascii=False) + "\n")
     return metrics
 
@@ -154,7 +157,7 @@ def external_scores(names: list[str], data: str, min_support: int = 30, batch_si
             out[name] = {"skipped": f"trained on {seen[0]}"}
             continue
         model = load_classifier(name)
-        ds = load_examples(source, labels_file, config=model.data_config, drop_duplicates=False)
+        ds = load_examples(source, labels_file, config=model.input_config, drop_duplicates=False)
         metrics = evaluate(model, ds, batch_size=batch_size, name=name, progress=progress)
         metrics["macro_f1_present"], metrics["labels_scored"] = present_macro_f1(metrics, min_support)
         out[name] = metrics

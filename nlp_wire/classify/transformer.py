@@ -247,7 +247,7 @@ class TransformerClassifier(WireClassifier):
         Args:
             folder: The model folder.
             device: ``auto | cpu | cuda | cuda:N | mps``.
-            threshold: Optional confidence threshold for :meth:`predict`.
+            threshold: Confidence threshold for :meth:`predict` (default: the card's, saved from the model's).
             dtype: Predict in ``"float32"`` (exact), ``"bfloat16"`` or (GPU only) ``"float16"``; see
                 :meth:`to_dtype`.
 
@@ -297,6 +297,7 @@ class TransformerClassifier(WireClassifier):
             raise
         except Exception as exc:  # a broken folder can fail in many library-specific ways
             raise ModelLoadError(f"{folder}: cannot load the transformer model: {type(exc).__name__}: {exc}") from None
+        threshold = card.get("threshold") if threshold is None else threshold  # the card's, unless one is given
         clf = cls(model, tokenizer, labels, model_config, data_config, device=device, threshold=threshold)
         clf.base_encoder = base
         return clf.to_dtype(dtype) if dtype != "float32" else clf
@@ -427,7 +428,7 @@ class TransformerClassifier(WireClassifier):
             save_file(head, str(folder / HEAD_NAME), metadata={"format": "pt"})
             umask_mode(folder / HEAD_NAME)
             write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config),
-                             base_encoder=base_encoder)
+                             base_encoder=base_encoder, threshold=self.threshold)
             return folder
         state = {k: v.detach().to("cpu").contiguous().clone() for k, v in self.model.state_dict().items()}
         if half:
@@ -445,7 +446,8 @@ class TransformerClassifier(WireClassifier):
         self.tokenizer.save_pretrained(folder)
         save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
         umask_mode(folder / WEIGHTS_NAME)
-        write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config))
+        write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config),
+                         threshold=self.threshold)
         return folder
 
     # -- inference -------------------------------------------------------------------------

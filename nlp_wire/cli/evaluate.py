@@ -34,7 +34,7 @@ def run(args) -> int:
     if seen:
         print(f"warning: {args.model} was trained on {seen[0]}: this score is on stories it has seen, not a "
               "held-out score (see models/README.md for held-out ones)", file=sys.stderr)
-    ds = load_examples(source, labels_file, config=model.data_config, drop_duplicates=False, **field_options(args))
+    ds = load_examples(source, labels_file, config=model.input_config, drop_duplicates=False, **field_options(args))
     metrics = evaluate(model, ds, args.out, batch_size=args.batch_size)
     shown = {k: metrics[k] for k in ("n", "accuracy", "macro_f1")}
     shown["f1"] = {k: v["f1"] for k, v in metrics["per_label"].items()}

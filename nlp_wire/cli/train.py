@@ -43,8 +43,26 @@ def run(args) -> int:
     from ..classify.accelerator import is_main_process
     from ..classify.train import train
     from ..config import TrainConfig, load_config
+    from ..dataset import parse_data_spec, split_labels
     from .main import UserError
 
+    # Everything the run needs is checked before --out is touched: with --overwrite, a typo in --set or a
+    # missing --data source must not cost the earlier run.
+    config_file = args.config or default_config(args.kind)
+    print(f"config: {config_file}" + ("" if args.config else f" (the shipped {args.kind} recipe)"), file=sys.stderr)
+    config = load_config(TrainConfig, config_file, [f"kind={args.kind}", *args.overrides])
+    if bool(args.teacher) != bool(args.unlabeled):
+        raise UserError("--teacher and --unlabeled go together (the teacher labels those stories)")
+    for spec in [*args.data, *args.unlabeled]:
+        source, labels = split_labels(parse_data_spec(spec)[0])
+        for path in (source, labels):
+            if path is not None and not Path(path).exists():
+                raise UserError(f"{'--data' if spec in args.data else '--unlabeled'} {spec}: {path} does not exist")
+    teacher = None
+    if args.teacher:
+        from ..classify import load_classifier
+
+        teacher = load_classifier(args.teacher)
     out = Path(args.out)
     main = is_main_process()  # under accelerate launch only the main process writes, so only it checks --out:
     if main and out.exists() and not out.is_dir():  # another would find the main's first files and stop
@@ -53,16 +71,6 @@ def run(args) -> int:
         if not args.overwrite:
             raise UserError(f"--out {out}: holds an earlier run; choose a new folder or add --overwrite to replace it")
         shutil.rmtree(out)
-    config_file = args.config or default_config(args.kind)
-    print(f"config: {config_file}" + ("" if args.config else f" (the shipped {args.kind} recipe)"), file=sys.stderr)
-    config = load_config(TrainConfig, config_file, [f"kind={args.kind}", *args.overrides])
-    if bool(args.teacher) != bool(args.unlabeled):
-        raise SystemExit("nlp-wire train: error: --teacher and --unlabeled go together (the teacher labels those stories)")
-    teacher = None
-    if args.teacher:
-        from ..classify import load_classifier
-
-        teacher = load_classifier(args.teacher)
     train(config, args.data, args.out, teacher=teacher, unlabeled=args.unlabeled or None,
           unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher, **field_options(args))
     if main:  # under accelerate launch, the process that wrote the run folder
