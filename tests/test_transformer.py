@@ -308,6 +308,33 @@ def test_bfloat16_predicts_like_float32_and_is_one_way(trained, tmp_path, capsys
     assert [line["label"] for line in lines] == [l for _, l in STORIES]
 
 
+def test_the_default_model_keeps_a_dtype_the_caller_gives(trained, monkeypatch, capsys):
+    """Auto picks bfloat16 for the default model on a CPU with native bfloat16 only when no dtype was given: an
+    explicit float32 stays exact, an explicit bfloat16 is not refused as if ONNX Runtime had been asked for."""
+    import nlp_wire.classify.catalog as catalog
+    import nlp_wire.classify.transformer as transformer_module
+    from nlp_wire.cli.main import main
+
+    _, out = trained
+    real = catalog.resolve_model
+    monkeypatch.setattr(catalog, "resolve_model", lambda path: out / "model" if path in (None, "default") else real(path))
+    monkeypatch.setattr(transformer_module, "_cpu_has_bfloat16", lambda: True)
+    assert load_classifier().dtype == "bfloat16"  # auto, nothing asked
+    assert load_classifier(dtype="float32").dtype == "float32"
+    assert load_classifier("default", dtype="bfloat16").dtype == "bfloat16"
+    assert load_classifier(runtime="auto", quantize=True).quantized  # int8 asked: auto leaves it
+    stories = out / "cli.jsonl"
+    stories.write_text(json.dumps({"id": "s0", "headline": STORIES[0][0], "body": STORIES[0][0]}) + "\n",
+                       encoding="utf-8")
+    seen = []
+    monkeypatch.setattr(transformer_module.TransformerClassifier, "to_dtype",
+                        lambda self, dtype: seen.append(dtype) or self)
+    assert main(["-q", "classify", "default", str(stories)]) == 0
+    assert main(["-q", "classify", "default", "--dtype", "float32", str(stories)]) == 0
+    assert seen == ["bfloat16"]  # the explicit --dtype float32 run cast nothing
+    capsys.readouterr()
+
+
 def test_bfloat16_warns_on_a_cpu_without_bfloat16_units(trained, monkeypatch, caplog):
     import nlp_wire.classify.transformer as transformer_module
 

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def load_classifier(path: str | Path | None = None, device: str = "cpu", threshold: float | None = None,
-                    quantize: bool = False, runtime: str | None = None, dtype: str = "float32") -> WireClassifier:
+                    quantize: bool = False, runtime: str | None = None, dtype: str | None = None) -> WireClassifier:
     """Load a classifier of any kind (baseline, transformer or an ensemble of them) by folder or name.
 
     Args:
@@ -33,11 +33,13 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         runtime: For transformer models on CPU: ``"torch"`` or ``"onnxruntime"`` (the same model with fused
             kernels, the fastest one story at a time; needs ``pip install 'nlp_wire[onnx]'``). With
             ``quantize``, ONNX Runtime quantizes its own graph. ``"auto"`` (the default for the default
-            model; ``"torch"`` otherwise): bfloat16 on CPUs that multiply it natively (AMX or
-            AVX512-BF16), else exact float32 (int8 stays opt-in: it changes labels); logged once.
-        dtype: For transformer models in torch: ``"float32"`` (exact), ``"bfloat16"`` (several times faster on
+            model when no ``dtype`` is given; ``"torch"`` otherwise): bfloat16 on CPUs that multiply it natively
+            (AMX or AVX512-BF16), else exact float32 (int8 stays opt-in: it changes labels); logged once.
+        dtype: For transformer models in torch: ``"float32"`` (exact; the default, except that the default
+            model's auto runtime may pick bfloat16 when none is given), ``"bfloat16"`` (several times faster on
             CPUs with AMX or AVX512-BF16, scores within a few hundredths; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.to_dtype`) or, on a GPU, ``"float16"``.
+            A dtype given is the one used.
 
     Raises:
         ModelLoadError: The folder is missing, incomplete or not an nlp_wire model.
@@ -47,16 +49,17 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
     from .catalog import DEFAULT_NAMES, resolve_model
 
     if runtime is None:
-        runtime = "auto" if path is None or str(path) in DEFAULT_NAMES else "torch"
+        runtime = "auto" if (path is None or str(path) in DEFAULT_NAMES) and dtype is None else "torch"
     if runtime not in ("torch", "onnxruntime", "auto"):
         raise ValueError(f"runtime {runtime!r}: use 'torch', 'onnxruntime' or 'auto'")
-    if dtype != "float32" and (quantize or runtime != "torch"):
+    if dtype not in (None, "float32") and (quantize or runtime == "onnxruntime"):
         raise ValueError(f"dtype {dtype!r} goes with the float torch runtime, not with quantize or ONNX Runtime")
     folder = resolve_model(path)
     card = read_model_card(folder)
     kind = card["kind"]
-    if runtime == "auto":
+    if runtime == "auto" and dtype is None:  # auto chooses only what the caller left open
         runtime, dtype, quantize = _auto_runtime(kind, device, quantize)
+    runtime, dtype = ("torch" if runtime == "auto" else runtime), (dtype or "float32")
     if kind == "baseline":
         from .baseline import TfidfClassifier
 

@@ -26,9 +26,9 @@ def add_parser(sub):
     p.add_argument("--int8", action="store_true", help="transformer on CPU: int8 dynamic quantization (faster)")
     p.add_argument("--onnx", action="store_true",
                    help="transformer on CPU: predict in ONNX Runtime (faster; pip install 'nlp_wire[onnx]')")
-    p.add_argument("--dtype", choices=DTYPES, default="float32",
-                   help="transformer in torch: bfloat16 is several times faster on CPUs with AMX or AVX512-BF16; "
-                        "float16 is for GPUs")
+    p.add_argument("--dtype", choices=DTYPES, default=None,
+                   help="transformer in torch (default: float32, exact; for the default model, bfloat16 on CPUs "
+                        "with AMX or AVX512-BF16): bfloat16 is several times faster there; float16 is for GPUs")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="ray: read, parse and classify on a Ray cluster (RAY_ADDRESS, else a local Ray); needs --out "
                         "and pip install 'nlp_wire[ray]'")
@@ -49,7 +49,7 @@ def run(args) -> int:
         return _run_ray(args)
     if args.workers < 0 or args.batch_size < 1:
         raise UserError("--workers must be >= 0 and --batch-size >= 1")
-    auto = args.model == "default" and args.dtype == "float32" and not args.int8
+    auto = args.model == "default" and args.dtype is None and not args.int8
     load = dict(path=args.model, device=args.device, threshold=args.threshold, quantize=args.int8,
                 runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
     options = reading_options(args)
@@ -60,7 +60,7 @@ def run(args) -> int:
     from ..classify.baseline import TfidfClassifier
 
     if isinstance(model, TfidfClassifier):
-        ignored = [flag for flag, on in (("--dtype", args.dtype != "float32"), ("--device", args.device != "cpu"),
+        ignored = [flag for flag, on in (("--dtype", args.dtype not in (None, "float32")), ("--device", args.device != "cpu"),
                                          ("--onnx", args.onnx), ("--int8", args.int8)) if on]
         if ignored:
             print(f"warning: {', '.join(ignored)} ignored: {args.model} is a TF-IDF baseline (CPU, float64)",
