@@ -8,7 +8,26 @@ import secrets
 import stat
 from pathlib import Path
 
-__all__ = ["atomic_write", "umask_mode"]
+__all__ = ["atomic_write", "file_lock", "umask_mode"]
+
+
+@contextlib.contextmanager
+def file_lock(path: str | Path):
+    """Hold an exclusive lock on ``path`` (created if missing) across processes for the ``with`` block, so two
+    runs sharing a cache do not write it at once. Without ``fcntl`` (Windows) it does not lock."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        fcntl.lockf(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.lockf(fh, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

@@ -50,7 +50,44 @@ def test_a_changed_piece_is_refused_and_nothing_is_cached(fake_mpnet, monkeypatc
     with pytest.raises(ModelLoadError, match="SHA-256"):
         encoders.resolve_base_model("mpnet")
     assert not (encoders.cache_dir() / "all-mpnet-base-v2").exists()
-    assert list(encoders.cache_dir().iterdir()) == []  # the temporary folder is gone too
+    left = [p.name for p in encoders.cache_dir().iterdir()]
+    assert left == [".all-mpnet-base-v2.lock"]  # the temporary folder is gone too; the empty lock file stays
+
+
+def test_processes_starting_at_once_join_mpnet_once_and_all_read_it(fake_mpnet, tmp_path, monkeypatch):
+    """accelerate launch or Ray actors on a fresh machine: each process finds the folder whole, one joins it, and
+    none removes a folder another is reading (each reads the files just after it got the folder)."""
+    import multiprocessing
+    import time
+
+    join = encoders._join_mpnet
+    log = tmp_path / "joins.log"
+
+    def slow_join(parts, target):
+        with open(log, "a") as fh:
+            fh.write("join\n")
+        time.sleep(0.5)  # the others arrive while the first one joins
+        join(parts, target)
+
+    monkeypatch.setattr(encoders, "_join_mpnet", slow_join)
+
+    def worker(queue):
+        try:
+            folder = encoders._mpnet_folder()
+            queue.put(all((folder / name).read_bytes() == data for name, data in FILES.items()))
+        except Exception as exc:  # pragma: no cover - reported below
+            queue.put(repr(exc))
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=worker, args=(queue,)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=60) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+    assert results == [True] * 4
+    assert log.read_text().count("join") == 1
 
 
 def test_missing_mpnet_package_says_how_to_install_in_one_line(monkeypatch, tmp_path):

