@@ -564,7 +564,7 @@ def test_fixed_weights_make_no_choice_and_are_checked(tmp_path):
 
 
 def test_each_candidate_reads_gold_stories_with_its_own_data_settings(make_folder, tmp_path):
-    from nlp_wire.classify.protocol import _setup, load_protocol
+    from nlp_wire.classify.protocol import protocol_setup, load_protocol
 
     files = {f"k001_{n:03d}.txt": f" date 2024-05-01 Headline {n}\nSEOUL, May 1 (Yonhap) -- "
              f"one two three four five six seven {n}.\n\nA second paragraph here.\n(END)\n" for n in range(4)}
@@ -574,7 +574,7 @@ def test_each_candidate_reads_gold_stories_with_its_own_data_settings(make_folde
     (tmp_path / "p.yaml").write_text(f"gold: {folder}\ncandidates:\n  full: {{config: {tmp_path / 'bl.yaml'}}}\n"
                                      f"  short: {{config: {tmp_path / 'bl.yaml'}, set: [data.max_words=3]}}\n"
                                      f"  same: {{config: {tmp_path / 'bl.yaml'}}}\n")
-    gold, _, candidates, _ = _setup(load_protocol(tmp_path / "p.yaml"))
+    gold, _, candidates, _ = protocol_setup(load_protocol(tmp_path / "p.yaml"))
     assert all(len(t.split()) == 3 for t in candidates["short"].gold["text"])
     assert candidates["full"].gold["text"] == gold["text"] and "second paragraph" in gold["text"][0]
     assert candidates["same"].gold is candidates["full"].gold  # read once per setting

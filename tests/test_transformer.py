@@ -710,7 +710,7 @@ def test_distill_cross_validate_teaches_each_split_with_its_own_choice(tiny_bert
     for n in range(12):
         text, label = STORIES[n % len(STORIES)]
         sid = f"k001_{n:03d}" if n % 2 else f"h2020{n:03d}"
-        files[f"{sid}.txt"] = _wire(f"Headline {n}", text)
+        files[f"{sid}.txt"] = _wire(f"Headline {n}", text).replace("2024-05-01", f"2024-05-0{n % 4 + 1}")
         rows.append(f"{sid},{label}")
     gold = make_folder(files)
     (gold / "labels.csv").write_text("\n".join(rows) + "\n")
@@ -732,8 +732,31 @@ def test_distill_cross_validate_teaches_each_split_with_its_own_choice(tiny_bert
     assert metrics["n"] == 12 and len(metrics["agreement"]) == 2 and "macro_f1" in metrics["teacher"]
     assert len(seen) == 4 and seen[0] == seen[1] and seen[2] == seen[3] and not seen[0] & seen[2]
     assert sorted((tmp_path / "work").glob("split*.npz"))
-    again = distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work")  # resumes, no training
-    assert again["macro_f1"] == metrics["macro_f1"]
+    assert [len(c["test_ids"]) for c in nested["choices"]] == [6, 6]  # recorded for later runs on these splits
+    import nlp_wire.classify.train as train_module
+
+    fit, trained = train_module.fit_classifier, []
+    train_module.fit_classifier = lambda config, *a, **k: trained.append(config.kind) or fit(config, *a, **k)
+    try:
+        again = distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work")  # resumes
+        assert again["macro_f1"] == metrics["macro_f1"] and trained == []
+        distill.distill_cross_validate(spec, nested, student, [], pool[:1], tmp_path / "work")
+        assert trained.count("minilm") == 2  # another pool: both students train again, nothing stale reused
+        (tmp_path / "work" / "split1.npz").write_bytes(b"PK\x03\x04 cut short")  # a crash mid-write, before
+        distill.distill_cross_validate(spec, nested, student, [], pool[:1], tmp_path / "work")
+        assert trained.count("minilm") == 3  # the broken split alone runs again
+    finally:
+        train_module.fit_classifier = fit
+    moved = dict(nested, choices=[dict(c, test_ids=c["test_ids"][::-1]) for c in nested["choices"]])
+    with pytest.raises(ValueError, match="tested other stories"):
+        distill.distill_cross_validate(spec, moved, student, [], pool, tmp_path / "work_moved")
+    days = run_protocol(spec, "day")  # each day on one side: distillation scores on the same splits
+    by_day = distill.distill_cross_validate(spec, days, student, [], pool, tmp_path / "work_day")
+    assert by_day["n"] == 12
+    dates = {f"k001_{n:03d}" if n % 2 else f"h2020{n:03d}": n % 4 for n in range(12)}
+    for c in days["choices"]:
+        assert len({dates[i] for i in c["test_ids"]}) in (1, 2, 3)
+        assert not {dates[i] for i in c["test_ids"]} & {dates[i] for i in set(dates) - set(c["test_ids"])}
     # a split's chosen bias is part of its teacher: other x exp(-30) leaves other no probability there
     nested["choices"][0]["bias"] = {"other": -30.0}
     distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work_bias")

@@ -9,7 +9,11 @@ outer training stories only, so neither teacher nor student has seen the stories
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import zipfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -58,6 +62,22 @@ def _student_data(config, base_sources: list[str], gold, train_idx, gold_weight:
                              len(config.data.labels))
 
 
+def _load_split(path: Path, key: str):
+    """A finished split's ``(student, teacher, agreement)``, or None when there is none for ``key`` (another
+    recipe, pool or split wrote it, or it cannot be read): that split is then run again."""
+    try:
+        with np.load(path) as saved:
+            if "key" not in saved.files or str(saved["key"]) != key:
+                logger.info("%s: from another recipe, pool or split; running the split again", path)
+                return None
+            return saved["student"], saved["teacher"], float(saved["agreement"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        logger.warning("%s: unreadable (%s); running the split again", path, exc)
+        return None
+
+
 def distill_cross_validate(spec: dict, nested: dict, student_config, base_sources: list[str], pool: Sequence[str],
                            work: str | Path, gold_weight: float = 3.0, pool_weight: float = 1.0,
                            progress: Callable[[str], None] | None = None) -> dict:
@@ -70,7 +90,8 @@ def distill_cross_validate(spec: dict, nested: dict, student_config, base_source
         student_config: The student's training config (a transformer).
         base_sources: Labeled sources the student always trains on (``path@weight``).
         pool: Unlabeled texts (model inputs) the teacher labels.
-        work: Folder for each split's finished predictions, so an interrupted run resumes.
+        work: Folder for each split's finished predictions, so an interrupted run resumes (a split is reused
+            only for the same student recipe, pool, teacher choice and test stories).
         gold_weight: Weight of the outer training gold stories for the student.
         pool_weight: Weight of a teacher-labeled story.
         progress: Called with a line per outer split.
@@ -79,17 +100,22 @@ def distill_cross_validate(spec: dict, nested: dict, student_config, base_source
         :func:`~.evaluate.score` of the pooled outer predictions, ``publishers``, ``teacher`` (the teachers'
         own pooled outer score on the same splits) and ``agreement`` (student vs teacher labels on the pool).
     """
+    from ..atomic import atomic_write
     from .ensemble import apply_label_bias
-    from .protocol import _setup, outer_splits
+    from .protocol import protocol_outer, protocol_setup
     from .train import fit_classifier
 
-    setup = nested["setup"]
-    gold, labels, candidates, _ = _setup(spec)
+    gold, labels, candidates, _ = protocol_setup(spec)
     y = np.asarray(gold["label"])
     ids = list(gold["id"])
-    outer = outer_splits(y, gold["group"], setup["scheme"], setup.get("folds", 5), setup.get("seed", 13), ids=ids)
+    outer, _ = protocol_outer(spec, gold, nested["setup"]["scheme"])
     if len(outer) != len(nested["choices"]):
         raise ValueError(f"the nested run has {len(nested['choices'])} outer splits, this protocol makes {len(outer)}")
+    for k, ((_, tst), choice) in enumerate(zip(outer, nested["choices"]), 1):
+        if "test_ids" in choice and choice["test_ids"] != [ids[i] for i in tst]:  # recorded since 2026-12-06
+            raise ValueError(f"outer split {k}: the nested run tested other stories than this protocol's split "
+                             "(the protocol file or the gold set changed since the run)")
+    student = json.dumps([asdict(student_config), base_sources, gold_weight, pool_weight], sort_keys=True, default=str)
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     proba = np.full((len(y), len(labels)), np.nan)
@@ -97,9 +123,13 @@ def distill_cross_validate(spec: dict, nested: dict, student_config, base_source
     agreement = []
     for k, ((trn, tst), choice) in enumerate(zip(outer, nested["choices"]), 1):
         done = work / f"split{k}.npz"
-        if done.exists():
-            with np.load(done) as saved:
-                proba[tst], teacher[tst], agree = saved["student"], saved["teacher"], float(saved["agreement"])
+        # A split's result is reused only for the same student recipe, pool, teacher choice and test stories.
+        key = hashlib.sha256("\n".join([student, *pool, json.dumps(choice.get("weights"), sort_keys=True),
+                                        json.dumps(choice.get("bias", {}), sort_keys=True),
+                                        *(ids[i] for i in tst)]).encode()).hexdigest()
+        saved = _load_split(done, key)
+        if saved is not None:
+            proba[tst], teacher[tst], agree = saved
         else:
             weights = choice["weights"]
             bias = choice.get("bias", {})  # the split's decision rule
@@ -111,7 +141,8 @@ def distill_cross_validate(spec: dict, nested: dict, student_config, base_source
             proba[tst] = model._proba_texts(list(gold.select(tst)["text"]), student_config.training.eval_batch_size)
             agree = float((model._proba_texts(list(pool), student_config.training.eval_batch_size).argmax(1)
                            == pool_proba.argmax(1)).mean())
-            np.savez(done, student=proba[tst], teacher=teacher[tst], agreement=agree)
+            with atomic_write(done, "wb") as fh:  # a crash mid-write leaves the last good file or none
+                np.savez(fh, student=proba[tst], teacher=teacher[tst], agreement=agree, key=key)
         agreement.append(agree)
         if progress:
             progress(f"outer split {k}/{len(outer)}: student {score(y[tst], proba[tst].argmax(1), labels)['macro_f1']:.3f}, "

@@ -31,7 +31,8 @@ from .publishers import OTHER_PUBLISHERS, PUBLISHERS, publisher_of, publisher_ta
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
-           "build_candidates", "protocol_choice", "build_chosen", "unlabeled_texts", "allowed_labels"]
+           "build_candidates", "protocol_choice", "build_chosen", "unlabeled_texts", "allowed_labels",
+           "protocol_setup", "protocol_outer"]
 
 logger = logging.getLogger(__name__)
 
@@ -889,7 +890,7 @@ def _gold_as_read(spec: dict, gold, data_config, cache: dict):
     return cache[key]
 
 
-def _setup(spec: dict):
+def protocol_setup(spec: dict):
     """The gold set, its labels, the built candidates of a protocol and the default label's index."""
     from ..config import TrainConfig, load_config
     from ..dataset import load_examples, parse_data_spec
@@ -933,7 +934,7 @@ def protocol_choice(spec: dict) -> dict:
     """The protocol's choice on every gold story (what the shipped model is built from): :func:`choose`'s
     result with ``setup``. Its ``macro_f1`` is the inner CV score of the winner, a selected maximum, not a
     score to publish."""
-    gold, labels, candidates, default = _setup(spec)
+    gold, labels, candidates, default = protocol_setup(spec)
     days = _days(spec, list(gold["id"])) if spec.get("inner_days") else None
     chosen = choose(candidates, gold["label"], gold["group"], labels, None, days=days, **_choice_settings(spec, default))
     chosen["setup"] = {k: v for k, v in spec.items()}
@@ -966,7 +967,7 @@ def build_chosen(spec: dict, weights: dict[str, float], out, folders: dict[str, 
     if unknown:
         raise ValueError(f"{', '.join(unknown)}: not a candidate of this protocol ({', '.join(spec['candidates'])})")
     chosen = {**spec, "candidates": {name: spec["candidates"][name] for name in weights}}
-    gold, _, candidates, _ = _setup(chosen)
+    gold, _, candidates, _ = protocol_setup(chosen)
     members = {}
     for name, weight in weights.items():
         folder = Path(out) / (folders or {}).get(name, name)
@@ -995,6 +996,18 @@ def _same_member(folder, recipe: dict, gold: str, n_gold: int) -> bool:
     return record.get("recipe") == recipe and record.get("gold") == gold and record.get("gold_stories") == n_gold
 
 
+def protocol_outer(spec: dict, gold, scheme: str) -> tuple[list, list | None]:
+    """A protocol run's outer splits over its gold stories (:func:`protocol_setup`'s) and the stories' days (None
+    unless the scheme or ``inner_days`` keeps days apart): what :func:`run_protocol` and a later run on its
+    splits (:func:`~.distill.distill_cross_validate`) both use."""
+    y = np.asarray(gold["label"])
+    ids = list(gold["id"])
+    days = _days(spec, ids) if scheme == "day" or spec.get("inner_days") else None
+    outer = outer_splits(y, gold["group"], "story" if scheme == "day" else scheme, spec.get("folds", 5),
+                         spec.get("seed", 13), ids=ids, days=days if scheme == "day" else None)
+    return outer, days
+
+
 def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], None] | None = None) -> dict:
     """Run a protocol file's selection procedure under nested CV on its gold set.
 
@@ -1011,14 +1024,14 @@ def run_protocol(spec: dict, scheme: str = "story", progress: Callable[[str], No
         :func:`nested_cross_validate`'s metrics with ``publishers`` (:func:`publisher_table`), ``out_of_fold``
         as JSON rows, ``misclassified`` and ``setup``.
     """
-    gold, labels, candidates, default = _setup(spec)
+    gold, labels, candidates, default = protocol_setup(spec)
     y = np.asarray(gold["label"])
     ids = list(gold["id"])
-    days = _days(spec, ids) if scheme == "day" or spec.get("inner_days") else None
-    outer = outer_splits(y, gold["group"], "story" if scheme == "day" else scheme, spec.get("folds", 5),
-                         spec.get("seed", 13), ids=ids, days=days if scheme == "day" else None)
+    outer, days = protocol_outer(spec, gold, scheme)
     metrics = nested_cross_validate(candidates, y, gold["group"], labels, outer, days=days, progress=progress,
                                     **_choice_settings(spec, default))
+    for choice, (_, tst) in zip(metrics["choices"], outer):  # what a later run on these splits checks it has
+        choice["test_ids"] = [ids[i] for i in tst]
     proba = metrics.pop("out_of_fold")
     pred = proba.argmax(1)
     headlines = list(gold["headline"])
