@@ -48,7 +48,8 @@ def published() -> str:
     def marked(name: str, what: str) -> str:
         return f"`{name}` ({what}{'; the default' if name == default else ''})"
 
-    rows = ["| model | nested CV, story groups | same, days kept apart | leave one publisher out | "
+    rows = ["| model | nested CV, story groups (`*_sample_ft`: scored directly) | same, days kept apart | "
+            "leave one publisher out | "
             + " | ".join(LABELS) + " |", "|---|---|---|---|" + "---|" * len(LABELS)]
     # Each procedure's choice: the accurate one (configs/protocol.yaml) and the same procedure over the
     # candidates at >= 50 stories/s (configs/protocol_fast.yaml).

@@ -1,6 +1,6 @@
 """Fill models/catalog.json's numbers from the bench files (never by hand).
 
-    python scripts/bench_models.py --out bench/models.json     # speed on this machine
+    python scripts/bench_models.py --out bench/models.json     # speed on the reference CPU
     python scripts/update_catalog.py                            # macro_f1 and stories_per_s into the catalog
 
 ``macro_f1_source`` names a bench JSON and optionally a path inside it (``file#per_candidate.tfidf``);
@@ -11,6 +11,7 @@ AVX512-BF16, where the 50 stories/s floor of the default was set); a slower mach
 (``bench/models_avx2.json``), so that the default does not change with the machine that measured last. A
 model missing from the reference run (changed since) gets no speed rather than an older model's.
 """
+import argparse
 import json
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def lookup(source: str):
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     catalog_path = ROOT / "models" / "catalog.json"
     catalog = json.loads(catalog_path.read_text())
     speed = json.loads((ROOT / "bench" / "models.json").read_text()) if (ROOT / "bench" / "models.json").exists() else None

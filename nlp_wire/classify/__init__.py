@@ -36,8 +36,8 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
             model when no ``dtype`` is given; ``"torch"`` otherwise): bfloat16 on CPUs that multiply it natively
             (AMX or AVX512-BF16), else exact float32 (int8 stays opt-in: it changes labels); logged once.
         dtype: For transformer models in torch: ``"float32"`` (exact; the default, except that the default
-            model's auto runtime may pick bfloat16 when none is given), ``"bfloat16"`` (several times faster on
-            CPUs with AMX or AVX512-BF16, scores within a few hundredths; see
+            model's auto runtime may pick bfloat16 when none is given), ``"bfloat16"`` (1.6-2.4x faster on
+            CPUs with AVX512-BF16 in ``bench/models.json``, more with AMX; scores within a few hundredths; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.to_dtype`) or, on a GPU, ``"float16"``.
             A dtype given is the one used.
 
@@ -92,8 +92,8 @@ _AUTO_LOGGED: set = set()
 def _auto_runtime(kind: str, device: str, quantize: bool) -> tuple[str, str, bool]:
     """The fastest faithful CPU runtime here for a transformer (or ensemble): torch bfloat16 on CPUs that
     multiply it natively (AMX or AVX512-BF16; it changed no label in our measurements), else exact torch
-    float32. int8 (ONNX Runtime or torch) stays opt-in: it changed the labels of 37-51 of 500 unseen Korea
-    Herald stories for the shipped MiniLM models. Logged once per choice."""
+    float32. int8 (ONNX Runtime or torch) stays opt-in: it changes labels (up to 9 of 225 korea_dev stories for
+    the shipped MiniLM models, 20-33 for the mpnet ones; ``bench/models*.json``). Logged once per choice."""
     choice = ("torch", "float32", quantize)
     why = "a baseline has no other runtime"
     if kind != "baseline" and not quantize and device in ("cpu", "auto"):

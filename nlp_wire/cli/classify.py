@@ -28,7 +28,7 @@ def add_parser(sub):
                    help="transformer on CPU: predict in ONNX Runtime (faster; pip install 'nlp_wire[onnx]')")
     p.add_argument("--dtype", choices=DTYPES, default=None,
                    help="transformer in torch (default: float32, exact; for the default model, bfloat16 on CPUs "
-                        "with AMX or AVX512-BF16): bfloat16 is several times faster there; float16 is for GPUs")
+                        "with AMX or AVX512-BF16): bfloat16 is 1.6-2.4x faster there (more with AMX); float16 is for GPUs")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="ray: read, parse and classify on a Ray cluster (RAY_ADDRESS, else a local Ray); needs --out "
                         "and pip install 'nlp_wire[ray]'")
