@@ -44,8 +44,10 @@ from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 
+from nlp_wire.resources import sample_stories
+
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "nlp_wire" / "sample_data" / "stories"
+SAMPLES = sample_stories()  # the installed package's, found through the package
 KOREA_DEV = ROOT.parent / "shared" / "data" / "korea_dev"
 PUBLIC = ROOT.parent / "shared" / "data" / "public" / "train.jsonl"
 BASELINE_GOAL = 5000

@@ -24,7 +24,9 @@ import threading
 import time
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[1] / "nlp_wire" / "sample_data" / "stories"
+from nlp_wire.resources import sample_stories
+
+SAMPLES = sample_stories()  # the installed package's, found through the package
 PER_FOLDER = 1000
 CHILD = """
 import json, resource, sys
