@@ -33,5 +33,5 @@ if __name__ == "__main__":
     weights, bias = choice["weights"], choice.get("bias") or {}
     folders = dict(item.split("=", 1) for item in args.folder)
     members = build_chosen(load_protocol(args.protocol), weights, args.models, folders)
-    link_ensemble(Path(args.models) / args.name, members, label_bias=bias)
+    link_ensemble(Path(args.models) / args.name, members, label_bias=bias, overwrite=True)  # the shipped name's new choice
     print(json.dumps({"members": members, "label_bias": bias, "ensemble": str(Path(args.models) / args.name)}))

@@ -64,6 +64,36 @@ def test_threshold_survives_save_and_load(members, tmp_path):
     assert load_classifier(tmp_path / "ens", threshold=0.1).threshold == 0.1
 
 
+def test_cli_ensemble_links_shipped_names_to_their_folders_and_refuses_a_trained_model(tmp_path, monkeypatch, capsys):
+    """``nlp-wire ensemble OUT baseline tfidf_ann`` links the shipped folders (it linked ../baseline beside OUT, which
+    did not load); ``nlp-wire ensemble runs/bl/model other/model`` (OUT forgotten) does not overwrite the model."""
+    from nlp_wire.classify.catalog import models_dir
+    from nlp_wire.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["ensemble", "out/ens", "baseline", "tfidf_ann@2"]) == 0
+    card = json.loads((tmp_path / "out" / "ens" / "nlp_wire_model.json").read_text())
+    assert [(tmp_path / "out" / "ens" / m["path"]).resolve() for m in card["members"]] == \
+        [(models_dir() / n).resolve() for n in ("baseline", "tfidf_ann")]
+    assert load_classifier("out/ens").predict(["Police arrest a suspect"])[0].label in LABELS_5
+    capsys.readouterr()
+    trained = tmp_path / "bl"
+    TfidfClassifier(labels=LABELS_5, min_df=1).fit(X5, Y5).save_pretrained(trained)
+    before = sorted(p.name for p in trained.iterdir())
+    assert main(["ensemble", str(trained), "baseline"]) == 2
+    assert "not an ensemble linked earlier" in capsys.readouterr().err
+    assert sorted(p.name for p in trained.iterdir()) == before and load_classifier(trained).labels == LABELS_5
+    assert main(["ensemble", "out/ens", "baseline"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["ensemble", "out/ens", "baseline", "--overwrite"]) == 0
+
+
+LABELS_5 = ["diplomacy", "covid", "crime", "entertainment", "other"]
+X5 = ["Envoys hold summit talks", "Virus cases rise again", "Police arrest a fraud suspect", "Singer tops the chart",
+      "Exports of chips rise"]
+Y5 = LABELS_5
+
+
 def test_members_must_agree(members):
     other = TfidfClassifier(labels=["sport", "other", "weather"], min_df=1).fit(X, Y)
     with pytest.raises(ValueError, match="labels"):
@@ -106,6 +136,21 @@ def test_link_existing_folders_without_copying(members, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(NEW), linked.predict_proba(NEW), atol=1e-6)
     with pytest.raises(ValueError, match="cannot be a member"):
         link_ensemble(tmp_path / "nested", {tmp_path / "models" / "both": 1.0})
+    # Never written over a trained model (OUT forgotten: the first member would be OUT), nor over an earlier
+    # ensemble unless asked.
+    before = (tmp_path / "models" / "sharp" / "nlp_wire_model.json").read_text()
+    with pytest.raises(ValueError, match="not an ensemble linked earlier"):
+        link_ensemble(tmp_path / "models" / "sharp", {tmp_path / "models" / "smooth": 1.0})
+    assert (tmp_path / "models" / "sharp" / "nlp_wire_model.json").read_text() == before
+    with pytest.raises(ValueError, match="holds an ensemble linked earlier"):
+        link_ensemble(tmp_path / "models" / "both", {tmp_path / "models" / "smooth": 1.0})
+    link_ensemble(tmp_path / "models" / "both", {tmp_path / "models" / "smooth": 1.0}, overwrite=True)
+    assert [m["path"] for m in json.loads((tmp_path / "models" / "both" / "nlp_wire_model.json").read_text())
+            ["members"]] == ["../smooth"]
+    with pytest.raises(ValueError, match="not an ensemble linked earlier"):
+        link_ensemble(tmp_path / "models" / "sharp", {tmp_path / "models" / "smooth": 1.0}, overwrite=True)
+    linked = link_ensemble(tmp_path / "models" / "both", {tmp_path / "models" / "sharp": 1.0,
+                                                         tmp_path / "models" / "smooth": 1.0}, overwrite=True)
     # Saving a linked ensemble writes copies inside the new folder, never next to it.
     loaded.save_pretrained(tmp_path / "copy")
     assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["nlp_wire_model.json", "sharp", "smooth"]

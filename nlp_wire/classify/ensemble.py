@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import ModelLoadError, WireClassifier, read_model_card, write_model_card
+from .base import MODEL_CARD, ModelLoadError, WireClassifier, read_model_card, write_model_card
 
 __all__ = ["EnsembleClassifier", "apply_label_bias", "link_ensemble", "normalize_weights", "shared_encoder_groups",
            "input_settings"]
@@ -136,37 +136,64 @@ class EnsembleClassifier(WireClassifier):
 
 
 def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "cpu",
-                  label_bias: dict[str, float] | None = None) -> EnsembleClassifier:
+                  label_bias: dict[str, float] | None = None, overwrite: bool = False) -> EnsembleClassifier:
     """Make ``folder`` an ensemble of existing model folders, referenced by relative path (nothing copied).
 
     Args:
-        folder: The ensemble folder to write (created if needed); it holds only the model card.
-        members: Member model folder -> weight.
+        folder: The ensemble folder to write (created if needed); it holds only the model card. It must be new
+            or empty, or with ``overwrite`` an ensemble linked earlier (a folder holding only its card): a
+            folder holding a trained model is never written over.
+        members: Member model folder or shipped model name -> weight.
         device: Where to load the members while checking that they agree.
         label_bias: See :class:`EnsembleClassifier` (written to the card).
+        overwrite: Replace an ensemble linked earlier in ``folder``.
 
     Returns:
         The loaded ensemble.
 
     Raises:
         ModelLoadError: A member folder cannot be loaded.
-        ValueError: A member is an ensemble, the members' labels or input settings differ, or the weights
-            are bad.
+        ValueError: ``folder`` is not new, empty or (with ``overwrite``) a linked ensemble; a member is an
+            ensemble; the members' labels or input settings differ; or the weights are bad.
     """
     import os
 
     from . import load_classifier
+    from .catalog import resolve_model
 
     folder = Path(folder)
+    _check_link_folder(folder, overwrite)
     loaded = {str(path): load_classifier(path, device=device) for path in members}
     nested = [name for name, member in loaded.items() if isinstance(member, EnsembleClassifier)]
     if nested:
         raise ValueError(f"{nested[0]}: an ensemble cannot be a member of another; list its members instead")
     ensemble = EnsembleClassifier(loaded, {str(path): w for path, w in members.items()}, label_bias=label_bias)
     folder.mkdir(parents=True, exist_ok=True)
-    _write_card(folder, ensemble, {str(path): Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
+    # A shipped name ("baseline") is linked to the folder it names, not to a folder of that name here.
+    _write_card(folder, ensemble, {str(path): Path(os.path.relpath(resolve_model(path).resolve(),
+                                                                   folder.resolve())).as_posix()
                                    for path in members})
     return ensemble
+
+
+def _check_link_folder(folder: Path, overwrite: bool) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder}: is a file, not a model folder")
+    held = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if not held:
+        return
+    if held == [MODEL_CARD]:
+        try:
+            kind = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8")).get("kind")
+        except (OSError, ValueError, AttributeError):
+            kind = None
+        if kind == "ensemble":
+            if overwrite:
+                return
+            raise ValueError(f"{folder}: holds an ensemble linked earlier; choose a new folder or add --overwrite "
+                             "to replace it")
+    raise ValueError(f"{folder}: holds {', '.join(held[:3])}{', ...' if len(held) > 3 else ''}, not an ensemble "
+                     "linked earlier; an ensemble goes into a new or empty folder (is OUT missing from the command?)")
 
 
 def shared_encoder_groups(members: dict[str, WireClassifier]) -> list[list[str]]:

@@ -10,8 +10,10 @@ import sys
 
 def add_parser(sub):
     p = sub.add_parser("ensemble", help="make a model folder that averages trained models' probabilities")
-    p.add_argument("out", help="ensemble folder to write (it holds only a model card)")
-    p.add_argument("models", nargs="+", metavar="MODEL[@WEIGHT]", help="trained model folders (weight 1 by default)")
+    p.add_argument("out", help="ensemble folder to write (it holds only a model card); new or empty")
+    p.add_argument("models", nargs="+", metavar="MODEL[@WEIGHT]",
+                   help="trained model folders or shipped model names (weight 1 by default)")
+    p.add_argument("--overwrite", action="store_true", help="replace an ensemble linked earlier in OUT")
     p.add_argument("--bias", action="append", default=[], metavar="LABEL=VALUE",
                    help="multiply LABEL's averaged probability by exp(VALUE) before renormalising (repeatable), "
                         "e.g. --bias other=-0.5 calls the topics on less evidence")
@@ -46,7 +48,7 @@ def run(args) -> int:
 
     bias = parse_bias(args.bias)
     members = dict(parse_data_spec(spec) for spec in args.models)
-    ensemble = link_ensemble(args.out, members, label_bias=bias)
+    ensemble = link_ensemble(args.out, members, label_bias=bias, overwrite=args.overwrite)
     print(json.dumps({"out": args.out, "labels": ensemble.labels,
                       "weights": {name: round(w, 6) for name, w in ensemble.weights.items()},
                       "label_bias": ensemble.label_bias}))
