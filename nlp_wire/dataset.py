@@ -26,13 +26,22 @@ COLUMNS = ("id", "group", "text", "headline", "label", "source", "weight")
 
 def parse_data_spec(spec: str) -> tuple[str, float]:
     """``"path"`` or ``"path@weight"`` -> (path, weight). (A path may be ``SOURCE::LABELS.csv``: see
-    :func:`split_labels`.)"""
+    :func:`split_labels`.) An ``@`` followed by something that is not a number is part of the path.
+
+    Raises:
+        ValueError: A weight that is not a finite number above 0 (``@0``, ``@-1``, ``@nan``, ``@inf``).
+    """
+    import math
+
     path, sep, weight = spec.rpartition("@")
     if sep and path:
         try:
-            return path, float(weight)
+            value = float(weight)
         except ValueError:
-            pass
+            return spec, 1.0
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{spec}: the weight after @ must be a finite number above 0, not {weight!r}")
+        return path, value
     return spec, 1.0
 
 

@@ -384,3 +384,13 @@ def test_labels_beside_records_match_story_ids_and_name_what_matched_nothing(tmp
     assert split_labels(str(odd)) == (str(odd), None)
     assert split_labels("x::y/p.jsonl") == ("x::y/p.jsonl", None)
     assert split_labels("x::y/p.jsonl::l.csv") == ("x::y/p.jsonl", "l.csv")
+
+
+def test_a_data_spec_weight_must_be_a_finite_positive_number():
+    from nlp_wire.dataset import parse_data_spec
+
+    assert parse_data_spec("runs/a@3") == ("runs/a", 3.0) and parse_data_spec("runs/a") == ("runs/a", 1.0)
+    assert parse_data_spec("me@example/stories") == ("me@example/stories", 1.0)  # not a number: part of the path
+    for bad in ("0", "-1", "nan", "inf", "-inf"):
+        with pytest.raises(ValueError, match=f"weight after @ must be a finite number above 0, not '{bad}'"):
+            parse_data_spec(f"runs/a@{bad}")
