@@ -6,6 +6,7 @@ applies ``--set`` overrides, rejects unknown keys by name and validates in ``__p
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 import typing
@@ -365,7 +366,7 @@ def parse_overrides(overrides: list[str] | None) -> dict[str, Any]:
     nested: dict[str, Any] = {}
     for item in overrides or []:
         if "=" not in item:
-            raise ConfigError(f"override {item!r} must look like key.sub=value")
+            raise ConfigError(f"override {item!r} must look like key=value or key.sub=value")
         key, raw = item.split("=", 1)
         try:
             value = yaml.safe_load(raw) if raw.strip() else None
@@ -423,18 +424,27 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
     Raises:
         ConfigError: Unknown key, wrong type, invalid value, or unreadable file (with its name).
     """
-    values: dict[str, Any] = {}
+    file_values: dict[str, Any] = {}
     if path is not None:
-        values = read_yaml_mapping(path, "config")
+        file_values = read_yaml_mapping(path, "config")
     override_values = parse_overrides(overrides)
     _check_override_keys(cls, override_values)  # a mistyped --set key is the override's fault, not the file's
-    values = _merge(values, override_values)
     try:
-        return _build(cls, values)
+        return _build(cls, _merge(file_values, override_values))
     except ConfigError as exc:
+        if override_values and _builds(cls, file_values):  # the file alone is fine: a value given after it is not
+            raise ConfigError(f"given on the command line ({' '.join(overrides)}): {exc}") from None
         if path is not None and not str(exc).startswith(str(path)):
             raise ConfigError(f"{path}: {exc}") from None
         raise
+
+
+def _builds(cls: type, values: dict[str, Any]) -> bool:
+    try:
+        _build(cls, copy.deepcopy(values))
+    except ConfigError:
+        return False
+    return True
 
 
 def _check_override_keys(cls: type, values: dict[str, Any], prefix: str = "") -> None:

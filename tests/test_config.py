@@ -206,6 +206,24 @@ def test_an_unknown_set_key_is_blamed_on_the_override_not_the_file(tmp_path):
     assert load_config(TrainConfig, path, ["training.lr=0.1"]).training.lr == 0.1
 
 
+def test_a_bad_value_is_blamed_on_where_it_was_given(tmp_path, capsys):
+    """A bad --set value (or a flag turned into one) names the command line, not the file the user did not edit;
+    a bad value in the file still names the file."""
+    from nlp_wire.cli.main import main
+    from nlp_wire.config import ConfigError, TrainConfig, load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("kind: baseline\n")
+    with pytest.raises(ConfigError, match=r"^given on the command line \(baseline\.C=abc\): baseline\.C: expected a number"):
+        load_config(TrainConfig, path, ["baseline.C=abc"])
+    path.write_text("kind: baseline\nbaseline:\n  C: abc\n")
+    with pytest.raises(ConfigError, match=f"^{path}: baseline\\.C: expected a number"):
+        load_config(TrainConfig, path, ["seed=1"])
+    assert main(["summarize", str(tmp_path), "--out", str(tmp_path / "s.jsonl"), "--sentences", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "given on the command line (sentences=0)" in err and "summarize.yaml" not in err
+
+
 @pytest.mark.parametrize("kind, left_out", [("baseline", {"device", "model", "training"}), ("minilm", {"baseline"})])
 def test_a_run_records_only_the_sections_its_kind_uses(tmp_path, kind, left_out):
     cfg = load_config(TrainConfig, None, [f"kind={kind}", "data.max_words=40", "baseline.C=2.0",
