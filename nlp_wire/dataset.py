@@ -98,11 +98,13 @@ def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_er
     it gives the record's story id; labels-file ids that match no record, and ids labeled twice, are
     logged."""
     seen: dict[str, int] = {}
+    unlabeled: list[int] = []
     for no, rec in iter_records(path, on_error):
         if gold is None:
             label = rec.get("label")
             label = label.strip() if isinstance(label, str) else label
             if label is None or label == "":
+                unlabeled.append(no)
                 continue
         try:
             story = Story.from_record(rec, id=f"{path.stem}:{no}", path=str(path), line=no, **fields)
@@ -119,6 +121,9 @@ def _examples_from_records(path: Path, labels: list[str], cfg: DataConfig, on_er
         if label not in labels:
             raise WireFormatError(f"unknown label {label!r} (labels: {', '.join(labels)})", path, no)
         yield _example(story, label, source=str(rec.get("source") or path.stem), cfg=cfg)
+    if unlabeled:  # only reached when every record was read
+        logger.warning("%s: %d records have no label (none, null or empty) and were left out (lines %s%s)", path,
+                       len(unlabeled), ", ".join(map(str, unlabeled[:5])), ", ..." if len(unlabeled) > 5 else "")
     if gold is not None:
         missing = [i for i in gold if i not in seen]
         twice = [i for i, n in seen.items() if n > 1]
@@ -166,7 +171,8 @@ def _examples_from_stories(
                 yield _example(item, weak, source + ":related", cfg)
     # Only reached when every story was read (not when a limit stopped early).
     if unlabeled:
-        logger.warning("%s: %d stories have no label in the labels file and were left out", source, unlabeled)
+        logger.warning("%s: %d stories have no label in the labels file (or an empty one: the rules abstained) "
+                       "and were left out", source, unlabeled)
     if abstained:
         logger.info("%s: the rules abstained on %d stories", source, abstained)
     missing = sorted(set(gold or ()) - seen)

@@ -394,3 +394,15 @@ def test_a_data_spec_weight_must_be_a_finite_positive_number():
     for bad in ("0", "-1", "nan", "inf", "-inf"):
         with pytest.raises(ValueError, match=f"weight after @ must be a finite number above 0, not '{bad}'"):
             parse_data_spec(f"runs/a@{bad}")
+
+
+def test_records_without_a_label_are_left_out_with_a_warning(tmp_path, caplog):
+    p = tmp_path / "r.jsonl"
+    rows = [{"headline": "Envoys meet", "body": "Talks.", "label": "diplomacy"},
+            {"headline": "No label", "body": "Text."}, {"headline": "Null", "body": "Text.", "label": None},
+            {"headline": "Empty", "body": "Text.", "label": " "}, {"headline": "Arrest", "body": "Police.", "label": "crime"}]
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with caplog.at_level("WARNING", logger="nlp_wire.dataset"):
+        ds = load_examples(p)
+    assert len(ds) == 2
+    assert "3 records have no label (none, null or empty) and were left out (lines 2, 3, 4)" in caplog.text
