@@ -279,10 +279,17 @@ def test_evaluate_in_progress_chunks_scores_every_story(fitted, monkeypatch, tmp
     ds = datasets.Dataset.from_dict({"id": [f"s{i}" for i in range(len(X))], "text": X,
                                      "label": [LABELS.index(y) for y in Y]}, features=features)
     whole = evaluate_module.score(ds["label"], fitted.predict_proba(X).argmax(1), LABELS)
-    monkeypatch.setattr(evaluate_module, "PROGRESS_CHUNK", 4)  # 15 stories: chunks of 4, 4, 4, 3
-    assert evaluate_module.evaluate(fitted, ds, tmp_path, progress=False) == whole
+    assert evaluate_module.evaluate(fitted, ds, tmp_path, batch_size=4, progress=False) == whole  # 4, 4, 4, 3
     with pytest.raises(ValueError, match="no labeled examples"):
         evaluate_module.evaluate(fitted, ds.select([]))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        evaluate_module.evaluate(fitted, ds, batch_size=0)
+    (tmp_path / "afile").write_text("")
+    calls = []
+    monkeypatch.setattr(fitted, "_proba_texts", lambda *a: calls.append(1) or pytest.fail("predicted first"))
+    with pytest.raises((FileExistsError, NotADirectoryError)):  # a bad --out fails before any prediction
+        evaluate_module.evaluate(fitted, ds, tmp_path / "afile" / "out", progress=False)
+    assert calls == []
 
 
 def test_evaluate_tables_errors_by_publisher_when_ids_name_outlets(fitted, tmp_path):
@@ -392,6 +399,7 @@ def test_cli_classify_names_a_missing_path_once_and_fails(tmp_path, capsys):
     ["label", "{wire}", "--out", "{f}/labels.csv"],
     ["summarize", "{wire}", "--out", "{f}/s.jsonl"],
     ["train", "baseline", "--data", "{wire}", "--out", "{f}/run", "--set", "baseline.min_df=1"],
+    ["evaluate", "no_such_model", "--data", "{wire}", "--out", "{f}/eval"],  # checked before the model loads
 ])
 def test_cli_out_under_a_file_is_one_clear_error(command, tmp_path, capsys):
     wire = _write_folder(tmp_path / "wire")
@@ -402,6 +410,11 @@ def test_cli_out_under_a_file_is_one_clear_error(command, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "a file is in the way" in err or "is a file" in err
     assert "unexpected" not in err and "Traceback" not in err
+
+
+def test_cli_evaluate_checks_the_batch_size_before_loading_the_model(tmp_path, capsys):
+    assert main(["evaluate", "no_such_model", "--data", str(tmp_path), "--batch-size", "0"]) == 2
+    assert "--batch-size must be >= 1" in capsys.readouterr().err
 
 
 def test_global_flags_work_after_the_subcommand(tmp_path, capsys):

@@ -571,7 +571,7 @@ def test_long_passes_of_training_show_progress_and_the_teacher_labels_in_chunks(
     teacher, _ = trained
     texts = [f"{t} {'and more words ' * (i % 7)}" for i, (t, _) in enumerate(STORIES * 4)]  # lengths differ
     whole = teacher._proba_texts(texts, 2)
-    # chunks of 8 batches of 2, cut from the length order one call uses: the very same batches and rows
+    # batches of 2 asked one at a time, cut from the length order one call uses: the very same batches and rows
     np.testing.assert_array_equal(_teacher_proba(teacher, texts, 2, "teacher labeling u"), whole)
     assert _teacher_proba(teacher, [], 4, "none").shape == (0, len(LABELS))
     train_transformer(_config(tiny_bert, max_steps=1, eval_every=0, probe_init=True), _dataset(STORIES), None,

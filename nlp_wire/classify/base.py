@@ -102,6 +102,33 @@ class WireClassifier:
         return top
 
 
+def length_order(texts: Sequence[str]) -> list[int]:
+    """The indices of ``texts`` shortest first (a stable sort): the order
+    :meth:`~nlp_wire.classify.transformer.TransformerClassifier.map_batches` cuts its batches from, so that
+    padding stays small."""
+    return sorted(range(len(texts)), key=lambda i: len(texts[i]))
+
+
+def proba_by_batch(model: WireClassifier, texts: Sequence[str], batch_size: int, bar=None) -> np.ndarray:
+    """``model``'s probabilities of model-input ``texts``, asked for one batch at a time so that ``bar`` (a tqdm
+    bar, or None) moves with every batch. The batches are cut from the length order one call sorts by, so each is
+    the batch a single ``_proba_texts`` call makes (bfloat16 and int8 results depend on the batch)."""
+    _check_batch_size(batch_size)
+    order = length_order(texts)
+    rows, parts = [], []
+    for start in range(0, len(order), batch_size):
+        rows.append(order[start:start + batch_size])
+        parts.append(model._proba_texts([texts[i] for i in rows[-1]], batch_size))
+        if bar is not None:
+            bar.update(len(rows[-1]))
+    if not parts:
+        return np.zeros((0, len(model.labels)), np.float32)
+    out = np.empty((len(texts), parts[0].shape[1]), parts[0].dtype)
+    for idx, part in zip(rows, parts):
+        out[idx] = part
+    return out
+
+
 def _as_items(items: Any) -> list:
     """A list of items; a lone story (string, bytes, Story or record) is a list of one."""
     from ..story import Story

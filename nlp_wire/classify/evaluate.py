@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from .base import WireClassifier
+from .base import WireClassifier, proba_by_batch
 from .publishers import OTHER_PUBLISHERS, publisher_markdown, publisher_of, publisher_table
 
 __all__ = ["score", "evaluate", "plot_confusion", "present_macro_f1", "external_scores"]
@@ -60,9 +60,6 @@ def plot_confusion(cm, labels: list[str], path: str | Path, title: str = "") -> 
     plt.close(fig)
 
 
-PROGRESS_CHUNK = 2048  # stories predicted between two updates of the progress bar
-
-
 def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batch_size: int = 64, name: str = "eval",
              progress: bool = True) -> dict:
     """Score ``model`` on a labeled ``datasets.Dataset`` (columns ``text``, ``label``, ``id``).
@@ -75,8 +72,10 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
             entry of the metrics: accuracy and errors by outlet).
         batch_size: Prediction batch size.
         name: File-name prefix.
-        progress: Show a progress bar on a terminal (predictions go in chunks of ``PROGRESS_CHUNK``
-            stories, each sorted by length into batches).
+        progress: Show a progress bar on a terminal, moving with every batch.
+
+    Raises:
+        ValueError: The data's labels differ from the model's, there is no example, or ``batch_size`` < 1.
     """
     from tqdm.auto import tqdm
 
@@ -86,12 +85,10 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
     if len(dataset) == 0:
         raise ValueError("no labeled examples to evaluate")
     texts = list(dataset["text"])
-    parts = []
+    if out is not None:  # a bad folder fails now, not after minutes of predictions
+        Path(out).mkdir(parents=True, exist_ok=True)
     with tqdm(total=len(texts), desc=f"predicting ({name})", unit=" stories", disable=None if progress else True) as bar:
-        for start in range(0, len(texts), PROGRESS_CHUNK):
-            parts.append(model._proba_texts(texts[start:start + PROGRESS_CHUNK], batch_size))
-            bar.update(len(parts[-1]))
-    proba = np.vstack(parts)
+        proba = proba_by_batch(model, texts, batch_size, bar)
     pred = model.decide(proba)  # the answers predict() gives, threshold included
     gold = np.asarray(dataset["label"])
     metrics = score(gold, pred, list(model.labels))

@@ -92,27 +92,14 @@ def evenly_spaced(items: list, limit: int | None) -> list:
 
 
 def _teacher_proba(teacher, texts: list[str], batch_size: int, desc: str) -> np.ndarray:
-    """``teacher``'s probabilities of ``texts``, with a progress bar (an ensemble teacher labels a few stories a
-    second on CPU). The texts are sorted by length first, as one call would, and asked for in chunks of 8
-    batches: every batch is the one a single call would make (bfloat16 and int8 results depend on it)."""
+    """``teacher``'s probabilities of ``texts``, with a progress bar that moves every batch (an ensemble teacher
+    labels a few stories a second on CPU); the same probabilities as one call (see :func:`.base.proba_by_batch`)."""
     from tqdm.auto import tqdm
 
-    from .transformer import length_order
+    from .base import proba_by_batch
 
-    order = length_order(texts)
-    chunk = max(1, batch_size) * 8
-    rows, parts = [], []
     with tqdm(total=len(texts), desc=desc, unit=" stories", disable=not is_main_process()) as bar:
-        for start in range(0, len(order), chunk):
-            rows.append(order[start:start + chunk])
-            parts.append(teacher._proba_texts([texts[i] for i in rows[-1]], batch_size))
-            bar.update(len(rows[-1]))
-    if not parts:
-        return np.zeros((0, len(teacher.labels)), np.float32)
-    out = np.empty((len(texts), parts[0].shape[1]), parts[0].dtype)
-    for idx, part in zip(rows, parts):
-        out[idx] = part
-    return out
+        return proba_by_batch(teacher, texts, batch_size, bar)
 
 
 def teacher_labeled_data(config: TrainConfig, teacher, unlabeled: list[str], batch_size: int = 64,

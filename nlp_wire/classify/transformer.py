@@ -19,7 +19,8 @@ import numpy as np
 
 from ..atomic import umask_mode
 from ..config import DataConfig, TransformerConfig
-from .base import MODEL_CARD, ModelLoadError, WireClassifier, card_section, read_model_card, write_model_card
+from .base import (MODEL_CARD, ModelLoadError, WireClassifier, card_section, length_order, read_model_card,
+                   write_model_card)
 from .encoders import ENCODERS, resolve_base_model, shipped_encoder
 
 __all__ = ["TransformerClassifier", "TopicModel", "resolve_base_model", "length_order", "WEIGHTS_NAME", "DTYPES"]
@@ -156,12 +157,6 @@ def _cpu_has_bfloat16() -> bool:
 def TopicModel(encoder, num_labels: int, pooling: str = "mean", dropout: float = 0.1):
     """Build the ``torch.nn.Module`` (encoder + pooling + dropout + head); torch is imported lazily."""
     return _torch_module()(encoder, num_labels, pooling, dropout)
-
-
-def length_order(texts: Sequence[str]) -> list[int]:
-    """The indices of ``texts`` shortest first (a stable sort): the order :meth:`TransformerClassifier.map_batches`
-    cuts its batches from, so that padding stays small."""
-    return sorted(range(len(texts)), key=lambda i: len(texts[i]))
 
 
 class TransformerClassifier(WireClassifier):

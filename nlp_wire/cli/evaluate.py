@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from .reading import add_field_options, field_options
 
@@ -27,7 +28,12 @@ def run(args) -> int:
 
     from ..classify.catalog import seen_sources
     from ..dataset import split_labels
+    from .main import UserError
 
+    if args.batch_size < 1:
+        raise UserError("--batch-size must be >= 1")
+    if args.out:  # a bad --out fails before the model loads and predicts, not after
+        Path(args.out).mkdir(parents=True, exist_ok=True)
     model = load_classifier(args.model, device=args.device)
     source, labels_file = split_labels(args.data)
     seen = seen_sources(args.model, args.data)
