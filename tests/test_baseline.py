@@ -327,6 +327,8 @@ def test_a_bare_string_is_one_story_and_batch_size_is_checked(fitted):
     assert len(fitted.predict(STORY)) == 1  # a whole wire file as one string
     with pytest.raises(TypeError, match="not bytes"):
         fitted.predict(b"Police arrest a suspect")
+    with pytest.raises(TypeError, match="a list of them, not int"):
+        fitted.predict(123)
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="batch_size must be a positive integer"):
             fitted.predict(["x"], batch_size=bad)

@@ -137,7 +137,11 @@ def _as_items(items: Any) -> list:
         return [items]
     if isinstance(items, (bytes, bytearray)):
         raise TypeError("predict takes stories as str, not bytes: decode them first (UTF-8 for wire files)")
-    return list(items)
+    try:
+        return list(items)
+    except TypeError:
+        raise TypeError(f"predict takes a story (a string, a Story or a record dict) or a list of them, "
+                        f"not {type(items).__name__}") from None
 
 
 def _check_batch_size(batch_size: Any) -> None:
