@@ -233,7 +233,8 @@ def _drop_duplicates(rows: Iterable[dict]) -> Iterator[dict]:
         seen.add(key)
         yield r
     if dropped:
-        logger.info("dropped %d exact duplicates", dropped)
+        logger.info("dropped %d examples whose model input and label repeat an earlier one's (data.drop_duplicates)",
+                    dropped)
 
 
 def load_examples(
