@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .config import DataConfig
-from .reader import iter_records, read_stories
+from .reader import is_record_file, iter_records, read_stories
 from .story import Story, WireFormatError, _read_bytes, split_tags, story_group
 from .text import model_input
 from .weak_labels import TopicRules
@@ -301,7 +301,7 @@ def load_examples(
     fields = {"text_field": text_field, "headline_field": headline_field}
     if labels_file is not None and not Path(labels_file).exists():
         raise WireFormatError("labels file not found", labels_file)
-    if source.is_file() and source.suffix in (".jsonl", ".csv"):
+    if source.is_file() and is_record_file(source):
         gold = read_labels_file(labels_file, labels) if labels_file is not None else None
         rows = _examples_from_records(source, labels, cfg, None if errors == "raise" else report, fields, gold)
     else:

@@ -23,14 +23,15 @@ from .story import Story, WireFormatError, decode_wire_bytes, parse_stories
 
 __all__ = [
     "read_stories", "iter_files", "iter_records", "ReadReport", "Skip", "Corpus", "read_jsonl_stories",
-    "iter_record_stories",
+    "iter_record_stories", "is_record_file",
     "DEFAULT_MAX_BYTES",
 ]
 
 logger = logging.getLogger(__name__)
 
 STORY_SUFFIXES = (".txt",)
-RECORD_SUFFIXES = (".jsonl",)
+# Files of records (one story a JSON line or CSV row) when given by name; compared without case.
+RECORD_SUFFIXES = (".jsonl", ".csv")
 # One story file (or one JSONL record) larger than this is not read: parsing holds a few copies of it.
 DEFAULT_MAX_BYTES = 10_000_000
 
@@ -44,6 +45,11 @@ LINKED_FOLDER = "symlinked folder"
 TOO_LARGE = "too large"
 TOO_LONG = "path too long"
 UNLISTABLE = "unlistable folder"
+
+
+def is_record_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a file of records (``.jsonl`` or ``.csv``, in any case) rather than wire text."""
+    return os.fspath(path).lower().endswith(RECORD_SUFFIXES)
 
 
 def other_suffix(suffixes: tuple[str, ...]) -> str:
@@ -447,8 +453,8 @@ def iter_record_stories(
     text_field: str | None = None,
     headline_field: str | None = None,
 ) -> Iterator[tuple[dict, Story]]:
-    """``(record, story)`` per JSON line of a JSONL file: :func:`read_jsonl_stories` with each story's own
-    record beside it (for fields a story does not keep, such as a publisher's section)."""
+    """``(record, story)`` per JSON line of a JSONL file (or row of a CSV file): :func:`read_jsonl_stories`
+    with each story's own record beside it (for fields a story does not keep, such as a publisher's section)."""
     for line_no, record in iter_records(path, on_error, max_bytes):
         try:
             yield record, record_story(record, str(path), line_no, text_field=text_field, headline_field=headline_field)
@@ -496,22 +502,23 @@ def read_stories(
     """Stream the stories in a file, a folder (recursive ``*.txt``) or several paths.
 
     Args:
-        path: A wire file, a ``.jsonl`` file of records, a folder, or a list of these.
+        path: A wire file, a ``.jsonl`` or ``.csv`` file of records (suffix in any case), a folder, or a
+            list of these. In folders only ``*.txt`` is read, so a ``labels.csv`` beside the stories is not.
         errors: ``"report"`` logs each bad file (and passes it to ``on_error``) and carries on;
             ``"raise"`` stops at the first one.
         on_error: Called with each :class:`WireFormatError` when ``errors="report"``;
             a :class:`ReadReport` collects them with counts (and the skipped paths).
         warn: Log each skipped input as a warning (``False`` when ``on_error`` names them itself, so that
             no input is named twice).
-        max_bytes: A story file (or JSONL line) larger than this is not read (None: no cap). The
+        max_bytes: A story file (or JSONL line, or CSV field) larger than this is not read (None: no cap). The
             size is checked before reading, so memory stays a few times the largest file read.
         follow_symlinks: Read file symlinks in a folder that point out of it (folders are never followed).
         on_skip: Called with a :class:`Skip` for each path not read and why (hidden, not ``.txt``,
             too large, a FIFO, a symlink loop ...; see :func:`iter_files`). Skips never raise, with
             either ``errors``; by default they go to ``on_error``'s :class:`ReadReport` if it is one.
-        text_field: In JSONL records, the field holding the story's text (``"article"``); None:
+        text_field: In JSONL or CSV records, the field holding the story's text (``"article"``); None:
             ``body``, else ``text``. A record without it is a bad line, named with file and line.
-        headline_field: In JSONL records, the field holding the headline; None: ``headline`` (optional).
+        headline_field: In JSONL or CSV records, the field holding the headline; None: ``headline`` (optional).
 
     Yields:
         :class:`Story` objects, in a stable order (sorted paths, file order within a file).
@@ -541,7 +548,7 @@ def read_stories(
             handle(WireFormatError("no such file or folder", root))
             continue
         for file in _walk(root, STORY_SUFFIXES, on_skip, follow_symlinks):
-            if file.endswith(RECORD_SUFFIXES):
+            if is_record_file(file):
                 if report is not None:
                     report.files += 1
                 stories: Iterable[Story] = read_jsonl_stories(file, on_error=handle, max_bytes=max_bytes,

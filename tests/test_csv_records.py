@@ -4,10 +4,12 @@ line and reported like bad JSONL lines; the rows around them are kept."""
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
 from nlp_wire import WireFormatError
+from nlp_wire.cli.main import main
 from nlp_wire.dataset import load_examples
 from nlp_wire.reader import iter_records
 
@@ -37,6 +39,8 @@ def test_a_field_over_128_kb_is_read_under_the_default_cap(tmp_path):
     assert rows == [(2, "r1"), (3, "r2"), (4, "r3")] and errors == []
     assert csv.field_size_limit() == 131072  # the process-wide limit is left as it was
     assert [r["id"] for r in load_examples(path)] == ["r1", "r2", "r3"]
+    upper = _write(tmp_path, HEADER + ROW1 + ROW3, "TRAIN.CSV")  # the suffix in any case
+    assert [r["id"] for r in load_examples(upper)] == ["r1", "r3"]
 
 
 def test_a_field_over_the_cap_is_one_named_bad_row(tmp_path):
@@ -91,3 +95,24 @@ def test_load_examples_reports_the_bad_rows_and_keeps_the_others(tmp_path, caplo
     assert f"{path}:5: unterminated quoted field" in caplog.text
     with pytest.raises(WireFormatError, match=f"{path}:5: unterminated quoted field"):
         load_examples(path, errors="raise")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_classify_and_label_read_a_csv_of_records(tmp_path, capsys, workers):
+    # the CLI's --text-field help promises CSV records: classify and label read them as records, not as wire text
+    path = _write(tmp_path, HEADER + ROW1 + "r2,Envoys meet in Geneva,Diplomats agreed to meet again.,diplomacy\n"
+                  + ROW3, "DATA.CSV")
+    assert main(["classify", "baseline", str(path), "--workers", workers]) == 0
+    captured = capsys.readouterr()
+    assert [json.loads(line)["id"] for line in captured.out.splitlines()] == ["r1", "r2", "r3"]
+    assert "classified 3 stories; 0 bad inputs skipped" in captured.err
+    out = tmp_path / "labels.out.csv"
+    assert main(["label", str(path), "--out", str(out)]) == 0
+    assert [row["id"] for row in csv.DictReader(out.open(encoding="utf-8"))] == ["r1", "r2", "r3"]
+
+
+def test_summarize_refuses_a_csv_in_one_line(tmp_path, capsys):
+    path = _write(tmp_path, HEADER + ROW1)
+    assert main(["summarize", str(path), "--out", str(tmp_path / "s.jsonl")]) == 2
+    assert capsys.readouterr().err == (f"nlp-wire summarize: error: {path}: summarize reads wire files and JSONL "
+                                       "records, not CSV\n")

@@ -169,6 +169,34 @@ def test_jsonl_raise_names_the_line(records):
     assert str(info.value).startswith(f"{records}:3: ")
 
 
+# -- CSV records, and record suffixes in any case ------------------------------------------------
+CSV_TEXT = ("id,headline,body\n"
+            "c1,Keepers sign pact,\"BUSAN, Feb. 14 (Yonhap) -- The union signed.\"\n"
+            "c2,Storm shuts ferries,Ferries stayed in port.\n")
+
+
+def test_csv_and_upper_case_record_files_are_read_as_records(tmp_path, records):
+    data = tmp_path / "data.csv"
+    data.write_text(CSV_TEXT, encoding="utf-8")
+    stories = list(read_stories(data, errors="raise"))
+    assert [(s.id, s.headline, s.line) for s in stories] == [("c1", "Keepers sign pact", 2),
+                                                              ("c2", "Storm shuts ferries", 3)]
+    assert stories[0].dateline.place == "BUSAN" and stories[0].lead == "The union signed."
+    upper = tmp_path / "B.JSONL"
+    upper.write_bytes(records.read_bytes())
+    assert [s.id for s in read_stories(upper)] == ["j1", "B:5", "B:7"]
+    upper_csv = tmp_path / "D.CSV"
+    upper_csv.write_text(CSV_TEXT, encoding="utf-8")
+    assert [s.id for s in read_stories(upper_csv, errors="raise")] == ["c1", "c2"]
+
+
+def test_a_csv_in_a_folder_is_not_read(make_folder):
+    folder = make_folder({"a.txt": A, "labels.csv": "id,label\na,other\n"})
+    report = ReadReport()
+    assert [s.id for s in read_stories(folder, on_error=report)] == ["a"]
+    assert [s.reason for s in report.skipped] == ["not .txt"]
+
+
 # -- Corpus -------------------------------------------------------------------------------------
 @pytest.fixture
 def six(make_folder):

@@ -4,8 +4,8 @@
 paths, file order within a file), whatever the number of workers. Folders and wire files are cut
 into chunks of files; each worker loads the model once and turns a chunk into JSON lines. At most
 a few chunks per worker are in flight, so memory stays flat however many files there are. JSONL
-inputs are read in the main process, in their place in the order. A worker that dies (the OOM
-killer) stops the run with an error instead of a hang.
+and CSV files of records are read in the main process, in their place in the order. A worker that
+dies (the OOM killer) stops the run with an error instead of a hang.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import Callable, Iterable, Iterator
 
 from ..reader import (
     DEFAULT_MAX_BYTES,
-    RECORD_SUFFIXES,
     ReadReport,
     Skip,
     _file_stories,
     _Skipped,
+    is_record_file,
     iter_files,
     read_stories,
 )
@@ -69,7 +69,7 @@ def _init_worker(load: dict, batch_size: int, max_bytes: int | None, model=None)
 def _classify_chunk(paths: list[str] | str) -> tuple[list[str], list[WireFormatError], list[Skip]] | None:
     """JSON lines for the stories of some wire files, with the files that failed or were not read.
 
-    A JSONL file (a string) is read by the main process in its place: nothing to do here.
+    A JSONL or CSV file of records (a string) is read by the main process in its place: nothing to do here.
 
     Stories are predicted as soon as the parsed text held passes ``_TEXT_BUDGET`` characters, so a
     chunk of large files is never all in memory at once.
@@ -117,8 +117,8 @@ def classify_files(
 
     Args:
         load: Keyword arguments of :func:`~nlp_wire.classify.load_classifier` (each worker loads the
-            model with them; the main process too, only when a JSONL input or one worker asks for it).
-        paths: Folders (recursive ``*.txt``), wire files and JSONL files.
+            model with them; the main process too, only when a record file or one worker asks for it).
+        paths: Folders (recursive ``*.txt``), wire files, and JSONL or CSV files of records.
         workers: Processes (0: :func:`default_workers` for the model; 1: no pool).
         batch_size: Stories per ``predict`` call.
         chunk_files: Files handed to a worker at a time.
@@ -130,9 +130,9 @@ def classify_files(
         model: The model ``load`` gives, when the caller has it already: used in this process and, where
             processes are forked (Linux), shared with the workers instead of loaded again in each
             (loading the baseline takes longer than classifying thousands of stories).
-        text_field: In JSONL records, the field holding the story's text (``"article"``); None: ``body``,
+        text_field: In JSONL or CSV records, the field holding the story's text (``"article"``); None: ``body``,
             else ``text``. A record without it is a bad line in ``report``.
-        headline_field: In JSONL records, the field holding the headline; None: ``headline`` (optional).
+        headline_field: In JSONL or CSV records, the field holding the headline; None: ``headline`` (optional).
 
     Yields:
         JSON lines ending in a newline, in input order.
@@ -175,7 +175,7 @@ def classify_files(
         for chunk, result in ordered_map(_classify_chunk, _chunks(paths, report, chunk_files, follow_symlinks, warn),
                                          workers=workers, initializer=_init_worker, in_flight=_IN_FLIGHT_PER_WORKER,
                                          initargs=(load, batch_size, max_bytes, shared), mp_context=context):
-            if isinstance(chunk, str):  # a JSONL file: in its place, in this process
+            if isinstance(chunk, str):  # a file of records: in its place, in this process
                 for line in in_main(chunk):
                     done += 1
                     yield line
@@ -200,7 +200,7 @@ def classify_files(
 
 
 def _chunks(paths: list, report: ReadReport, size: int, follow_symlinks: bool, warn: bool) -> Iterator[list[str] | str]:
-    """Lists of up to ``size`` wire files, and each JSONL file on its own, in input order."""
+    """Lists of up to ``size`` wire files, and each file of records on its own, in input order."""
     chunk: list[str] = []
     for root in paths:
         if not os.path.lexists(root):
@@ -209,7 +209,7 @@ def _chunks(paths: list, report: ReadReport, size: int, follow_symlinks: bool, w
                 logger.warning("skipped %s", report.errors[-1])
             continue
         for file in iter_files(root, on_skip=report.skip, follow_symlinks=follow_symlinks):
-            if file.suffix in RECORD_SUFFIXES:
+            if is_record_file(file):
                 if chunk:
                     yield chunk
                     chunk = []

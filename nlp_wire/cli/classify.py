@@ -12,10 +12,10 @@ from .reading import add_reading_options, not_read_tail, print_not_read, reading
 
 
 def add_parser(sub):
-    p = sub.add_parser("classify", help="classify stories (folders, files, JSONL); prints JSON lines")
+    p = sub.add_parser("classify", help="classify stories (folders, files, JSONL or CSV); prints JSON lines")
     p.add_argument("model", help="model folder or shipped name ('default': the most accurate at >= 50 stories/s; "
                         "'nlp-wire models' lists the names)")
-    p.add_argument("paths", nargs="+", help="wire files, folders or JSONL files")
+    p.add_argument("paths", nargs="+", help="wire files, folders (recursive *.txt), or JSONL or CSV files of records")
     p.add_argument("--batch-size", type=int, default=256, help="stories per prediction batch (default 256)")
     p.add_argument("--workers", type=int, default=0,
                    help="processes reading and predicting (0: one per core for the TF-IDF baseline, 1 for torch "

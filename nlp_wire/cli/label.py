@@ -14,7 +14,7 @@ from .reading import add_reading_options, not_read_tail, print_not_read, reading
 
 def add_parser(sub):
     p = sub.add_parser("label", help="weak-label a folder of stories with the topic rules (writes labels.csv)")
-    p.add_argument("path", help="folder (or file) of wire stories")
+    p.add_argument("path", help="folder (or file) of wire stories, or a JSONL or CSV file of records")
     p.add_argument("--rules", default=None, help="rules YAML (default: configs/topics.yaml)")
     p.add_argument("--out", default=None, help="output CSV (default: PATH/labels.csv; '-' for stdout)")
     p.add_argument("--force", action="store_true", help="overwrite an existing labels file")

@@ -10,13 +10,18 @@ from ..reader import DEFAULT_MAX_BYTES, HIDDEN, STORY_SUFFIXES, ReadReport, Skip
 _ROUTINE = {HIDDEN, other_suffix(STORY_SUFFIXES)}
 
 
-def add_field_options(p) -> None:
-    """``--text-field`` and ``--headline-field``: where a JSONL (or CSV) record keeps its text and headline."""
+def add_field_options(p, records: str = "JSONL/CSV records") -> None:
+    """``--text-field`` and ``--headline-field``: where a JSONL (or CSV) record keeps its text and headline.
+
+    Args:
+        p: The command's parser.
+        records: The record files the command reads, as its help names them.
+    """
     p.add_argument("--text-field", metavar="NAME", default=None,
-                   help="JSONL/CSV records: the field holding the story's text, e.g. article (default: body, else "
+                   help=f"{records}: the field holding the story's text, e.g. article (default: body, else "
                         "text); a record without it is a bad line, named with file and line")
     p.add_argument("--headline-field", metavar="NAME", default=None,
-                   help="JSONL/CSV records: the field holding the headline, e.g. title (default: headline, optional)")
+                   help=f"{records}: the field holding the headline, e.g. title (default: headline, optional)")
 
 
 def field_options(args) -> dict:
@@ -29,14 +34,19 @@ def field_options(args) -> dict:
     return {"text_field": args.text_field, "headline_field": args.headline_field}
 
 
-def add_reading_options(p) -> None:
-    """``--max-bytes``, ``--follow-symlinks``, ``--text-field``, ``--headline-field`` and ``--verbose``."""
+def add_reading_options(p, records: str = "JSONL/CSV records") -> None:
+    """``--max-bytes``, ``--follow-symlinks``, ``--text-field``, ``--headline-field`` and ``--verbose``.
+
+    Args:
+        p: The command's parser.
+        records: The record files the command reads (see :func:`add_field_options`).
+    """
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="N",
-                   help=f"skip a story file (or JSONL line) over N bytes, named with its size "
+                   help=f"skip a story file (or JSONL line, or CSV field) over N bytes, named with its size "
                         f"(default {DEFAULT_MAX_BYTES:,}; 0: no cap)")
     p.add_argument("--follow-symlinks", action="store_true",
                    help="read file symlinks that point out of the given folder (folders are never followed)")
-    add_field_options(p)
+    add_field_options(p, records)
     p.add_argument("-v", "--verbose", action="store_true",
                    help="list every path not read and why (hidden files and other suffixes are otherwise only counted)")
 

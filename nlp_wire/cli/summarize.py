@@ -31,7 +31,7 @@ def add_parser(sub):
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="ray: on a Ray cluster (RAY_ADDRESS, else a local Ray); OUT must be .jsonl; a rerun skips "
                         "the shards a crashed run finished (pip install 'nlp_wire[ray]')")
-    add_reading_options(p)
+    add_reading_options(p, "JSONL records")  # not CSV: summarize reads a record file line by line
     return p
 
 
@@ -43,6 +43,8 @@ def run(args) -> int:
     src = Path(args.path)
     if not src.exists():
         raise UserError(f"{src}: no such file or folder")
+    if src.is_file() and src.suffix.lower() == ".csv":  # else each row fails as "not a wire story"
+        raise UserError(f"{src}: summarize reads wire files and JSONL records, not CSV")
     overrides = list(args.overrides)
     for key in ("sentences", "max_words", "workers", "method"):
         value = getattr(args, key)
