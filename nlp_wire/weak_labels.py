@@ -41,9 +41,9 @@ class TopicRules:
     Args:
         topics: ``{topic: {"words": {phrase: weight}, "patterns": {regex: weight}}}``.
         fields: Weight of each field (``headline``, ``lead``).
-        min_score: Score a topic needs to be chosen.
+        min_score: Score a topic needs to be chosen (> 0).
         margin: Lead over the runner-up below which the rules abstain.
-        other_below: When every topic scores below this, the story is ``other_label``.
+        other_below: When every topic scores below this, the story is ``other_label`` (> 0).
         other_label: The catch-all label.
         lead_words: Words of the lead that are looked at.
     """
@@ -68,6 +68,9 @@ class TopicRules:
         for name, value in numbers.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"{name} must be a number, not {value!r}")
+        for name in ("min_score", "other_below"):  # each divides a score in the confidence of __call__
+            if not numbers[name] > 0:  # not a NaN either
+                raise ValueError(f"{name} must be > 0, not {numbers[name]!r}")
         if isinstance(self.lead_words, bool) or not isinstance(self.lead_words, int) or self.lead_words < 1:
             raise ValueError(f"lead_words must be a whole number >= 1, not {self.lead_words!r}")
 

@@ -142,6 +142,11 @@ def test_from_yaml(tmp_path):
     ("- a list\n", "mapping"),
     ("topics: {sport: {words: {goal: 2}}}\nfields: {headline: 2, lead: much}\n", "fields.lead"),
     ("topics: {sport: {words: {goal: 2}}}\nlead_words: 0\n", "lead_words"),
+    # both divide a score in the confidence: 0 raised ZeroDivisionError on the first story
+    ("topics: {sport: {words: {goal: 2}}}\nmin_score: 0\n", "min_score must be > 0, not 0"),
+    ("topics: {sport: {words: {goal: 2}}}\nother_below: 0\n", "other_below must be > 0, not 0"),
+    ("topics: {sport: {words: {goal: 2}}}\nother_below: -1.5\n", "other_below must be > 0, not -1.5"),
+    ("topics: {sport: {words: {goal: 2}}}\nmin_score: .nan\n", "min_score must be > 0, not nan"),
 ])
 def test_bad_rule_files_say_what_is_wrong(tmp_path, text, message):
     p = rules_file(tmp_path, text)
