@@ -8,6 +8,7 @@ import sys
 from tqdm import tqdm
 
 from ..classify.transformer import DTYPES
+from .errors import UserError
 from .reading import add_reading_options, not_read_tail, print_not_read, reading_options
 
 
@@ -43,7 +44,6 @@ def run(args) -> int:
     from ..classify import load_classifier
     from ..classify.files import classify_files
     from ..reader import ReadReport
-    from .main import UserError
 
     if args.engine == "ray" or args.out:
         return _run_ray(args)
@@ -88,8 +88,6 @@ def run(args) -> int:
 
 
 def _run_ray(args) -> int:
-    from .main import UserError
-
     if args.text_field or args.headline_field:
         raise UserError("--text-field and --headline-field work with the local engine only (not --engine ray)")
     if args.engine != "ray" or not args.out:

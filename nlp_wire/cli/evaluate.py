@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from .errors import UserError
 from .reading import add_field_options, field_options
 
 
@@ -28,7 +29,6 @@ def run(args) -> int:
 
     from ..classify.catalog import seen_sources
     from ..dataset import split_labels
-    from .main import UserError
 
     if args.batch_size < 1:
         raise UserError("--batch-size must be >= 1")

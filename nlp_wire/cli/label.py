@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .errors import UserError
 from .reading import add_reading_options, not_read_tail, print_not_read, reading_options
 
 
@@ -26,7 +27,6 @@ def run(args) -> int:
     from ..atomic import atomic_write
     from ..reader import ReadReport, read_stories
     from ..weak_labels import LABELS_CSV_HEADER, TopicRules, label_rows
-    from .main import UserError
 
     rules = TopicRules.from_yaml(args.rules)
     src = Path(args.path)

@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 
+from .errors import UserError  # also imported from here by older code: keep the name
+
 # Subcommand name -> module under nlp_wire.cli. Each module defines add_parser(sub) and run(args) -> int.
 COMMANDS = {
     "label": "label",
@@ -23,10 +25,6 @@ COMMANDS = {
     "demo": "demo",
     "models": "models",
 }
-
-
-class UserError(Exception):
-    """An error caused by the user's input: printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

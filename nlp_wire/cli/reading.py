@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..reader import DEFAULT_MAX_BYTES, HIDDEN, STORY_SUFFIXES, ReadReport, Skip, other_suffix
+from .errors import UserError
 
 # Reasons common enough in any folder to be only counted unless --verbose; the others are always listed.
 _ROUTINE = {HIDDEN, other_suffix(STORY_SUFFIXES)}
@@ -26,8 +27,6 @@ def add_field_options(p, records: str = "JSONL/CSV records") -> None:
 
 def field_options(args) -> dict:
     """The ``text_field`` / ``headline_field`` keywords the options of :func:`add_field_options` set."""
-    from .main import UserError
-
     for flag, value in (("--text-field", args.text_field), ("--headline-field", args.headline_field)):
         if value is not None and not value.strip():
             raise UserError(f"{flag} needs a field name")
@@ -54,8 +53,6 @@ def add_reading_options(p, records: str = "JSONL/CSV records") -> None:
 def reading_options(args) -> dict:
     """The :func:`nlp_wire.read_stories` keywords the options above set."""
     if args.max_bytes < 0:
-        from .main import UserError
-
         raise UserError(f"--max-bytes must be >= 0 (0: no cap), not {args.max_bytes}")
     return {"max_bytes": args.max_bytes or None, "follow_symlinks": args.follow_symlinks, **field_options(args)}
 

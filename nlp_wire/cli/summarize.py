@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .errors import UserError
 from .reading import add_reading_options, print_not_read, reading_options
 
 
@@ -38,7 +39,6 @@ def add_parser(sub):
 def run(args) -> int:
     from ..config import SummarizeConfig, load_config
     from ..summarize.batch import summarize_folder
-    from .main import UserError
 
     src = Path(args.path)
     if not src.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from .errors import UserError
 from .reading import add_field_options, field_options
 
 
@@ -44,7 +45,6 @@ def run(args) -> int:
     from ..classify.train import train
     from ..config import TrainConfig, load_config
     from ..dataset import parse_data_spec, split_labels
-    from .main import UserError
 
     # Everything the run needs is checked before --out is touched: with --overwrite, a typo in --set or a
     # missing --data source must not cost the earlier run.
