@@ -146,6 +146,24 @@ def test_cli_checks(tmp_path, capsys):
     assert "writes a .jsonl file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command, options, named", [
+    ("classify", ["--max-bytes", "5"], "--max-bytes works"),
+    ("classify", ["--follow-symlinks", "--workers", "2"], "--follow-symlinks, --workers work"),
+    ("classify", ["--text-field", "article", "--max-bytes", "0"], "--text-field, --max-bytes work"),
+    ("summarize", ["--workers", "1"], "--workers works"),
+    ("summarize", ["--headline-field", "title", "--follow-symlinks"], "--headline-field, --follow-symlinks work"),
+])
+def test_cli_refuses_the_options_only_the_local_engine_reads(tmp_path, capsys, command, options, named):
+    # the Ray engine reads with the default cap and fields, follows no symlink out and sizes its own pool:
+    # these options were ignored in silence
+    args = ["classify", "baseline", str(SAMPLE)] if command == "classify" else ["summarize", str(SAMPLE)]
+    out = tmp_path / "x.jsonl"
+    assert main([*args, "--engine", "ray", "--out", str(out), *options]) == 2
+    assert capsys.readouterr().err == (f"nlp-wire {command}: error: {named} with the local engine only "
+                                       "(not --engine ray)\n")
+    assert not out.exists() and not (tmp_path / ".x.jsonl.ray").exists()
+
+
 @pytest.mark.slow
 def test_classify_korea_dev_like_the_local_engine(local_ray, korea_dev, tmp_path, capsys):
     assert main(["-q", "classify", "baseline", str(korea_dev)]) == 0

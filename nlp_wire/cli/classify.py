@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from ..classify.transformer import DTYPES
 from .errors import UserError
-from .reading import add_reading_options, not_read_tail, print_not_read, reading_options
+from .reading import add_reading_options, not_read_tail, print_not_read, reading_options, refuse_local_only
 
 
 def add_parser(sub):
@@ -88,11 +88,10 @@ def run(args) -> int:
 
 
 def _run_ray(args) -> int:
-    if args.text_field or args.headline_field:
-        raise UserError("--text-field and --headline-field work with the local engine only (not --engine ray)")
     if args.engine != "ray" or not args.out:
         raise UserError("--out goes with --engine ray (the local engine prints JSON lines)" if args.out
                         else "--engine ray needs --out OUT.jsonl")
+    refuse_local_only(args, workers_default=0)
     try:
         from ..engines.ray_engine import classify_to_file
 

@@ -57,6 +57,30 @@ def reading_options(args) -> dict:
     return {"max_bytes": args.max_bytes or None, "follow_symlinks": args.follow_symlinks, **field_options(args)}
 
 
+def refuse_local_only(args, workers_default) -> None:
+    """Refuse, in one line, the options set that only the local engine reads, before a run with ``--engine ray``.
+
+    The Ray engine reads every file with the default size cap, never follows a symlink out of a folder,
+    reads records' default fields and sizes its own pool of tasks: a value given for these would be
+    ignored in silence.
+
+    Args:
+        args: The parsed command line (with :func:`add_reading_options`' options and ``--workers``).
+        workers_default: The command's default ``--workers``.
+
+    Raises:
+        UserError: Naming every such option given.
+    """
+    given = [flag for flag, on in (("--text-field", args.text_field is not None),
+                                   ("--headline-field", args.headline_field is not None),
+                                   ("--max-bytes", args.max_bytes != DEFAULT_MAX_BYTES),
+                                   ("--follow-symlinks", args.follow_symlinks),
+                                   ("--workers", args.workers != workers_default)) if on]
+    if given:
+        raise UserError(f"{', '.join(given)} work{'s' * (len(given) == 1)} with the local engine only "
+                        "(not --engine ray)")
+
+
 def print_not_read(skipped: list[Skip], verbose: bool) -> None:
     """List the paths not read on stderr: all of them with ``--verbose``, else the unusual ones."""
     for skip in skipped:

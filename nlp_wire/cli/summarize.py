@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .errors import UserError
-from .reading import add_reading_options, print_not_read, reading_options
+from .reading import add_reading_options, print_not_read, reading_options, refuse_local_only
 
 
 def add_parser(sub):
@@ -52,8 +52,7 @@ def run(args) -> int:
             overrides.append(f"{key}={value}")
     cfg = load_config(SummarizeConfig, _config_path(args.config), overrides)
     if args.engine == "ray":
-        if args.text_field or args.headline_field:
-            raise UserError("--text-field and --headline-field work with the local engine only (not --engine ray)")
+        refuse_local_only(args, workers_default=None)
         try:
             from ..engines.ray_engine import summarize_to_file
 

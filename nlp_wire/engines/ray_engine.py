@@ -202,7 +202,9 @@ def classify_ds(stories, model: str, *, device: str = "cpu", num_gpus: float = 0
 
     Args:
         stories: The dataset of :func:`read_stories_ds`.
-        model: Model folder (``"default"``: the shipped baseline); every worker must see it.
+        model: Model folder or shipped name (``"default"``: the catalog's default model, loaded by
+            :func:`~nlp_wire.classify.load_classifier` with ``load_options``; the CLI passes ``runtime="torch"``,
+            so not the local engine's ``"auto"`` choice of bfloat16); every worker must see it.
         device: Device on CPU actors; actors with GPUs use theirs (``cuda``).
         num_gpus: GPUs per actor (0: CPU actors).
         actors: Pool size (default: the cluster's GPUs / ``num_gpus``, else one per CPU). CPU actors also
