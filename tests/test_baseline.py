@@ -234,6 +234,22 @@ def test_demo_runs_on_sample_stories(tmp_path, capsys):
     assert len((out / "predictions.jsonl").read_text().splitlines()) >= 200
 
 
+def test_demo_rules_accuracy_joins_the_two_label_sets_by_id():
+    import datasets
+
+    from nlp_wire.cli.demo import rules_accuracy
+
+    def examples(ids, labels, names):
+        features = datasets.Features({"id": datasets.Value("string"), "label": datasets.ClassLabel(names=names)})
+        return datasets.Dataset.from_dict({"id": ids, "label": [names.index(x) for x in labels]}, features=features)
+
+    # "b" has no hand label and "d" no rules label: pairing the sorted rows gave a-a, b-c, c-e (1 of 3 right)
+    weak = examples(["c", "a", "e", "b"], ["crime", "sport", "sport", "crime"], ["crime", "sport"])
+    gold = examples(["a", "c", "d", "e"], ["sport", "crime", "other", "crime"], ["other", "crime", "sport"])
+    assert rules_accuracy(weak, gold) == 2 / 3  # a and c agree, e does not; b and d are in one set only
+    assert rules_accuracy(weak.select([]), gold) == 0.0
+
+
 def test_cross_validate_scores_every_gold_story_out_of_fold(tmp_path):
     from nlp_wire.classify.crossval import cross_validate
     from nlp_wire.config import TrainConfig, load_config

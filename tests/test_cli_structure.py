@@ -21,3 +21,19 @@ def test_no_command_module_imports_main():
         imports = [node.module for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                    if isinstance(node, ast.ImportFrom) and node.level == 1]
         assert "main" not in imports, path.name
+
+
+def test_building_the_parser_reads_no_sample_data():
+    # every nlp-wire command builds every subcommand's parser: demo looked up its samples there, at import
+    import subprocess
+    import sys
+
+    code = ("import nlp_wire.resources as r\n"
+            "def refuse(*a, **k): raise AssertionError('sample_stories called')\n"
+            "r.sample_stories = refuse\n"
+            "from nlp_wire.cli.main import build_parser\n"
+            "print(build_parser().parse_args(['demo']).stories)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=CLI.parents[1])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout == "None\n"
