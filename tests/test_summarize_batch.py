@@ -325,19 +325,20 @@ def test_killed_process_resumes_to_the_same_output(tmp_path):
         (sub / f"s{i:05d}.txt").write_text(story(i), encoding="utf-8")
     clean, out = tmp_path / "clean.jsonl", tmp_path / "killed.jsonl"
     summarize_folder(src, clean, workers=1, progress=False)
+    # 5 ms a story (tests/data/slow_summaries.py): the run takes 7.5 s, so it is still going when it is killed
     code = (
-        "import sys; from nlp_wire.summarize.batch import summarize_folder; "
+        "import sys; sys.path.insert(0, sys.argv[3]); import slow_summaries; slow_summaries.install(0.005); "
+        "from nlp_wire.summarize.batch import summarize_folder; "
         "summarize_folder(sys.argv[1], sys.argv[2], workers=2, chunk_size=8, progress=False, checkpoint_every=0)"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code, str(src), str(out)])
+    proc = subprocess.Popen([sys.executable, "-c", code, str(src), str(out), str(REPO / "tests" / "data")])
     journal = tmp_path / ".killed.jsonl.journal"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if journal.exists() and journal.read_text().count("\n") >= 4:
             break
         time.sleep(0.005)
-    if proc.poll() is not None:
-        pytest.skip("the run finished before it could be killed")
+    assert proc.poll() is None, f"the run ended (exit code {proc.returncode}) before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not out.exists()
