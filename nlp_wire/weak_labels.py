@@ -63,6 +63,9 @@ class TopicRules:
     def _check_settings(self) -> None:
         if not isinstance(self.fields, dict):
             raise ValueError(f"fields must map headline/lead to weights, not {self.fields!r}")
+        unknown = sorted(set(self.fields) - {"headline", "lead"})
+        if unknown:  # only these two fields are read: another name would score 0 in silence
+            raise ValueError(f"fields: unknown field {unknown[0]!r} (known: headline, lead)")
         numbers = {"min_score": self.min_score, "margin": self.margin, "other_below": self.other_below,
                    **{f"fields.{k}": v for k, v in self.fields.items()}}
         for name, value in numbers.items():
@@ -78,6 +81,9 @@ class TopicRules:
     def _compile(spec: dict, topic: str) -> list[tuple[re.Pattern, float]]:
         if not isinstance(spec, dict):
             raise ValueError(f"topic {topic!r} must map 'words' and 'patterns' to weights")
+        unknown = sorted(set(spec) - {"words", "patterns"})
+        if unknown:  # a misspelt key ('word', 'regex') would leave the topic without rules, in silence
+            raise ValueError(f"topic {topic!r}: unknown key {unknown[0]!r} (known: words, patterns)")
         rules = []
         for kind in ("words", "patterns"):
             entries = spec.get(kind) or {}

@@ -147,6 +147,10 @@ def test_from_yaml(tmp_path):
     ("topics: {sport: {words: {goal: 2}}}\nother_below: 0\n", "other_below must be > 0, not 0"),
     ("topics: {sport: {words: {goal: 2}}}\nother_below: -1.5\n", "other_below must be > 0, not -1.5"),
     ("topics: {sport: {words: {goal: 2}}}\nmin_score: .nan\n", "min_score must be > 0, not nan"),
+    # a misspelt key one level down labeled every story 'other' in silence
+    ("topics: {sport: {word: {goal: 2}}}\n", "topic 'sport': unknown key 'word' \\(known: words, patterns\\)"),
+    ("topics: {sport: {words: {goal: 2}, regex: {'(unclosed': 1}}}\n", "topic 'sport': unknown key 'regex'"),
+    ("topics: {sport: {words: {goal: 2}}}\nfields: {headlines: 2}\n", "unknown field 'headlines'"),
 ])
 def test_bad_rule_files_say_what_is_wrong(tmp_path, text, message):
     p = rules_file(tmp_path, text)
