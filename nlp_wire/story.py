@@ -214,7 +214,9 @@ class Story:
             path: Source path to record and to name in errors.
             line: 1-based line of the record in its file.
             text_field: The field holding the story's text (``"article"``); None: ``body``, else ``text``.
-            headline_field: The field holding the headline (``"title"``); None: ``headline`` (optional).
+            headline_field: The field holding the headline (``"title"``), which must then be in the record (a
+                misspelt name is caught at the first record, not read as empty headlines); None: ``headline``,
+                which may be absent.
 
         Raises:
             WireFormatError: Not an object, a named field missing, a field that is not a string, or

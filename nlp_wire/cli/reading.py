@@ -22,7 +22,9 @@ def add_field_options(p, records: str = "JSONL/CSV records") -> None:
                    help=f"{records}: the field holding the story's text, e.g. article (default: body, else "
                         "text); a record without it is a bad line, named with file and line")
     p.add_argument("--headline-field", metavar="NAME", default=None,
-                   help=f"{records}: the field holding the headline, e.g. title (default: headline, optional)")
+                   help=f"{records}: the field holding the headline, e.g. title (default: headline, which may be "
+                        "absent); a field named here must be in every record (a misspelt name would otherwise "
+                        "drop every headline in silence): a record without it is a bad line")
 
 
 def field_options(args) -> dict:
