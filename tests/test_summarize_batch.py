@@ -345,3 +345,10 @@ def test_killed_process_resumes_to_the_same_output(tmp_path):
     report = summarize_folder(src, out, workers=2, progress=False, resume=True)
     assert 0 < report.resumed < 3000 and report.done == 3000
     assert out.read_bytes() == clean.read_bytes()
+
+
+def test_cli_a_folder_without_stories_fails_as_classify_and_label_do(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.md").write_text("not a story")
+    assert cli(["summarize", str(tmp_path / "in"), "--out", str(tmp_path / "s.jsonl"), "--no-progress"]) == 2
+    assert "no stories found in" in capsys.readouterr().err

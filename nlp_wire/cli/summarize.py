@@ -76,6 +76,9 @@ def run(args) -> int:
     )
     print_not_read(report.not_read, args.verbose)
     print(report.line(), file=sys.stderr)
+    if not (report.done or report.skipped or report.failed or report.finished_before):
+        print(f"nlp-wire summarize: no stories found in {src}", file=sys.stderr)  # as classify and label say
+        return 2
     return 1 if report.failed and not report.done else 0
 
 
