@@ -230,8 +230,16 @@ def test_demo_runs_on_sample_stories(tmp_path, capsys):
                  "held_out/held_out_metrics.json"):
         assert (out / name).exists(), name
     held_out = json.loads((out / "held_out" / "held_out_metrics.json").read_text())
-    assert 50 <= held_out["n"] <= 150  # about a fifth of the stories, scored against their hand labels
+    assert 80 <= held_out["n"] <= 130  # a fifth of all labeled stories, those the rules abstained on too
+    assert "abstaining on" in capsys.readouterr().err
     assert len((out / "predictions.jsonl").read_text().splitlines()) >= 200
+
+
+def test_demo_on_a_folder_without_labels_says_so_before_writing(tmp_path, capsys):
+    folder = _write_folder(tmp_path / "wire")
+    (folder / "labels.csv").unlink()
+    assert main(["demo", "--stories", str(folder), "--out", str(tmp_path / "demo")]) == 2
+    assert "needs a labels.csv" in capsys.readouterr().err and not (tmp_path / "demo").exists()
 
 
 def test_demo_rules_accuracy_joins_the_two_label_sets_by_id():
@@ -246,8 +254,8 @@ def test_demo_rules_accuracy_joins_the_two_label_sets_by_id():
     # "b" has no hand label and "d" no rules label: pairing the sorted rows gave a-a, b-c, c-e (1 of 3 right)
     weak = examples(["c", "a", "e", "b"], ["crime", "sport", "sport", "crime"], ["crime", "sport"])
     gold = examples(["a", "c", "d", "e"], ["sport", "crime", "other", "crime"], ["other", "crime", "sport"])
-    assert rules_accuracy(weak, gold) == 2 / 3  # a and c agree, e does not; b and d are in one set only
-    assert rules_accuracy(weak.select([]), gold) == 0.0
+    assert rules_accuracy(weak, gold) == (2 / 4, 1)  # a and c agree, e does not, d abstained; b has no label
+    assert rules_accuracy(weak.select([]), gold) == (0.0, 4)
 
 
 def test_cross_validate_scores_every_gold_story_out_of_fold(tmp_path):
