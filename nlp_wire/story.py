@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,14 @@ from typing import Iterator
 
 __all__ = ["Dateline", "Story", "WireFormatError", "parse_stories", "decode_wire_bytes", "split_tags"]
 
+logger = logging.getLogger(__name__)
+
 HEADER_RE = re.compile(r"^\s*date\s+(\S+)(?:\s+(.*))?$")
 # A real header: "date" then something shaped like a date (checked properly later).
 HEADER_START_RE = re.compile(r"^date\s+\d{4}-\d{1,2}-\d{1,2}(?:\s|$)")
+# A header after other text on its line: two stories joined without a newline (a file concatenated to one that
+# had no final newline). The second story would be read as part of the first.
+JOINED_HEADER_RE = re.compile(r"\S\s+date\s+\d{4}-\d{1,2}-\d{1,2}\s")
 END_RE = re.compile(r"^\(END\)$", re.IGNORECASE)
 # Leading kicker tags: "(LEAD)", "(2nd LD)", "(URGENT)", "(News Focus)", "[Editorial]", ...
 TAG_RE = re.compile(r"^\s*(\(([^()]{1,40})\)|\[([^\[\]]{1,40})\])(\s*)")
@@ -488,6 +494,13 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
         shown = lines[first].strip()[:60]
         raise WireFormatError(f"not a wire story: expected ' date YYYY-MM-DD headline', found {shown!r}", path, first + 1)
     bounds = [i for i in range(first, len(lines)) if "date" in lines[i] and HEADER_START_RE.match(lines[i].strip())]
+    headers = set(bounds)  # a headline that mentions a date is not a joined story
+    joined = [i for i in range(first, len(lines))
+              if "date" in lines[i] and i not in headers and JOINED_HEADER_RE.search(lines[i])]
+    if joined:
+        logger.warning("%s:%d: a story header follows other text on its line (two stories joined without a "
+                       "newline?); what follows it is read as part of the story before%s", path or id, joined[0] + 1,
+                       f" ({len(joined)} such lines)" if len(joined) > 1 else "")
     bounds.append(len(lines))
     for n in range(1, len(bounds)):
         yield _parse_block(lines, bounds[n - 1], bounds[n], id if n == 1 else f"{id}#{n}", path)

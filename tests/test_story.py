@@ -367,3 +367,18 @@ def test_seeds_parse_exactly(seeds, name, date, n_paragraphs, has_byline, list_s
     assert s.byline == byline and (s.byline is not None) is has_byline
     assert [len(block) for block in s.related_headlines] == list_sizes
     assert [h for block in s.related_headlines for h in block] == related
+
+
+def test_two_stories_joined_without_a_newline_are_named_in_a_warning(caplog):
+    """The second header lands after the first story's last line: it cannot be told from text there, so it is
+    read as part of the first story; the warning names the line (nothing is lost in silence)."""
+    text = (" date 2024-03-02 Police arrest suspect\nBUSAN, March 2 (Hanwire) -- Police arrested a suspect.\n(END)\n"
+            "-\nAn earlier headline date 2024-03-03 Rain expected\nSEOUL, March 3 (Hanwire) -- Rain is expected.\n")
+    with caplog.at_level("WARNING", logger="nlp_wire.story"):
+        stories = list(parse_stories(text, id="joined", path="joined.txt"))
+    assert len(stories) == 1
+    assert "joined.txt:5: a story header follows other text on its line" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="nlp_wire.story"):
+        list(parse_stories(" date 2024-03-02 Talks to update date 2024-03-05 schedule\nText.\n"))
+    assert caplog.text == ""  # a headline that mentions a date is a header line, not a joined story
