@@ -493,10 +493,13 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
     if not HEADER_START_RE.match(lines[first].strip()):
         shown = lines[first].strip()[:60]
         raise WireFormatError(f"not a wire story: expected ' date YYYY-MM-DD headline', found {shown!r}", path, first + 1)
-    bounds = [i for i in range(first, len(lines)) if "date" in lines[i] and HEADER_START_RE.match(lines[i].strip())]
-    headers = set(bounds)  # a headline that mentions a date is not a joined story
-    joined = [i for i in range(first, len(lines))
-              if "date" in lines[i] and i not in headers and JOINED_HEADER_RE.search(lines[i])]
+    bounds, joined = [], []  # story headers; headers after other text on their line
+    for i in range(first, len(lines)):
+        if "date" in lines[i]:  # one cheap test for both patterns
+            if HEADER_START_RE.match(lines[i].strip()):
+                bounds.append(i)  # a headline that mentions a date is not a joined story
+            elif JOINED_HEADER_RE.search(lines[i]):
+                joined.append(i)
     if joined:
         logger.warning("%s:%d: a story header follows other text on its line (two stories joined without a "
                        "newline?); what follows it is read as part of the story before%s", path or id, joined[0] + 1,
