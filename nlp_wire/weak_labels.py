@@ -35,6 +35,9 @@ class WeakLabel:
     scores: dict[str, float]
 
 
+TOPIC_KEYS = ("words", "patterns")  # what a topic of the rules file holds
+
+
 class TopicRules:
     """Weighted keyword rules over headline and lead.
 
@@ -81,11 +84,11 @@ class TopicRules:
     def _compile(spec: dict, topic: str) -> list[tuple[re.Pattern, float]]:
         if not isinstance(spec, dict):
             raise ValueError(f"topic {topic!r} must map 'words' and 'patterns' to weights")
-        unknown = sorted(set(spec) - {"words", "patterns"})
+        unknown = sorted(set(spec) - set(TOPIC_KEYS))
         if unknown:  # a misspelt key ('word', 'regex') would leave the topic without rules, in silence
-            raise ValueError(f"topic {topic!r}: unknown key {unknown[0]!r} (known: words, patterns)")
+            raise ValueError(f"topic {topic!r}: unknown key {unknown[0]!r} (known: {', '.join(TOPIC_KEYS)})")
         rules = []
-        for kind in ("words", "patterns"):
+        for kind in TOPIC_KEYS:
             entries = spec.get(kind) or {}
             if not isinstance(entries, dict):
                 raise ValueError(f"topic {topic!r}: {kind} must map each entry to a weight")

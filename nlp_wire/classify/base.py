@@ -95,9 +95,10 @@ class WireClassifier:
         top probability is below ``threshold`` (default: the model's own ``threshold``, None for none). The one
         rule :meth:`predict` and :func:`~nlp_wire.classify.evaluate.evaluate` answer by."""
         threshold = self.threshold if threshold is None else threshold
-        top = np.asarray(proba).argmax(1) if len(proba) else np.zeros(0, dtype=int)
-        if threshold is not None and len(top):
-            low = np.asarray(proba)[np.arange(len(top)), top] < threshold
+        proba = np.asarray(proba)
+        top = proba.argmax(1)  # an empty (0, k) array gives an empty answer
+        if threshold is not None:
+            low = proba[np.arange(len(top)), top] < threshold
             top = np.where(low, list(self.labels).index(self.input_config.default_label), top)
         return top
 

@@ -115,7 +115,9 @@ def distill_cross_validate(spec: dict, nested: dict, student_config, base_source
         if "test_ids" in choice and choice["test_ids"] != [ids[i] for i in tst]:  # recorded since 2026-12-06
             raise ValueError(f"outer split {k}: the nested run tested other stories than this protocol's split "
                              "(the protocol file or the gold set changed since the run)")
-    student = json.dumps([asdict(student_config), base_sources, gold_weight, pool_weight], sort_keys=True, default=str)
+    # What a split's saved result depends on besides its own teacher choice and test stories (hashed once).
+    recipe = hashlib.sha256("\n".join([json.dumps([asdict(student_config), base_sources, gold_weight, pool_weight],
+                                                  sort_keys=True, default=str), *pool]).encode()).hexdigest()
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     proba = np.full((len(y), len(labels)), np.nan)
@@ -124,7 +126,7 @@ def distill_cross_validate(spec: dict, nested: dict, student_config, base_source
     for k, ((trn, tst), choice) in enumerate(zip(outer, nested["choices"]), 1):
         done = work / f"split{k}.npz"
         # A split's result is reused only for the same student recipe, pool, teacher choice and test stories.
-        key = hashlib.sha256("\n".join([student, *pool, json.dumps(choice.get("weights"), sort_keys=True),
+        key = hashlib.sha256("\n".join([recipe, json.dumps(choice.get("weights"), sort_keys=True),
                                         json.dumps(choice.get("bias", {}), sort_keys=True),
                                         *(ids[i] for i in tst)]).encode()).hexdigest()
         saved = _load_split(done, key)

@@ -184,8 +184,8 @@ def _check_link_folder(folder: Path, overwrite: bool) -> None:
         return
     if held == [MODEL_CARD]:
         try:
-            kind = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8")).get("kind")
-        except (OSError, ValueError, AttributeError):
+            kind = read_model_card(folder)["kind"]
+        except ModelLoadError:  # a broken card is not an ensemble to replace either
             kind = None
         if kind == "ensemble":
             if overwrite:

@@ -107,7 +107,7 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
         if "publishers" in metrics:
             (out / f"{name}_publishers.md").write_text(publisher_markdown(metrics["publishers"]), encoding="utf-8")
         with open(out / f"{name}_misclassified.jsonl", "w", encoding="utf-8") as fh:
-            ids = dataset["id"]  # once: on older datasets a column access copies the column
+            ids = ids or list(dataset["id"])  # read once above when the data has ids
             for i in np.flatnonzero(pred != gold):
                 fh.write(json.dumps({"id": ids[i], "gold": names[gold[i]], "predicted": names[pred[i]],
                                      "score": round(float(proba[i, pred[i]]), 4), "text": texts[i][:300]},

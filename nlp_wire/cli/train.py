@@ -53,11 +53,11 @@ def run(args) -> int:
     config = load_config(TrainConfig, config_file, [f"kind={args.kind}", *args.overrides])
     if bool(args.teacher) != bool(args.unlabeled):
         raise UserError("--teacher and --unlabeled go together (the teacher labels those stories)")
-    for spec in [*args.data, *args.unlabeled]:
+    for flag, spec in [*(("--data", s) for s in args.data), *(("--unlabeled", s) for s in args.unlabeled)]:
         source, labels = split_labels(parse_data_spec(spec)[0])
         for path in (source, labels):
             if path is not None and not Path(path).exists():
-                raise UserError(f"{'--data' if spec in args.data else '--unlabeled'} {spec}: {path} does not exist")
+                raise UserError(f"{flag} {spec}: {path} does not exist")
     teacher = None
     if args.teacher:
         from ..classify import load_classifier
