@@ -122,6 +122,15 @@ def test_bad_ensemble_folders_name_the_problem(members, tmp_path):
         load_classifier(folder)
 
 
+def test_a_member_or_model_of_unknown_kind_is_named(members, tmp_path):
+    folder = EnsembleClassifier(members).save_pretrained(tmp_path / "ens")
+    member_card = folder / "sharp" / "nlp_wire_model.json"
+    member_card.write_text(json.dumps({**json.loads(member_card.read_text()), "kind": "svm"}))
+    for target in (folder, folder / "sharp"):
+        with pytest.raises(ModelLoadError, match=r"sharp: unknown model kind 'svm'"):
+            load_classifier(target)
+
+
 def test_link_existing_folders_without_copying(members, tmp_path):
     from nlp_wire.classify.ensemble import link_ensemble
 

@@ -60,25 +60,15 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
     if runtime == "auto" and dtype is None:  # auto chooses only what the caller left open
         runtime, dtype, quantize = _auto_runtime(kind, device, quantize)
     runtime, dtype = ("torch" if runtime == "auto" else runtime), (dtype or "float32")
-    if kind == "baseline":
-        from .baseline import TfidfClassifier
-
-        model = TfidfClassifier.from_pretrained(folder)
-    elif kind == "ensemble":
+    if kind == "ensemble":
         from .ensemble import EnsembleClassifier
 
         model = EnsembleClassifier.from_pretrained(folder, device=device, quantize=quantize, runtime=runtime,
                                                    dtype=dtype)
-    elif kind == "transformer":
-        from .transformer import TransformerClassifier
-
-        model = TransformerClassifier.from_pretrained(folder, device=device, dtype=dtype)
-        if runtime == "onnxruntime":
-            model.use_onnx_runtime(int8=quantize)
-        elif quantize:
-            model.quantize()
     else:
-        raise ModelLoadError(f"{folder}: unknown model kind {kind!r}")
+        from .single import load_single
+
+        model = load_single(folder, device=device, quantize=quantize, runtime=runtime, dtype=dtype)
     if threshold is not None:
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be a probability between 0 and 1, not {threshold!r}")

@@ -103,7 +103,7 @@ class EnsembleClassifier(WireClassifier):
             ModelLoadError: The card is not an ensemble's, lists no members, has a malformed entry, or names a
                 member folder that cannot be loaded or is itself an ensemble (the message names it).
         """
-        from . import load_classifier
+        from .single import load_single
 
         folder = Path(folder)
         card = read_model_card(folder)
@@ -118,8 +118,8 @@ class EnsembleClassifier(WireClassifier):
                                      "(needs a \"path\" relative to the ensemble and a numeric \"weight\")")
             if read_model_card(folder / entry["path"])["kind"] == "ensemble":  # also rules out cycles
                 raise ModelLoadError(f"{folder / entry['path']}: an ensemble cannot be a member of {folder}")
-            members[entry["path"]] = load_classifier(folder / entry["path"], device=device, quantize=quantize,
-                                                     runtime=runtime, dtype=dtype)
+            members[entry["path"]] = load_single(folder / entry["path"], device=device, quantize=quantize,
+                                                 runtime=runtime, dtype=dtype)
             weights[entry["path"]] = float(entry.get("weight", 1.0))
         try:
             bias = card.get("label_bias") or {}
@@ -158,21 +158,21 @@ def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "
     """
     import os
 
-    from . import load_classifier
     from .catalog import resolve_model
+    from .single import load_single
 
     folder = Path(folder)
     _check_link_folder(folder, overwrite)
-    loaded = {str(path): load_classifier(path, device=device) for path in members}
-    nested = [name for name, member in loaded.items() if isinstance(member, EnsembleClassifier)]
+    found = {str(path): resolve_model(path) for path in members}
+    nested = [name for name, path in found.items() if read_model_card(path)["kind"] == "ensemble"]
     if nested:
         raise ValueError(f"{nested[0]}: an ensemble cannot be a member of another; list its members instead")
+    loaded = {name: load_single(path, device=device) for name, path in found.items()}
     ensemble = EnsembleClassifier(loaded, {str(path): w for path, w in members.items()}, label_bias=label_bias)
     folder.mkdir(parents=True, exist_ok=True)
     # A shipped name ("baseline") is linked to the folder it names, not to a folder of that name here.
-    _write_card(folder, ensemble, {str(path): Path(os.path.relpath(resolve_model(path).resolve(),
-                                                                   folder.resolve())).as_posix()
-                                   for path in members})
+    _write_card(folder, ensemble, {name: Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+                                   for name, path in found.items()})
     return ensemble
 
 
