@@ -106,6 +106,31 @@ def test_threshold_answers_default_label(fitted):
     assert low.scores["other"] < low.scores["diplomacy"]
 
 
+def test_a_story_without_words_gets_equal_scores_and_the_default_label(fitted, caplog, tmp_path):
+    """The model never sees a text without words (it would answer whatever its bias prefers, confidently)."""
+    import datasets
+
+    from nlp_wire.classify.evaluate import evaluate
+
+    seen = []
+    real = fitted._proba_texts
+    fitted._proba_texts = lambda texts, batch_size: seen.extend(texts) or real(texts, batch_size)
+    with caplog.at_level("WARNING"):
+        preds = fitted.predict(["", "  \n", "SEOUL, May 1 (Yonhap) --", X[6]])
+    assert [p.label for p in preds] == ["other", "other", "other", "crime"]
+    assert all(p.scores == pytest.approx(dict.fromkeys(LABELS, 0.2)) and p.score == pytest.approx(0.2)
+               for p in preds[:3])
+    assert seen == [X[6]] and "3 of 4 stories have no words" in caplog.text
+    assert np.allclose(fitted.predict_proba(["", ""]), 0.2) and seen == [X[6]]
+    ds = datasets.Dataset.from_dict({"id": ["a", "b"], "text": [" ", X[0]], "label": [2, 0]},
+                                    features=datasets.Features({"id": datasets.Value("string"),
+                                                                "text": datasets.Value("string"),
+                                                                "label": datasets.ClassLabel(names=LABELS)}))
+    evaluate(fitted, ds, tmp_path, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "eval_misclassified.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["predicted"]) for r in rows] == [("a", "other")]
+
+
 def test_evaluate_scores_the_answers_predict_gives(fitted, tmp_path):
     """A model with a threshold is scored on its fallback answers, as nlp-wire classify would give them."""
     import datasets

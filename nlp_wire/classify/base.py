@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence, TypeVar
@@ -11,6 +13,9 @@ import numpy as np
 
 from ..config import ConfigError, DataConfig, build_config
 from ..text import model_input
+
+logger = logging.getLogger(__name__)
+_WORD = re.compile(r"\w")
 
 __all__ = ["Prediction", "WireClassifier", "MODEL_CARD", "read_model_card", "write_model_card", "ModelLoadError"]
 
@@ -70,12 +75,11 @@ class WireClassifier:
         raise NotImplementedError
 
     def predict_proba(self, items: Iterable[Any], batch_size: int = 64) -> np.ndarray:
-        """Probabilities, shape ``(n, len(labels))``, columns in ``labels`` order."""
+        """Probabilities, shape ``(n, len(labels))``, columns in ``labels`` order. An item whose model input has
+        no word (an empty story, a dateline alone) gets equal probabilities, which :meth:`decide` answers with
+        the default label; a warning says how many there were."""
         _check_batch_size(batch_size)
-        texts = self.texts(items)
-        if not texts:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        return self._proba_texts(texts, batch_size)
+        return proba_with_words(self, self.texts(items), batch_size)
 
     def predict(self, items: Iterable[Any], batch_size: int = 64, threshold: float | None = None) -> list[Prediction]:
         """Predict a label for each item.
@@ -92,15 +96,16 @@ class WireClassifier:
 
     def decide(self, proba: np.ndarray, threshold: float | None = None) -> np.ndarray:
         """The label index answered for each row of probabilities: the top label, or the default label where the
-        top probability is below ``threshold`` (default: the model's own ``threshold``, None for none). The one
-        rule :meth:`predict` and :func:`~nlp_wire.classify.evaluate.evaluate` answer by."""
+        top probability is below ``threshold`` (default: the model's own ``threshold``, None for none) or where all
+        labels are equally likely. The one rule :meth:`predict` and :func:`~nlp_wire.classify.evaluate.evaluate`
+        answer by."""
         threshold = self.threshold if threshold is None else threshold
         proba = np.asarray(proba)
         top = proba.argmax(1)  # an empty (0, k) array gives an empty answer
+        undecided = proba.max(1) == proba.min(1)  # no label preferred: a text without words
         if threshold is not None:
-            low = proba[np.arange(len(top)), top] < threshold
-            top = np.where(low, list(self.labels).index(self.input_config.default_label), top)
-        return top
+            undecided |= proba[np.arange(len(top)), top] < threshold
+        return np.where(undecided, list(self.labels).index(self.input_config.default_label), top)
 
 
 def length_order(texts: Sequence[str]) -> list[int]:
@@ -108,6 +113,22 @@ def length_order(texts: Sequence[str]) -> list[int]:
     :meth:`~nlp_wire.classify.transformer.TransformerClassifier.map_batches` cuts its batches from, so that
     padding stays small."""
     return sorted(range(len(texts)), key=lambda i: len(texts[i]))
+
+
+def proba_with_words(model: WireClassifier, texts: Sequence[str], batch_size: int) -> np.ndarray:
+    """``model._proba_texts`` of model-input ``texts``, except that a text without a word is not shown to the
+    model (which would answer it with whatever its bias prefers) and gets equal probabilities instead."""
+    proba = np.full((len(texts), len(model.labels)), 1.0 / len(model.labels), np.float32)
+    worded = [i for i, text in enumerate(texts) if _WORD.search(text)]
+    if len(worded) < len(texts):
+        logger.warning("%d of %d stories have no words to classify (empty, or a dateline alone): each gets equal "
+                       "scores and the default label %r", len(texts) - len(worded), len(texts),
+                       model.input_config.default_label)
+    if worded:
+        found = model._proba_texts([texts[i] for i in worded], batch_size)
+        proba = proba.astype(found.dtype, copy=False)
+        proba[worded] = found
+    return proba
 
 
 def proba_by_batch(model: WireClassifier, texts: Sequence[str], batch_size: int, bar=None) -> np.ndarray:
@@ -119,7 +140,7 @@ def proba_by_batch(model: WireClassifier, texts: Sequence[str], batch_size: int,
     rows, parts = [], []
     for start in range(0, len(order), batch_size):
         rows.append(order[start:start + batch_size])
-        parts.append(model._proba_texts([texts[i] for i in rows[-1]], batch_size))
+        parts.append(proba_with_words(model, [texts[i] for i in rows[-1]], batch_size))
         if bar is not None:
             bar.update(len(rows[-1]))
     if not parts:
