@@ -249,6 +249,16 @@ def test_summarize_caps_and_counts(cli_folder, tmp_path, capsys):
     assert failure["path"].endswith("big.txt") and failure["reason"].startswith("not read: too large (")
 
 
+def test_summarize_does_not_count_its_own_output_inside_the_input(tmp_path, capsys):
+    src = tmp_path / "wire"
+    src.mkdir()
+    (src / "a.txt").write_text(story(), encoding="utf-8")
+    (src / ".notes").write_text("x", encoding="utf-8")
+    for _ in range(2):  # the second run finds the first one's output and its .done beside it: still not inputs
+        code, _, err = _main(capsys, "-q", "summarize", src, "--out", src / "s.jsonl", "--no-progress")
+        assert code == 0 and "done 1," in err and "1 path not read (hidden 1)" in err, err
+
+
 def _peak_kb(argv: list[str]) -> int:
     """Peak RSS (KB) of one ``nlp-wire`` command run in a fresh process."""
     code = ("import resource, sys\nfrom nlp_wire.cli.main import main\ncode = main(sys.argv[1:])\n"

@@ -400,6 +400,12 @@ class _Writer:
             raise
         self.last_checkpoint = time.monotonic()
 
+    def own_files(self) -> set[str]:
+        """The real paths of ``out`` and the files this run keeps beside it (see the class docstring)."""
+        paths = (self.out, self.errors_path, self.partial, self.errors_partial, self.journal_path, self.done_path,
+                 _lock_path(self.out))
+        return {os.path.realpath(p) for p in paths}
+
     # journal
     def _journal_line(self, obj: dict) -> None:
         self.journal.write(json.dumps(obj) + "\n")
@@ -649,6 +655,10 @@ class _Escape(Exception):
     """An output path would leave OUT."""
 
 
+def _lock_path(out: Path) -> Path:
+    return out.with_name(f".{out.name}.lock")
+
+
 def _lock(out: Path):
     """Hold ``.<out>.lock`` beside ``out`` for the run; refuse when another run holds it.
 
@@ -658,7 +668,7 @@ def _lock(out: Path):
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         return None
-    path = out.with_name(f".{out.name}.lock")
+    path = _lock_path(out)
     refused = ValueError(f"{out}: another nlp-wire run is writing it (it holds {path}); wait for it to end, "
                          "or name another OUT")
     with _HELD_GUARD:
@@ -796,7 +806,10 @@ def summarize_folder(
             report.errors_path = str(writer.errors_path) if writer.errors_path.exists() else None
             return report
         job = _Job(fmt, method, sentences, max_words, max_bytes, text_field, headline_field)
-        units = _iter_units(src, out if fmt == "txt" else None, report.not_read.append, max_bytes, follow_symlinks)
+        own = writer.own_files()  # an OUT inside the input folder: its files are not inputs left unread
+        units = _iter_units(src, out if fmt == "txt" else None,
+                            lambda skip: os.path.realpath(skip.path) in own or report.not_read.append(skip),
+                            max_bytes, follow_symlinks)
         if writer.skip:
             units = _skip(units, writer.skip, writer.last_key)
         bar = _progress_bar(progress, report.done)
