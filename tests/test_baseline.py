@@ -227,6 +227,19 @@ def test_cli_train_classify_evaluate(tmp_path, capsys):
     lines = [json.loads(x) for x in out.splitlines()]
     assert len(lines) == len(X) and set(lines[0]) == {"id", "label", "score", "scores"}
     assert "broken.txt" in err and "Traceback" not in err
+    # --out: the same lines in a file, the bad input in OUT.errors.jsonl, nothing on stdout
+    assert main(["-q", "classify", str(run / "model"), str(data), "--out", str(tmp_path / "c.jsonl")]) == 0
+    written, err_out = capsys.readouterr()
+    assert written == "" and (tmp_path / "c.jsonl").read_text() == out and f"wrote {tmp_path / 'c.jsonl'}" in err_out
+    (bad,) = [json.loads(x) for x in (tmp_path / "c.jsonl.errors.jsonl").read_text().splitlines()]
+    assert bad["path"].endswith("broken.txt") and bad["reason"]
+    (data / "broken.txt").unlink()  # a clean rerun leaves no stale errors file
+    assert main(["-q", "classify", str(run / "model"), str(data), "--out", str(tmp_path / "c.jsonl")]) == 0
+    assert not (tmp_path / "c.jsonl.errors.jsonl").exists()
+    for bad_out, named in ((tmp_path / "c.txt", "name a .jsonl file"), (tmp_path / "no" / "c.jsonl", "no such folder")):
+        assert main(["-q", "classify", str(run / "model"), str(data), "--out", str(bad_out)]) == 2
+        assert named in capsys.readouterr().err
+    (data / "broken.txt").write_bytes(b"\x00\x01binary")
     assert main(["-q", "evaluate", str(run / "model"), "--data", str(data), "--out", str(tmp_path / "ev")]) == 0
     metrics = json.loads((tmp_path / "ev" / "eval_metrics.json").read_text())
     assert metrics["macro_f1"] == 1.0

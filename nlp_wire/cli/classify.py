@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
+from ..atomic import atomic_write
 from ..classify.transformer import DTYPES
 from .errors import UserError
 from .reading import add_reading_options, not_read_tail, print_not_read, reading_options, refuse_local_only
@@ -33,8 +37,9 @@ def add_parser(sub):
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="ray: read, parse and classify on a Ray cluster (RAY_ADDRESS, else a local Ray); needs --out "
                         "and pip install 'nlp_wire[ray]'")
-    p.add_argument("--out", help="with --engine ray: the merged .jsonl output (bad inputs in OUT.errors.jsonl); "
-                                 "a rerun skips the shards a crashed run finished")
+    p.add_argument("--out", help="write the JSON lines to OUT (.jsonl) instead of standard output, whole or not at all, "
+                                 "and bad inputs to OUT.errors.jsonl; with --engine ray (which needs it) a rerun "
+                                 "skips the shards a crashed run finished")
     p.add_argument("--num-gpus", type=float, default=0, help="with --engine ray: GPUs per model actor (0: CPU actors)")
     add_reading_options(p)
     return p
@@ -44,11 +49,14 @@ def run(args) -> int:
     from ..classify import load_classifier
     from ..classify.files import classify_files
     from ..reader import ReadReport
+    from ..summarize.batch import errors_path_for
 
-    if args.engine == "ray" or args.out:
+    if args.engine == "ray":
         return _run_ray(args)
     if args.workers < 0 or args.batch_size < 1:
         raise UserError("--workers must be >= 0 and --batch-size >= 1")
+    if args.out:
+        _check_out(args.out)
     auto = args.model == "default" and args.dtype is None and not args.int8
     load = dict(path=args.model, device=args.device, threshold=args.threshold, quantize=args.int8,
                 runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
@@ -69,28 +77,51 @@ def run(args) -> int:
     for p in missing:
         print(f"skipped: {p}: no such file or folder", file=sys.stderr)
     report = ReadReport()
-    with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
+    sink = atomic_write(args.out) if args.out else contextlib.nullcontext(sys.stdout)
+    with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar, sink as fh:
         lines = classify_files(load, [p for p in args.paths if p not in missing], workers=args.workers,
                                batch_size=args.batch_size, report=report, warn=False, on_progress=bar.update,
                                model=model, **options)
         for line in lines:
-            sys.stdout.write(line)
+            fh.write(line)
     n = report.stories
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
+    if args.out:
+        _write_errors(errors_path_for(args.out), report.errors)
     print_not_read(report.skipped, args.verbose)
     print(f"classified {n} stories; {len(report.errors)} bad inputs skipped{not_read_tail(report)}"
-          + (f"; {len(missing)} input paths do not exist" if missing else ""), file=sys.stderr)
+          + (f"; {len(missing)} input paths do not exist" if missing else "")
+          + (f"; wrote {args.out}" if args.out else ""), file=sys.stderr)
     if not n and not report.errors and not missing:
         print(f"nlp-wire classify: no stories found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
     return 2 if missing or (report.errors and not n) else 0
 
 
+def _check_out(out: str) -> None:
+    """Refuse an OUT that is not a new or existing ``.jsonl`` file in an existing folder, before the model loads."""
+    path = Path(out)
+    if path.suffix != ".jsonl" or path.is_dir():
+        raise UserError(f"--out {out}: name a .jsonl file")
+    if not path.parent.is_dir():
+        raise UserError(f"--out {out}: no such folder {path.parent}")
+
+
+def _write_errors(path: Path, errors: list) -> None:
+    """The bad inputs as ``{"path", "line", "reason"}`` lines (the Ray engine's and summarize's errors file);
+    an errors file of an earlier run is removed when there are none now."""
+    if not errors:
+        path.unlink(missing_ok=True)
+        return
+    with atomic_write(path) as fh:
+        fh.writelines(json.dumps({"path": e.path, "line": e.line, "reason": e.message}, ensure_ascii=False) + "\n"
+                      for e in errors)
+
+
 def _run_ray(args) -> int:
-    if args.engine != "ray" or not args.out:
-        raise UserError("--out goes with --engine ray (the local engine prints JSON lines)" if args.out
-                        else "--engine ray needs --out OUT.jsonl")
+    if not args.out:
+        raise UserError("--engine ray needs --out OUT.jsonl")
     refuse_local_only(args, workers_default=0)
     try:
         from ..engines.ray_engine import classify_to_file
