@@ -137,6 +137,20 @@ def test_joins_the_cluster_at_ray_address(local_ray, hostile, tmp_path):
     assert len(_lines(out)) == 2 and len(_lines(tmp_path / "sums.jsonl.errors.jsonl")) == 3
 
 
+@pytest.mark.parametrize("command", ["classify", "summarize"])
+def test_paths_not_read_are_counted_and_listed_as_by_the_local_engine(local_ray, make_folder, tmp_path, capsys,
+                                                                      command):
+    src = make_folder({"good.txt": GOOD, ".hidden.txt": GOOD, "notes.md": "x"}, "skips")
+    args = ["classify", "baseline", str(src)] if command == "classify" else ["summarize", str(src)]
+    assert main(["-q", *args, "--out", str(tmp_path / "local.jsonl")]) == 0
+    local = capsys.readouterr().err
+    assert main(["-q", *args, "--out", str(tmp_path / "ray.jsonl"), "--engine", "ray", "-v"]) == 0
+    err = capsys.readouterr().err
+    assert "2 paths not read (hidden 1, not .txt 1)" in local and "2 paths not read (hidden 1, not .txt 1)" in err
+    assert ".hidden.txt" in err and "notes.md" in err  # --verbose lists them
+    assert _lines(tmp_path / "ray.jsonl") == _lines(tmp_path / "local.jsonl")
+
+
 def test_cli_checks(tmp_path, capsys):
     assert main(["classify", "default", str(SAMPLE), "--engine", "ray"]) == 2
     assert "--engine ray needs --out" in capsys.readouterr().err

@@ -131,6 +131,7 @@ def _run_ray(args) -> int:
                                   runtime="onnxruntime" if args.onnx else "torch", dtype=args.dtype)
     except ImportError as exc:
         raise UserError(str(exc)) from None
+    print_not_read(report.not_read, args.verbose)
     print(report.line(), file=sys.stderr)
     missing = [p for p in args.paths if not os.path.lexists(p)]
     return 2 if missing or (report.failed and not report.done) else 0  # as the local engine

@@ -60,6 +60,7 @@ def run(args) -> int:
                                        method=cfg.method, progress=not args.no_progress)
         except ImportError as exc:
             raise UserError(str(exc)) from None
+        print_not_read(report.not_read, args.verbose)
         print(report.line(), file=sys.stderr)
         return 1 if report.failed and not report.done else 0
     report = summarize_folder(

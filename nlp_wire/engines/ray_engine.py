@@ -83,10 +83,11 @@ def connect(num_cpus: int = 2):
 
 
 # -- list ---------------------------------------------------------------------------------------
-def _unit_rows(task: str, paths: Sequence[str | Path], exclude: Path | None) -> Iterable[dict]:
-    """The inputs as rows ``kind, path, line, raw, reason`` in the local engine's order."""
+def _unit_rows(task: str, paths: Sequence[str | Path], exclude: Path | None, on_skip=None) -> Iterable[dict]:
+    """The inputs as rows ``kind, path, line, raw, reason`` in the local engine's order; paths not read at all
+    (hidden, another suffix, ...) go to ``on_skip``, as in the local engine."""
     if task == "summarize":  # a unit per wire file and per JSONL line, exactly as summarize_folder
-        for unit in _iter_units(Path(paths[0]), exclude):
+        for unit in _iter_units(Path(paths[0]), exclude, on_skip):
             kind, path = unit[0], unit[1]
             yield {"kind": kind, "path": path, "line": unit[2] if kind != "t" else None,
                    "raw": unit[3] if kind == "j" else None, "reason": unit[3] if kind == "x" else None}
@@ -95,15 +96,16 @@ def _unit_rows(task: str, paths: Sequence[str | Path], exclude: Path | None) -> 
         if not os.path.exists(root):
             yield {"kind": "x", "path": str(root), "line": None, "raw": None, "reason": "no such file or folder"}
             continue
-        for path in iter_files(root):
+        for path in iter_files(root, on_skip=on_skip):
             yield {"kind": "f", "path": str(path), "line": None, "raw": None, "reason": None}
 
 
-def _listing(task: str, paths: Sequence[str | Path], shard_size: int, exclude: Path | None) -> tuple[list[dict], str]:
+def _listing(task: str, paths: Sequence[str | Path], shard_size: int, exclude: Path | None,
+             on_skip=None) -> tuple[list[dict], str]:
     """The numbered input rows and a digest of the input list (a rerun on other inputs starts over)."""
     digest = hashlib.sha1()
     rows = []
-    for seq, row in enumerate(_unit_rows(task, paths, exclude)):
+    for seq, row in enumerate(_unit_rows(task, paths, exclude, on_skip)):
         digest.update(f"{row['path']}\0{row['line']}\n".encode("utf-8", "surrogatepass"))
         rows.append({"seq": seq, "shard": seq // shard_size, **row})
     return rows, digest.hexdigest()
@@ -380,12 +382,15 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
     connect()
-    rows, digest = _listing(task, paths, shard_size, exclude)
+    not_read: list = []
+    rows, digest = _listing(task, paths, shard_size, exclude, not_read.append)
     header = {"task": task, "settings": settings, "inputs": len(rows), "digest": digest,
               "shards": -(-len(rows) // shard_size)}
     shards = prepare_shards(out, header)
     rows = [row for row in rows if row["shard"] not in shards.done]
-    return write_ordered(build(_dataset(rows)) if rows else None, shards, progress)
+    report = write_ordered(build(_dataset(rows)) if rows else None, shards, progress)
+    report.not_read = not_read
+    return report
 
 
 def classify_to_file(model: str, paths: Sequence[str | Path], out: str | Path, *, shard_size: int = DEFAULT_SHARD_SIZE,
