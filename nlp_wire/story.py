@@ -452,6 +452,13 @@ def _parse_block(lines: list, a: int, b: int, id: str, path: str | None) -> Stor
     for i in range(a + 1, b):
         body.append(clean_line(lines[i]))
         lines[i] = None  # the raw line is not needed again: a huge file is held once, not twice
+    return Story(id, date, headline, tags, *parse_body(body, headline), path, header_no)
+
+
+def parse_body(body: list[str], headline: str = "") -> tuple[Dateline | None, list[str], str | None, list[list[str]]]:
+    """The parts of a story's body lines (cleaned, the header not among them): its dateline, paragraphs, byline
+    and related-headline lists, set apart as in a wire file. Used for the stories of a file and for a story's
+    text given without its header."""
     end_at = next((i for i, t in enumerate(body) if t[:1] == "(" and END_RE.match(t)), None)
     if end_at is not None:
         story_lines, tail = body[:end_at], body[end_at + 1 :]
@@ -464,8 +471,7 @@ def _parse_block(lines: list, a: int, b: int, id: str, path: str | None) -> Stor
     if paragraphs and len(paragraphs[-1]) < 120 and BYLINE_RE.match(paragraphs[-1]):
         byline = paragraphs.pop()
     dateline, paragraphs = _split_dateline(paragraphs, headline)
-    related = _parse_related(tail)
-    return Story(id, date, headline, tags, dateline, paragraphs, byline, related, path, header_no)
+    return dateline, paragraphs, byline, _parse_related(tail)
 
 
 def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iterator[Story]:

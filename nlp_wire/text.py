@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from .story import HEADER_START_RE, Story, _split_dateline, clean_line, parse_stories, split_tags
+from .story import HEADER_START_RE, Story, clean_line, parse_body, parse_stories, split_tags
 
 __all__ = ["as_story", "model_input"]
 
 
 def as_story(item: Any, id: str = "text") -> Story:
-    """Accept a :class:`Story`, a wire-format string, plain text, or a ``{headline, body}`` dict.
+    """A :class:`Story` from a story, a ``{headline, body}`` record, wire-format text or plain text.
 
-    Plain text (no `` date`` header) becomes a story with no headline whose lines are paragraphs;
-    a leading dateline is split off as in a wire file.
+    Plain text (no `` date`` header) is read as the body of a wire story, one paragraph a line: a dateline, a
+    byline, ``(END)`` and related-headline lists are set aside exactly as in a wire file, so a story pasted
+    without its header gives the model the input its file would.
+
+    Args:
+        item: What to read.
+        id: Id for the story when ``item`` does not carry one (a record's own id wins).
+
+    Raises:
+        TypeError: For anything else.
     """
     if isinstance(item, Story):
         return item
@@ -24,10 +32,10 @@ def as_story(item: Any, id: str = "text") -> Story:
     stripped = item.lstrip("\ufeff \t\r\n")
     if HEADER_START_RE.match(stripped):
         return next(parse_stories(item, id=id))
-    lines = [clean_line(ln) for ln in item.replace("\r", "\n").split("\n")]
-    paragraphs = [ln for ln in lines if ln]
-    dateline, paragraphs = _split_dateline(paragraphs)
-    return Story(id=id, date=None, headline="", tags=[], dateline=dateline, paragraphs=paragraphs)
+    lines = [clean_line(ln) for ln in stripped.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    dateline, paragraphs, byline, related = parse_body(lines)
+    return Story(id=id, date=None, headline="", tags=[], dateline=dateline, paragraphs=paragraphs, byline=byline,
+                 related_headlines=related)
 
 
 def model_input(story: Story | str | dict, max_words: int = 96, lead_paragraphs: int = 2) -> str:

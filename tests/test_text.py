@@ -69,3 +69,21 @@ def test_as_story():
     assert (plain.id, plain.headline, plain.paragraphs) == ("t1", "", ["First line.", "Second & last."])
     with pytest.raises(TypeError, match="int"):
         as_story(42)
+
+
+def test_a_story_without_its_header_reads_as_its_file_body():
+    """Byline, (END) and related headlines stay out of the model input of a pasted body, as of the file's."""
+    wire = (" date 2024-05-02 Storm closes ports\n"
+            "BUSAN, May 2 (Testwire) -- A storm closed ports.\n"
+            "kim@testwire.example\n(END)\n"
+            "- Related headline one\n- Related headline two\n")
+    body = wire.split("\n", 1)[1]
+    story, pasted = as_story(wire), as_story(body)
+    assert (pasted.paragraphs, pasted.byline, pasted.related_headlines, pasted.dateline) == \
+        (story.paragraphs, story.byline, story.related_headlines, story.dateline)
+    assert model_input(body) == "A storm closed ports."
+    short = "A storm closed ports.\nkim@testwire.example\n(END)"  # two lead paragraphs would reach both
+    assert model_input(short) == "A storm closed ports."
+    from nlp_wire.summarize import to_story
+
+    assert to_story is as_story  # summarizing reads a story the same way

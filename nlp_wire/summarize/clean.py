@@ -21,9 +21,9 @@ plain text first (see :func:`untokenize`).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Iterator
 
-from ..story import DATELINE_RE, HEADER_START_RE, Story, parse_stories
+from ..story import DATELINE_RE, Story
 from ..text import as_story
 from .sentences import iter_sentences, split_sentences
 
@@ -102,26 +102,7 @@ def untokenize(text: str) -> str:
     return text
 
 
-def to_story(item: Any, id: str = "text") -> Story:
-    """A :class:`Story` from a story, a ``{headline, body}`` record, wire-format text or plain text.
-
-    Plain text is read as the body of a wire story, one paragraph a line, so a dateline, a byline,
-    ``(END)`` and related-headline lists are set aside exactly as in a wire file.
-
-    Args:
-        item: What to read.
-        id: Id for the story when ``item`` does not carry one.
-
-    Raises:
-        TypeError: For anything else.
-    """
-    if not isinstance(item, str) or HEADER_START_RE.match(item.lstrip("\ufeff \t\r\n")):
-        return as_story(item, id=id)
-    if not item.strip():
-        return Story(id=id, date=None, headline="")
-    story = next(parse_stories(" date 0001-01-01 -\n" + item, id=id))
-    story.date, story.headline = None, ""
-    return story
+to_story = as_story  # one reading of a story for classifying and summarizing (see nlp_wire.text.as_story)
 
 
 def _drop_glued_captions(text: str) -> str:
