@@ -27,7 +27,7 @@ import numpy as np
 
 from .ensemble import apply_label_bias, input_settings
 from .evaluate import score
-from .publishers import OTHER_PUBLISHERS, PUBLISHERS, publisher_of, publisher_table
+from .publishers import PUBLISHERS, publisher_of, publisher_table
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",

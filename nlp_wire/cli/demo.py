@@ -40,7 +40,6 @@ def rules_accuracy(weak, gold) -> tuple[float, int]:
 
 
 def run(args) -> int:
-    from ..classify.train import train
     from ..config import TrainConfig, load_config
     from ..reader import ReadReport, read_stories
     from ..resources import sample_stories

@@ -34,6 +34,6 @@ def run(args) -> int:
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     where = catalog.get("measured_on")
-    print(f"\nmacro-F1: nested CV on korea_dev (see each entry's macro_f1_source); speed: batches of 32 on 2 CPU cores"
+    print("\nmacro-F1: nested CV on korea_dev (see each entry's macro_f1_source); speed: batches of 32 on 2 CPU cores"
           + (f" of {where}" if where else "") + ". Rebuild commands: nlp-wire models --json")
     return 0
