@@ -329,6 +329,11 @@ def test_classify_files_with_a_killed_worker_ends_with_one_error(tmp_path, monke
         list(files.classify_files({"path": "baseline"}, [src], workers=2, chunk_files=5))
     code, err = run_cli(capsys, "classify", "baseline", src, "--workers", 2)
     assert code == 1 and err.strip().splitlines()[-1].startswith("nlp-wire classify: error: a worker process died")
+    out = tmp_path / "labels.jsonl"
+    out.write_text("an earlier run's lines\n")
+    code, err = run_cli(capsys, "classify", "baseline", src, "--workers", 2, "--out", out)
+    assert code == 1 and err.strip().endswith(f"to a temporary file, dropped; {out} was left as it was")
+    assert out.read_text() == "an earlier run's lines\n" and sorted(p.name for p in tmp_path.iterdir()) == ["in", out.name]
 
 
 # -- workers: PID 1, lock within one process, what an early stop leaves ------------------------

@@ -50,6 +50,7 @@ def run(args) -> int:
     from ..classify.files import classify_files
     from ..reader import ReadReport
     from ..summarize.batch import errors_path_for
+    from ..workers import WorkerDied
 
     if args.engine == "ray":
         return _run_ray(args)
@@ -78,12 +79,17 @@ def run(args) -> int:
         print(f"skipped: {p}: no such file or folder", file=sys.stderr)
     report = ReadReport()
     sink = atomic_write(args.out) if args.out else contextlib.nullcontext(sys.stdout)
-    with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar, sink as fh:
-        lines = classify_files(load, [p for p in args.paths if p not in missing], workers=args.workers,
-                               batch_size=args.batch_size, report=report, warn=False, on_progress=bar.update,
-                               model=model, **options)
-        for line in lines:
-            fh.write(line)
+    try:
+        with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar, sink as fh:
+            lines = classify_files(load, [p for p in args.paths if p not in missing], workers=args.workers,
+                                   batch_size=args.batch_size, report=report, warn=False, on_progress=bar.update,
+                                   model=model, **options)
+            for line in lines:
+                fh.write(line)
+    except WorkerDied as exc:
+        if not args.out:
+            raise
+        raise WorkerDied(f"{exc}: to a temporary file, dropped; {args.out} was left as it was") from None
     n = report.stories
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
