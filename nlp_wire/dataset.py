@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import logging
+import os
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -315,7 +316,14 @@ def load_examples(
                 "rules), give a labels file, or in Python use weak_labels=True",
                 source,
             )
-        rows = _examples_from_stories(read_stories(source, errors=errors, **fields), gold, rules, cfg, source.name)
+        labels_files = {os.path.realpath(f) for f in (lf, source / "labels.csv") if f is not None}
+
+        def on_skip(skip) -> None:  # a labels file beside the stories is expected there: no news that it was skipped
+            if os.path.realpath(skip.path) not in labels_files:
+                logger.info("not read: %s", skip)
+
+        stories = read_stories(source, errors=errors, on_skip=on_skip, **fields)
+        rows = _examples_from_stories(stories, gold, rules, cfg, source.name)
 
     if cfg.drop_duplicates:
         rows = _drop_duplicates(rows)

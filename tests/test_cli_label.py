@@ -77,8 +77,8 @@ def test_existing_labels_are_kept_unless_forced(run, stories):
 
 
 def test_out_to_stdout_and_elsewhere(run, stories, tmp_path):
-    code, out, _ = run(stories, "--out", "-")
-    assert code == 0 and not (stories / "labels.csv").exists()
+    code, out, err = run(stories, "--out", "-")
+    assert code == 0 and not (stories / "labels.csv").exists() and err.rstrip().endswith("wrote them to standard output")
     assert [r["label"] for r in csv.DictReader(io.StringIO(out))] == ["crime", "covid", "other", ""]
     target = tmp_path / "deep" / "weak.csv"
     assert run(stories, "--out", target)[0] == 0 and len(read_rows(target)) == 4

@@ -87,6 +87,14 @@ def test_folder_with_labels_csv(folder, gold):
     assert {r["source"] for r in rows.values()} == {folder.name} and {r["weight"] for r in rows.values()} == {1.0}
 
 
+def test_the_labels_file_beside_the_stories_is_not_logged_as_not_read(make_folder, gold, caplog):
+    files, _ = corpus_files()
+    folder = make_folder({**files, "labels.csv": labels_csv(gold), "notes.md": "x"})
+    with caplog.at_level("INFO"):
+        load_examples(folder)
+    assert "notes.md: not .txt" in caplog.text and "labels.csv" not in caplog.text
+
+
 def test_an_explicit_labels_file(make_folder, tmp_path, gold):
     files, _ = corpus_files()
     plain = make_folder(files)

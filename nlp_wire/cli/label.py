@@ -59,5 +59,5 @@ def run(args) -> int:
             w.writerows(rows)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad files skipped{not_read_tail(report)}; "
-          f"wrote {out}", file=sys.stderr)
+          + ("wrote them to standard output" if str(out) == "-" else f"wrote {out}"), file=sys.stderr)
     return 0
