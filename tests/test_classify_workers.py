@@ -130,3 +130,33 @@ def test_a_given_model_is_shared_with_forked_workers_not_loaded_again(folder, mo
     monkeypatch.setattr(classify, "load_classifier", no_loading)  # inherited by the forked workers
     got = list(classify_files({"path": "baseline"}, [folder / "d1"], workers=2, chunk_files=2, model=model))
     assert got == expected and len(got) == 13
+
+
+def test_forked_workers_run_torch_after_the_parent_did(folder):
+    """A worker forked from a process that ran torch waited forever at its first parallel operation (OpenMP's
+    threads do not survive a fork): ``nlp-wire classify minilm --workers 2`` hung. Run in a child with a timeout."""
+    import multiprocessing
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("workers are forked only where the system can")
+    code = f"""
+import torch
+from nlp_wire.classify import files
+x = torch.randn(512, 512)
+(x @ x).sum()  # the parent uses torch's thread pool, as loading and running a model does
+real = files._lines
+def heavy(model, stories, batch_size):
+    (x @ x).sum()  # the work of a real-sized torch model, in the worker
+    return real(model, stories, batch_size)
+files._lines = heavy
+print(len(list(files.classify_files({{"path": "baseline"}}, [{str(folder / "d1")!r}], workers=2, chunk_files=2))))
+"""
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("forked workers hung at their first torch operation")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["13"]

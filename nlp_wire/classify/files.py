@@ -14,6 +14,7 @@ import json
 import logging
 import multiprocessing
 import os
+import sys
 from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -61,6 +62,11 @@ _worker: dict = {}
 
 def _init_worker(load: dict, batch_size: int, max_bytes: int | None, model=None) -> None:
     from . import load_classifier
+
+    if "torch" in sys.modules:
+        # Forked from a process that ran torch: its OpenMP thread pool did not come along, and the first parallel
+        # operation here would wait for those threads forever. One thread per worker runs without the pool.
+        sys.modules["torch"].set_num_threads(1)
 
     model = model if model is not None else load_classifier(**load)  # forked: the parent's model, not loaded again
     _worker.update(model=model, batch_size=batch_size, max_bytes=max_bytes)

@@ -24,7 +24,8 @@ def add_parser(sub):
     p.add_argument("--batch-size", type=int, default=256, help="stories per prediction batch (default 256)")
     p.add_argument("--workers", type=int, default=0,
                    help="processes reading and predicting (0: one per core for the TF-IDF baseline, 1 for torch "
-                        "models, whose threads use every core); the output order is the same for any number")
+                        "models, whose threads use every core; more torch workers run one thread each); the output "
+                        "order is the same for any number")
     p.add_argument("--threshold", type=float, default=None, help="answer the default label below this confidence")
     p.add_argument("--device", default="cpu", help="transformers: cpu, cuda, cuda:N, mps or auto (a baseline "
                    "always runs on the CPU)")
