@@ -160,3 +160,21 @@ print(len(list(files.classify_files({{"path": "baseline"}}, [{str(folder / "d1")
         pytest.fail("forked workers hung at their first torch operation")
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["13"]
+
+
+def test_default_workers_of_a_loaded_model_does_not_look_it_up_again(folder, monkeypatch):
+    import os
+
+    import nlp_wire.classify.catalog as catalog
+    from nlp_wire.classify import WireClassifier
+    from nlp_wire.classify.files import default_workers
+
+    model = load_classifier("baseline")
+
+    def no_lookup(*args, **kwargs):
+        raise AssertionError("the model was looked up again (and 'default model: ...' logged twice)")
+
+    monkeypatch.setattr(catalog, "resolve_model", no_lookup)
+    assert default_workers(model) == (os.cpu_count() or 1)
+    assert default_workers(WireClassifier()) == 1  # any other kind runs torch threads in one process
+    assert len(list(classify_files({"path": "default"}, [folder / "d1"], workers=0, model=model))) == 13

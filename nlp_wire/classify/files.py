@@ -43,12 +43,22 @@ _TEXT_BUDGET = 4_000_000
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def default_workers(model: str | Path | None) -> int:
-    """One process per core for the TF-IDF baseline; 1 for torch models, whose threads use every core."""
-    from . import read_model_card
+def default_workers(model) -> int:
+    """One process per core for the TF-IDF baseline; 1 for torch models, whose threads use every core.
+
+    Args:
+        model: A loaded classifier, or a model folder or name (``None``: the default model).
+    """
+    from . import WireClassifier, read_model_card
     from .catalog import resolve_model
 
-    return (os.cpu_count() or 1) if read_model_card(resolve_model(model))["kind"] == "baseline" else 1
+    if isinstance(model, WireClassifier):
+        from .baseline import TfidfClassifier
+
+        baseline = isinstance(model, TfidfClassifier)
+    else:
+        baseline = read_model_card(resolve_model(model))["kind"] == "baseline"
+    return (os.cpu_count() or 1) if baseline else 1
 
 
 def _lines(model, stories: list, batch_size: int) -> list[str]:
@@ -152,7 +162,7 @@ def classify_files(
         raise ValueError("workers must be >= 0, batch_size and chunk_files >= 1")
     report = report if report is not None else ReadReport()
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    workers = workers or default_workers(load.get("path"))
+    workers = workers or default_workers(model if model is not None else load.get("path"))
     progress = on_progress or (lambda n: None)
     main_model = [model] if model is not None else []
 
