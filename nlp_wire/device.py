@@ -63,7 +63,8 @@ def resolve_device(spec: str = "auto"):
         if n >= count:
             raise ValueError(f"device {spec!r} was asked for but only {count} CUDA device(s) exist (cuda:0..cuda:{count - 1})")
         device = torch.device("cuda", n)
-    logger.info("device %s -> %s", spec, _describe(device))
+    # "cpu" resolves to itself: news only at debug level (it was logged once per model loaded)
+    logger.log(logging.DEBUG if kind == "cpu" else logging.INFO, "device %s -> %s", spec, _describe(device))
     return device
 
 

@@ -8,9 +8,11 @@ from nlp_wire.device import resolve_device
 HAS_CUDA = torch.cuda.is_available()
 
 
-def test_cpu():
-    assert resolve_device("cpu") == torch.device("cpu")
-    assert resolve_device(" CPU ") == torch.device("cpu")
+def test_cpu(caplog):
+    with caplog.at_level(logging.INFO, logger="nlp_wire.device"):
+        assert resolve_device("cpu") == torch.device("cpu")
+        assert resolve_device(" CPU ") == torch.device("cpu")
+    assert caplog.text == ""  # asked for and given: nothing to tell at INFO, once per model loaded
 
 
 def test_auto_logs_choice(caplog):
