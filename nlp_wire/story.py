@@ -212,7 +212,8 @@ class Story:
     ) -> "Story":
         """Build a story from a JSON record with ``headline`` and ``body`` (the JSONL schema).
 
-        The body may start with a dateline; it is split off like in a wire file.
+        The body is read as a wire file's body (:func:`parse_body`): a leading dateline, a byline, ``(END)`` and
+        related-headline lists are set apart.
 
         Args:
             record: The record (a JSON object, or a CSV row as a dict).
@@ -251,12 +252,10 @@ class Story:
             except ValueError:
                 date = None
         tags, headline = split_tags(clean_line(headline or ""))
-        paragraphs = [clean_line(p) for p in (body or "").split("\n")]
-        paragraphs = [p for p in paragraphs if p]
-        dateline, paragraphs = _split_dateline(paragraphs, headline)
+        body_lines = [clean_line(p) for p in (body or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
         rid = record.get("id")
         rid = printable(str(rid)) if rid is not None else printable(id) if id is not None else f"line{line}"
-        return cls(rid, date, headline, tags, dateline, paragraphs, None, [], path, line)
+        return cls(rid, date, headline, tags, *parse_body(body_lines, headline), path, line)
 
     def to_text(self) -> str:
         """Render back to the wire format (tags restored; related lists numbered)."""
@@ -468,7 +467,8 @@ def parse_body(body: list[str], headline: str = "") -> tuple[Dateline | None, li
         story_lines, tail = (body, []) if split is None else (body[:split], body[split:])
     paragraphs = [t for t in story_lines if t]
     byline = None
-    if paragraphs and len(paragraphs[-1]) < 120 and BYLINE_RE.match(paragraphs[-1]):
+    # a lone line is a byline only below a headline: text given alone ("By Popular Demand") keeps its words
+    if paragraphs and (headline or len(paragraphs) > 1) and len(paragraphs[-1]) < 120 and BYLINE_RE.match(paragraphs[-1]):
         byline = paragraphs.pop()
     dateline, paragraphs = _split_dateline(paragraphs, headline)
     return dateline, paragraphs, byline, _parse_related(tail)

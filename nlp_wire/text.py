@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .story import HEADER_START_RE, Story, clean_line, parse_body, parse_stories, split_tags
+from .story import HEADER_START_RE, Story, clean_line, parse_body, parse_stories, printable, split_tags
 
 __all__ = ["as_story", "model_input"]
 
@@ -12,9 +12,10 @@ __all__ = ["as_story", "model_input"]
 def as_story(item: Any, id: str = "text") -> Story:
     """A :class:`Story` from a story, a ``{headline, body}`` record, wire-format text or plain text.
 
-    Plain text (no `` date`` header) is read as the body of a wire story, one paragraph a line: a dateline, a
-    byline, ``(END)`` and related-headline lists are set aside exactly as in a wire file, so a story pasted
-    without its header gives the model the input its file would.
+    Plain text (no `` date`` header) and a record's body are read as the body of a wire story, one paragraph a
+    line (:func:`~nlp_wire.story.parse_body`): a dateline, a byline, ``(END)`` and related-headline lists (after
+    ``(END)``, or ``-`` lines after some prose) are set aside exactly as in a wire file, so a story pasted without
+    its header gives the model the input its file would. A text of one line keeps it, byline-like or not.
 
     Args:
         item: What to read.
@@ -33,9 +34,10 @@ def as_story(item: Any, id: str = "text") -> Story:
     if HEADER_START_RE.match(stripped):
         return next(parse_stories(item, id=id))
     lines = [clean_line(ln) for ln in stripped.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    dateline, paragraphs, byline, related = parse_body(lines)
-    return Story(id=id, date=None, headline="", tags=[], dateline=dateline, paragraphs=paragraphs, byline=byline,
-                 related_headlines=related)
+    start = next((i for i, line in enumerate(lines) if line), len(lines))  # lines of spaces only (NBSP ...) too
+    dateline, paragraphs, byline, related = parse_body(lines[start:])
+    return Story(id=printable(id), date=None, headline="", tags=[], dateline=dateline, paragraphs=paragraphs,
+                 byline=byline, related_headlines=related)
 
 
 def model_input(story: Story | str | dict, max_words: int = 96, lead_paragraphs: int = 2) -> str:

@@ -87,3 +87,14 @@ def test_a_story_without_its_header_reads_as_its_file_body():
     from nlp_wire.summarize import to_story
 
     assert to_story is as_story  # summarizing reads a story the same way
+
+
+def test_text_given_alone_keeps_its_words_and_a_record_body_reads_as_a_wire_body():
+    assert model_input("By Popular Demand") == "By Popular Demand"  # one line: not a byline under no headline
+    assert model_input("press@example.com") == "press@example.com"
+    assert model_input("\xa0\n-\nShort one\nShort two") == "- Short one"  # a blank (NBSP) first line is no prose
+    body = "BUSAN, May 2 (Testwire) -- A storm closed ports.\nkim@testwire.example\n(END)\n-\nRelated one\n"
+    record = as_story({"headline": "Storm closes ports", "body": body})
+    assert (record.paragraphs, record.byline, record.related_headlines) == \
+        (["A storm closed ports."], "kim@testwire.example", [["Related one"]])
+    assert model_input({"headline": "Storm closes ports", "body": body}) == "Storm closes ports. A storm closed ports."
