@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .config import DataConfig
-from .reader import is_record_file, iter_records, read_stories
+from .reader import _log_skip, is_record_file, iter_records, read_stories
 from .story import Story, WireFormatError, _read_bytes, split_tags, story_group
 from .text import model_input
 from .weak_labels import TopicRules
@@ -316,11 +316,11 @@ def load_examples(
                 "rules), give a labels file, or in Python use weak_labels=True",
                 source,
             )
-        labels_files = {os.path.realpath(f) for f in (lf, source / "labels.csv") if f is not None}
+        labels_read = os.path.realpath(lf) if gold is not None else None
 
-        def on_skip(skip) -> None:  # a labels file beside the stories is expected there: no news that it was skipped
-            if os.path.realpath(skip.path) not in labels_files:
-                logger.info("not read: %s", skip)
+        def on_skip(skip) -> None:  # the labels file read beside the stories is no news among the paths not read
+            if os.path.realpath(skip.path) != labels_read:
+                _log_skip(skip)
 
         stories = read_stories(source, errors=errors, on_skip=on_skip, **fields)
         rows = _examples_from_stories(stories, gold, rules, cfg, source.name)

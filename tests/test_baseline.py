@@ -239,6 +239,19 @@ def test_cli_train_classify_evaluate(tmp_path, capsys):
     for bad_out, named in ((tmp_path / "c.txt", "name a .jsonl file"), (tmp_path / "no" / "c.jsonl", "no such folder")):
         assert main(["-q", "classify", str(run / "model"), str(data), "--out", str(bad_out)]) == 2
         assert named in capsys.readouterr().err
+    # a run that classifies nothing (a typo in the only input, or only bad inputs) leaves OUT as it was
+    before = (tmp_path / "c.jsonl").read_bytes()
+    for inputs in ([str(tmp_path / "wyre")], [str(data / "broken.txt")]):
+        (data / "broken.txt").write_bytes(b"\x00\x01binary")
+        assert main(["-q", "classify", str(run / "model"), *inputs, "--out", str(tmp_path / "c.jsonl")]) == 2
+        assert f"nothing written: {tmp_path / 'c.jsonl'} was left as it was" in capsys.readouterr().err
+        assert (tmp_path / "c.jsonl").read_bytes() == before and not (tmp_path / "c.jsonl.errors.jsonl").exists()
+    # a missing path beside real ones: the others are written, the missing one is listed, the run fails
+    assert main(["-q", "classify", str(run / "model"), str(data), str(tmp_path / "wyre"),
+                 "--out", str(tmp_path / "c.jsonl")]) == 2
+    assert "1 bad inputs skipped" in capsys.readouterr().err and (tmp_path / "c.jsonl").read_text() == out
+    listed = [json.loads(x)["path"] for x in (tmp_path / "c.jsonl.errors.jsonl").read_text().splitlines()]
+    assert sorted(listed) == sorted([str(data / "broken.txt"), str(tmp_path / "wyre")])
     (data / "broken.txt").write_bytes(b"\x00\x01binary")
     assert main(["-q", "evaluate", str(run / "model"), "--data", str(data), "--out", str(tmp_path / "ev")]) == 0
     metrics = json.loads((tmp_path / "ev" / "eval_metrics.json").read_text())
@@ -591,3 +604,39 @@ def test_a_baseline_run_folder_records_no_transformer_settings(tmp_path):
     recorded = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
     assert recorded["kind"] == "baseline" and recorded["baseline"]["min_df"] == 1
     assert not {"model", "training", "device"} & set(recorded)
+
+
+def test_evaluate_batches_are_the_batches_of_one_call_with_wordless_stories_too():
+    """bfloat16 and int8 answers depend on the batch: evaluate's bar-driven batches must be predict's batches."""
+    from nlp_wire.classify.base import WireClassifier, proba_by_batch
+    from nlp_wire.config import DataConfig
+
+    class BatchEcho(WireClassifier):  # each row says which batch it came in and how long that batch was
+        labels = ["a", "b", "other"]
+        data_config = DataConfig(labels=labels)
+
+        def __init__(self):
+            self.calls = []
+
+        def _proba_texts(self, texts, batch_size):
+            rows = []
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            for start in range(0, len(texts), batch_size):
+                batch = order[start:start + batch_size]
+                self.calls.append(sorted(texts[i] for i in batch))
+                rows += [(i, [len(batch), sum(len(texts[j]) for j in batch), 1.0]) for i in batch]
+            out = np.array([r for _, r in sorted(rows)], np.float32)
+            return out / out.sum(1, keepdims=True)
+
+    class Bar:
+        def __init__(self):
+            self.n = 0
+
+        def update(self, n):
+            self.n += n
+
+    texts = ["", "ccc", "a", "  ", "bb", "dddd", "eeeee"]
+    one, by_batch = BatchEcho(), BatchEcho()
+    bar = Bar()
+    np.testing.assert_array_equal(one.predict_proba(texts, batch_size=2), proba_by_batch(by_batch, texts, 2, bar))
+    assert one.calls == by_batch.calls == [["a", "bb"], ["ccc", "dddd"], ["eeeee"]] and bar.n == len(texts)

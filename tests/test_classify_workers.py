@@ -178,3 +178,18 @@ def test_default_workers_of_a_loaded_model_does_not_look_it_up_again(folder, mon
     assert default_workers(model) == (os.cpu_count() or 1)
     assert default_workers(WireClassifier()) == 1  # any other kind runs torch threads in one process
     assert len(list(classify_files({"path": "default"}, [folder / "d1"], workers=0, model=model))) == 13
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_stories_without_words_are_counted_once_not_warned_per_batch(tmp_path, capsys, caplog, workers):
+    records = [{"id": f"r{i}", "headline": "" if i % 3 == 0 else HEADLINES[i % len(HEADLINES)],
+                "body": "SEOUL, March 4 (Yonhap) --" if i % 3 == 0 else "Officers detained the pair."}
+               for i in range(300)]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        code, out, err = run(capsys, "classify", "baseline", tmp_path / "r.jsonl", "--batch-size", 64,
+                             "--workers", workers)
+    assert code == 0 and "classified 300 stories; 0 bad inputs skipped; 100 without words got 'other'" in err
+    assert "no words" not in caplog.text + err  # one count in the summary, not a warning per batch
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert {a["label"] for a in answers[::3]} == {"other"} and len(answers) == 300

@@ -332,7 +332,7 @@ def test_classify_files_with_a_killed_worker_ends_with_one_error(tmp_path, monke
     out = tmp_path / "labels.jsonl"
     out.write_text("an earlier run's lines\n")
     code, err = run_cli(capsys, "classify", "baseline", src, "--workers", 2, "--out", out)
-    assert code == 1 and err.strip().endswith(f"to a temporary file, dropped; {out} was left as it was")
+    assert code == 1 and err.strip().endswith(f"out of memory?); nothing was written: {out} was left as it was")
     assert out.read_text() == "an earlier run's lines\n" and sorted(p.name for p in tmp_path.iterdir()) == ["in", out.name]
 
 

@@ -248,14 +248,19 @@ def test_summarize_caps_and_counts(cli_folder, tmp_path, capsys):
     assert failure["path"].endswith("big.txt") and failure["reason"].startswith("not read: too large (")
 
 
-def test_summarize_does_not_count_its_own_output_inside_the_input(tmp_path, capsys):
+@pytest.mark.parametrize("command", [["summarize", "{src}", "--out", "{src}/s.jsonl", "--no-progress"],
+                                     ["summarize", "{src}", "--out", "{src}/sums", "--no-progress"],
+                                     ["classify", "baseline", "{src}", "--out", "{src}/c.jsonl"]])
+def test_a_command_does_not_count_its_own_output_inside_the_input(tmp_path, capsys, command):
     src = tmp_path / "wire"
     src.mkdir()
     (src / "a.txt").write_text(story(), encoding="utf-8")
     (src / ".notes").write_text("x", encoding="utf-8")
-    for _ in range(2):  # the second run finds the first one's output and its .done beside it: still not inputs
-        code, _, err = _main(capsys, "-q", "summarize", src, "--out", src / "s.jsonl", "--no-progress")
-        assert code == 0 and "done 1," in err and "1 path not read (hidden 1)" in err, err
+    args = [a.format(src=src) for a in command]
+    for _ in range(2):  # the second run finds the first one's output, errors and .done beside it: still not inputs
+        code, _, err = _main(capsys, "-q", *args, "-v")
+        assert code == 0 and ("done 1," in err or "classified 1 stories" in err), err
+        assert "1 path not read (hidden 1)" in err and ".notes" in err, err
 
 
 def _peak_kb(argv: list[str]) -> int:

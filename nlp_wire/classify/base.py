@@ -32,7 +32,8 @@ class Prediction:
     """One classifier answer.
 
     Args:
-        label: The predicted label (``default_label`` when the top probability is below the threshold).
+        label: The predicted label (``default_label`` when the top probability is below the threshold, or when
+            every label is equally likely: a story without words).
         score: The model's probability of ``label`` (below the threshold: of the default label, not of the
             top one; ``scores`` has both).
         scores: Probability of every label.
@@ -78,8 +79,7 @@ class WireClassifier:
         """Probabilities, shape ``(n, len(labels))``, columns in ``labels`` order. An item whose model input has
         no word (an empty story, a dateline alone) gets equal probabilities, which :meth:`decide` answers with
         the default label; a warning says how many there were."""
-        _check_batch_size(batch_size)
-        return proba_with_words(self, self.texts(items), batch_size)
+        return proba_by_batch(self, self.texts(items), batch_size)
 
     def predict(self, items: Iterable[Any], batch_size: int = 64, threshold: float | None = None) -> list[Prediction]:
         """Predict a label for each item.
@@ -90,7 +90,10 @@ class WireClassifier:
             threshold: Answer ``data_config.default_label`` when the top probability is below it
                 (default: the model's own ``threshold``, None for none).
         """
-        proba = self.predict_proba(_as_items(items), batch_size=batch_size)
+        return self.answers(self.predict_proba(_as_items(items), batch_size=batch_size), threshold)
+
+    def answers(self, proba: np.ndarray, threshold: float | None = None) -> list[Prediction]:
+        """The :class:`Prediction` of each row of probabilities, by :meth:`decide`."""
         return [Prediction(self.labels[k], float(row[k]), {l: float(p) for l, p in zip(self.labels, row)})
                 for k, row in zip(self.decide(proba, threshold), proba)]
 
@@ -115,40 +118,45 @@ def length_order(texts: Sequence[str]) -> list[int]:
     return sorted(range(len(texts)), key=lambda i: len(texts[i]))
 
 
-def proba_with_words(model: WireClassifier, texts: Sequence[str], batch_size: int) -> np.ndarray:
-    """``model._proba_texts`` of model-input ``texts``, except that a text without a word is not shown to the
-    model (which would answer it with whatever its bias prefers) and gets equal probabilities instead."""
-    proba = np.full((len(texts), len(model.labels)), 1.0 / len(model.labels), np.float32)
+def proba_with_words(model: WireClassifier, texts: Sequence[str], batch_size: int, bar=None) -> tuple[np.ndarray, int]:
+    """``model``'s probabilities of model-input ``texts``, and how many of them have no word.
+
+    A text without a word is not shown to the model (which would answer it with whatever its bias prefers) and
+    gets equal probabilities. The others go to one ``_proba_texts`` call, or with ``bar`` (a tqdm bar) to one call
+    per batch, cut from the length order that one call sorts by: the same batches, so the same probabilities
+    (bfloat16 and int8 results depend on the batch), and the bar moves with every batch.
+    """
+    _check_batch_size(batch_size)
     worded = [i for i, text in enumerate(texts) if _WORD.search(text)]
-    if len(worded) < len(texts):
-        logger.warning("%d of %d stories have no words to classify (empty, or a dateline alone): each gets equal "
-                       "scores and the default label %r", len(texts) - len(worded), len(texts),
-                       model.input_config.default_label)
-    if worded:
-        found = model._proba_texts([texts[i] for i in worded], batch_size)
-        proba = proba.astype(found.dtype, copy=False)
+    shown = [texts[i] for i in worded]
+    found = None
+    if shown and bar is None:
+        found = model._proba_texts(shown, batch_size)
+    elif shown:
+        order = length_order(shown)
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            part = model._proba_texts([shown[i] for i in rows], batch_size)
+            if found is None:
+                found = np.empty((len(shown), part.shape[1]), part.dtype)
+            found[rows] = part
+            bar.update(len(rows))
+    proba = np.full((len(texts), len(model.labels)), 1.0 / len(model.labels),
+                    found.dtype if found is not None else np.float32)
+    if found is not None:
         proba[worded] = found
-    return proba
+    if bar is not None and len(shown) < len(texts):
+        bar.update(len(texts) - len(shown))
+    return proba, len(texts) - len(shown)
 
 
 def proba_by_batch(model: WireClassifier, texts: Sequence[str], batch_size: int, bar=None) -> np.ndarray:
-    """``model``'s probabilities of model-input ``texts``, asked for one batch at a time so that ``bar`` (a tqdm
-    bar, or None) moves with every batch. The batches are cut from the length order one call sorts by, so each is
-    the batch a single ``_proba_texts`` call makes (bfloat16 and int8 results depend on the batch)."""
-    _check_batch_size(batch_size)
-    order = length_order(texts)
-    rows, parts = [], []
-    for start in range(0, len(order), batch_size):
-        rows.append(order[start:start + batch_size])
-        parts.append(proba_with_words(model, [texts[i] for i in rows[-1]], batch_size))
-        if bar is not None:
-            bar.update(len(rows[-1]))
-    if not parts:
-        return np.zeros((0, len(model.labels)), np.float32)
-    out = np.empty((len(texts), parts[0].shape[1]), parts[0].dtype)
-    for idx, part in zip(rows, parts):
-        out[idx] = part
-    return out
+    """:func:`proba_with_words`, with one warning that counts the texts without words (if any)."""
+    proba, wordless = proba_with_words(model, texts, batch_size, bar)
+    if wordless:
+        logger.warning("%d of %d stories have no words to classify (empty, or a dateline alone): each gets equal "
+                       "scores and the default label %r", wordless, len(texts), model.input_config.default_label)
+    return proba
 
 
 def _as_items(items: Any) -> list:

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .base import MODEL_CARD, ModelLoadError, WireClassifier, read_model_card, write_model_card
+from .single import load_single
 
 __all__ = ["EnsembleClassifier", "apply_label_bias", "link_ensemble", "normalize_weights", "shared_encoder_groups",
            "input_settings"]
@@ -103,8 +104,6 @@ class EnsembleClassifier(WireClassifier):
             ModelLoadError: The card is not an ensemble's, lists no members, has a malformed entry, or names a
                 member folder that cannot be loaded or is itself an ensemble (the message names it).
         """
-        from .single import load_single
-
         folder = Path(folder)
         card = read_model_card(folder)
         listed = card.get("members")
@@ -159,7 +158,6 @@ def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "
     import os
 
     from .catalog import resolve_model
-    from .single import load_single
 
     folder = Path(folder)
     _check_link_folder(folder, overwrite)

@@ -19,6 +19,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from ..atomic import atomic_write
+from ..outputs import error_entry, errors_path_for, own_output, write_errors
 from ..reader import (
     DEFAULT_MAX_BYTES,
     ReadReport,
@@ -31,9 +33,9 @@ from ..reader import (
 )
 from ..story import WireFormatError
 from ..workers import WorkerDied, ordered_map
-from .base import WireClassifier
+from .base import WireClassifier, proba_with_words
 
-__all__ = ["classify_files", "default_workers"]
+__all__ = ["classify_files", "classify_to_file", "check_out", "default_workers"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +63,10 @@ def default_workers(model) -> int:
     return (os.cpu_count() or 1) if baseline else 1
 
 
-def _lines(model, stories: list, batch_size: int) -> list[str]:
-    preds = model.predict(stories, batch_size=batch_size) if stories else []
-    return [_encode({"id": s.id, **p.to_dict()}) + "\n" for s, p in zip(stories, preds)]
+def _lines(model, stories: list, batch_size: int) -> tuple[list[str], int]:
+    """The JSON lines of ``stories`` (the answers ``model.predict`` gives), and how many had no words."""
+    proba, wordless = proba_with_words(model, model.texts(stories), batch_size)
+    return [_encode({"id": s.id, **p.to_dict()}) + "\n" for s, p in zip(stories, model.answers(proba))], wordless
 
 
 # -- in the worker processes -----------------------------------------------------------------------
@@ -73,17 +76,22 @@ _worker: dict = {}
 def _init_worker(load: dict, batch_size: int, max_bytes: int | None, model=None) -> None:
     from . import load_classifier
 
-    if "torch" in sys.modules:
-        # Forked from a process that ran torch: its OpenMP thread pool did not come along, and the first parallel
-        # operation here would wait for those threads forever. One thread per worker runs without the pool.
-        sys.modules["torch"].set_num_threads(1)
-
+    _one_torch_thread()  # before any torch operation here
     model = model if model is not None else load_classifier(**load)  # forked: the parent's model, not loaded again
+    _one_torch_thread()  # torch imported by the load (spawned workers): one thread each, not one per core each
     _worker.update(model=model, batch_size=batch_size, max_bytes=max_bytes)
 
 
-def _classify_chunk(paths: list[str] | str) -> tuple[list[str], list[WireFormatError], list[Skip]] | None:
-    """JSON lines for the stories of some wire files, with the files that failed or were not read.
+def _one_torch_thread() -> None:
+    """Run torch on one thread in this worker. Forked from a process that ran torch, the worker has lost its OpenMP
+    thread pool, and its first parallel operation would wait for those threads forever; one thread needs no pool."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _classify_chunk(paths: list[str] | str) -> tuple[list[str], list[WireFormatError], list[Skip], int] | None:
+    """JSON lines for the stories of some wire files, with the files that failed or were not read, and how many
+    stories had no words.
 
     A JSONL or CSV file of records (a string) is read by the main process in its place: nothing to do here.
 
@@ -94,7 +102,7 @@ def _classify_chunk(paths: list[str] | str) -> tuple[list[str], list[WireFormatE
         return None
     model, batch_size = _worker["model"], _worker["batch_size"]
     lines, stories, errors, skipped = [], [], [], []
-    held = 0
+    held = wordless = 0
     for path in paths:
         try:
             got = _file_stories(path, _worker["max_bytes"])
@@ -107,9 +115,10 @@ def _classify_chunk(paths: list[str] | str) -> tuple[list[str], list[WireFormatE
         stories += got
         held += sum(len(s.headline) + sum(map(len, s.paragraphs)) for s in got)
         if held > _TEXT_BUDGET:
-            lines += _lines(model, stories, batch_size)
-            stories, held = [], 0
-    return lines + _lines(model, stories, batch_size), errors, skipped
+            part, empty = _lines(model, stories, batch_size)
+            lines, wordless, stories, held = lines + part, wordless + empty, [], 0
+    part, empty = _lines(model, stories, batch_size)
+    return lines + part, errors, skipped, wordless + empty
 
 
 # -- in the main process ----------------------------------------------------------------------------
@@ -125,6 +134,7 @@ def classify_files(
     report: ReadReport | None = None,
     warn: bool = True,
     on_progress: Callable[[int], None] | None = None,
+    on_wordless: Callable[[int], None] | None = None,
     model: WireClassifier | None = None,
     text_field: str | None = None,
     headline_field: str | None = None,
@@ -143,6 +153,8 @@ def classify_files(
         report: Collects files, stories, errors and paths not read, as :func:`read_stories` does.
         warn: Log each bad input and unusual skip as a warning (False when the caller names them).
         on_progress: Called with the number of stories of each chunk written.
+        on_wordless: Called with the number of stories of each chunk that had no words to classify (they are
+            answered with equal scores and the default label, not shown to the model).
         model: The model ``load`` gives, when the caller has it already: used in this process and, where
             processes are forked (Linux), shared with the workers instead of loaded again in each
             (loading the baseline takes longer than classifying thousands of stories).
@@ -164,6 +176,7 @@ def classify_files(
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     workers = workers or default_workers(model if model is not None else load.get("path"))
     progress = on_progress or (lambda n: None)
+    wordless = on_wordless or (lambda n: None)
     main_model = [model] if model is not None else []
 
     def model():
@@ -177,8 +190,10 @@ def classify_files(
         stories = read_stories(source, on_error=report, warn=warn, max_bytes=max_bytes, follow_symlinks=follow_symlinks,
                                text_field=text_field, headline_field=headline_field)
         while batch := list(islice(stories, batch_size)):
-            yield from _lines(model(), batch, batch_size)
+            lines, empty = _lines(model(), batch, batch_size)
+            yield from lines
             progress(len(batch))
+            wordless(empty)
 
     if workers == 1:
         yield from in_main(paths)
@@ -196,7 +211,7 @@ def classify_files(
                     done += 1
                     yield line
                 continue
-            lines, errors, skipped = result
+            lines, errors, skipped, empty = result
             report.files += len(chunk) - len(skipped)  # as read_stories counts: files read, well or badly
             for err in errors:
                 if warn:
@@ -210,9 +225,11 @@ def classify_files(
             done += len(lines)
             yield from lines
             progress(len(lines))
+            wordless(empty)
     except WorkerDied as exc:
-        raise WorkerDied(f"{exc}; {done:,} stories' lines were written before it, in input order, "
-                         "the rest were not") from None
+        died = WorkerDied(f"{exc}; {done:,} stories' lines were written before it, in input order, the rest were not")
+        died.reason = str(exc)  # without what was written: classify_to_file writes nothing then
+        raise died from None
 
 
 def _chunks(paths: list, report: ReadReport, size: int, follow_symlinks: bool, warn: bool) -> Iterator[list[str] | str]:
@@ -237,3 +254,64 @@ def _chunks(paths: list, report: ReadReport, size: int, follow_symlinks: bool, w
                 chunk = []
     if chunk:
         yield chunk
+
+
+# -- into a file ------------------------------------------------------------------------------------
+def check_out(out: str | Path) -> Path:
+    """``out`` as a path, if it can be :func:`classify_to_file`'s output: a ``.jsonl`` file in a folder that exists.
+
+    Raises:
+        ValueError: Naming what is wrong.
+    """
+    out = Path(out)
+    if out.suffix.lower() != ".jsonl" or out.is_dir():
+        raise ValueError(f"{out}: name a .jsonl file for the JSON lines")
+    if not out.parent.is_dir():
+        raise ValueError(f"{out}: no such folder {out.parent}")
+    return out
+
+
+class _NothingClassified(Exception):
+    pass
+
+
+def classify_to_file(load: dict, paths: Iterable[str | Path], out: str | Path, *, report: ReadReport | None = None,
+                     **options) -> ReadReport:
+    """:func:`classify_files` into ``out``, written whole or not at all, with the bad inputs (and input paths that
+    do not exist) in ``OUT.errors.jsonl`` (:func:`nlp_wire.outputs.errors_path_for`).
+
+    ``out`` is replaced only when at least one story was classified: a run that finds none (every input missing
+    or bad) leaves an earlier ``out`` and its errors file as they were. ``out`` may lie inside an input folder: its
+    own files are neither read nor counted among the paths not read.
+
+    Args:
+        load, paths: As for :func:`classify_files`.
+        out: The ``.jsonl`` file to write.
+        report: Collects counts, bad inputs and paths not read (a new one when None).
+        **options: Any other keyword of :func:`classify_files`.
+
+    Returns:
+        The report; ``report.stories`` lines were written (none: ``out`` was not touched).
+
+    Raises:
+        ValueError: ``out`` is not a ``.jsonl`` file in a folder that exists (see :func:`check_out`).
+        nlp_wire.workers.WorkerDied: A worker process died; ``out`` was left as it was.
+    """
+    out = check_out(out)
+    report = report if report is not None else ReadReport()
+    try:
+        with atomic_write(out) as fh:
+            for line in classify_files(load, paths, report=report, **options):
+                fh.write(line)
+            if not report.stories:
+                raise _NothingClassified
+    except _NothingClassified:
+        pass
+    except WorkerDied as exc:
+        raise WorkerDied(f"{getattr(exc, 'reason', exc)}; nothing was written: {out} was left as it was") from None
+    finally:
+        is_own = own_output(out)
+        report.skipped[:] = [s for s in report.skipped if not is_own(s.path)]
+    if report.stories:
+        write_errors(errors_path_for(out), (error_entry(e.path, e.line, e.message) for e in report.errors))
+    return report

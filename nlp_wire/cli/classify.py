@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import sys
-from pathlib import Path
 
 from tqdm import tqdm
 
-from ..atomic import atomic_write
 from ..classify.transformer import DTYPES
 from .errors import UserError
 from .reading import add_reading_options, not_read_tail, print_not_read, reading_options, refuse_local_only
@@ -48,21 +44,21 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..classify import load_classifier
-    from ..classify.files import classify_files
+    from ..classify.files import check_out, classify_files, classify_to_file
     from ..reader import ReadReport
-    from ..summarize.batch import errors_path_for
-    from ..workers import WorkerDied
 
     if args.engine == "ray":
         return _run_ray(args)
     if args.workers < 0 or args.batch_size < 1:
         raise UserError("--workers must be >= 0 and --batch-size >= 1")
     if args.out:
-        _check_out(args.out)
+        try:
+            check_out(args.out)  # before the model loads
+        except ValueError as exc:
+            raise UserError(f"--out {exc}") from None
     auto = args.model == "default" and args.dtype is None and not args.int8
     load = dict(path=args.model, device=args.device, threshold=args.threshold, quantize=args.int8,
                 runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
-    options = reading_options(args)
     try:
         model = load_classifier(**load)  # a bad model folder fails here, in one line, before any worker starts
     except ImportError as exc:
@@ -75,55 +71,29 @@ def run(args) -> int:
         if ignored:
             print(f"warning: {', '.join(ignored)} ignored: {args.model} is a TF-IDF baseline (CPU, float64)",
                   file=sys.stderr)
-    missing = [p for p in args.paths if not os.path.lexists(p)]
-    for p in missing:
-        print(f"skipped: {p}: no such file or folder", file=sys.stderr)
-    report = ReadReport()
-    sink = atomic_write(args.out) if args.out else contextlib.nullcontext(sys.stdout)
-    try:
-        with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar, sink as fh:
-            lines = classify_files(load, [p for p in args.paths if p not in missing], workers=args.workers,
-                                   batch_size=args.batch_size, report=report, warn=False, on_progress=bar.update,
-                                   model=model, **options)
-            for line in lines:
-                fh.write(line)
-    except WorkerDied as exc:
-        if not args.out:
-            raise
-        raise WorkerDied(f"{exc}: to a temporary file, dropped; {args.out} was left as it was") from None
-    n = report.stories
+    missing = [p for p in args.paths if not os.path.lexists(p)]  # listed among the bad inputs, counted apart
+    report, wordless = ReadReport(), []
+    with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
+        options = dict(workers=args.workers, batch_size=args.batch_size, report=report, warn=False,
+                       on_progress=bar.update, on_wordless=wordless.append, model=model, **reading_options(args))
+        if args.out:
+            classify_to_file(load, args.paths, args.out, **options)
+        else:
+            for line in classify_files(load, args.paths, **options):
+                sys.stdout.write(line)
+    n, bad = report.stories, len(report.errors) - len(missing)
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
-    if args.out:
-        _write_errors(errors_path_for(args.out), report.errors)
     print_not_read(report.skipped, args.verbose)
-    print(f"classified {n} stories; {len(report.errors)} bad inputs skipped{not_read_tail(report)}"
+    print(f"classified {n} stories; {bad} bad inputs skipped{not_read_tail(report)}"
+          + (f"; {sum(wordless)} without words got {model.input_config.default_label!r}" if sum(wordless) else "")
           + (f"; {len(missing)} input paths do not exist" if missing else "")
-          + (f"; wrote {args.out}" if args.out else ""), file=sys.stderr)
-    if not n and not report.errors and not missing:
+          + ((f"; wrote {args.out}" if n else f"; nothing written: {args.out} was left as it was") if args.out else ""),
+          file=sys.stderr)
+    if not n and not bad and not missing:
         print(f"nlp-wire classify: no stories found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
-    return 2 if missing or (report.errors and not n) else 0
-
-
-def _check_out(out: str) -> None:
-    """Refuse an OUT that is not a new or existing ``.jsonl`` file in an existing folder, before the model loads."""
-    path = Path(out)
-    if path.suffix != ".jsonl" or path.is_dir():
-        raise UserError(f"--out {out}: name a .jsonl file")
-    if not path.parent.is_dir():
-        raise UserError(f"--out {out}: no such folder {path.parent}")
-
-
-def _write_errors(path: Path, errors: list) -> None:
-    """The bad inputs as ``{"path", "line", "reason"}`` lines (the Ray engine's and summarize's errors file);
-    an errors file of an earlier run is removed when there are none now."""
-    if not errors:
-        path.unlink(missing_ok=True)
-        return
-    with atomic_write(path) as fh:
-        fh.writelines(json.dumps({"path": e.path, "line": e.line, "reason": e.message}, ensure_ascii=False) + "\n"
-                      for e in errors)
+    return 2 if missing or (bad and not n) else 0
 
 
 def _run_ray(args) -> int:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..atomic import atomic_write
+from ..outputs import error_entry, inputs_only
 from ..reader import iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
@@ -135,8 +136,7 @@ def list_inputs(task: str, paths: Sequence[str | Path], shard_size: int = DEFAUL
 
 # -- read + parse -------------------------------------------------------------------------------
 def _error(err: WireFormatError, path: str, line) -> str:
-    return json.dumps({"path": err.path or path, "line": err.line if err.path else line, "reason": err.message},
-                      ensure_ascii=False)
+    return json.dumps(error_entry(err.path or path, err.line if err.path else line, err.message), ensure_ascii=False)
 
 
 def _read_batch(table) -> dict:
@@ -382,8 +382,8 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
     connect()
-    not_read: list = []
-    rows, digest = _listing(task, paths, shard_size, exclude, not_read.append)
+    not_read: list = []  # an OUT inside an input folder: its own files are not inputs left unread
+    rows, digest = _listing(task, paths, shard_size, exclude, inputs_only(out, not_read.append))
     header = {"task": task, "settings": settings, "inputs": len(rows), "digest": digest,
               "shards": -(-len(rows) // shard_size)}
     shards = prepare_shards(out, header)

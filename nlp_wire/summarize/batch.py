@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .. import outputs
 from ..atomic import atomic_write
 from ..reader import (
     DEFAULT_MAX_BYTES,
@@ -139,14 +140,10 @@ def output_format(out: str | Path) -> str:
 
 
 def errors_path_for(out: str | Path) -> Path:
-    """The errors file beside ``out``: its whole name and ``.errors.jsonl``.
-
-    ``sums.jsonl`` -> ``sums.jsonl.errors.jsonl``, ``sums.csv`` -> ``sums.csv.errors.jsonl``, the folder
-    ``sums/`` -> ``sums.errors.jsonl``: three outputs side by side never share (and overwrite) one list.
-    """
-    out = Path(out)
+    """The errors file beside a summaries output ``out`` (:func:`nlp_wire.outputs.errors_path_for`), after
+    checking that ``out`` is one (:func:`output_format`)."""
     output_format(out)  # refuses another suffix
-    return out.with_name(f"{out.name}.errors.jsonl")
+    return outputs.errors_path_for(out)
 
 
 def safe_name(name: str) -> str:
@@ -399,12 +396,6 @@ class _Writer:
             self.release()  # the lock too: a refused resume must not keep OUT locked
             raise
         self.last_checkpoint = time.monotonic()
-
-    def own_files(self) -> set[str]:
-        """The real paths of ``out`` and the files this run keeps beside it (see the class docstring)."""
-        paths = (self.out, self.errors_path, self.partial, self.errors_partial, self.journal_path, self.done_path,
-                 _lock_path(self.out))
-        return {os.path.realpath(p) for p in paths}
 
     # journal
     def _journal_line(self, obj: dict) -> None:
@@ -806,10 +797,8 @@ def summarize_folder(
             report.errors_path = str(writer.errors_path) if writer.errors_path.exists() else None
             return report
         job = _Job(fmt, method, sentences, max_words, max_bytes, text_field, headline_field)
-        own = writer.own_files()  # an OUT inside the input folder: its files are not inputs left unread
-        units = _iter_units(src, out if fmt == "txt" else None,
-                            lambda skip: os.path.realpath(skip.path) in own or report.not_read.append(skip),
-                            max_bytes, follow_symlinks)
+        units = _iter_units(src, out if fmt == "txt" else None, outputs.inputs_only(out, report.not_read.append), max_bytes,
+                            follow_symlinks)
         if writer.skip:
             units = _skip(units, writer.skip, writer.last_key)
         bar = _progress_bar(progress, report.done)
