@@ -454,6 +454,29 @@ def test_cli_train_overwrite_keeps_the_earlier_run_when_the_arguments_are_bad(ba
     assert "Traceback" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("labels", ["s00,Other", "ONE_CLASS"])
+def test_cli_train_keeps_the_earlier_run_when_the_data_cannot_be_read_or_fitted(labels, tmp_path, capsys):
+    """The new run is written beside OUT and replaces it whole: a bad labels row, or data with one class, leaves
+    an earlier run as it was and no half-written folder behind."""
+    run, args = _earlier_run(tmp_path)
+    csv_path = tmp_path / "wire" / "labels.csv"
+    rows = csv_path.read_text().splitlines()
+    rows = [rows[0], *(f"{r.split(',')[0]},other" for r in rows[1:])] if labels == "ONE_CLASS" else [rows[0], labels]
+    csv_path.write_text("\n".join(rows) + "\n")
+    assert main(args + ["--overwrite"]) == 2
+    assert (run / "model" / "old.safetensors").read_text() == "an earlier run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "wire"]  # no .run.partial left
+    fresh = tmp_path / "fresh"
+    to_fresh = [str(fresh) if a == str(run) else a for a in args]
+    assert main(to_fresh) == 2
+    assert not fresh.exists() and "Traceback" not in capsys.readouterr().err
+    assert main(to_fresh) == 2  # a rerun is not refused as an earlier run
+    err = capsys.readouterr().err
+    assert "holds an earlier run" not in err
+    assert ("training needs examples of at least two labels; the data has other 15" in err if labels == "ONE_CLASS"
+            else "unknown label 'Other'" in err)
+
+
 def test_cli_train_leaves_the_run_folder_to_the_main_process(tmp_path, monkeypatch):
     """Under accelerate launch the main process checks, clears and writes --out: another process that found the
     main's first files must neither refuse them as an earlier run nor wipe them (--overwrite), nor write."""

@@ -200,6 +200,9 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
         train_ds = _with_soft_labels(train_ds, soft, len(config.data.labels))
     labels = list(config.data.labels)
     counts = {labels[i]: int(c) for i, c in zip(*np.unique(train_ds["label"], return_counts=True))}
+    if len(counts) < 2:  # else scikit-learn's "the data contains only one class: np.int64(4)"
+        raise ValueError(f"training needs examples of at least two labels; the data has "
+                         f"{', '.join(f'{k} {v}' for k, v in counts.items()) or 'none'}")
     logger.info("training %s on %d examples %s", config.kind, len(train_ds), counts)
     if not main:
         return fit_classifier(config, train_ds, val_ds, out)

@@ -67,12 +67,26 @@ def run(args) -> int:
     main = is_main_process()  # under accelerate launch only the main process writes, so only it checks --out:
     if main and out.exists() and not out.is_dir():  # another would find the main's first files and stop
         raise UserError(f"--out {out}: is a file, not a run folder")
-    if main and out.is_dir() and any(out.iterdir()):
-        if not args.overwrite:
-            raise UserError(f"--out {out}: holds an earlier run; choose a new folder or add --overwrite to replace it")
-        shutil.rmtree(out)
-    train(config, args.data, args.out, teacher=teacher, unlabeled=args.unlabeled or None,
-          unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher, **field_options(args))
+    if main and out.is_dir() and any(out.iterdir()) and not args.overwrite:
+        raise UserError(f"--out {out}: holds an earlier run; choose a new folder or add --overwrite to replace it")
+    # The run is written beside OUT and takes its place only once it is whole: a bad labels row or data the model
+    # cannot be fitted on costs neither an earlier run (--overwrite) nor leaves a half-written one behind.
+    staging = out.with_name(f".{out.name}.partial")
+    if main:
+        shutil.rmtree(staging, ignore_errors=True)  # a run killed earlier
+    try:
+        train(config, args.data, staging if main else out, teacher=teacher, unlabeled=args.unlabeled or None,
+              unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher, **field_options(args))
+    except BaseException:
+        if main:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
     if main:  # under accelerate launch, the process that wrote the run folder
+        earlier = out.with_name(f".{out.name}.earlier")
+        shutil.rmtree(earlier, ignore_errors=True)
+        if out.exists():
+            out.rename(earlier)
+        staging.rename(out)
+        shutil.rmtree(earlier, ignore_errors=True)
         print(f"model: {args.out}/model  (metrics: {args.out}/metrics.json)", file=sys.stderr)
     return 0
