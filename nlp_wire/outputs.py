@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 from .atomic import atomic_write
 
-__all__ = ["errors_path_for", "error_entry", "write_errors", "own_output", "inputs_only"]
+__all__ = ["errors_path_for", "error_entry", "write_errors", "own_output", "inputs_only", "check_not_input"]
 
 
 def errors_path_for(out: str | Path) -> Path:
@@ -72,3 +72,15 @@ def inputs_only(out: str | Path, on_skip: Callable) -> Callable:
             on_skip(s)
 
     return skip
+
+
+def check_not_input(out: str | Path, paths: Iterable[str | Path]) -> None:
+    """Refuse an output file that is one of the input paths given, or whose errors file is.
+
+    Raises:
+        ValueError: Naming the input the run would overwrite.
+    """
+    written = {os.path.realpath(out), os.path.realpath(errors_path_for(out))}
+    for path in paths:
+        if os.path.realpath(path) in written:
+            raise ValueError(f"{out}: the output would overwrite the input {path}")

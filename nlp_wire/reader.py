@@ -74,6 +74,10 @@ class Skip:
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
 
+    def message(self) -> str:
+        """``"not read: too large (12,345,678 bytes ...)"``: the reason an errors file gives."""
+        return f"not read: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+
 
 class _Skipped(Exception):
     """A story file is not read (reason as in :class:`Skip`)."""
@@ -83,7 +87,7 @@ class _Skipped(Exception):
         self.reason, self.detail = reason, detail
 
     def message(self) -> str:
-        return f"not read: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+        return Skip("", self.reason, self.detail).message()
 
 
 @dataclass

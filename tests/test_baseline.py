@@ -239,6 +239,11 @@ def test_cli_train_classify_evaluate(tmp_path, capsys):
     for bad_out, named in ((tmp_path / "c.txt", "name a .jsonl file"), (tmp_path / "no" / "c.jsonl", "no such folder")):
         assert main(["-q", "classify", str(run / "model"), str(data), "--out", str(bad_out)]) == 2
         assert named in capsys.readouterr().err
+    # an OUT that is one of the inputs is refused before anything runs
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"id": "r1", "headline": "Police arrest a suspect", "body": "Police said so."}\n')
+    assert main(["-q", "classify", str(run / "model"), str(records), "--out", str(records)]) == 2
+    assert "the output would overwrite the input" in capsys.readouterr().err and "r1" in records.read_text()
     # a run that classifies nothing (a typo in the only input, or only bad inputs) leaves OUT as it was
     before = (tmp_path / "c.jsonl").read_bytes()
     for inputs in ([str(tmp_path / "wyre")], [str(data / "broken.txt")]):

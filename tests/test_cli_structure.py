@@ -37,3 +37,14 @@ def test_building_the_parser_reads_no_sample_data():
                           cwd=CLI.parents[1])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout == "None\n"
+
+
+def test_a_bare_ctrl_c_says_interrupted(monkeypatch, capsys):
+    from nlp_wire.cli import label
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(label, "run", interrupted)
+    assert main.main(["label", str(CLI)]) == 130
+    assert capsys.readouterr().err.strip() == "nlp-wire label: interrupted"  # was "nlp-wire label: "

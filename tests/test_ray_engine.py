@@ -152,11 +152,26 @@ def test_paths_not_read_are_counted_and_listed_as_by_the_local_engine(local_ray,
     assert _lines(src / "ray.jsonl") == _lines(tmp_path / "local.jsonl")
 
 
+def test_a_file_over_the_size_cap_is_listed_not_lost(local_ray, make_folder, tmp_path):
+    """The Ray engine reads with the default cap (10,000,000 bytes); a file over it only reached a log line inside
+    the actor: in neither the output, the errors file nor the counts."""
+    src = make_folder({"good.txt": GOOD, "big.txt": GOOD + "x" * 10_000_001}, "capped")
+    report = ray_engine.classify_to_file("baseline", [str(src)], tmp_path / "o.jsonl", progress=False)
+    assert report.done == 1 and report.failed == 1
+    (entry,) = [json.loads(line) for line in _lines(tmp_path / "o.jsonl.errors.jsonl")]
+    assert entry["path"].endswith("big.txt") and entry["reason"].startswith("not read: too large (")
+
+
 def test_cli_checks(tmp_path, capsys):
     assert main(["classify", "default", str(SAMPLE), "--engine", "ray"]) == 2
     assert "--engine ray needs --out" in capsys.readouterr().err
     assert main(["summarize", str(SAMPLE), "--out", str(tmp_path / "x.csv"), "--engine", "ray"]) == 2
     assert "writes a .jsonl file" in capsys.readouterr().err
+    records = tmp_path / "r.jsonl"
+    records.write_text('{"id": "r1", "headline": "Council approves budget", "body": "It passed."}\n')
+    for command in (["classify", "baseline"], ["summarize"]):  # an output over an input is refused, not written
+        assert main([*command, str(records), "--out", str(records), "--engine", "ray"]) == 2
+        assert "the output would overwrite the input" in capsys.readouterr().err and "r1" in records.read_text()
 
 
 @pytest.mark.parametrize("command, options, named", [

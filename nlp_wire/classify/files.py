@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..atomic import atomic_write
-from ..outputs import error_entry, errors_path_for, own_output, write_errors
+from ..outputs import check_not_input, error_entry, errors_path_for, own_output, write_errors
 from ..reader import (
     DEFAULT_MAX_BYTES,
     ReadReport,
@@ -294,10 +294,13 @@ def classify_to_file(load: dict, paths: Iterable[str | Path], out: str | Path, *
         The report; ``report.stories`` lines were written (none: ``out`` was not touched).
 
     Raises:
-        ValueError: ``out`` is not a ``.jsonl`` file in a folder that exists (see :func:`check_out`).
+        ValueError: ``out`` is not a ``.jsonl`` file in a folder that exists (see :func:`check_out`), or it (or its
+            errors file) is one of the input ``paths``.
         nlp_wire.workers.WorkerDied: A worker process died; ``out`` was left as it was.
     """
     out = check_out(out)
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    check_not_input(out, paths)
     report = report if report is not None else ReadReport()
     try:
         with atomic_write(out) as fh:

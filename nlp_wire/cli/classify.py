@@ -45,17 +45,19 @@ def add_parser(sub):
 def run(args) -> int:
     from ..classify import load_classifier
     from ..classify.files import check_out, classify_files, classify_to_file
+    from ..outputs import check_not_input
     from ..reader import ReadReport
 
+    if args.out:
+        try:  # before Ray starts or the model loads
+            check_out(args.out)
+            check_not_input(args.out, args.paths)
+        except ValueError as exc:
+            raise UserError(f"--out {exc}") from None
     if args.engine == "ray":
         return _run_ray(args)
     if args.workers < 0 or args.batch_size < 1:
         raise UserError("--workers must be >= 0 and --batch-size >= 1")
-    if args.out:
-        try:
-            check_out(args.out)  # before the model loads
-        except ValueError as exc:
-            raise UserError(f"--out {exc}") from None
     auto = args.model == "default" and args.dtype is None and not args.int8
     load = dict(path=args.model, device=args.device, threshold=args.threshold, quantize=args.int8,
                 runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt as exc:  # nlp_wire.workers.Interrupted says what was kept and how to go on
-        print(f"nlp-wire {args.command}: {exc or 'interrupted'}", file=sys.stderr)
+        print(f"nlp-wire {args.command}: {str(exc) or 'interrupted'}", file=sys.stderr)  # a bare Ctrl-C has no text
         return 130
     except (FileExistsError, NotADirectoryError) as exc:  # an output path under (or onto) a file
         if args.debug:

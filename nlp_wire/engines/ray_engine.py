@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..atomic import atomic_write
-from ..outputs import error_entry, inputs_only
+from ..outputs import check_not_input, error_entry, inputs_only
 from ..reader import iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
@@ -153,8 +153,9 @@ def _read_batch(table) -> dict:
             emit(seq, shard, 0, error=_error(WireFormatError(reason, path), path, None))
             continue
         errors: list[WireFormatError] = []
-        try:
-            stories = list(read_stories(path, on_error=errors.append))
+        try:  # a file not read (too large, a FIFO ...) is listed as failed, not only logged inside the actor
+            stories = list(read_stories(path, on_error=errors.append,
+                                        on_skip=lambda skip: errors.append(WireFormatError(skip.message(), skip.path))))
         except Exception as exc:  # a bug must not stop the run: the file is listed as failed
             stories, errors = [], [WireFormatError(f"{type(exc).__name__}: {exc}", path)]
         for k, story in enumerate(stories):
@@ -381,6 +382,7 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
          exclude: Path | None, progress: bool) -> BatchReport:
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
+    check_not_input(out, paths)
     connect()
     not_read: list = []  # an OUT inside an input folder: its own files are not inputs left unread
     rows, digest = _listing(task, paths, shard_size, exclude, inputs_only(out, not_read.append))
