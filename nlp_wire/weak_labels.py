@@ -3,7 +3,8 @@
 Each topic has weighted words/phrases and regular expressions. A story's score for a topic is the
 sum of the weights of the distinct rules that match, per field (headline, lead), times the field's
 weight. The best topic wins when it reaches ``min_score`` and leads the runner-up by ``margin``;
-a story no topic reaches ``other_below`` is ``other``; anything in between abstains (``None``).
+a story no topic reaches ``other_below`` is ``other``; anything in between abstains (``None``), and so does
+a story without words.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from .config import read_yaml_mapping
 from .story import Story, split_tags
 
 __all__ = ["TopicRules", "WeakLabel", "default_rules_path"]
+
+_WORD = re.compile(r"\w")
 
 
 def default_rules_path() -> Path:
@@ -149,8 +152,10 @@ class TopicRules:
         return out
 
     def __call__(self, story: Story) -> WeakLabel:
-        """Label one story, or abstain."""
+        """Label one story, or abstain (always for a story without words: no rule can speak for it)."""
         scores = self.scores(story)
+        if not _WORD.search(story.headline) and not any(_WORD.search(p) for p in story.paragraphs):
+            return WeakLabel(None, 0.0, scores)
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         best, best_score = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0

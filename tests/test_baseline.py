@@ -99,9 +99,9 @@ def test_batched_equals_one_by_one(fitted):
 
 
 def test_threshold_answers_default_label(fitted):
-    assert all(p.label == "other" for p in fitted.predict(X, threshold=1.01))
+    assert all(p.label == "other" for p in fitted.predict(X, threshold=1.0))
     assert fitted.predict([], threshold=0.5) == []
-    low = fitted.predict(X[:1], threshold=1.01)[0]  # a diplomacy story below the threshold
+    low = fitted.predict(X[:1], threshold=1.0)[0]  # a diplomacy story below the threshold
     assert low.label == "other" and low.score == pytest.approx(low.scores["other"])  # the answer's probability
     assert low.scores["other"] < low.scores["diplomacy"]
 
@@ -143,9 +143,9 @@ def test_evaluate_scores_the_answers_predict_gives(fitted, tmp_path):
                                                                 "text": datasets.Value("string"),
                                                                 "label": datasets.ClassLabel(names=LABELS)}))
     assert evaluate(fitted, ds, progress=False)["accuracy"] == 1.0
-    fitted.threshold = 1.01
+    fitted.threshold = 1.0
     metrics = evaluate(fitted, ds, tmp_path, progress=False)
-    assert metrics["threshold"] == 1.01 and metrics["accuracy"] == pytest.approx(3 / 15)  # only "other" right
+    assert metrics["threshold"] == 1.0 and metrics["accuracy"] == pytest.approx(3 / 15)  # only "other" right
     rows = [json.loads(line) for line in (tmp_path / "eval_misclassified.jsonl").read_text().splitlines()]
     assert len(rows) == 12 and {r["predicted"] for r in rows} == {"other"}
 
@@ -668,3 +668,12 @@ def test_evaluate_batches_are_the_batches_of_one_call_with_wordless_stories_too(
     bar = Bar()
     np.testing.assert_array_equal(one.predict_proba(texts, batch_size=2), proba_by_batch(by_batch, texts, 2, bar))
     assert one.calls == by_batch.calls == [["a", "bb"], ["ccc", "dddd"], ["eeeee"]] and bar.n == len(texts)
+
+
+@pytest.mark.parametrize("bad", [1.1, -0.1, float("nan"), True, "0.5"])
+def test_predict_checks_its_threshold_as_load_classifier_does(fitted, bad):
+    with pytest.raises(ValueError, match="threshold must be a probability between 0 and 1"):
+        fitted.predict(X[:1], threshold=bad)
+    with pytest.raises(ValueError, match="threshold must be a probability between 0 and 1"):
+        load_classifier("baseline", threshold=bad)
+    assert fitted.predict(X[:1], threshold=0.0)[0].label == "diplomacy"

@@ -63,6 +63,12 @@ def test_between_other_and_min_score_abstains(rules):
     assert rules(st("Fans wait", "The match was played.")).label is None  # sport 1: not other, not enough
 
 
+def test_a_story_without_words_abstains(rules):
+    """Not "other" at confidence 1.0: the rules have nothing to go on (such labels become training data)."""
+    for story in (st(""), st("", "  ", "-- --"), st("...")):
+        assert (rules(story).label, rules(story).confidence) == (None, 0.0)
+
+
 def test_other_when_nothing_fires(rules):
     label = rules(st("Bread prices hold steady", "Bakers kept prices flat."))
     assert (label.label, label.confidence) == ("other", 1.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .base import MODEL_CARD, ModelLoadError, Prediction, WireClassifier, read_model_card
+from .base import MODEL_CARD, ModelLoadError, Prediction, WireClassifier, check_threshold, read_model_card
 
 __all__ = ["load_classifier", "Prediction", "WireClassifier", "ModelLoadError", "MODEL_CARD"]
 
@@ -70,9 +70,7 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
 
         model = load_single(folder, device=device, quantize=quantize, runtime=runtime, dtype=dtype)
     if threshold is not None:
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be a probability between 0 and 1, not {threshold!r}")
-        model.threshold = float(threshold)
+        model.threshold = check_threshold(threshold)
     return model
 
 

@@ -102,7 +102,7 @@ class WireClassifier:
         top probability is below ``threshold`` (default: the model's own ``threshold``, None for none) or where all
         labels are equally likely. The one rule :meth:`predict` and :func:`~nlp_wire.classify.evaluate.evaluate`
         answer by."""
-        threshold = self.threshold if threshold is None else threshold
+        threshold = self.threshold if threshold is None else check_threshold(threshold)
         proba = np.asarray(proba)
         top = proba.argmax(1)  # an empty (0, k) array gives an empty answer
         undecided = proba.max(1) == proba.min(1)  # no label preferred: a text without words
@@ -172,6 +172,18 @@ def _as_items(items: Any) -> list:
     except TypeError:
         raise TypeError(f"predict takes a story (a string, a Story or a record dict) or a list of them, "
                         f"not {type(items).__name__}") from None
+
+
+def check_threshold(threshold: Any) -> float:
+    """``threshold`` as a float, if it is a probability (0 to 1).
+
+    Raises:
+        ValueError: Anything else (a bool, a string, nan, a number outside 0..1).
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)) \
+            or not 0.0 <= threshold <= 1.0:  # nan fails both comparisons
+        raise ValueError(f"threshold must be a probability between 0 and 1, not {threshold!r}")
+    return float(threshold)
 
 
 def _check_batch_size(batch_size: Any) -> None:
