@@ -225,7 +225,8 @@ def test_cli_train_classify_evaluate(tmp_path, capsys):
     assert main(["-q", "classify", str(run / "model"), str(data)]) == 0
     out, err = capsys.readouterr()
     lines = [json.loads(x) for x in out.splitlines()]
-    assert len(lines) == len(X) and set(lines[0]) == {"id", "label", "score", "scores"}
+    assert len(lines) == len(X) and list(lines[0]) == ["id", "path", "label", "score", "scores"]
+    assert lines[0]["path"] == str(data / "s00.txt")  # which file: ids repeat across folders
     assert "broken.txt" in err and "Traceback" not in err
     # --out: the same lines in a file, the bad input in OUT.errors.jsonl, nothing on stdout
     assert main(["-q", "classify", str(run / "model"), str(data), "--out", str(tmp_path / "c.jsonl")]) == 0

@@ -73,7 +73,7 @@ def test_classify_files_keeps_the_order_across_chunks_and_jsonl_inputs(folder, m
     assert [json.loads(x)["id"] for x in two][15:17] == ["r:1", "r:2"]
     stories = list(read_stories(paths))  # the same answers as the Python API in this process
     preds = load_classifier("baseline").predict(stories)
-    assert [json.loads(x) for x in two] == [{"id": s.id, **p.to_dict()} for s, p in zip(stories, preds)]
+    assert [json.loads(x) for x in two] == [{"id": s.id, "path": s.path, **p.to_dict()} for s, p in zip(stories, preds)]
 
 
 def test_classify_memory_stays_bounded_in_flight(folder, monkeypatch):
@@ -107,8 +107,8 @@ def test_a_chunk_of_large_files_is_predicted_in_parts(folder, monkeypatch):
     files._init_worker({"path": "baseline"}, 256, None)
     whole = files._classify_chunk(paths)
     sizes = []
-    real = files._lines
-    monkeypatch.setattr(files, "_lines", lambda m, stories, b: (sizes.append(len(stories)), real(m, stories, b))[1])
+    real = files.prediction_lines
+    monkeypatch.setattr(files, "prediction_lines", lambda m, stories, b: (sizes.append(len(stories)), real(m, stories, b))[1])
     monkeypatch.setattr(files, "_TEXT_BUDGET", 150)  # about two stories
     assert files._classify_chunk(paths) == whole
     assert len(whole[0]) == len(paths) == 14 and max(sizes) <= 3 and sum(sizes) == 14
@@ -147,11 +147,11 @@ import torch
 from nlp_wire.classify import files
 x = torch.randn(512, 512)
 (x @ x).sum()  # the parent uses torch's thread pool, as loading and running a model does
-real = files._lines
+real = files.prediction_lines
 def heavy(model, stories, batch_size):
     (x @ x).sum()  # the work of a real-sized torch model, in the worker
     return real(model, stories, batch_size)
-files._lines = heavy
+files.prediction_lines = heavy
 print(len(list(files.classify_files({{"path": "baseline"}}, [{str(folder / "d1")!r}], workers=2, chunk_files=2))))
 """
     try:

@@ -35,7 +35,7 @@ from ..story import WireFormatError
 from ..workers import WorkerDied, ordered_map
 from .base import WireClassifier, proba_with_words
 
-__all__ = ["classify_files", "classify_to_file", "check_out", "default_workers"]
+__all__ = ["classify_files", "classify_to_file", "check_out", "default_workers", "prediction_lines"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +63,14 @@ def default_workers(model) -> int:
     return (os.cpu_count() or 1) if baseline else 1
 
 
-def _lines(model, stories: list, batch_size: int) -> tuple[list[str], int]:
-    """The JSON lines of ``stories`` (the answers ``model.predict`` gives), and how many had no words."""
+def prediction_lines(model: WireClassifier, stories: list, batch_size: int) -> tuple[list[str], int]:
+    """The JSON line of each story (``id``, ``path``, ``label``, ``score``, ``scores``; the answers
+    ``model.predict`` gives) ending in a newline, and how many stories had no words. The one line format of both
+    engines; ``path`` tells apart stories of files with the same name in other folders."""
     proba, wordless = proba_with_words(model, model.texts(stories), batch_size)
-    return [_encode({"id": s.id, **p.to_dict()}) + "\n" for s, p in zip(stories, model.answers(proba))], wordless
+    return [_encode({"id": s.id, "path": s.path, **p.to_dict()}) + "\n"
+            for s, p in zip(stories, model.answers(proba))], wordless
+
 
 
 # -- in the worker processes -----------------------------------------------------------------------
@@ -115,9 +119,9 @@ def _classify_chunk(paths: list[str] | str) -> tuple[list[str], list[WireFormatE
         stories += got
         held += sum(len(s.headline) + sum(map(len, s.paragraphs)) for s in got)
         if held > _TEXT_BUDGET:
-            part, empty = _lines(model, stories, batch_size)
+            part, empty = prediction_lines(model, stories, batch_size)
             lines, wordless, stories, held = lines + part, wordless + empty, [], 0
-    part, empty = _lines(model, stories, batch_size)
+    part, empty = prediction_lines(model, stories, batch_size)
     return lines + part, errors, skipped, wordless + empty
 
 
@@ -139,7 +143,7 @@ def classify_files(
     text_field: str | None = None,
     headline_field: str | None = None,
 ) -> Iterator[str]:
-    """Classify every story under ``paths``: one JSON line (``id``, ``label``, ``score``, ``scores``) each.
+    """Classify every story under ``paths``: one JSON line (``id``, ``path``, ``label``, ``score``, ``scores``) each.
 
     Args:
         load: Keyword arguments of :func:`~nlp_wire.classify.load_classifier` (each worker loads the
@@ -190,7 +194,7 @@ def classify_files(
         stories = read_stories(source, on_error=report, warn=warn, max_bytes=max_bytes, follow_symlinks=follow_symlinks,
                                text_field=text_field, headline_field=headline_field)
         while batch := list(islice(stories, batch_size)):
-            lines, empty = _lines(model(), batch, batch_size)
+            lines, empty = prediction_lines(model(), batch, batch_size)
             yield from lines
             progress(len(batch))
             wordless(empty)

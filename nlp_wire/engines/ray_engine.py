@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..atomic import atomic_write
+from ..classify.files import prediction_lines
 from ..outputs import check_not_input, error_entry, inputs_only
 from ..reader import iter_files, read_stories
 from ..story import WireFormatError
@@ -193,8 +194,8 @@ class _Classifier:
         rows = [i for i, story in enumerate(batch["story"]) if story is not None]
         stories = [pickle.loads(batch["story"][i]) for i in rows]
         records = [None] * len(batch["seq"])
-        for i, story, pred in zip(rows, stories, self.model.predict(stories, batch_size=self.batch_size) if stories else []):
-            records[i] = json.dumps({"id": story.id, **pred.to_dict()}, ensure_ascii=False)
+        for i, line in zip(rows, prediction_lines(self.model, stories, self.batch_size)[0] if stories else []):
+            records[i] = line[:-1]  # the local engine's line, without its newline
         return {"seq": batch["seq"], "shard": batch["shard"], "sub": batch["sub"], "record": records,
                 "error": batch["error"], "empty": [False] * len(records)}
 
