@@ -178,8 +178,10 @@ def _examples_from_stories(
         logger.info("%s: the rules abstained on %d stories", source, abstained)
     missing = sorted(set(gold or ()) - seen)
     if missing:
-        logger.warning("%s: %d ids of the labels file match no story (first: %s)", source, len(missing),
-                       ", ".join(missing[:5]))
+        hint = ("; a story's id is its file name without .txt" if any(i.lower().endswith(".txt") for i in missing)
+                else "")
+        logger.warning("%s: %d ids of the labels file match no story (first: %s)%s", source, len(missing),
+                       ", ".join(missing[:5]), hint)
 
 
 def group_split(labels: list[str], groups: list[str], fractions: dict[str, float], seed: int) -> dict[str, list[int]]:

@@ -114,6 +114,12 @@ def test_stories_without_a_label_are_left_out(make_folder, gold, caplog):
     folder = make_folder({**files, "labels.csv": labels_csv(some) + "ghost-story,other\n"})
     assert len(load_examples(folder)) == 9
     assert "no label" in caplog.text and "ghost-story" in caplog.text  # ids in labels.csv that match no story
+    assert "without .txt" not in caplog.text
+    caplog.clear()
+    named = make_folder({**files, "labels.csv": "".join(f"{k}.txt,{v}\n" for k, v in gold.items()).join(["id,label\n", ""])})
+    with pytest.raises(WireFormatError):  # no example at all
+        load_examples(named)
+    assert "a story's id is its file name without .txt" in caplog.text
 
 
 @pytest.mark.parametrize("content, line, message", [

@@ -280,3 +280,14 @@ def test_label_bias_moves_the_decision_and_survives_the_card(members, tmp_path):
         card_path.write_text(json.dumps(card))
         with pytest.raises(ModelLoadError, match=message):
             load_classifier(tmp_path / "models" / "both")
+
+
+def test_torch_options_on_an_ensemble_of_baselines_are_named_as_ignored(members, tmp_path, capsys):
+    from nlp_wire.cli.main import main
+
+    folder = EnsembleClassifier(members).save_pretrained(tmp_path / "ens")
+    (tmp_path / "a.txt").write_text(" date 2024-01-02 Snow and wind tomorrow\nSEOUL -- Snow is coming.\n")
+    assert main(["-q", "classify", str(folder), str(tmp_path / "a.txt"), "--onnx", "--int8"]) == 0
+    assert "warning: --onnx, --int8 ignored:" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="dtype 'int4': use one of"):
+        load_classifier(folder, dtype="int4")

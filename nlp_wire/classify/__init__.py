@@ -52,6 +52,10 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         runtime = "auto" if (path is None or str(path) in DEFAULT_NAMES) and dtype is None else "torch"
     if runtime not in ("torch", "onnxruntime", "auto"):
         raise ValueError(f"runtime {runtime!r}: use 'torch', 'onnxruntime' or 'auto'")
+    from .transformer import DTYPES
+
+    if dtype is not None and dtype not in DTYPES:  # for a baseline too, where it would be ignored in silence
+        raise ValueError(f"dtype {dtype!r}: use one of {', '.join(DTYPES)}")
     if dtype not in (None, "float32") and (quantize or runtime == "onnxruntime"):
         raise ValueError(f"dtype {dtype!r} goes with the float torch runtime, not with quantize or ONNX Runtime")
     folder = resolve_model(path)

@@ -33,7 +33,7 @@ def add_parser(sub):
                         "with AMX or AVX512-BF16): bfloat16 is 1.6-2.4x faster there (more with AMX); float16 is for GPUs")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="ray: read, parse and classify on a Ray cluster (RAY_ADDRESS, else a local Ray); needs --out "
-                        "and pip install 'nlp_wire[ray]'")
+                        "and pip install 'nlp_wire[ray]'; a rerun always skips the shards an interrupted run finished")
     p.add_argument("--out", help="write the JSON lines to OUT (.jsonl) instead of standard output, whole or not at all, "
                                  "and bad inputs to OUT.errors.jsonl; with --engine ray (which needs it) a rerun "
                                  "skips the shards a crashed run finished")
@@ -54,10 +54,10 @@ def run(args) -> int:
             check_not_input(args.out, args.paths)
         except ValueError as exc:
             raise UserError(f"--out {exc}") from None
+    if args.workers < 0 or args.batch_size < 1:  # before Ray starts, too
+        raise UserError("--workers must be >= 0 and --batch-size >= 1")
     if args.engine == "ray":
         return _run_ray(args)
-    if args.workers < 0 or args.batch_size < 1:
-        raise UserError("--workers must be >= 0 and --batch-size >= 1")
     auto = args.model == "default" and args.dtype is None and not args.int8
     load = dict(path=args.model, device=args.device, threshold=args.threshold, quantize=args.int8,
                 runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
@@ -67,11 +67,11 @@ def run(args) -> int:
         raise UserError(str(exc)) from None
     from ..classify.baseline import TfidfClassifier
 
-    if isinstance(model, TfidfClassifier):
+    if all(isinstance(m, TfidfClassifier) for m in getattr(model, "members", {args.model: model}).values()):
         ignored = [flag for flag, on in (("--dtype", args.dtype not in (None, "float32")), ("--device", args.device != "cpu"),
                                          ("--onnx", args.onnx), ("--int8", args.int8)) if on]
-        if ignored:
-            print(f"warning: {', '.join(ignored)} ignored: {args.model} is a TF-IDF baseline (CPU, float64)",
+        if ignored:  # a baseline, or an ensemble of baselines: nothing here runs in torch
+            print(f"warning: {', '.join(ignored)} ignored: {args.model} is made of TF-IDF baselines (CPU, float64)",
                   file=sys.stderr)
     missing = [p for p in args.paths if not os.path.lexists(p)]  # listed among the bad inputs, counted apart
     report, wordless = ReadReport(), []

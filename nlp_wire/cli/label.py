@@ -58,6 +58,6 @@ def run(args) -> int:
             w.writerow(LABELS_CSV_HEADER)
             w.writerows(rows)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad files skipped{not_read_tail(report)}; "
+    print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad inputs skipped{not_read_tail(report)}; "
           + ("wrote them to standard output" if str(out) == "-" else f"wrote {out}"), file=sys.stderr)
     return 0

@@ -95,7 +95,7 @@ def _unit_rows(task: str, paths: Sequence[str | Path], exclude: Path | None, on_
                    "raw": unit[3] if kind == "j" else None, "reason": unit[3] if kind == "x" else None}
         return
     for root in paths:  # classify: a unit per file, read by read_stories as the local engine does
-        if not os.path.exists(root):
+        if not os.path.lexists(root):  # a dangling symlink given by name is a path not read, as locally
             yield {"kind": "x", "path": str(root), "line": None, "raw": None, "reason": "no such file or folder"}
             continue
         for path in iter_files(root, on_skip=on_skip):
