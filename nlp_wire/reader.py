@@ -281,8 +281,25 @@ def _fail(err: WireFormatError, on_error: Callable[[WireFormatError], None] | No
     on_error(err)
 
 
+class _Utf8Lines:
+    """The lines of a UTF-16 file (as Windows editors save "Unicode" text), as UTF-8 bytes: every reader of JSONL
+    lines decodes UTF-8, and split at its newline bytes UTF-16 text gives nothing but invalid JSON."""
+
+    def __init__(self, fh):
+        self.text = io.TextIOWrapper(fh, encoding="utf-16", errors="replace")  # the BOM gives the byte order
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.text.readline(size).encode("utf-8")  # the cap counts characters here, not bytes
+
+    def __iter__(self):
+        return (line.encode("utf-8") for line in self.text)
+
+
 def capped_lines(fh, max_bytes: int | None) -> Iterator[tuple[int, bytes | None]]:
-    """``(line number, raw line)`` of a binary file; ``None`` for a line over ``max_bytes`` (never held whole)."""
+    """``(line number, raw line)`` of a binary file (UTF-8; a UTF-16 file with its BOM is given as UTF-8 too);
+    ``None`` for a line over ``max_bytes`` (never held whole)."""
+    if hasattr(fh, "peek") and fh.peek(2)[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        fh = _Utf8Lines(fh)
     if max_bytes is None:
         yield from enumerate(fh, 1)
         return

@@ -291,3 +291,5 @@ def test_torch_options_on_an_ensemble_of_baselines_are_named_as_ignored(members,
     assert "warning: --onnx, --int8 ignored:" in capsys.readouterr().err
     with pytest.raises(ValueError, match="dtype 'int4': use one of"):
         load_classifier(folder, dtype="int4")
+    with pytest.raises(ValueError, match="'float16' is for GPUs"):  # checked before any folder is read
+        load_classifier(tmp_path / "no such model", dtype="float16")

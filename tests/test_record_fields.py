@@ -151,3 +151,16 @@ def test_cli_train_with_fields_records_them(articles, tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["train_examples"] == 3
     assert metrics["record_fields"] == {"text_field": "article", "headline_field": "title"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_jsonl_file_is_read_like_utf8(tmp_path, encoding):
+    """Windows editors save "Unicode" text as UTF-16 with a BOM; split at its newline bytes it was all invalid JSON."""
+    from nlp_wire.reader import iter_records
+
+    records = [{"id": "r1", "headline": "Café opens", "body": "It opened."}, {"id": "r2", "headline": "Rain"}]
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in records)
+    data = text.encode("utf-16") if encoding == "utf-16" else b"\xfe\xff" + text.encode("utf-16-be")
+    (tmp_path / "r.jsonl").write_bytes(data)
+    assert [r for _, r in iter_records(tmp_path / "r.jsonl")] == records
+    assert [s.headline for s in read_stories(tmp_path / "r.jsonl")] == ["Café opens", "Rain"]

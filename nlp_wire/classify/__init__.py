@@ -56,6 +56,8 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
 
     if dtype is not None and dtype not in DTYPES:  # for a baseline too, where it would be ignored in silence
         raise ValueError(f"dtype {dtype!r}: use one of {', '.join(DTYPES)}")
+    if dtype == "float16" and device == "cpu":  # found before a model of several seconds' loading, not after
+        raise ValueError("dtype 'float16' is for GPUs; on the CPU use 'bfloat16'")
     if dtype not in (None, "float32") and (quantize or runtime == "onnxruntime"):
         raise ValueError(f"dtype {dtype!r} goes with the float torch runtime, not with quantize or ONNX Runtime")
     folder = resolve_model(path)
