@@ -252,6 +252,21 @@ def test_resume_with_other_settings_is_refused_by_the_cli(tmp_path, capsys, monk
     assert code == 2 and "other settings (sentences)" in err
 
 
+def test_after_a_second_ctrl_c_the_message_counts_what_resume_keeps(tmp_path, capsys, monkeypatch):
+    """A second Ctrl-C skips the last checkpoint: the message said every story written, --resume kept fewer."""
+    from nlp_wire import workers
+
+    src = write_folder(tmp_path / "in", 6)
+    out = tmp_path / "o.jsonl"
+    monkeypatch.setattr(workers._Flag, "twice", lambda self: True)  # as if Ctrl-C came twice
+    with interrupted_after(monkeypatch, 3):
+        code, err = run_cli(capsys, "summarize", src, "--out", out, "--workers", 1, "--no-progress")
+    assert code == 130 and "interrupted: 0 stories written so far" in err  # no checkpoint was made
+    monkeypatch.undo()
+    code, err = run_cli(capsys, "summarize", src, "--out", out, "--resume", "--workers", 1, "--no-progress")
+    assert code == 0 and "resuming after" not in err and "done 6," in err
+
+
 def test_killed_txt_runs_leave_no_temporary_files_behind(tmp_path):
     src = write_folder(tmp_path / "in", 4)
     out = tmp_path / "sums"

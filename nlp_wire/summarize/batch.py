@@ -396,6 +396,7 @@ class _Writer:
             self.release()  # the lock too: a refused resume must not keep OUT locked
             raise
         self.last_checkpoint = time.monotonic()
+        self.kept = self.report.done  # stories a --resume would keep (what a resumed run had, at first)
 
     # journal
     def _journal_line(self, obj: dict) -> None:
@@ -504,6 +505,7 @@ class _Writer:
             "counts": self._counts(),
         })
         self.last_checkpoint = time.monotonic()
+        self.kept = self.report.done
 
     def _counts(self) -> dict:
         r = self.report
@@ -828,7 +830,8 @@ def summarize_folder(
                 if not interrupted.twice() and writer.writing:  # stopped between two inputs: keep all written
                     writer.checkpoint(writer.last_key, force=True)
                 what = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
-                message = f"{what}: {report.done:,} stories written so far; rerun with --resume to finish"
+                # what --resume keeps: after a second Ctrl-C, the last checkpoint's count, not all written
+                message = f"{what}: {writer.kept:,} stories written so far; rerun with --resume to finish"
                 raise (Interrupted(message) if isinstance(exc, KeyboardInterrupt) else WorkerDied(message)) from None
             except OSError as exc:
                 where = exc.filename or out
