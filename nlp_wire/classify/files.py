@@ -51,7 +51,7 @@ def default_workers(model) -> int:
     Args:
         model: A loaded classifier, or a model folder or name (``None``: the default model).
     """
-    from . import WireClassifier, read_model_card
+    from .base import read_model_card
     from .catalog import resolve_model
 
     if isinstance(model, WireClassifier):
