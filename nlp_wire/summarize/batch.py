@@ -46,7 +46,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .. import outputs
+from .. import outputs as _outputs  # not `outputs`: a common local name here
+from ..outputs import check_not_input, error_entry, inputs_only
 from ..atomic import atomic_write
 from ..reader import (
     DEFAULT_MAX_BYTES,
@@ -143,7 +144,7 @@ def errors_path_for(out: str | Path) -> Path:
     """The errors file beside a summaries output ``out`` (:func:`nlp_wire.outputs.errors_path_for`), after
     checking that ``out`` is one (:func:`output_format`)."""
     output_format(out)  # refuses another suffix
-    return outputs.errors_path_for(out)
+    return _outputs.errors_path_for(out)
 
 
 def safe_name(name: str) -> str:
@@ -275,10 +276,10 @@ def _process_chunk(chunk: list[tuple]) -> list[tuple]:
                     empty.append(story.id)
             results.append((outputs, empty, None))
         except WireFormatError as err:
-            results.append(([], [], {"path": err.path or unit[1], "line": err.line, "reason": err.message}))
+            results.append(([], [], error_entry(err.path or unit[1], err.line, err.message)))
         except Exception as exc:  # a bug must not stop the run: record it like a bad file
             line = unit[2] if unit[0] == "j" else None
-            results.append(([], [], {"path": unit[1], "line": line, "reason": f"{type(exc).__name__}: {exc}"}))
+            results.append(([], [], error_entry(unit[1], line, f"{type(exc).__name__}: {exc}")))
     return results
 
 
@@ -648,10 +649,6 @@ class _Escape(Exception):
     """An output path would leave OUT."""
 
 
-def _lock_path(out: Path) -> Path:
-    return out.with_name(f".{out.name}.lock")
-
-
 def _lock(out: Path):
     """Hold ``.<out>.lock`` beside ``out`` for the run; refuse when another run holds it.
 
@@ -661,7 +658,7 @@ def _lock(out: Path):
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         return None
-    path = _lock_path(out)
+    path = out.with_name(f".{out.name}.lock")
     refused = ValueError(f"{out}: another nlp-wire run is writing it (it holds {path}); wait for it to end, "
                          "or name another OUT")
     with _HELD_GUARD:
@@ -774,10 +771,9 @@ def summarize_folder(
         raise ValueError(f"{out} is a file; name a folder for .txt summaries, or a .jsonl or .csv file")
     if fmt != "txt" and out.is_dir():
         raise ValueError(f"{out} is a folder; name a .jsonl or .csv file, or a folder without a suffix")
-    if fmt != "txt" and os.path.realpath(out) == os.path.realpath(src):
-        raise ValueError(f"{out}: the output would overwrite the input")
     if fmt == "txt" and _inside(os.path.realpath(src), os.path.realpath(out)):
         raise ValueError(f"{out}: the output folder holds the input ({src}); name a folder beside it")
+    check_not_input(out, [src])  # the check classify and the Ray engine make: OUT, or its errors file
     workers = workers or os.cpu_count() or 1
     params = {
         "src": os.path.abspath(src),
@@ -799,7 +795,7 @@ def summarize_folder(
             report.errors_path = str(writer.errors_path) if writer.errors_path.exists() else None
             return report
         job = _Job(fmt, method, sentences, max_words, max_bytes, text_field, headline_field)
-        units = _iter_units(src, out if fmt == "txt" else None, outputs.inputs_only(out, report.not_read.append), max_bytes,
+        units = _iter_units(src, out if fmt == "txt" else None, inputs_only(out, report.not_read.append), max_bytes,
                             follow_symlinks)
         if writer.skip:
             units = _skip(units, writer.skip, writer.last_key)
