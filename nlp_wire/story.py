@@ -253,6 +253,8 @@ class Story:
                 date = None
         tags, headline = split_tags(clean_line(headline or ""))
         body_lines = [clean_line(p) for p in (body or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+        start = next((i for i, t in enumerate(body_lines) if t), len(body_lines))  # lines of spaces (NBSP) too
+        body_lines = body_lines[start:]  # so that a "-" after them is not "after some prose"
         rid = record.get("id")
         rid = printable(str(rid)) if rid is not None else printable(id) if id is not None else f"line{line}"
         return cls(rid, date, headline, tags, *parse_body(body_lines, headline), path, line)

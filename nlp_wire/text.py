@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .story import HEADER_START_RE, Story, clean_line, parse_body, parse_stories, printable, split_tags
+from .story import HEADER_START_RE, Story, parse_stories, split_tags
 
 __all__ = ["as_story", "model_input"]
 
@@ -33,11 +33,7 @@ def as_story(item: Any, id: str = "text") -> Story:
     stripped = item.lstrip("\ufeff \t\r\n")
     if HEADER_START_RE.match(stripped):
         return next(parse_stories(item, id=id))
-    lines = [clean_line(ln) for ln in stripped.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    start = next((i for i, line in enumerate(lines) if line), len(lines))  # lines of spaces only (NBSP ...) too
-    dateline, paragraphs, byline, related = parse_body(lines[start:])
-    return Story(id=printable(id), date=None, headline="", tags=[], dateline=dateline, paragraphs=paragraphs,
-                 byline=byline, related_headlines=related)
+    return Story.from_record({"body": stripped}, id=id)  # a body without a headline: one reading for both
 
 
 def model_input(story: Story | str | dict, max_words: int = 96, lead_paragraphs: int = 2) -> str:
