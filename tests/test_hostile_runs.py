@@ -581,8 +581,11 @@ def test_an_escaping_folder_is_listed_even_when_out_has_a_non_utf8_name(tmp_path
     (out / "00").symlink_to(tmp_path / "elsewhere")  # a symlink that would lead the writes out of OUT
     report = summarize_folder(src, out, workers=1, progress=False)
     assert (report.done, report.failed) == (0, 2) and not list((tmp_path / "elsewhere").iterdir())
-    reasons = [json.loads(line)["reason"] for line in errors_path_for(out).read_text(encoding="utf-8").splitlines()]
-    assert all("resolves outside" in r for r in reasons)
+    # nothing summarized: no errors file beside the OUT left as it was; the caller is handed the entries
+    assert report.kept_out and not errors_path_for(out).exists()
+    reasons = [entry["reason"] for entry in report.unwritten]
+    assert len(reasons) == 2 and all("resolves outside" in r for r in reasons)
+    json.dumps(report.unwritten, ensure_ascii=False).encode("utf-8")  # printable: OUT's non-UTF-8 name is escaped
 
 
 def test_ctrl_c_without_a_pool_stops_within_a_second_too(tmp_path, monkeypatch):

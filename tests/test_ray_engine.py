@@ -200,3 +200,18 @@ def test_classify_korea_dev_like_the_local_engine(local_ray, korea_dev, tmp_path
     out = tmp_path / "labels.jsonl"
     assert main(["-q", "classify", "baseline", str(korea_dev), "--engine", "ray", "--out", str(out)]) == 0
     assert _lines(out) == local and len(local) >= 225
+
+
+@pytest.mark.parametrize("command", ["classify", "summarize"])
+def test_a_run_with_no_story_leaves_out_as_it_was(local_ray, make_folder, tmp_path, capsys, command):
+    """Every input missing or bad: the Ray engine replaced OUT with an empty file (the local engines keep it)."""
+    src = make_folder({"bad.txt": "just notes\n"}, "nostory")
+    out = tmp_path / "o.jsonl"
+    out.write_text('{"id": "earlier"}\n')
+    args = ["classify", "baseline", str(src), str(tmp_path / "missing")] if command == "classify" else ["summarize", str(src)]
+    main(["-q", *args, "--out", str(out), "--engine", "ray"])
+    err = capsys.readouterr().err
+    assert out.read_text() == '{"id": "earlier"}\n' and not (tmp_path / "o.jsonl.errors.jsonl").exists()
+    assert f"skipped: {src / 'bad.txt'}:1: not a wire story" in err and "nothing written" in err
+    if command == "classify":
+        assert "classified 0 stories; " in err and "(no prose)" not in err  # in classify's words

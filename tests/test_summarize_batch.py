@@ -352,3 +352,31 @@ def test_cli_a_folder_without_stories_fails_as_classify_and_label_do(tmp_path, c
     (tmp_path / "in" / "notes.md").write_text("not a story")
     assert cli(["summarize", str(tmp_path / "in"), "--out", str(tmp_path / "s.jsonl"), "--no-progress"]) == 2
     assert "no stories found in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["sums.jsonl", "sums.csv", "sums"])
+def test_a_run_that_summarizes_nothing_leaves_out_as_it_was(src, tmp_path, name):
+    """A mistyped or emptied input folder used to replace earlier summaries (and their errors file) with empty ones."""
+    out = tmp_path / name
+    first = summarize_folder(src, out, workers=1, progress=False)
+    before = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file() and "in" not in p.parts}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for n in range(25):
+        (bad / f"b{n:02d}.txt").write_text(f"notes {n}\n", encoding="utf-8")
+    report = summarize_folder(bad, out, workers=1, progress=False)
+    assert first.done == 6 and report.done == 0 and report.failed == 25 and report.kept_out
+    assert {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file() and "in" not in p.parts
+            and "bad" not in p.parts} == before  # OUT, its errors file and .done: as the first run left them
+    assert [e["path"] for e in report.unwritten] == [str(bad / f"b{n:02d}.txt") for n in range(batch.UNWRITTEN_SHOWN)]
+    assert "nothing written" in report.line() and "wrote" not in report.line()
+
+
+def test_a_new_txt_out_is_not_made_when_nothing_is_summarized(tmp_path, capsys):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.txt").write_text("just notes\n", encoding="utf-8")
+    assert cli(["summarize", str(tmp_path / "bad"), "--out", str(tmp_path / "sums"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert not (tmp_path / "sums").exists() and not list(tmp_path.glob(".sums*"))
+    assert f"skipped: {tmp_path / 'bad' / 'x.txt'}:1: not a wire story" in err  # no errors file: named here
+    assert f"nothing written: {tmp_path / 'sums'} was left as it was" in err

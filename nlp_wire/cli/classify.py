@@ -9,7 +9,8 @@ from tqdm import tqdm
 
 from ..classify.transformer import DTYPES
 from .errors import UserError
-from .reading import add_reading_options, not_read_tail, print_not_read, reading_options, refuse_local_only
+from .reading import (add_reading_options, not_read_tail, print_not_read, print_unwritten, reading_options,
+                      refuse_local_only)
 
 
 def add_parser(sub):
@@ -111,6 +112,7 @@ def _run_ray(args) -> int:
     except ImportError as exc:
         raise UserError(str(exc)) from None
     print_not_read(report.not_read, args.verbose)
-    print(report.line(), file=sys.stderr)
+    print_unwritten(report)
+    print(report.line("classify"), file=sys.stderr)
     missing = [p for p in args.paths if not os.path.lexists(p)]
     return 2 if missing or (report.failed and not report.done) else 0  # as the local engine

@@ -94,3 +94,13 @@ def not_read_tail(report: ReadReport) -> str:
     """``"; 3 paths not read (hidden 2, too large 1)"`` for a command's summary line, or ``""``."""
     text = report.not_read()
     return f"; {text}" if text else ""
+
+
+def print_unwritten(report) -> None:
+    """A run that summarized nothing wrote no errors file: name its failures and skipped stories here."""
+    for entry in report.unwritten:
+        where = f"{entry['path']}:{entry['line']}" if entry.get("line") else entry["path"]
+        print(f"skipped: {where}: {entry['reason']}", file=sys.stderr)
+    more = report.failed + report.skipped - len(report.unwritten)
+    if report.unwritten and more > 0:
+        print(f"skipped: ... and {more:,} more", file=sys.stderr)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .errors import UserError
-from .reading import add_reading_options, print_not_read, reading_options, refuse_local_only
+from .reading import add_reading_options, print_not_read, print_unwritten, reading_options, refuse_local_only
 
 
 def add_parser(sub):
@@ -61,6 +61,7 @@ def run(args) -> int:
         except ImportError as exc:
             raise UserError(str(exc)) from None
         print_not_read(report.not_read, args.verbose)
+        print_unwritten(report)
         print(report.line(), file=sys.stderr)
         return 1 if report.failed and not report.done else 0
     report = summarize_folder(
@@ -76,6 +77,7 @@ def run(args) -> int:
         **reading_options(args),
     )
     print_not_read(report.not_read, args.verbose)
+    print_unwritten(report)
     print(report.line(), file=sys.stderr)
     if not (report.done or report.skipped or report.failed or report.finished_before):
         print(f"nlp-wire summarize: no stories found in {src}", file=sys.stderr)  # as classify and label say

@@ -29,6 +29,7 @@ import os
 import pickle
 import shutil
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -38,8 +39,8 @@ from ..outputs import check_not_input, error_entry, inputs_only
 from ..reader import iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
-from ..summarize.batch import (BatchReport, _init_worker, _iter_units, _Job, _process_chunk, entry_line,
-                               errors_path_for, skip_entries)
+from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _process_chunk,
+                               entry_line, errors_path_for, skip_entries)
 
 __all__ = ["connect", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
            "classify_to_file", "summarize_to_file", "DEFAULT_SHARD_SIZE"]
@@ -312,8 +313,19 @@ class _Shards:
         return entry
 
     def merge(self) -> tuple[int, int, int]:
-        """Concatenate every shard in order into ``out`` and its errors file; drop the shard folder."""
+        """Concatenate every shard in order into ``out`` and its errors file; drop the shard folder.
+
+        With no story in any shard, ``out`` and its errors file are left as they were (as the local engines
+        do) and the first error entries are kept in ``self.unwritten`` for the caller to show."""
         order = range(self.header["shards"])
+        counts = tuple(sum(self.done[s][key] for s in order) for key in ("records", "errors", "empty"))
+        self.unwritten: list[dict] = []
+        if not counts[0]:
+            for s in order:
+                with open(self._path(s, "errors.jsonl"), encoding="utf-8") as part:
+                    self.unwritten += [json.loads(line) for line in islice(part, UNWRITTEN_SHOWN - len(self.unwritten))]
+            shutil.rmtree(self.dir, ignore_errors=True)
+            return counts
         for target, suffix in ((self.out, "jsonl"), (errors_path_for(self.out), "errors.jsonl")):
             if suffix == "errors.jsonl" and not any(self.done[s]["errors"] or self.done[s]["empty"] for s in order):
                 with contextlib.suppress(FileNotFoundError):
@@ -324,7 +336,7 @@ class _Shards:
                     with open(self._path(s, suffix), encoding="utf-8") as part:
                         shutil.copyfileobj(part, fh)
         shutil.rmtree(self.dir, ignore_errors=True)
-        return tuple(sum(self.done[s][key] for s in order) for key in ("records", "errors", "empty"))
+        return counts
 
 
 def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchReport:
@@ -364,7 +376,8 @@ def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchRep
     bar.close()
     records, errors, empty = shards.merge()
     report = BatchReport(done=records, skipped=empty, failed=errors, resumed=resumed, out=str(out),
-                         errors_path=str(errors_path_for(out)) if errors or empty else None)
+                         errors_path=str(errors_path_for(out)) if (errors or empty) and records else None,
+                         kept_out=not records, unwritten=shards.unwritten)
     report.seconds = time.perf_counter() - started
     return report
 

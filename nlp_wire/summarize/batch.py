@@ -17,7 +17,9 @@ How it stays fast and safe:
   names never collide (see :func:`safe_name`; a repeated id gets ``~2``), resumed runs included.
 * **Atomic output.** A JSONL or CSV output is written to a hidden partial file beside ``out`` and
   renamed over ``out`` only when the run completes; each ``.txt`` is written to a temporary file and
-  renamed. A crash or Ctrl-C never leaves a half-written ``out``. Ctrl-C (or a worker killed by the
+  renamed. A crash or Ctrl-C never leaves a half-written ``out``. A run that summarizes no story
+  (every input bad, or an empty folder) leaves an earlier ``out`` and its errors file as they were
+  and hands the first failures back in ``BatchReport.unwritten``. Ctrl-C (or a worker killed by the
   out-of-memory killer) stops the run at a checkpoint within a fraction of a second, with one line.
 * **Resume.** A journal beside ``out`` records, every few seconds, how many inputs are done and
   how long the partial files were then (after an fsync). ``resume=True`` cuts the partial files back
@@ -43,6 +45,7 @@ import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -93,6 +96,9 @@ class BatchReport:
         out: Where the summaries are.
         errors_path: The errors file (failures and skipped stories), or None when there are none.
         seconds: Wall time of this run.
+        kept_out: Nothing was summarized, so ``out`` and its errors file were left as they were (an
+            empty or mistyped input never wipes earlier summaries); ``unwritten`` holds the first
+            failures and skipped stories that would have gone to the errors file.
     """
 
     done: int = 0
@@ -105,23 +111,29 @@ class BatchReport:
     finished_before: bool = False  # resume=True on an output an earlier run finished: nothing done
     units: int = field(default=0, repr=False)  # inputs (files or JSONL lines) finished, for the journal
     not_read: list[Skip] = field(default_factory=list, repr=False)  # paths not read at all, and why
+    kept_out: bool = False
+    unwritten: list[dict] = field(default_factory=list, repr=False)
 
-    def line(self) -> str:
-        """One line for the end of a run."""
+    def line(self, task: str = "summarize") -> str:
+        """One line for the end of a run (``task="classify"``: in classify's words, for its Ray engine)."""
         listed = (f"; {'failures' if self.failed else 'skipped stories'} listed in {self.errors_path}"
                   if self.errors_path and (self.failed or self.skipped) else "")
         if self.finished_before:
             return (f"nothing to resume: {self.out} was finished by an earlier run with these settings (done {self.done:,}, "
                     f"skipped {self.skipped:,}, failed {self.failed:,}){listed}; rerun without --resume to redo it")
-        text = f"done {self.done:,}, skipped {self.skipped:,} (no prose), failed {self.failed:,}"
+        text = (f"classified {self.done:,} stories; {self.failed:,} bad inputs skipped" if task == "classify" else
+                f"done {self.done:,}, skipped {self.skipped:,} (no prose), failed {self.failed:,}")
         if self.resumed:
             text += f"; {self.resumed:,} resumed from the interrupted run"
-        text += listed
+        if self.kept_out:
+            text += f"; nothing written: {self.out} was left as it was"
+        else:
+            text += listed
         if self.not_read:
             from ..reader import ReadReport
 
             text += f"; {ReadReport(skipped=self.not_read).not_read()}"
-        return f"{text}; wrote {self.out} in {self.seconds:.1f} s"
+        return text + (f" ({self.seconds:.1f} s)" if self.kept_out else f"; wrote {self.out} in {self.seconds:.1f} s")
 
 
 # -- names and paths ---------------------------------------------------------------------------
@@ -344,6 +356,9 @@ def entry_line(entry: dict) -> str:
 
 
 # -- outputs -----------------------------------------------------------------------------------
+UNWRITTEN_SHOWN = 20  # failures a run that summarized nothing keeps for its caller to show
+
+
 class _Writer:
     """Writes results in order to the partial files, keeps the journal, and finishes atomically.
 
@@ -408,7 +423,9 @@ class _Writer:
     def _start_fresh(self, resume: bool) -> None:
         if self.journal_path.exists() and not resume:
             logger.warning("discarding the partial output of an interrupted run (pass --resume to finish it)")
-        for p in (self.partial, self.errors_partial, self.journal_path, self.done_path):
+        # .done stays: it describes OUT, which this run replaces only when it finishes with a summary (the
+        # journal, written next, is what a --resume looks at first)
+        for p in (self.partial, self.errors_partial, self.journal_path):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
 
@@ -592,9 +609,27 @@ class _Writer:
         ``--resume`` instead of being refused.
         """
         self.checkpoint(self.last_key, force=True)
+        if not self.report.done:  # nothing summarized: leave OUT (and its errors file) as they were
+            self.close()
+            self._discard()
+            return
         self._journal_line({"final": True, "counts": self._counts()})
         self.close()
         self._commit()
+
+    def _discard(self, keep: int = UNWRITTEN_SHOWN) -> None:
+        """Drop this run's partial files, keeping the first ``keep`` error entries for the caller to show."""
+        with contextlib.suppress(FileNotFoundError), open(self.errors_partial, encoding="utf-8") as fh:
+            self.report.unwritten = [json.loads(line) for line in islice(fh, keep)]
+        for p in (self.partial, self.errors_partial, self.journal_path):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        if self.fmt == "txt":
+            shutil.rmtree(self.staging, ignore_errors=True)
+            if not self.out_existed:
+                with contextlib.suppress(OSError):
+                    self.out.rmdir()  # the folder this run made, still empty
+        self.report.kept_out = True
 
     def _commit(self) -> None:
         """Put the finished partial files in place (idempotent: also completes a killed commit)."""
