@@ -62,6 +62,13 @@ def test_cli_models_lists_the_catalog(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
     assert "baseline" in out and "ensemble" in out and "macro-F1" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert rows["baseline"][4] == "float64"  # scikit-learn's, not the bench's name for its one runtime
+    # a head on a shipped encoder, an ensemble of such heads: the size they take, not their cards' few bytes
+    assert float(rows["fast"][5]) == float(rows["minilm_sample_ft"][5]) > 40
+    assert float(rows["ensemble"][5]) > float(rows["mpnet_sample_ft"][5]) + 40
+    assert rows["mpnet_probe"][7:9] == ["+", "mpnet"]  # and the installed base encoder's package
+    assert "auto takes " in out and " on this CPU" in out
     assert main(["models", "--json"]) == 0
     assert "min_stories_per_s" in json.loads(capsys.readouterr().out)
 
@@ -193,3 +200,32 @@ def test_every_shipped_model_records_what_it_was_trained_on():
 
     unrecorded = [p.name for p in sorted(models_dir().iterdir()) if p.is_dir() and not training_sources(p)]
     assert unrecorded == []
+
+
+def test_linked_folders_and_footprint_follow_members_and_encoders_once(tmp_path, monkeypatch):
+    import json
+
+    import nlp_wire.resources
+    from nlp_wire.classify import catalog, encoders
+
+    shipped = tmp_path / "models"
+    for module in (nlp_wire.resources, catalog):
+        monkeypatch.setattr(module, "models_dir", lambda: shipped)
+
+    def card(name, size=0, **fields):
+        folder = shipped / name
+        folder.mkdir(parents=True)
+        (folder / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", **fields}))
+        if size:
+            (folder / "model.safetensors").write_bytes(b"x" * size)
+        return folder
+
+    enc = card("enc_ft", 2_000_000)
+    head = card("head", base_encoder="enc_ft")
+    probe = card("probe", base_encoder="minilm")
+    ens = card("ens", kind="ensemble", members=[{"path": "../head"}, {"path": "../probe"}, {"path": "../ens"}])
+    monkeypatch.setattr(encoders, "models_dir", lambda: shipped, raising=False)
+    assert [f.name for f in catalog.linked_folders(ens)] == ["ens", "head", "enc_ft", "probe"]  # itself once
+    assert catalog.footprint_mb(head) == pytest.approx(catalog.footprint_mb(enc), abs=0.001) == pytest.approx(2.0, abs=0.001)
+    assert catalog.installed_bases(ens) == ["minilm"] and catalog.installed_bases(head) == []
+    assert catalog.footprint_mb(probe) < 0.01

@@ -18,7 +18,7 @@ from ..resources import models_dir
 from .base import MODEL_CARD, ModelLoadError
 
 __all__ = ["read_catalog", "model_names", "resolve_model", "default_model_name", "missing_requirement",
-           "training_sources", "seen_sources"]
+           "training_sources", "seen_sources", "linked_folders", "footprint_mb", "installed_bases"]
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +152,52 @@ def training_sources(folder: str | Path, _seen: frozenset = frozenset()) -> list
     for encoder in _encoder_folders(card, root):
         out += training_sources(encoder, _seen)
     return list(dict.fromkeys(out))  # members trained on the same sources name them once
+
+
+def linked_folders(folder: str | Path, _seen: frozenset = frozenset()) -> list[Path]:
+    """``folder`` and every model folder it loads with: an ensemble's members, and the shipped fine-tuned
+    encoder a head sits on (``base_encoder``, or ``model.name_or_path`` naming a model folder), recursively,
+    each once. Installed base encoders are packages, not folders of ours, and are not listed."""
+    folder = Path(folder)
+    here = folder.resolve()
+    if here in _seen:
+        return []
+    _seen = _seen | {here}
+    try:
+        card = json.loads((folder / MODEL_CARD).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        card = {}
+    card = card if isinstance(card, dict) else {}
+    out = [folder]
+    for member in card.get("members", []):
+        if isinstance(member, dict) and isinstance(member.get("path"), str):
+            out += linked_folders(folder / member["path"], _seen)
+    for encoder in _encoder_folders(card, _records_root(here, None)):
+        out += linked_folders(encoder, _seen)
+    return list({f.resolve(): f for f in out}.values())
+
+
+def footprint_mb(folder: str | Path) -> float:
+    """Megabytes on disk of a model and the folders it loads with (:func:`linked_folders`): what copying it
+    takes. A head on a shipped encoder is a few kilobytes alone."""
+    files = {f.resolve() for d in linked_folders(folder) if d.is_dir() for f in d.iterdir() if f.is_file()}
+    return sum(f.stat().st_size for f in files) / 1e6
+
+
+def installed_bases(folder: str | Path) -> list[str]:
+    """The installed base encoders (``minilm``, ``mpnet``) whose weights a model's heads read from their package
+    (``base_encoder``), for it and the folders it loads with."""
+    from .encoders import ENCODERS
+
+    names = []
+    for f in linked_folders(folder):
+        try:
+            base = json.loads((f / MODEL_CARD).read_text(encoding="utf-8")).get("base_encoder")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(base, str) and base in ENCODERS and base not in names:
+            names.append(base)
+    return names
 
 
 def _records_root(here: Path, workdir) -> Path:
