@@ -45,6 +45,10 @@ LINKED_FOLDER = "symlinked folder"
 TOO_LARGE = "too large"
 TOO_LONG = "path too long"
 UNLISTABLE = "unlistable folder"
+SUMMARIES = "nlp-wire summaries folder"
+# The file ``nlp-wire summarize --out FOLDER`` leaves in a folder of .txt summaries: a later run reading a folder
+# that holds it skips it (its summaries are not wire stories), unless that folder is the path given.
+SUMMARIES_MARK = ".nlp_wire-summaries"
 
 
 def is_record_file(path: str | os.PathLike) -> bool:
@@ -137,8 +141,9 @@ def iter_files(
     Everything else is passed to ``on_skip`` as a :class:`Skip` with its reason, never dropped in
     silence: hidden files and folders, other suffixes, FIFOs and other special files, dangling
     symlinks, symlink loops, symlinked folders (never followed, so no loops), file symlinks that
-    point out of ``path`` (unless ``follow_symlinks``), folders that cannot be listed and paths
-    too long for the system.
+    point out of ``path`` (unless ``follow_symlinks``), folders that cannot be listed, paths
+    too long for the system, and folders of ``.txt`` summaries written by ``nlp-wire summarize``
+    (they hold :data:`SUMMARIES_MARK`; such a folder given as ``path`` itself is read).
 
     Raises:
         WireFormatError: When ``path`` does not exist.
@@ -196,7 +201,10 @@ def _walk(path, suffixes: tuple[str, ...], on_skip: Callable[[Skip], None], foll
                 else:
                     yield file
             elif e.is_dir(follow_symlinks=False):
-                subdirs.append(file)
+                if os.path.lexists(file + os.sep + SUMMARIES_MARK):
+                    on_skip(Skip(file, SUMMARIES))
+                else:
+                    subdirs.append(file)
             elif not e.is_file(follow_symlinks=False):
                 on_skip(Skip(file, NOT_REGULAR, _kind(e.stat(follow_symlinks=False).st_mode)))
             elif not name.lower().endswith(wanted):

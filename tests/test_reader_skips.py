@@ -292,3 +292,21 @@ def test_commands_peak_memory_is_a_few_times_the_largest_file(command, tmp_path)
         peaks.append(_peak_kb([str(a) for a in argv[command]]))
     grew = (peaks[1] - peaks[0]) * 1024
     assert grew <= 3 * big.stat().st_size, f"{command}: peak grew by {grew:,} bytes for a {big.stat().st_size:,}-byte file"
+
+
+def test_a_folder_of_summaries_is_skipped_with_its_reason_unless_given_itself(tmp_path):
+    """``summarize --out wire/sums`` leaves .txt summaries inside the wire folder: a later run on ``wire/`` must not
+    read each one as a bad story."""
+    from nlp_wire.cli.main import main
+    from nlp_wire.reader import SUMMARIES
+
+    wire = tmp_path / "wire"
+    wire.mkdir()
+    (wire / "a.txt").write_text(story(1), encoding="utf-8")
+    assert main(["-q", "summarize", str(wire), "--out", str(wire / "sums"), "--no-progress"]) == 0
+    assert (wire / "sums" / reader.SUMMARIES_MARK).is_file() and (wire / "sums" / "a.txt").is_file()
+    report = ReadReport()
+    assert [s.id for s in read_stories(wire, on_error=report)] == ["a"] and not report.errors
+    assert reasons(report)[SUMMARIES] == ["sums"]
+    report = ReadReport()
+    assert list(read_stories(wire / "sums", on_error=report)) == [] and len(report.errors) == 1  # read when named

@@ -54,6 +54,7 @@ from ..outputs import check_not_input, error_entry, inputs_only
 from ..atomic import atomic_write
 from ..reader import (
     DEFAULT_MAX_BYTES,
+    SUMMARIES_MARK,
     Skip,
     _read_bytes,
     _Skipped,
@@ -394,6 +395,10 @@ class _Writer:
                 out.mkdir(parents=True, exist_ok=True)
                 self.out_root = os.path.realpath(out)
                 shutil.rmtree(self.staging, ignore_errors=True)  # a killed run's half-written files
+                mark = out / SUMMARIES_MARK  # later runs reading a folder around OUT skip it: not wire stories
+                if not mark.exists():
+                    mark.write_text("nlp-wire summaries: folders that hold this file are not read as wire stories\n",
+                                    encoding="utf-8")
             state = self._load_journal() if resume else "fresh"
             if state == "finished":
                 self.finished_before = True
@@ -628,6 +633,7 @@ class _Writer:
             shutil.rmtree(self.staging, ignore_errors=True)
             if not self.out_existed:
                 with contextlib.suppress(OSError):
+                    (self.out / SUMMARIES_MARK).unlink()
                     self.out.rmdir()  # the folder this run made, still empty
         self.report.kept_out = True
 
