@@ -59,10 +59,26 @@ def published() -> str:
     fixed = setups[0][1] if setups else None
     ensemble = ("a fixed average: " + " + ".join(f"{w:g} `{n}`" for n, w in fixed.items())) if fixed \
         else "the protocol's choice"
-    for name, what, runs in (("ensemble", ensemble, (story, day, pub)),
-                             ("fast", "the fast procedure's choice", scheme_runs("protocol_fast"))):
+    intervals = load("intervals.json") or {}
+
+    def with_interval(run, file: str, bold: bool = False) -> str:
+        """The score, and its 95 % bootstrap interval over story groups (``python scripts/intervals.py``)."""
+        if not run:
+            return "-"
+        text = f"**{run['macro_f1']:.3f}**" if bold else f"{run['macro_f1']:.3f}"
+        ci = intervals.get(file)
+        if ci is None:
+            return text
+        if abs(ci["macro_f1"] - run["macro_f1"]) > 1e-9:
+            raise SystemExit(f"bench/intervals.json is stale for {file}: rerun python scripts/intervals.py")
+        return f"{text} ({ci['low']:.2f}-{ci['high']:.2f})"
+
+    for name, what, prefix in (("ensemble", ensemble, "protocol"), ("fast", "the fast procedure's choice", "protocol_fast")):
+        runs = scheme_runs(prefix)
         if runs[0]:
-            rows.append(f"| {marked(name, what)} | {runs[0]['macro_f1']:.3f} | **{cell(runs[1])}** | {cell(runs[2])} | "
+            files = [f"{prefix}_{scheme}.json" for scheme in ("story", "day", "publisher")]
+            rows.append(f"| {marked(name, what)} | {with_interval(runs[0], files[0])} | "
+                        f"{with_interval(runs[1], files[1], bold=True)} | {with_interval(runs[2], files[2])} | "
                         f"{f1s(runs[0])} |")
     if dstory:
         rows.append(f"| `minilm` (distilled from the earlier ensemble) | {dstory['macro_f1']:.3f} | - | - | {f1s(dstory)} |")

@@ -263,6 +263,9 @@ def test_cli_train_classify_evaluate(tmp_path, capsys):
     metrics = json.loads((tmp_path / "ev" / "eval_metrics.json").read_text())
     assert metrics["macro_f1"] == 1.0
     assert (tmp_path / "ev" / "eval_confusion.png").stat().st_size > 0
+    ci = metrics["macro_f1_interval"]  # resampled by story group: every version of a story comes and goes together
+    assert (ci["low"], ci["high"], ci["unit"], ci["level"]) == (1.0, 1.0, "story group", 0.95) and 0 < ci["units"] <= metrics["n"]
+    assert "95% interval 1.000-1.000 (2,000 bootstrap resamples" in capsys.readouterr().err
 
 
 def test_cli_bad_model_and_config_are_one_line_errors(tmp_path, capsys):
@@ -360,7 +363,9 @@ def test_evaluate_in_progress_chunks_scores_every_story(fitted, monkeypatch, tmp
     ds = datasets.Dataset.from_dict({"id": [f"s{i}" for i in range(len(X))], "text": X,
                                      "label": [LABELS.index(y) for y in Y]}, features=features)
     whole = evaluate_module.score(ds["label"], fitted.predict_proba(X).argmax(1), LABELS)
-    assert evaluate_module.evaluate(fitted, ds, tmp_path, batch_size=4, progress=False) == whole  # 4, 4, 4, 3
+    metrics = evaluate_module.evaluate(fitted, ds, tmp_path, batch_size=4, progress=False)  # batches 4, 4, 4, 3
+    interval = metrics.pop("macro_f1_interval")
+    assert metrics == whole and interval["unit"] == "story" and interval["units"] == len(X)  # no group column
     with pytest.raises(ValueError, match="no labeled examples"):
         evaluate_module.evaluate(fitted, ds.select([]))
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):

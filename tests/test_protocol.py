@@ -607,3 +607,31 @@ def test_protocol_choice_keys_reach_choose_and_nested_cv_with_their_defaults_wri
     for key in CHOICE_KEYS:
         assert key in PROTOCOL_KEYS and key in a and key in b and a[key].default == b[key].default
     assert _choice_settings({"gold": "g", "candidates": {}, "repeats": 3}, -1) == {"default_label": -1, "repeats": 3}
+
+
+def test_macro_f1_interval_resamples_whole_groups_and_matches_sklearn():
+    from sklearn.metrics import f1_score
+
+    from nlp_wire.classify.evaluate import macro_f1_interval
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 120)
+    pred = np.where(rng.random(120) < 0.8, y, rng.integers(0, 4, 120))
+    point = f1_score(y, pred, labels=range(5), average="macro", zero_division=0)  # label 4: never there, F1 0
+    ci = macro_f1_interval(y, pred, 5)
+    assert ci["low"] < point < ci["high"] and ci["unit"] == "story" and ci["units"] == 120
+    assert macro_f1_interval(y, pred, 5) == ci  # seeded: the same interval every time
+    one = macro_f1_interval(y, pred, 5, groups=["g"] * 120)  # one group: every resample is the whole set
+    assert one["low"] == one["high"] == round(point, 4) and one["units"] == 1
+    # copies of a story in one group move together, so the interval is as wide as with one copy of each
+    single = macro_f1_interval(y, pred, 5, resamples=4000)
+    tripled = macro_f1_interval(np.repeat(y, 3), np.repeat(pred, 3), 5, groups=np.repeat(np.arange(120), 3),
+                                resamples=4000)
+    assert abs((tripled["high"] - tripled["low"]) - (single["high"] - single["low"])) < 0.02
+    naive = macro_f1_interval(np.repeat(y, 3), np.repeat(pred, 3), 5, resamples=4000)  # copies drawn apart
+    assert naive["high"] - naive["low"] < 0.75 * (tripled["high"] - tripled["low"])
+    # a resample that draws no story of a rare label is not scored 0 on it: all right stays 1.0
+    perfect = macro_f1_interval([0, 0, 0, 1, 2], [0, 0, 0, 1, 2], 3)
+    assert (perfect["low"], perfect["high"]) == (1.0, 1.0)
+    with pytest.raises(ValueError):
+        macro_f1_interval([], [], 5)

@@ -11,7 +11,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from .base import WireClassifier, proba_by_batch
 from .publishers import OTHER_PUBLISHERS, publisher_markdown, publisher_of, publisher_table
 
-__all__ = ["score", "evaluate", "plot_confusion", "present_macro_f1", "external_scores"]
+__all__ = ["score", "evaluate", "plot_confusion", "present_macro_f1", "external_scores", "macro_f1_interval"]
 
 
 def score(y_true, y_pred, labels: list[str]) -> dict:
@@ -35,6 +35,54 @@ def score(y_true, y_pred, labels: list[str]) -> dict:
         "confusion_matrix": cm.tolist(),
         "worst_confusions": sorted(confusions, key=lambda c: -c["count"])[:10],
     }
+
+
+def macro_f1_interval(y_true, y_pred, n_labels: int, groups=None, *, resamples: int = 2000, level: float = 0.95,
+                      seed: int = 0) -> dict:
+    """A percentile bootstrap interval of macro-F1: how far the score could move on another draw of stories like
+    these (sampling noise only; copy unlike these, other days or outlets, can move it further).
+
+    Whole groups are resampled (``groups``: the story group of each story, so that the versions of one story,
+    ``(LEAD)``, ``(2nd LD)`` ..., come and go together); without groups, single stories. Macro-F1 is computed
+    as :func:`score` does: over all ``n_labels`` labels, 0 for a label neither present nor predicted in the data;
+    a resample that draws no story of a label the data has (nor predicts it) averages over the others.
+
+    Args:
+        y_true, y_pred: Label indices.
+        n_labels: Number of labels.
+        groups: Optional group key of every story.
+        resamples: Bootstrap resamples.
+        level: Coverage of the interval.
+        seed: Seed of the resampling (the interval is deterministic).
+
+    Returns:
+        ``{"low", "high", "level", "resamples", "unit"}`` (``unit``: ``"story group"`` or ``"story"``, with
+        ``"units"``: how many were resampled).
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if len(y_true) == 0 or len(y_true) != len(y_pred):
+        raise ValueError("macro_f1_interval needs as many predictions as gold labels, at least one")
+    if not 0 < level < 1 or resamples < 1:
+        raise ValueError("level must lie between 0 and 1, and resamples be >= 1")
+    keys = np.arange(len(y_true)) if groups is None else np.unique(np.asarray(groups, dtype=object).astype(str),
+                                                                   return_inverse=True)[1]
+    n_units, k = int(keys.max()) + 1, n_labels
+    # one confusion matrix per unit; a resample's confusion matrix is their sum weighted by how often each was drawn
+    cells = np.zeros((n_units, k * k))
+    np.add.at(cells, (keys, y_true * k + y_pred), 1)
+    draws = np.random.default_rng(seed).multinomial(n_units, np.full(n_units, 1 / n_units), size=resamples)
+    cm = (draws @ cells).reshape(resamples, k, k)
+    tp = np.diagonal(cm, axis1=1, axis2=2)
+    denominator = cm.sum(1) + cm.sum(2)  # (tp + fp) + (tp + fn)
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    # A label of the data that a resample happens to leave out entirely is not scored there (its 0 would be an
+    # artifact of the draw); a label absent from the data itself counts 0 in every resample, as in the score.
+    absent = np.bincount(y_true, minlength=k)[:k] + np.bincount(y_pred, minlength=k)[:k] == 0
+    scored = (denominator > 0) | absent
+    f1 = (f1 * scored).sum(1) / scored.sum(1)
+    low, high = np.quantile(f1, [(1 - level) / 2, (1 + level) / 2])
+    return {"low": round(float(low), 4), "high": round(float(high), 4), "level": level, "resamples": resamples,
+            "unit": "story" if groups is None else "story group", "units": n_units}
 
 
 def plot_confusion(cm, labels: list[str], path: str | Path, title: str = "") -> None:
@@ -67,7 +115,8 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
     Args:
         model: A loaded classifier.
         dataset: Labeled examples whose ClassLabel names match the model's labels.
-        out: Folder for ``{name}_metrics.json``, ``{name}_confusion.png``, ``{name}_misclassified.jsonl`` and,
+        out: Folder for ``{name}_metrics.json`` (with ``macro_f1_interval``: a 95 % bootstrap interval over story
+            groups, see :func:`macro_f1_interval`), ``{name}_confusion.png``, ``{name}_misclassified.jsonl`` and,
             when the story ids name at least two known outlets, ``{name}_publishers.md`` (the ``publishers``
             entry of the metrics: accuracy and errors by outlet).
         batch_size: Prediction batch size.
@@ -92,6 +141,8 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
     pred = model.decide(proba)  # the answers predict() gives, threshold included
     gold = np.asarray(dataset["label"])
     metrics = score(gold, pred, list(model.labels))
+    groups = list(dataset["group"]) if "group" in dataset.column_names else None
+    metrics["macro_f1_interval"] = macro_f1_interval(gold, pred, len(model.labels), groups)
     if model.threshold is not None:
         metrics["threshold"] = model.threshold
     ids = list(dataset["id"]) if "id" in dataset.column_names else []

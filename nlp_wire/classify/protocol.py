@@ -890,16 +890,23 @@ def _gold_as_read(spec: dict, gold, data_config, cache: dict):
     return cache[key]
 
 
-def protocol_setup(spec: dict):
-    """The gold set, its labels, the built candidates of a protocol and the default label's index."""
+def protocol_gold(spec: dict):
+    """A protocol's gold set as its runs read it (every story kept, with its ``group``), and the data config."""
     from ..config import TrainConfig, load_config
     from ..dataset import load_examples, parse_data_spec
 
-    gold_path, gold_weight = parse_data_spec(spec["gold"])
     first = next(iter(spec["candidates"].values()))
     data_config = load_config(TrainConfig, first["config"], first.get("set", [])).data
-    gold = load_examples(gold_path, config=data_config, drop_duplicates=False)
+    return load_examples(parse_data_spec(spec["gold"])[0], config=data_config, drop_duplicates=False), data_config
+
+
+def protocol_setup(spec: dict):
+    """The gold set, its labels, the built candidates of a protocol and the default label's index."""
+    from ..dataset import parse_data_spec
+
+    gold, data_config = protocol_gold(spec)
     labels = list(data_config.labels)
+    gold_weight = parse_data_spec(spec["gold"])[1]
     return gold, labels, build_candidates(spec, gold, gold_weight, data_config), labels.index(data_config.default_label)
 
 

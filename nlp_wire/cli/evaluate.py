@@ -45,6 +45,10 @@ def run(args) -> int:
     shown = {k: metrics[k] for k in ("n", "accuracy", "macro_f1")}
     shown["f1"] = {k: v["f1"] for k, v in metrics["per_label"].items()}
     print(json.dumps(shown))
+    ci = metrics["macro_f1_interval"]
+    print(f"macro-F1 {metrics['macro_f1']:.3f}, {ci['level']:.0%} interval {ci['low']:.3f}-{ci['high']:.3f} "
+          f"({ci['resamples']:,} bootstrap resamples of the {ci['units']:,} {ci['unit']}s: sampling noise only; "
+          "copy unlike this data can score outside it)", file=sys.stderr)
     present = sum(1 for v in metrics["per_label"].values() if v["support"])
     if present < len(metrics["per_label"]):
         print(f"note: only {present} of the {len(metrics['per_label'])} labels occur in this data; macro-F1 averages "
