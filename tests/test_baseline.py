@@ -69,6 +69,55 @@ def test_fit_leaves_the_hyperparameters_as_given_so_sklearn_tools_work():
         TfidfClassifier(labels=["a", "b"]).fit(["x y", "y z"], ["a", "b"])
 
 
+def test_sklearn_scorers_metrics_and_checks_take_predict_as_it_is():
+    """predict answers Predictions, which are their label strings: scorers, metrics and search work on them."""
+    import pickle
+
+    from sklearn.exceptions import NotFittedError
+    from sklearn.metrics import classification_report, f1_score
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    model = TfidfClassifier(labels=LABELS, min_df=1, C=100.0)
+    scores = cross_val_score(model, X, Y, cv=3, scoring="f1_macro")
+    assert np.isfinite(scores).all(), scores  # was nan: the scorer could not compare Prediction objects
+    search = GridSearchCV(model, {"C": [1.0, 100.0]}, scoring="f1_macro", cv=3).fit(X, Y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    pred = model.fit(X, Y).predict(X)
+    assert f1_score(Y, pred, average="macro") == 1.0 and "crime" in classification_report(Y, pred)
+    assert pred[0] == "diplomacy" and pred[0].label == "diplomacy" and np.asarray(pred).dtype.kind == "U"
+    assert pickle.loads(pickle.dumps(pred)) == pred and repr(pred[0]).startswith("Prediction(label='diplomacy'")
+    assert pred[0] != nlp_wire.Prediction("diplomacy", 0.1, {})  # equal Predictions: label, score and scores
+    with pytest.raises(NotFittedError):
+        TfidfClassifier().predict(["a story"])
+    with pytest.raises(ValueError, match="indices 0..4"):
+        TfidfClassifier(min_df=1).fit(X, [0, 7] * (len(X) // 2) + [0] * (len(X) % 2))
+
+
+def test_fit_reads_stories_as_predict_does(fitted):
+    """fit used X verbatim and predict read it as stories: a dateline or a long text scored against itself 0.5."""
+    from nlp_wire.story import parse_stories
+
+    wire = [f" date 2024-03-02 {t}\nSEOUL, March 2 (Hanwire) -- {t}.\n(END)\n" for t in X]
+    model = TfidfClassifier(labels=LABELS, min_df=1, C=100.0).fit(wire, Y)
+    assert model.score(wire, Y) == 1.0
+    stories = [next(parse_stories(w)) for w in wire]
+    assert TfidfClassifier(labels=LABELS, min_df=1, C=100.0).fit(stories, Y).score(stories, Y) == 1.0
+    np.testing.assert_allclose(model.predict_proba(wire), model.predict_proba(stories))
+
+
+def test_predict_reads_dataframes_and_datasets_row_by_row(fitted):
+    import pandas as pd
+
+    df = pd.DataFrame({"headline": X[:3], "body": X[:3]})
+    assert len(fitted.predict(df)) == 3  # rows, not the two column names
+    import datasets
+
+    ds = datasets.Dataset.from_dict({"text": X, "headline": X})  # load_examples' columns: text is model input
+    np.testing.assert_allclose(fitted.predict_proba(ds), fitted.predict_proba(X))  # the headline not added twice
+    with pytest.raises(TypeError, match=r"one split of a DatasetDict, e.g. ds\['train'\]"):
+        fitted.predict(datasets.DatasetDict({"train": ds}))
+
+
 def test_probabilities_in_label_order_and_sum_to_one(fitted):
     proba = fitted.predict_proba(X)
     assert proba.shape == (len(X), len(LABELS))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence, TypeVar
 
@@ -27,9 +26,13 @@ class ModelLoadError(ValueError):
     """A model folder is missing, incomplete or of an unknown kind (the message names the folder)."""
 
 
-@dataclass(frozen=True)
-class Prediction:
-    """One classifier answer.
+class Prediction(str):
+    """One classifier answer: the label itself (a ``str``), with its score and every label's probability.
+
+    A Prediction is its label string, so ``predict``'s output goes straight into scikit-learn's metrics and
+    scorers (``f1_score(y, clf.predict(X))``, ``cross_val_score(..., scoring="f1_macro")``), into
+    ``pandas``, or compares with ``== "crime"``; ``label``, ``score`` and ``scores`` give the rest. Two
+    Predictions are equal when label, score and scores all are.
 
     Args:
         label: The predicted label (``default_label`` when the top probability is below the threshold, or when
@@ -41,7 +44,28 @@ class Prediction:
 
     label: str
     score: float
-    scores: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float]
+
+    def __new__(cls, label: str, score: float, scores: dict[str, float] | None = None):
+        self = super().__new__(cls, label)
+        self.label, self.score, self.scores = str(label), float(score), dict(scores or {})
+        return self
+
+    def __getnewargs__(self):  # pickle and copy rebuild it from these
+        return self.label, self.score, self.scores
+
+    def __repr__(self) -> str:
+        return f"Prediction(label={self.label!r}, score={self.score!r}, scores={self.scores!r})"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Prediction):
+            return (self.label, self.score, self.scores) == (other.label, other.score, other.scores)
+        return str.__eq__(self, other)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__  # equal Predictions have equal labels
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "score": round(self.score, 6), "scores": {k: round(v, 6) for k, v in self.scores.items()}}
@@ -160,13 +184,21 @@ def proba_by_batch(model: WireClassifier, texts: Sequence[str], batch_size: int,
 
 
 def _as_items(items: Any) -> list:
-    """A list of items; a lone story (string, bytes, Story or record) is a list of one."""
+    """A list of items; a lone story (string, bytes, Story or record) is a list of one. A pandas DataFrame gives
+    one record per row; a ``datasets.Dataset`` of :func:`~nlp_wire.load_examples` its ``text`` column (model
+    input already, which reads as itself), any other Dataset one record per row."""
     from ..story import Story
 
+    if hasattr(items, "column_names") and isinstance(items.column_names, dict):  # a DatasetDict: which split?
+        raise TypeError(f"predict takes one split of a DatasetDict, e.g. ds[{next(iter(items.column_names), 'test')!r}]")
     if isinstance(items, (str, Story, dict)):
         return [items]
     if isinstance(items, (bytes, bytearray)):
         raise TypeError("predict takes stories as str, not bytes: decode them first (UTF-8 for wire files)")
+    if hasattr(items, "column_names") and hasattr(items, "features"):  # a datasets.Dataset
+        return list(items["text"]) if "text" in items.column_names else list(items)
+    if hasattr(items, "columns") and hasattr(items, "to_dict"):  # a pandas DataFrame: its rows, not its column names
+        return items.to_dict("records")
     try:
         return list(items)
     except TypeError:

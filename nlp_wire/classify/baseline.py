@@ -79,7 +79,9 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
     """Word (and optional character) TF-IDF features into a class-weighted logistic regression.
 
     Follows scikit-learn's contract: ``fit(texts, y)`` returns self, learned state ends in ``_``,
-    and ``pipeline_`` is a ``Pipeline([("features", FeatureUnion), ("clf", LogisticRegression)])``.
+    ``classes_`` are the label names, ``predict`` answers label strings (:class:`~nlp_wire.classify.base.Prediction`
+    is a ``str`` with its scores), so ``clone``, ``cross_val_score(..., scoring="f1_macro")`` and ``GridSearchCV``
+    work; ``pipeline_`` is a ``Pipeline([("features", FeatureUnion), ("clf", LogisticRegression)])``.
 
     Args:
         labels: Ordered label names; ``y`` may hold names or indices into it.
@@ -136,15 +138,21 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
             if unknown:
                 raise ValueError(f"labels not in the label set {labels}: {unknown}")
             return np.array([labels.index(v) for v in y])
-        return np.asarray(y, dtype=int)
+        y = np.asarray(y)
+        if y.size and (y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= len(labels)):
+            raise ValueError(f"y holds label names of {labels} or their indices 0..{len(labels) - 1}, "
+                             f"not {sorted(set(y.tolist()))[:10]}")
+        return y.astype(int)
 
-    def fit(self, X: Sequence[str], y, sample_weight=None):
-        """Fit on model-input texts (see :func:`nlp_wire.model_input`) and labels."""
+    def fit(self, X, y, sample_weight=None):
+        """Fit on stories (read as :meth:`predict` reads them: Story objects, wire strings, plain text or records)
+        and labels (names or indices). Model-input texts, as :func:`nlp_wire.load_examples` gives them, read as
+        themselves, so ``fit(X, y)`` then ``predict(X)`` or ``score(X, y)`` read ``X`` the same way."""
         self.input_config  # a label set without the default label fails here, not at the first predict
         clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
         self.pipeline_ = Pipeline([("features", FeatureUnion(self._vectorizers())), ("clf", clf)])
         y = self._encode(y)
-        self.pipeline_.fit(list(X), y, clf__sample_weight=sample_weight)
+        self.pipeline_.fit(self.texts(X), y, clf__sample_weight=sample_weight)
         self.classes_ = np.asarray(self.labels)
         return self
 
@@ -154,13 +162,18 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         that ``fit`` leaves its hyperparameters as given, as scikit-learn's ``clone`` expects)."""
         return self.data_config if self.data_config is not None else DataConfig(labels=list(self.labels))
 
-    def score(self, X: Sequence[str], y, sample_weight=None) -> float:
-        """Accuracy of :meth:`predict`'s labels (which are :class:`~nlp_wire.classify.base.Prediction` objects,
-        so scikit-learn's default ``score`` could not compare them); ``y`` holds names or indices."""
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy of :meth:`predict`'s labels; ``y`` holds names or indices (scikit-learn's ``score`` takes
+        names only)."""
         from sklearn.metrics import accuracy_score
 
         gold = [self.labels[i] for i in self._encode(y)]
-        return float(accuracy_score(gold, [p.label for p in self.predict(list(X))], sample_weight=sample_weight))
+        return float(accuracy_score(gold, [p.label for p in self.predict(X)], sample_weight=sample_weight))
+
+    def _check_fitted(self) -> None:
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "pipeline_")  # NotFittedError, not an AttributeError on pipeline_
 
     def _features(self, texts: list[str]):
         """The pipeline's feature rows; plain word TF-IDF goes through :func:`word_tfidf` (same values, faster)."""
@@ -169,6 +182,7 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         return blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr")
 
     def _proba_texts(self, texts, batch_size):
+        self._check_fitted()
         proba = self.pipeline_.named_steps["clf"].predict_proba(self._features(list(texts)))
         # Columns follow the label order even if a label was absent from the training data.
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
