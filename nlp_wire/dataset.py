@@ -153,9 +153,12 @@ def _examples_from_stories(
     # Related headlines carry no gold label: they always take the rules' weak one.
     related_rules = (rules or TopicRules.from_yaml()) if cfg.include_related else None
     unlabeled = abstained = 0
-    seen: set[str] = set()
+    seen: dict[str, str | None] = {}  # id -> the file of its first story
+    twice: dict[str, list] = {}  # labeled ids that more than one story carries (same file name in two folders)
     for story in stories:
-        seen.add(story.id)
+        if story.id in seen and gold is not None and story.id in gold:
+            twice.setdefault(story.id, [seen[story.id]]).append(story.path)
+        seen.setdefault(story.id, story.path)
         label = gold.get(story.id) if gold is not None else None
         if label is None and rules is not None:
             label = rules(story).label
@@ -176,7 +179,12 @@ def _examples_from_stories(
                        "and were left out", source, unlabeled)
     if abstained:
         logger.info("%s: the rules abstained on %d stories", source, abstained)
-    missing = sorted(set(gold or ()) - seen)
+    if twice:
+        first, paths = next(iter(twice.items()))
+        logger.warning("%s: %d labeled ids belong to more than one story, and each of them got the id's label "
+                       "(first: %s in %s); a story's id is its file name without .txt, so give files in different "
+                       "folders different names", source, len(twice), first, ", ".join(map(str, paths[:3])))
+    missing = sorted(set(gold or ()) - set(seen))
     if missing:
         hint = ("; a story's id is its file name without .txt" if any(i.lower().endswith(".txt") for i in missing)
                 else "")

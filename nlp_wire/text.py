@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .story import HEADER_START_RE, Story, parse_stories, split_tags
+from .story import HEADER_START_RE, Story, parse_stories, printable, split_tags
 
 __all__ = ["as_story", "model_input"]
 
@@ -54,4 +54,5 @@ def model_input(story: Story | str | dict, max_words: int = 96, lead_paragraphs:
     parts = [headline] if headline else []
     parts += story.paragraphs[:lead_paragraphs]
     words = " ".join(parts).split(None, max_words)  # no list of every word of a long lead
-    return " ".join(words[:max_words])
+    # a lone surrogate (a "\udcff" escape in JSON, a surrogateescape read) would stop the tokenizer's whole batch
+    return printable(" ".join(words[:max_words]))

@@ -420,3 +420,15 @@ def test_records_without_a_label_are_left_out_with_a_warning(tmp_path, caplog):
         ds = load_examples(p)
     assert len(ds) == 2
     assert "3 records have no label (none, null or empty) and were left out (lines 2, 3, 4)" in caplog.text
+
+
+def test_one_labeled_id_on_stories_of_two_folders_is_warned(make_folder, caplog):
+    """a/0001.txt and b/0001.txt share the id 0001: one labels.csv row labeled both, without a word."""
+    root = make_folder({"a/0001.txt": wire("Police arrest a robber", "Police arrested a man on Monday."),
+                        "b/0001.txt": wire("Singer starts a tour", "The singer began a tour on Monday."),
+                        "b/0002.txt": wire("Rain ends", "Rain ended on Monday."),
+                        "labels.csv": "id,label\n0001,crime\n0002,other\n"}, "dupe")
+    ds = load_examples(root)
+    assert sorted(ds["id"]) == ["0001", "0001", "0002"]
+    warned = [r.getMessage() for r in caplog.records if "more than one story" in r.getMessage()]
+    assert len(warned) == 1 and "1 labeled ids" in warned[0] and "a/0001.txt" in warned[0] and "b/0001.txt" in warned[0]

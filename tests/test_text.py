@@ -98,3 +98,16 @@ def test_text_given_alone_keeps_its_words_and_a_record_body_reads_as_a_wire_body
     assert (record.paragraphs, record.byline, record.related_headlines) == \
         (["A storm closed ports."], "kim@testwire.example", [["Related one"]])
     assert model_input({"headline": "Storm closes ports", "body": body}) == "Storm closes ports. A storm closed ports."
+
+
+def test_model_input_has_no_lone_surrogate_whatever_the_input_form():
+    """Plain text was cleaned; a wire string, a Story or a record with a lone surrogate stopped a transformer's
+    whole batch in the tokenizer with a message naming neither the item nor the cause."""
+    from nlp_wire import Story
+
+    for item in (" date 2020-05-01 Po\udcfflice arrest a man\nSEOUL, May 1 (Yonhap) -- Police ar\ud800rested him.\n",
+                 Story("x", None, "Po\ud800lice", paragraphs=["arrest\udcff made"]),
+                 {"headline": "Po\udcfflice", "body": "arrest\ud800"}):
+        text = model_input(item)
+        text.encode("utf-8")  # no lone surrogate left
+        assert "\ufffd" in text

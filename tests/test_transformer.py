@@ -288,8 +288,13 @@ def test_bfloat16_predicts_like_float32_and_is_one_way(trained, tmp_path, capsys
     assert [p.label for p in fast.predict(texts[:6])] == [l for _, l in STORIES]
     single = np.vstack([fast.predict_proba([t], batch_size=1) for t in texts])
     np.testing.assert_allclose(proba, single, atol=0.02)  # padding changes bfloat16 rounding slightly
-    with pytest.raises(ValueError, match="bfloat16 classifier cannot be saved"):
+    with pytest.raises(ValueError, match=r"bfloat16 classifier cannot be saved: load the float32 one .*dtype='float32'"):
         fast.save_pretrained(tmp_path / "bf16")
+    from nlp_wire.classify.ensemble import EnsembleClassifier
+
+    with pytest.raises(ValueError, match="bfloat16 classifier cannot be saved"):  # an ensemble: before any folder
+        EnsembleClassifier({"a": fast}).save_pretrained(tmp_path / "ens_bf16")
+    assert not (tmp_path / "ens_bf16").exists()
     with pytest.raises(ValueError, match="needs the float32 classifier"):
         fast.quantize()
     with pytest.raises(ValueError, match="only a float32 torch classifier can be cast"):

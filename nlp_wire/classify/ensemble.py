@@ -79,7 +79,13 @@ class EnsembleClassifier(WireClassifier):
         return weighted
 
     def save_pretrained(self, folder: str | Path) -> Path:
-        """Write each member into a sub-folder of ``folder`` (named after it) and the card that lists them."""
+        """Write each member into a sub-folder of ``folder`` (named after it) and the card that lists them.
+
+        Raises:
+            ValueError: A member cannot be saved (cast or quantized); nothing is written then.
+        """
+        for member in self.members.values():
+            getattr(member, "check_savable", lambda: None)()  # before any folder is made
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths: dict[str, str] = {}

@@ -389,6 +389,20 @@ class TransformerClassifier(WireClassifier):
         self.onnx = OnnxRuntimeModel(self, int8=int8)
         return self
 
+    def check_savable(self) -> None:
+        """Raise the error :meth:`save_pretrained` would, before anything is written.
+
+        Raises:
+            ValueError: The classifier is quantized or cast to another dtype (the message says how to load the
+                float32 one: ``load_classifier()`` takes bfloat16 by itself on CPUs with AMX or AVX512-BF16).
+        """
+        if self.dtype != "float32":
+            kind = "quantized" if self.quantized else self.dtype
+            raise ValueError(f"a {kind} classifier cannot be saved: load the float32 one to save it, "
+                             "load_classifier(NAME, dtype='float32') (the default model loads in bfloat16 on CPUs "
+                             "with AMX or AVX512-BF16), and cast it after loading; save_pretrained(half=True) stores "
+                             "float16 weights that load back as float32")
+
     def save_pretrained(self, folder: str | Path, half: bool = False, base_encoder: str | None = None) -> Path:
         """Write weights (safetensors, from CPU copies), tokenizer, encoder config and the model card.
 
@@ -408,10 +422,7 @@ class TransformerClassifier(WireClassifier):
         import torch
         from safetensors.torch import save_file
 
-        if self.dtype != "float32":
-            kind = "quantized" if self.quantized else self.dtype
-            raise ValueError(f"a {kind} classifier cannot be saved: save the float32 model, cast it after loading "
-                             "(save_pretrained(half=True) stores float16 weights that load back as float32)")
+        self.check_savable()
         if base_encoder is not None:
             if not _encoder_name(base_encoder):
                 raise ValueError(f"base_encoder {base_encoder!r}: use one of {', '.join(ENCODERS)} or a shipped "
