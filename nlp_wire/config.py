@@ -41,6 +41,13 @@ class ConfigError(ValueError):
     """A configuration file or override is invalid (the message names the key)."""
 
 
+def _finite(value) -> bool:
+    """A real number that is neither NaN nor infinite (a YAML ``.nan`` or ``--set x=inf`` is refused early)."""
+    import math
+
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass
 class DataConfig:
     """How stories become model inputs and splits.
@@ -109,8 +116,10 @@ class BaselineConfig:
             lo, hi = getattr(self, name)
             if lo > hi or lo < 0:
                 raise ConfigError(f"baseline.{name} must be [low, high] with 0 <= low <= high")
-        if self.C <= 0:
-            raise ConfigError("baseline.C must be > 0")
+        if not _finite(self.C) or self.C <= 0:
+            raise ConfigError(f"baseline.C must be a finite number > 0, not {self.C!r}")
+        if self.min_df < 1 or (self.max_features is not None and self.max_features < 1) or self.max_iter < 1:
+            raise ConfigError("baseline.min_df, baseline.max_features and baseline.max_iter must be >= 1")
         if self.class_weight not in (None, "balanced"):
             raise ConfigError("baseline.class_weight must be 'balanced' or null")
 
@@ -208,10 +217,15 @@ class TrainingConfig:
             raise ConfigError("training.balance_power must be in [0, 1]")
         if self.batch_size < 1 or self.grad_accum < 1:
             raise ConfigError("training.batch_size and training.grad_accum must be >= 1")
-        if self.epochs <= 0 and self.max_steps <= 0:
-            raise ConfigError("training.epochs or training.max_steps must be > 0")
-        if self.lr <= 0 or self.head_lr <= 0:
-            raise ConfigError("training.lr and training.head_lr must be > 0")
+        if not _finite(self.epochs) or (self.epochs <= 0 and self.max_steps <= 0):
+            raise ConfigError("training.epochs (finite) or training.max_steps must be > 0")
+        for name in ("lr", "head_lr", "probe_C"):
+            if not _finite(getattr(self, name)) or getattr(self, name) <= 0:
+                raise ConfigError(f"training.{name} must be a finite number > 0, not {getattr(self, name)!r}")
+        if not _finite(self.weight_decay) or self.weight_decay < 0:
+            raise ConfigError(f"training.weight_decay must be a finite number >= 0, not {self.weight_decay!r}")
+        if self.eval_batch_size < 1 or self.patience < 0 or self.eval_every < 0 or self.max_steps < 0:
+            raise ConfigError("training.eval_batch_size must be >= 1; patience, eval_every and max_steps >= 0")
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError("training.warmup_ratio must be in [0, 1)")
 
@@ -249,8 +263,8 @@ class TrainConfig:
     def __post_init__(self):
         if self.kind not in ("baseline", "minilm"):
             raise ConfigError(f"kind must be 'baseline' or 'minilm', not {self.kind!r}")
-        if self.extra_weight <= 0:
-            raise ConfigError("extra_weight must be > 0")
+        if not _finite(self.extra_weight) or self.extra_weight <= 0:
+            raise ConfigError(f"extra_weight must be a finite number > 0, not {self.extra_weight!r}")
 
     def to_dict(self) -> dict:
         """The settings this kind of run uses, as a plain dict: what a run folder records.

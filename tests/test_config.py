@@ -237,3 +237,13 @@ def test_a_run_records_only_the_sections_its_kind_uses(tmp_path, kind, left_out)
         assert getattr(back, key) == getattr(cfg, key), key
     for key in left_out:  # what it did not use is not there to mislead (defaults on reload)
         assert getattr(back, key) == getattr(TrainConfig(), key) != getattr(cfg, key), key
+
+
+@pytest.mark.parametrize("override", ["training.lr=nan", "training.head_lr=inf", "baseline.C=nan", "extra_weight=nan",
+                                      "training.epochs=inf", "training.probe_C=-1", "training.eval_batch_size=0",
+                                      "baseline.min_df=-3", "training.weight_decay=nan", "training.patience=-1"])
+def test_values_that_would_break_a_run_late_are_refused_at_load(override):
+    """lr=nan used to train a whole run and save weights load_classifier refuses; eval_batch_size=0 failed deep in
+    the tokenizer."""
+    with pytest.raises(ConfigError, match=override.split("=")[0].split(".")[-1]):
+        load_config(TrainConfig, None, [override])

@@ -635,3 +635,23 @@ def test_macro_f1_interval_resamples_whole_groups_and_matches_sklearn():
     assert (perfect["low"], perfect["high"]) == (1.0, 1.0)
     with pytest.raises(ValueError):
         macro_f1_interval([], [], 5)
+
+
+def test_the_distillation_student_trains_on_all_of_its_base_data_whatever_its_val_size():
+    """A student config with val_size > 0 silently dropped that part of the base data (and validated on nothing)."""
+    from dataclasses import replace
+
+    from nlp_wire.classify.distill import _student_data
+    from nlp_wire.config import TrainConfig, load_config
+    from nlp_wire.dataset import load_examples
+    from nlp_wire.resources import config_path, sample_stories
+
+    cfg = load_config(TrainConfig, config_path("debug_cpu.yaml"))
+    gold = load_examples(sample_stories(), config=cfg.data).select(range(20))
+    sizes = []
+    for val_size in (0.0, 0.3):
+        config = replace(cfg, data=replace(cfg.data, val_size=val_size))
+        ds = _student_data(config, [str(sample_stories())], gold, np.arange(len(gold)), 1.0, ["a pooled text"],
+                           np.full((1, len(cfg.data.labels)), 1 / len(cfg.data.labels)), 1.0)
+        sizes.append(len(ds))
+    assert sizes[0] == sizes[1] > len(gold) + 1

@@ -803,3 +803,24 @@ def test_a_config_claiming_a_huge_encoder_is_refused_before_allocating(trained, 
     with pytest.raises(ModelLoadError, match="do not belong together"):
         load_classifier(broken)
     assert load_classifier(run / "model").labels == LABELS  # the real folder still loads
+
+
+@pytest.mark.parametrize("present", [(0, 1), (0, 2, 3)])
+def test_fit_probe_never_predicts_a_label_it_had_no_example_of(present):
+    """Two labels present: class 0 sat at logit 0 and an absent label at intercept - 10, which won wherever the one
+    row's logit fell below that (a boundary far from 0 makes the intercept large)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from nlp_wire.classify.train_transformer import fit_probe
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.uniform(-40 + 24 * i, -16 + 24 * i, 50) for i in range(len(present))])[:, None]
+    y = np.repeat(np.array(present), 50)
+    weight, bias = fit_probe(X, y, np.ones(len(y)), C=10.0, k=5)
+    grid = np.linspace(-300, 300, 1201)[:, None]
+    predicted = set((grid @ weight.T + bias).argmax(1).tolist())
+    assert predicted == set(present)
+    logits = X @ weight.T + bias
+    ours = np.exp(logits - logits.max(1, keepdims=True))
+    lr = LogisticRegression(C=10.0, max_iter=3000).fit(X, y)
+    np.testing.assert_allclose((ours / ours.sum(1, keepdims=True))[:, list(present)], lr.predict_proba(X), atol=1e-4)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import zipfile
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -54,8 +54,9 @@ def _student_data(config, base_sources: list[str], gold, train_idx, gold_weight:
     from .train import _with_soft_labels, load_training_data, scale_weights
 
     parts = [scale_weights(gold.select(train_idx), gold_weight)]
-    if base_sources:
-        parts.insert(0, load_training_data(config, base_sources)[0])
+    if base_sources:  # all of it: a student config's val_size would drop a part and validate on nothing
+        whole = replace(config, data=replace(config.data, val_size=0.0, test_size=0.0))
+        parts.insert(0, load_training_data(whole, base_sources)[0])
     labeled = datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]
     labeled = labeled.select_columns([c for c in ("id", "group", "text", "headline", "label", "source", "weight")])
     return _with_soft_labels(labeled, soft_labeled(pool, proba, list(config.data.labels), pool_weight),

@@ -57,17 +57,23 @@ def _macro_f1(clf: TransformerClassifier, texts: list[str], y: np.ndarray, batch
 def fit_probe(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, C: float, k: int) -> tuple[np.ndarray, np.ndarray]:
     """A logistic regression on pooled features as a ``k``-way linear head: ``(weight (k, d), bias (k,))``.
 
-    Labels absent from ``y`` get a zero row and a bias far below the others, so they are never predicted.
+    Labels absent from ``y`` get a zero row and a bias below every present label's at any input, so they are
+    never predicted: the present labels' logits average their mean bias (scikit-learn's multinomial weights
+    sum to zero; two labels get the symmetric rows ``-z/2, +z/2`` of their one row ``z``, whose top is >= 0),
+    and the absent bias lies 10 below both that mean and 0.
     """
     from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(C=C, max_iter=3000).fit(X, y, sample_weight=sample_weight)
     d = X.shape[1]
-    weight, bias = np.zeros((k, d), np.float32), np.full(k, float(lr.intercept_.min()) - 10.0, np.float32)
-    if len(lr.classes_) == 2:  # one row of logit differences: class 0 stays at zero
-        weight[lr.classes_[1]], bias[lr.classes_[0]], bias[lr.classes_[1]] = lr.coef_[0], 0.0, lr.intercept_[0]
+    if len(lr.classes_) == 2:  # one row of logit differences z: as the rows -z/2 and +z/2 (the same softmax)
+        coef = np.vstack([-lr.coef_[0] / 2, lr.coef_[0] / 2])
+        intercept = np.array([-lr.intercept_[0] / 2, lr.intercept_[0] / 2])
     else:
-        weight[lr.classes_], bias[lr.classes_] = lr.coef_, lr.intercept_
+        coef, intercept = lr.coef_, lr.intercept_
+    absent = min(float(intercept.mean()), 0.0) - 10.0
+    weight, bias = np.zeros((k, d), np.float32), np.full(k, absent, np.float32)
+    weight[lr.classes_], bias[lr.classes_] = coef, intercept
     return weight, bias
 
 
