@@ -175,3 +175,31 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
 def test_missing_rules_file(tmp_path):
     with pytest.raises(ValueError, match="nope.yaml: cannot read topic rules"):
         TopicRules.from_yaml(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("text", ["S. Korea, U.S. to hold talks", "Seoul-U.S. alliance talks", "Korea-US alliance",
+                                  "Korea-Japan summit", "U.S.-Korea talks", "China, S. Korea hold talks"])
+def test_country_pair_patterns_match_u_s_with_its_full_stop(text):
+    """'\\b' after 'u\\.s\\.' needs a word character after the full stop: 'Korea-U.S. summit' never matched."""
+    import re
+
+    import yaml
+
+    from nlp_wire.resources import config_path
+
+    patterns = yaml.safe_load(config_path("topics.yaml").read_text())["topics"]["diplomacy"]["patterns"]
+    assert any(re.search(p, text, re.IGNORECASE) for p in list(patterns)[:2]), text
+
+
+def test_no_rule_pattern_puts_a_word_boundary_after_a_full_stop():
+    import re
+
+    import yaml
+
+    from nlp_wire.resources import config_path
+
+    topics = yaml.safe_load(config_path("topics.yaml").read_text())["topics"]
+    for topic in topics.values():
+        for pattern in topic.get("patterns", {}):
+            # an alternative ending in an escaped full stop, then a group end and \b: that alternative never matches
+            assert not re.search(r"\\\.\)\\b|\\\.\|[^()]*\)\\b", pattern), pattern
