@@ -52,13 +52,28 @@ def test_day_grouping_keeps_each_day_on_one_side_as_well():
         assert not set(GROUPS[trn]) & set(GROUPS[tst])
 
 
-def test_leave_one_publisher_out_tests_each_publisher_alone():
+def test_leave_one_publisher_out_tests_each_outlet_alone():
+    """Korea Herald's 2020 collection is the same newsroom: held out with Korea Herald, never on the other side."""
+    from nlp_wire.classify.publishers import outlet_of
+
     splits = outer_splits(Y, GROUPS, "publisher", ids=IDS)
-    pubs = np.array([publisher_of(i) for i in IDS])
-    assert len(splits) == len(set(pubs)) == 5
+    outlets = np.array([outlet_of(i) for i in IDS])
+    assert len(splits) == len(set(outlets)) == 4 and len({publisher_of(i) for i in IDS}) == 5
     for trn, tst in splits:
-        assert len(set(pubs[tst])) == 1
-        assert pubs[tst][0] not in set(pubs[trn])
+        assert len(set(outlets[tst])) == 1
+        assert outlets[tst][0] not in set(outlets[trn])
+        assert not set(GROUPS[trn]) & set(GROUPS[tst])
+    (held,) = [tst for _, tst in splits if "k044_0000" in {IDS[i] for i in tst}]
+    assert {publisher_of(IDS[i]) for i in held} == {"Korea Herald", "Korea Herald 2020"}
+
+
+def test_leave_one_publisher_out_holds_out_outlets_sharing_a_story_group_together():
+    groups = GROUPS.copy()
+    groups[IDS.index("k640_0000")] = groups[IDS.index("k001_0000")]  # one story carried by two outlets
+    splits = outer_splits(Y, groups, "publisher", ids=IDS)
+    assert len(splits) == 3
+    for trn, tst in splits:
+        assert not set(groups[trn]) & set(groups[tst])
 
 
 def test_split_errors_are_clear():
@@ -242,7 +257,7 @@ def test_run_protocol_on_a_tiny_gold_folder(make_folder, tmp_path, monkeypatch):
             assert not {k["days"][i] for i in trn} & {k["days"][i] for i in tst}
     pubs = run_protocol(spec, "publisher")
     assert {r["publisher"] for r in pubs["publishers"]} == {"Yonhap", "Korea Herald", "Korea Herald 2020"}
-    assert len(pubs["choices"]) == 3
+    assert len(pubs["choices"]) == 2  # Korea Herald's two collections: one outlet held out together
     assert protocol_choice(spec)["weights"] == {"tfidf": 1.0}
     # with a bias grid: chosen per split and on all gold stories (none needed on separable stories)
     spec["default_bias"] = [-1.0, 1.0, 0.5]

@@ -27,7 +27,7 @@ import numpy as np
 
 from .ensemble import apply_label_bias, input_settings
 from .evaluate import score
-from .publishers import PUBLISHERS, publisher_of, publisher_table
+from .publishers import PUBLISHERS, outlet_of, publisher_of, publisher_table
 
 __all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
@@ -74,8 +74,9 @@ def outer_splits(y: Sequence[int], groups: Sequence, scheme: str = "story", fold
     Args:
         y: Label index of every story.
         groups: Story group of every story (versions of one story share it).
-        scheme: ``"story"``: stratified grouped k-fold; ``"publisher"``: one split per publisher of ``ids``
-            (leave-one-publisher-out).
+        scheme: ``"story"``: stratified grouped k-fold; ``"publisher"``: one split per outlet of ``ids``
+            (leave-one-publisher-out; :func:`~.publishers.outlet_of`: Korea Herald's two collections are one
+            outlet, and outlets sharing a story group are held out together).
         folds: Folds for ``"story"``.
         seed: Shuffling seed for ``"story"``.
         ids: Story ids (needed for ``"publisher"``).
@@ -91,8 +92,12 @@ def outer_splits(y: Sequence[int], groups: Sequence, scheme: str = "story", fold
     if scheme == "publisher":
         if ids is None:
             raise ValueError("leave-one-publisher-out needs the story ids")
-        pubs = np.array([publisher_of(i) for i in ids])
-        return [(np.flatnonzero(pubs != p), np.flatnonzero(pubs == p)) for p in sorted(set(pubs))]
+        outlets = [outlet_of(i) for i in ids]
+        # a story group carried by two outlets (none in korea_dev) holds both out together: never on both sides
+        units = _merge_groups(outlets, list(groups))
+        names = {u: " + ".join(sorted({o for o, v in zip(outlets, units) if v == u})) for u in set(units.tolist())}
+        held = np.array([names[u] for u in units])
+        return [(np.flatnonzero(held != p), np.flatnonzero(held == p)) for p in sorted(set(held))]
     if scheme != "story":
         raise ValueError(f"unknown split scheme {scheme!r}: use 'story' or 'publisher'")
     merged = _merge_groups(list(groups), list(days)) if days is not None else _merge_groups(list(groups))
