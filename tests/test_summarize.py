@@ -110,6 +110,17 @@ def test_slug_glued_to_repeated_headline_is_dropped():
     assert list(prose_sentences(story)) == ["Rates held steady.", "Trading was thin."]
 
 
+def test_a_lead_that_starts_with_the_headline_words_is_kept_whole():
+    """The headline was cut off the front of the first sentence, leaving 'on strong chip demand, ...'."""
+    story = to_story({"headline": "Exports rise for third month",
+                      "body": "Exports rise for third month on strong chip demand, data showed. Car shipments grew."})
+    assert list(prose_sentences(story)) == ["Exports rise for third month on strong chip demand, data showed.",
+                                            "Car shipments grew."]
+    repeated = to_story({"headline": "Exports rise for third month",
+                         "body": "Exports rise for third month\nChip demand lifted exports, data showed. Car shipments grew."})
+    assert list(prose_sentences(repeated))[0] == "Chip demand lifted exports, data showed."
+
+
 def test_photo_captions_and_credits_are_dropped():
     glued = "A view of the new pier (Hanwire)The city opened a new pier on Monday. It cost 2 billion won."
     assert sentences_of(glued) == ["The city opened a new pier on Monday.", "It cost 2 billion won."]

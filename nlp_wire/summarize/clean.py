@@ -154,6 +154,9 @@ def clean_paragraph(text: str) -> str:
     return text.strip()
 
 
+_OPENERS = "\"'\u201c\u2018("  # quotes and a bracket that may open a sentence
+
+
 def _strip_opening(text: str, headline: str) -> str:
     """The first paragraph without a dateline, or a slug and the headline repeated before the prose."""
     head = text[:_MAX_DATELINE]
@@ -164,7 +167,11 @@ def _strip_opening(text: str, headline: str) -> str:
     if headline:
         at = text.find(headline, 0, _MAX_SLUG + len(headline))
         if at >= 0:
-            return text[at + len(headline):].strip()
+            rest = text[at + len(headline):].strip()
+            # the headline repeated as a line of its own, not the start of the lead's first sentence ("Exports
+            # rise for third month on strong chip demand, ..."): what follows starts a sentence, or nothing does
+            if not rest or rest[0].isupper() or rest[0].isdigit() or rest[0] in _OPENERS:
+                return rest
     return text
 
 
