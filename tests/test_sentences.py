@@ -66,9 +66,9 @@ def test_iter_is_lazy_and_matches():
 
 
 def test_abbreviation_lists_are_explicit_and_disjoint():
-    for abbr in ("Mr", "Gen", "Rep", "Dr", "No", "St"):
+    for abbr in ("Mr", "Gen", "Rep", "Dr", "Mt"):
         assert abbr in STRONG_ABBREVIATIONS
-    for abbr in ("Inc", "Co", "Jan", "Corp"):
+    for abbr in ("Inc", "Co", "Jan", "Corp", "No", "St", "Art"):  # these end sentences too ("Museum of Art.")
         assert abbr in WEAK_ABBREVIATIONS
     assert not STRONG_ABBREVIATIONS & WEAK_ABBREVIATIONS
 
@@ -92,3 +92,15 @@ def test_a_paragraph_without_tabs_splits_in_linear_time():
         return min(times)
 
     assert best(100_000) / best(20_000) < 12  # 5 times the text: about 5 times the time, 25 if quadratic
+
+
+def test_art_st_no_end_a_sentence_before_a_sentence_starter_but_hold_numbers_and_names():
+    assert split_sentences("The show opened at the Seoul Museum of Art. The curator spoke.") == [
+        "The show opened at the Seoul Museum of Art.", "The curator spoke."]
+    assert split_sentences("Under Art. 3 of the law he was fined. No. 1 seed won. He lives on St. Mark Street.") == [
+        "Under Art. 3 of the law he was fined.", "No. 1 seed won.", "He lives on St. Mark Street."]
+
+
+def test_a_no_break_space_before_an_abbreviation_separates_words_like_a_space():
+    assert split_sentences("He spoke with\u00a0Mr. Park about the plan. It went well.") == [
+        "He spoke with\u00a0Mr. Park about the plan.", "It went well."]

@@ -26,15 +26,17 @@ STRONG_ABBREVIATIONS = frozenset(
     """
     Mr Mrs Ms Messrs Mmes Dr Drs Prof Rev Hon Fr Msgr Mme Mlle
     Gen Lt Col Maj Capt Cmdr Cdr Adm Brig Sgt Cpl Pvt Spc Ens Amb Pres Supt Insp Det Gov Sen Sens Rep Reps Atty
-    St Ste Mt Ft No Nos Nr Vol Vols Art Arts Fig Figs Sec
+    Ste Mt Ft Nr Vol Vols Fig Figs
     vs v e.g i.e cf viz approx ca
     """.split()
 )
-# Abbreviations that also end sentences often ("... with the U.S. The two sides ..."). "Jun", "Jul",
+# Abbreviations that also end sentences often ("... with the U.S. The two sides ...", "... Museum of Art. The
+# ...", "... on Wall St. The ..."; "No. 1" and "Art. 3" still hold together). "Jun", "Jul",
 # "Sat" and "Sun" are left out: they are Korean given names far more often than dates here.
 WEAK_ABBREVIATIONS = frozenset(
     """
     Inc Co Cos Corp Corps Ltd Plc LLC Bros Assn Assoc Dept Div Univ Intl Natl Jr Sr etc al Esq
+    St No Nos Art Arts Sec
     Jan Feb Mar Apr Aug Sep Sept Oct Nov Dec
     Mon Tue Tues Wed Thu Thur Thurs Fri
     Ave Blvd Rd Hwy Sq Pl
@@ -55,7 +57,8 @@ SENTENCE_STARTERS = frozenset(
 
 # A run of terminal punctuation, then any closing quotes or brackets.
 _TERMINAL_RE = re.compile(r"[.!?…]+[\"'”’)\]]*")
-_SPACE_RE = re.compile(r"[ \t\f\v\u00a0\u2009\u202f]+")
+_SPACES = " \t\f\v\u00a0\u2009\u202f"  # what separates words here, no-break spaces too
+_SPACE_RE = re.compile(f"[{_SPACES}]+")
 # A token of initials: "U.S", "N.K", "a.m", "Ph.D" (the final full stop is not part of the token).
 _INITIALISM_RE = re.compile(r"^(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}$")
 _OPENERS = "\"'“‘([«"
@@ -71,7 +74,7 @@ def _token_before(text: str, end: int) -> str:
     ``_TOKEN_WINDOW`` characters, so that a paragraph without tabs (or spaces) is split in linear time: searching
     back to its start at every full stop made an 8 MB paragraph take a minute."""
     lo = max(0, end - _TOKEN_WINDOW)
-    start = max(text.rfind(" ", lo, end), text.rfind("\t", lo, end), lo - 1) + 1
+    start = max(max(text.rfind(space, lo, end) for space in _SPACES), lo - 1) + 1
     return text[start:end].lstrip(_LEADING_JUNK)
 
 
