@@ -225,6 +225,28 @@ def test_restore_prior_shifts_the_head_bias_by_minus_log_class_weight(tiny_bert,
     np.testing.assert_allclose(load_classifier(tmp_path / "shifted" / "model").predict_proba(["rain"])[0], q, rtol=1e-5)
 
 
+def test_going_on_from_a_restore_prior_model_shifts_once(tiny_bert, tmp_path):
+    """The card keeps the shift; a run continuing from the model takes it off first, so a second restore_prior
+    shifts once (it added the shift on top of the first: the class prior squared)."""
+    import dataclasses
+
+    rows = STORIES + [(STORIES[0][0] + " Again.", "sport")] * 3
+    ds = _dataset(rows)
+    settings = dict(max_steps=3, balance="sampler", balance_power=1.0, eval_every=0)
+    first = train_transformer(_config(tiny_bert, restore_prior=True, **settings), ds, None, tmp_path / "a",
+                              progress=False)
+    card = json.loads((tmp_path / "a" / "model" / "nlp_wire_model.json").read_text())
+    shift = -np.log(len(rows) / (3 * np.array([5, 2, 2])))
+    np.testing.assert_allclose(card["prior_shift"], shift, rtol=1e-6)
+    config = _config(tiny_bert, restore_prior=True, max_steps=1, lr=1e-12, head_lr=1e-12, balance="sampler",
+                     eval_every=0)
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, name_or_path=str(tmp_path / "a" / "model")))
+    second = train_transformer(config, ds, None, tmp_path / "b", progress=False)
+    np.testing.assert_allclose(second.model.head.bias.detach().numpy(), first.model.head.bias.detach().numpy(),
+                               atol=1e-5)  # lr ~ 0: the same head, shifted once
+    np.testing.assert_allclose(second.predict_proba(["rain"]), first.predict_proba(["rain"]), atol=1e-5)
+
+
 def test_restore_prior_does_nothing_without_balancing(tiny_bert, tmp_path):
     ds = _dataset(STORIES + [(STORIES[0][0] + " Again.", "sport")] * 3)
     settings = dict(max_steps=2, balance="none", eval_every=0)

@@ -304,6 +304,7 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
             model.head.bias.add_(torch.as_tensor(shift, dtype=model.head.bias.dtype, device=model.head.bias.device))
         logger.info("head bias shifted back to the training data's class mix: %s",
                     ", ".join(f"{label} {s:+.3f}" for label, s in zip(labels, shift)))
+        clf.prior_shift = shift.tolist()  # in the card: a run going on from this model takes it off first
     if main:
         (out / "curve.json").write_text(json.dumps(curve, indent=2) + "\n", encoding="utf-8")
         if curve:

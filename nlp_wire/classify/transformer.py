@@ -10,6 +10,7 @@ weights load through the CPU so a GPU-trained model opens on any machine.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -187,6 +188,7 @@ class TransformerClassifier(WireClassifier):
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.threshold = threshold
+        self.prior_shift: list[float] | None = None  # restore_prior's head bias offsets, kept in the card
 
     @property
     def quantized(self) -> bool:
@@ -225,6 +227,13 @@ class TransformerClassifier(WireClassifier):
             clf.model.dropout.p = model_config.dropout
             clf.model_config = model_config
             clf.data_config = data_config or clf.data_config
+            if clf.prior_shift:  # go on from the balanced head it trained, or restore_prior would shift it twice
+                import torch
+
+                with torch.no_grad():
+                    clf.model.head.bias.sub_(torch.as_tensor(clf.prior_shift, dtype=clf.model.head.bias.dtype,
+                                                             device=clf.model.head.bias.device))
+                clf.prior_shift = None
             return clf
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -295,6 +304,11 @@ class TransformerClassifier(WireClassifier):
         threshold = card.get("threshold") if threshold is None else threshold  # the card's, unless one is given
         clf = cls(model, tokenizer, labels, model_config, data_config, device=device, threshold=threshold)
         clf.base_encoder = base
+        shift = card.get("prior_shift")
+        if shift is not None and (not isinstance(shift, list) or len(shift) != len(labels)
+                                  or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in shift)):
+            raise ModelLoadError(f"{folder}: prior_shift must be one finite number per label, not {shift!r}")
+        clf.prior_shift = shift
         return clf.to_dtype(dtype) if dtype != "float32" else clf
 
     @classmethod
@@ -434,7 +448,7 @@ class TransformerClassifier(WireClassifier):
             save_file(head, str(folder / HEAD_NAME), metadata={"format": "pt"})
             umask_mode(folder / HEAD_NAME)
             write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config),
-                             base_encoder=base_encoder, threshold=self.threshold)
+                             base_encoder=base_encoder, threshold=self.threshold, **self._shift_entry())
             return folder
         state = {k: v.detach().to("cpu").contiguous().clone() for k, v in self.model.state_dict().items()}
         if half:
@@ -453,8 +467,13 @@ class TransformerClassifier(WireClassifier):
         save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
         umask_mode(folder / WEIGHTS_NAME)
         write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config),
-                         threshold=self.threshold)
+                         threshold=self.threshold, **self._shift_entry())
         return folder
+
+    def _shift_entry(self) -> dict:
+        """The card's ``prior_shift``: the head bias offsets ``restore_prior`` added after training (one per label),
+        which a run going on from this classifier takes off first."""
+        return {"prior_shift": [round(float(v), 8) for v in self.prior_shift]} if self.prior_shift else {}
 
     # -- inference -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]):
