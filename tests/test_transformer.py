@@ -846,3 +846,43 @@ def test_fit_probe_never_predicts_a_label_it_had_no_example_of(present):
     ours = np.exp(logits - logits.max(1, keepdims=True))
     lr = LogisticRegression(C=10.0, max_iter=3000).fit(X, y)
     np.testing.assert_allclose((ours / ours.sum(1, keepdims=True))[:, list(present)], lr.predict_proba(X), atol=1e-4)
+
+
+def test_epochs_count_batches_when_accumulating_and_evaluate_at_each_epoch_end(tiny_bert, tmp_path, monkeypatch):
+    """grad_accum 2 over 5 batches an epoch: each epoch was rounded up to 3 optimizer steps (3.6 epochs for 3), and
+    'once per epoch' evaluations fell every 3 steps, not where the epochs ended."""
+    from nlp_wire.classify.transformer import TransformerClassifier
+
+    seen = []
+    real = TransformerClassifier.from_base.__func__
+
+    def from_base(cls, *args, **kwargs):
+        clf = real(cls, *args, **kwargs)
+        clf.model.head.register_forward_hook(lambda m, i, o: seen.append(o.shape[0]) if m.training else None)
+        return clf
+
+    monkeypatch.setattr(TransformerClassifier, "from_base", classmethod(from_base))
+    rows = STORIES * 5  # 30 examples, batches of 6: 5 batches an epoch
+    train_transformer(_config(tiny_bert, epochs=3, max_steps=0, grad_accum=2, eval_every=0), _dataset(rows),
+                      _dataset(STORIES), tmp_path, progress=False)
+    steps = [p["step"] for p in json.loads((tmp_path / "curve.json").read_text())]
+    assert steps == [3, 5, 8]  # epochs end in batches 5, 10 and 15: optimizer steps 3, 5 and 8
+    assert 3 * 30 <= sum(seen) <= 3 * 30 + 2 * 6  # 3 epochs, at most one accumulation window more
+
+
+def test_early_stopping_keeps_the_best_evaluation_weights(tiny_bert, tmp_path, monkeypatch):
+    import nlp_wire.classify.train_transformer as tt
+
+    scores, heads = iter([0.5, 0.9, 0.6, 0.4, 0.3]), {}
+
+    def scripted(clf, texts, y, batch_size, shift):
+        f1 = next(scores)
+        heads[f1] = clf.model.head.weight.detach().clone()
+        return f1
+
+    monkeypatch.setattr(tt, "_macro_f1", scripted)
+    clf = train_transformer(_config(tiny_bert, max_steps=60, eval_every=5, patience=2), _dataset(STORIES),
+                            _dataset(STORIES), tmp_path, progress=False)
+    curve = json.loads((tmp_path / "curve.json").read_text())
+    assert [p["step"] for p in curve] == [5, 10, 15, 20]  # two evaluations without a gain after 0.9: stop
+    assert torch.equal(clf.model.head.weight, heads[0.9]) and not torch.equal(heads[0.9], heads[0.4])

@@ -196,12 +196,13 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     loader = DataLoader(list(range(len(y))), batch_size=tc.batch_size, sampler=sampler, collate_fn=collate)
     loss_class_w = torch.as_tensor(class_w if tc.balance == "weights" else np.ones(k), dtype=torch.float32, device=device)
 
-    steps_per_epoch = max(1, math.ceil(len(loader) / tc.grad_accum))
-    total = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs > 0 else math.inf
+    # Accumulation windows run on across epoch ends (accelerate's sync_with_dataloader=False), so E epochs are
+    # E * len(loader) batches: rounding each epoch up to whole optimizer steps trained up to 1.6x the epochs asked.
+    batches_per_epoch = len(loader)
+    total = math.ceil(tc.epochs * batches_per_epoch / tc.grad_accum) if tc.epochs > 0 else math.inf
     if tc.max_steps > 0:
         total = min(total, tc.max_steps)
     total = 0 if tc.freeze_encoder else int(total)  # a frozen encoder: the probe is the whole training
-    eval_every = tc.eval_every if tc.eval_every > 0 else steps_per_epoch
     warmup = int(tc.warmup_ratio * total)
 
     if tc.freeze_embeddings:
@@ -243,6 +244,7 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     curve: list[dict] = []
     best_f1, best_state, bad_evals = -1.0, None, 0
     step, running, running_n = 0, 0.0, 0
+    batches, epochs_evaluated = 0, 0  # eval_every 0: evaluate at the step in which each epoch's last batch fell
     bar = tqdm(total=total, desc="train", unit="step", disable=not (progress and main))
     wrapped.train()
     optimizer.zero_grad(set_to_none=True)
@@ -262,6 +264,7 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
                 accelerator.backward(loss)  # divides by grad_accum; DDP syncs only on the last micro-batch
                 running += float(loss.detach())
                 running_n += 1
+                batches += 1
                 if not accelerator.sync_gradients:
                     continue
                 accelerator.clip_grad_norm_(wrapped.parameters(), 1.0)
@@ -271,7 +274,9 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{running / max(1, running_n):.4f}")
-            if step % eval_every == 0 or step >= total:
+            epoch_ended = tc.eval_every <= 0 and batches // batches_per_epoch > epochs_evaluated
+            if epoch_ended or (tc.eval_every > 0 and step % tc.eval_every == 0) or step >= total:
+                epochs_evaluated = batches // batches_per_epoch
                 if n_proc > 1:  # each process's loss is its share of the batch loss
                     running = float(accelerator.reduce(torch.tensor(running, device=device), "mean"))
                 f1 = None
