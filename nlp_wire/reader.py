@@ -511,9 +511,12 @@ def _stem(path: str) -> str:
     return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
-def _file_stories(path: str, max_bytes: int | None) -> list[Story]:
-    """All stories of one wire file (raises :class:`_Skipped` or :class:`WireFormatError`)."""
-    return list(parse_stories(decode_wire_bytes(_read_bytes(path, max_bytes), path), id=_stem(path), path=path))
+def _file_stories(path: str, max_bytes: int | None, on_error: Callable[[WireFormatError], None] | None = None
+                  ) -> list[Story]:
+    """All stories of one wire file (raises :class:`_Skipped` or :class:`WireFormatError`); with ``on_error``, a
+    story that cannot be read goes there and the file's others are kept (see :func:`parse_stories`)."""
+    return list(parse_stories(decode_wire_bytes(_read_bytes(path, max_bytes), path), id=_stem(path), path=path,
+                              on_error=on_error))
 
 
 def read_stories(
@@ -584,7 +587,7 @@ def read_stories(
                                                               text_field=text_field, headline_field=headline_field)
             else:
                 try:
-                    stories = _file_stories(file, max_bytes)
+                    stories = _file_stories(file, max_bytes, on_error=handle)  # its other stories stay
                 except _Skipped as skip:
                     on_skip(Skip(file, skip.reason, skip.detail))
                     continue

@@ -26,7 +26,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 __all__ = ["Dateline", "Story", "WireFormatError", "parse_stories", "decode_wire_bytes", "split_tags"]
 
@@ -476,16 +476,20 @@ def parse_body(body: list[str], headline: str = "") -> tuple[Dateline | None, li
     return dateline, paragraphs, byline, _parse_related(tail)
 
 
-def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iterator[Story]:
+def parse_stories(text: str, id: str = "story", path: str | None = None,
+                  on_error: Callable[[WireFormatError], None] | None = None) -> Iterator[Story]:
     """Parse every story in a wire file's text, in time linear in its length.
 
     Args:
         text: The decoded file content.
         id: Base id; the n-th story after the first gets ``id#n``.
         path: Source path recorded on stories and named in errors.
+        on_error: Called with the error of each story whose block cannot be read (a header with an invalid
+            date, say), and the file's other stories are still yielded; None: the first such error is raised.
 
     Raises:
-        WireFormatError: Empty input, or a first non-blank line that is not a story header.
+        WireFormatError: Empty input, or a first non-blank line that is not a story header (the whole file
+            is unreadable, whatever ``on_error``); without ``on_error``, a story that cannot be read.
     """
     id = printable(id)  # a file name's non-UTF-8 bytes (os.fsdecode's surrogates) cannot be written out
     if isinstance(path, str):
@@ -514,4 +518,11 @@ def parse_stories(text: str, id: str = "story", path: str | None = None) -> Iter
                        f" ({len(joined)} such lines)" if len(joined) > 1 else "")
     bounds.append(len(lines))
     for n in range(1, len(bounds)):
-        yield _parse_block(lines, bounds[n - 1], bounds[n], id if n == 1 else f"{id}#{n}", path)
+        try:
+            story = _parse_block(lines, bounds[n - 1], bounds[n], id if n == 1 else f"{id}#{n}", path)
+        except WireFormatError as err:
+            if on_error is None:
+                raise
+            on_error(err)  # one bad story in a file of several: the others are still read
+            continue
+        yield story

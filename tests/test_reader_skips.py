@@ -310,3 +310,35 @@ def test_a_folder_of_summaries_is_skipped_with_its_reason_unless_given_itself(tm
     assert reasons(report)[SUMMARIES] == ["sums"]
     report = ReadReport()
     assert list(read_stories(wire / "sums", on_error=report)) == [] and len(report.errors) == 1  # read when named
+
+
+BAD_MIDDLE = (story(1) + " date 2020-02-30 A header with an impossible date\nBody.\n"
+              + story(3).replace("2024-05-02", "2024-05-03"))
+
+
+def test_one_bad_story_of_a_file_loses_only_itself(tmp_path):
+    """An invalid header on the second story of a file threw away the first and the third too."""
+    (tmp_path / "three.txt").write_text(BAD_MIDDLE, encoding="utf-8")
+    report = ReadReport()
+    assert [s.id for s in read_stories(tmp_path, on_error=report)] == ["three", "three#3"]
+    assert [(e.line, "invalid date" in e.message) for e in report.errors] == [(4, True)] and report.files == 1
+    with pytest.raises(WireFormatError, match=r"three.txt:4: invalid date"):
+        list(read_stories(tmp_path, errors="raise"))
+
+
+@pytest.mark.parametrize("command", ["summarize", "classify1", "classify2"])
+def test_the_commands_keep_a_file_s_good_stories_beside_a_bad_one(tmp_path, capsys, command):
+    from nlp_wire.cli.main import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "three.txt").write_text(BAD_MIDDLE, encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    if command == "summarize":
+        assert main(["-q", "summarize", str(src), "--out", str(out), "--no-progress"]) == 0
+        listed = [json.loads(x) for x in (tmp_path / "o.jsonl.errors.jsonl").read_text().splitlines()]
+        assert [(e["line"], "invalid date" in e["reason"]) for e in listed] == [(4, True)]
+    else:
+        assert main(["-q", "classify", "baseline", str(src), "--out", str(out), "--workers", command[-1]]) == 0
+        assert "three.txt:4: invalid date" in capsys.readouterr().err
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["three", "three#3"]

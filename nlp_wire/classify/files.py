@@ -109,7 +109,7 @@ def _classify_chunk(paths: list[str] | str) -> tuple[list[str], list[WireFormatE
     held = wordless = 0
     for path in paths:
         try:
-            got = _file_stories(path, _worker["max_bytes"])
+            got = _file_stories(path, _worker["max_bytes"], on_error=errors.append)  # a bad story: the rest stay
         except _Skipped as s:
             skipped.append(Skip(path, s.reason, s.detail))
             continue

@@ -221,11 +221,11 @@ def _render(story: Story, sentences: list[str], fmt: str):
     return (story.id, "".join(s + "\n" for s in sentences))
 
 
-def _stories_of(unit: tuple) -> list[Story]:
+def _stories_of(unit: tuple, on_error=None) -> list[Story]:
     if unit[0] == "t":
         path = unit[1]
         # no local holds the text: parse_stories drops it once split, so a large file is held once
-        return list(parse_stories(_wire_text(path), id=_stem(path), path=path))
+        return list(parse_stories(_wire_text(path), id=_stem(path), path=path, on_error=on_error))
     if unit[0] == "x":  # a JSONL file that could not be opened, or a line over the cap
         raise WireFormatError(unit[3], unit[1], unit[2])
     _, path, line_no, raw = unit
@@ -280,14 +280,18 @@ def _process_chunk(chunk: list[tuple]) -> list[tuple]:
     results = []
     for unit in chunk:
         try:
-            outputs, empty = [], []
-            for story in _stories_of(unit):
+            outputs, empty, bad = [], [], []
+            for story in _stories_of(unit, bad.append):  # a bad story of a file of several: the others stay
                 sentences = cap_words(summarizer(story, job.sentences), job.max_words)
                 if sentences:
                     outputs.append(_render(story, sentences, job.fmt))
                 else:
                     empty.append(story.id)
-            results.append((outputs, empty, None))
+            error = None
+            if bad:  # one errors-file entry an input, at the first bad story
+                more = f" (and {len(bad) - 1} more bad stories in this file)" if len(bad) > 1 else ""
+                error = error_entry(bad[0].path or unit[1], bad[0].line, bad[0].message + more)
+            results.append((outputs, empty, error))
         except WireFormatError as err:
             results.append(([], [], error_entry(err.path or unit[1], err.line, err.message)))
         except Exception as exc:  # a bug must not stop the run: record it like a bad file
