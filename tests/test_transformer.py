@@ -886,3 +886,17 @@ def test_early_stopping_keeps_the_best_evaluation_weights(tiny_bert, tmp_path, m
     curve = json.loads((tmp_path / "curve.json").read_text())
     assert [p["step"] for p in curve] == [5, 10, 15, 20]  # two evaluations without a gain after 0.9: stop
     assert torch.equal(clf.model.head.weight, heads[0.9]) and not torch.equal(heads[0.9], heads[0.4])
+
+
+def test_a_loaded_classifier_pickles_for_process_pools_and_caches(trained):
+    """TopicModel was a class made inside a function: pickle could not find it (joblib, ProcessPoolExecutor)."""
+    import pickle
+
+    from nlp_wire.classify.ensemble import EnsembleClassifier
+
+    clf, out = trained
+    texts = [t for t, _ in STORIES]
+    again = pickle.loads(pickle.dumps(load_classifier(out / "model")))
+    np.testing.assert_allclose(again.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    ensemble = pickle.loads(pickle.dumps(EnsembleClassifier({"a": clf, "b": clf})))
+    np.testing.assert_allclose(ensemble.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)

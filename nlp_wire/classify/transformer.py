@@ -40,44 +40,6 @@ def _head_state(state: dict) -> dict:
     return {key[len("head."):]: value.float() for key, value in state.items()}
 
 
-def _torch_module():
-    import torch
-    from torch import nn
-
-    class TopicModel(nn.Module):
-        """Encoder, pooled (``mean`` over real tokens or ``cls``), dropout, then a linear head.
-
-        Args:
-            encoder: A Hugging Face ``AutoModel`` (no task head).
-            num_labels: Output size of the head.
-            pooling: ``"mean"`` or ``"cls"``.
-            dropout: Dropout before the head.
-        """
-
-        def __init__(self, encoder, num_labels: int, pooling: str = "mean", dropout: float = 0.1):
-            super().__init__()
-            self.encoder = encoder
-            self.pooling = pooling
-            self.dropout = nn.Dropout(dropout)
-            self.head = nn.Linear(encoder.config.hidden_size, num_labels)
-
-        def pool(self, input_ids, attention_mask, token_type_ids=None):
-            """The pooled encoder output: what the head sees (before dropout)."""
-            kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
-            if token_type_ids is not None:
-                kwargs["token_type_ids"] = token_type_ids
-            hidden = self.encoder(**kwargs).last_hidden_state
-            if self.pooling == "cls":
-                return hidden[:, 0]
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-        def forward(self, input_ids, attention_mask, token_type_ids=None):
-            return self.head(self.dropout(self.pool(input_ids, attention_mask, token_type_ids)))
-
-    return TopicModel
-
-
 # Integer config.json fields that size the encoder (layers, widths, vocabularies): each must fit the weights
 # file, checked before the encoder is built (a huge layer count takes forever even on the meta device).
 _SIZE_FIELD = re.compile(r"^num_|_size$|_embeddings$|_layers$|^n_(layer|head|embd|positions|inner|ctx)$")
@@ -156,8 +118,12 @@ def _cpu_has_bfloat16() -> bool:
 
 
 def TopicModel(encoder, num_labels: int, pooling: str = "mean", dropout: float = 0.1):
-    """Build the ``torch.nn.Module`` (encoder + pooling + dropout + head); torch is imported lazily."""
-    return _torch_module()(encoder, num_labels, pooling, dropout)
+    """Build the ``torch.nn.Module`` (encoder + pooling + dropout + head); torch is imported lazily, with the
+    module's class (:class:`nlp_wire.classify.topic_model.TopicModel`, a module-level class, so that a loaded
+    classifier pickles)."""
+    from .topic_model import TopicModel as Module
+
+    return Module(encoder, num_labels, pooling, dropout)
 
 
 class TransformerClassifier(WireClassifier):
