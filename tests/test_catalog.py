@@ -1,6 +1,7 @@
 """Shipped models by name, the catalog's default, and resources found through the package."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +41,8 @@ def test_names_resolve_to_shipped_folders_and_folders_win(tmp_path, monkeypatch)
     assert cat.resolve_model("default", c) == models_dir() / "minilm"
     monkeypatch.chdir(tmp_path)
     (tmp_path / "baseline").mkdir()
-    assert cat.resolve_model("baseline", c) == tmp_path.joinpath("baseline").relative_to(tmp_path)  # a folder here wins
+    (tmp_path / "baseline" / "nlp_wire_model.json").write_text("{}")
+    assert cat.resolve_model("baseline", c) == tmp_path.joinpath("baseline").relative_to(tmp_path)  # a model here wins
     with pytest.raises(ModelLoadError, match=r"minlm: no such model folder.*did you mean 'minilm'"):
         cat.resolve_model("minlm", c)
 
@@ -229,3 +231,18 @@ def test_linked_folders_and_footprint_follow_members_and_encoders_once(tmp_path,
     assert catalog.footprint_mb(head) == pytest.approx(catalog.footprint_mb(enc), abs=0.001) == pytest.approx(2.0, abs=0.001)
     assert catalog.installed_bases(ens) == ["minilm"] and catalog.installed_bases(head) == []
     assert catalog.footprint_mb(probe) < 0.01
+
+
+def test_a_plain_folder_named_like_a_shipped_model_does_not_hide_it(tmp_path, monkeypatch, caplog):
+    from nlp_wire.classify import ModelLoadError
+    from nlp_wire.classify.catalog import resolve_model
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "baseline").mkdir()  # an experiment's output folder, not a model
+    assert resolve_model("baseline") == models_dir() / "baseline"
+    assert "./baseline is not a model folder" in caplog.text
+    (tmp_path / "baseline" / "nlp_wire_model.json").write_text("{}")  # a model folder of that name wins
+    assert resolve_model("baseline") == Path("baseline")
+    for bad in ("", "  ", 123):
+        with pytest.raises(ModelLoadError, match="a folder or a shipped name"):
+            resolve_model(bad)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Iterable, Sequence, TypeVar
 
 import numpy as np
 
 from ..config import ConfigError, DataConfig, build_config
+from ..story import WireFormatError
 from ..text import model_input
 
 logger = logging.getLogger(__name__)
 _WORD = re.compile(r"\w")
 
-__all__ = ["Prediction", "WireClassifier", "MODEL_CARD", "read_model_card", "write_model_card", "ModelLoadError"]
+__all__ = ["Prediction", "NoWordsWarning", "WireClassifier", "MODEL_CARD", "read_model_card", "write_model_card", "ModelLoadError"]
 
 MODEL_CARD = "nlp_wire_model.json"
 T = TypeVar("T")
@@ -94,7 +96,17 @@ class WireClassifier:
         as a sequence of characters or fields.
         """
         cfg = self.input_config
-        return [model_input(item, cfg.max_words, cfg.lead_paragraphs) for item in _as_items(items)]
+        out = []
+        for i, item in enumerate(_as_items(items)):
+            try:
+                out.append(model_input(item, cfg.max_words, cfg.lead_paragraphs))
+            except WireFormatError as exc:  # which of thousands: "<string>:1" names no item
+                where = exc.path or f"item {i} of the input"
+                raise WireFormatError(exc.message + (f" (item {i} of the input)" if exc.path else ""), where,
+                                      exc.line if exc.path else None) from None
+            except TypeError as exc:
+                raise TypeError(f"item {i} of the input: {exc}") from None
+        return out
 
     def _proba_texts(self, texts: Sequence[str], batch_size: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -177,10 +189,15 @@ def proba_with_words(model: WireClassifier, texts: Sequence[str], batch_size: in
 def proba_by_batch(model: WireClassifier, texts: Sequence[str], batch_size: int, bar=None) -> np.ndarray:
     """:func:`proba_with_words`, with one warning that counts the texts without words (if any)."""
     proba, wordless = proba_with_words(model, texts, batch_size, bar)
-    if wordless:
-        logger.warning("%d of %d stories have no words to classify (empty, or a dateline alone): each gets equal "
-                       "scores and the default label %r", wordless, len(texts), model.input_config.default_label)
+    if wordless:  # a warning, not a log line: shown once per message, and warnings.filterwarnings silences it
+        warnings.warn(NoWordsWarning(
+            f"{wordless} of {len(texts)} stories have no words to classify (empty, or a dateline alone): each gets "
+            f"equal scores and the default label {model.input_config.default_label!r}"), stacklevel=3)
     return proba
+
+
+class NoWordsWarning(UserWarning):
+    """Some stories given to predict had no words to classify (silence with ``warnings.filterwarnings``)."""
 
 
 def _as_items(items: Any) -> list:

@@ -77,7 +77,8 @@ def default_model_name(catalog: dict | None = None) -> str:
 def resolve_model(name_or_path: str | Path | None, catalog: dict | None = None) -> Path:
     """The folder of a model given by folder, shipped name (``"minilm"``) or ``None``/``"default"``.
 
-    An existing folder wins over a shipped name of the same spelling.
+    An existing model folder wins over a shipped name of the same spelling; a folder of that name without a model
+    card (an experiment's output folder, say) does not hide the shipped model: it is loaded, with a warning.
 
     Raises:
         ModelLoadError: Neither a folder nor a shipped name (with the names and a did-you-mean), or a
@@ -88,8 +89,17 @@ def resolve_model(name_or_path: str | Path | None, catalog: dict | None = None) 
         name = default_model_name(catalog)
         logger.info("default model: %s", name)
         return models_dir() / name
+    if not isinstance(name_or_path, (str, Path)) or not str(name_or_path).strip():
+        raise ModelLoadError(f"a model is a folder or a shipped name, not {name_or_path!r}")
     path = Path(name_or_path)
-    if path.exists() or len(path.parts) > 1:
+    shadowed = False  # a folder of a shipped model's name that is not a model: the shipped one loads
+    if path.exists() and len(path.parts) == 1 and not (path / MODEL_CARD).is_file():
+        catalog = catalog or read_catalog()
+        shadowed = str(name_or_path) in catalog["models"]
+        if shadowed:
+            logger.warning("./%s is not a model folder (no %s): loading the shipped model %r instead",
+                           name_or_path, MODEL_CARD, str(name_or_path))
+    if not shadowed and (path.exists() or len(path.parts) > 1):
         return path
     catalog = catalog or read_catalog()
     names = list(catalog["models"])
