@@ -31,7 +31,10 @@ __all__ = ["Corpus", "Dateline", "ReadReport", "Story", "WireFormatError", "read
 
 def __getattr__(name):
     if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
+        module = import_module(_LAZY[name])
+        # nlp_wire.summarize: always the package, which is callable (summarize(story, ...)), whether or not a
+        # nlp_wire.summarize.* module was imported first (that import makes the package the attribute anyway)
+        value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'nlp_wire' has no attribute {name!r}")

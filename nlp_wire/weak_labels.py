@@ -151,8 +151,13 @@ class TopicRules:
             out[topic] = total
         return out
 
-    def __call__(self, story: Story) -> WeakLabel:
-        """Label one story, or abstain (always for a story without words: no rule can speak for it)."""
+    def __call__(self, story: Story | str | dict) -> WeakLabel:
+        """Label one story (a Story, wire text, plain text or a record, as ``predict`` takes), or abstain (always
+        for a story without words: no rule can speak for it)."""
+        if not isinstance(story, Story):
+            from .text import as_story
+
+            story = as_story(story)
         scores = self.scores(story)
         if not _WORD.search(story.headline) and not any(_WORD.search(p) for p in story.paragraphs):
             return WeakLabel(None, 0.0, scores)

@@ -193,3 +193,14 @@ def test_stories_without_words_are_counted_once_not_warned_per_batch(tmp_path, c
     assert "no words" not in caplog.text + err  # one count in the summary, not a warning per batch
     answers = [json.loads(line) for line in out.splitlines()]
     assert {a["label"] for a in answers[::3]} == {"other"} and len(answers) == 300
+
+
+def test_classify_to_file_takes_a_model_name_as_the_readme_shows(tmp_path):
+    """The README sends Python users to classify_to_file; a model name gave "'str' object has no attribute 'get'"."""
+    from nlp_wire.classify.files import classify_to_file
+    from nlp_wire.resources import sample_stories
+
+    report = classify_to_file("baseline", sample_stories(), tmp_path / "o.jsonl", workers=1)
+    assert report.stories == len((tmp_path / "o.jsonl").read_text().splitlines()) > 0
+    with pytest.raises(TypeError, match="model folder or name"):
+        classify_to_file(3, sample_stories(), tmp_path / "p.jsonl")

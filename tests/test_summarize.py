@@ -262,3 +262,23 @@ def test_cnndm_lead3_full_reaches_the_careful_numbers():
 
     result = score_cnndm(_need(SHARED / "summarization" / "cnndm_test443.jsonl"))
     assert result["rouge1"] >= 41.3 and result["rouge2"] >= 18.5 and result["rougeLsum"] >= 37.4
+
+
+def test_nlp_wire_summarize_is_the_same_callable_package_whatever_was_imported_first():
+    """It was the function after 'import nlp_wire' (no .Summary) and the package after 'import nlp_wire.summarize'."""
+    import subprocess
+    import sys
+
+    code = ("import nlp_wire{first}; s = nlp_wire.summarize; print(s.__name__, s.Summary.__name__, "
+            "s('One thing happened. Then another. And a third.', sentences=1).text)")
+    outs = {subprocess.run([sys.executable, "-c", code.format(first=first)], capture_output=True, text=True,
+                           check=True).stdout for first in ("", "; import nlp_wire.summarize.batch")}
+    assert outs == {"nlp_wire.summarize Summary One thing happened.\n"}
+
+
+def test_numpy_integers_are_whole_numbers():
+    import numpy as np
+
+    assert summarize("One. Two. Three.", sentences=np.int64(2), max_words=np.int32(5)).sentences == ["One.", "Two."]
+    with pytest.raises(ValueError, match="whole number"):
+        summarize("One. Two.", sentences=True)

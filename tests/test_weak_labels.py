@@ -203,3 +203,11 @@ def test_no_rule_pattern_puts_a_word_boundary_after_a_full_stop():
         for pattern in topic.get("patterns", {}):
             # an alternative ending in an escaped full stop, then a group end and \b: that alternative never matches
             assert not re.search(r"\\\.\)\\b|\\\.\|[^()]*\)\\b", pattern), pattern
+
+
+def test_rules_take_what_predict_takes():
+    """TopicRules is exported beside predict, but took only a Story: a string raised AttributeError."""
+    rules = TopicRules.from_yaml(default_rules_path())
+    story = Story("x", None, "Police arrest murder suspect", paragraphs=["Police arrested a man."])
+    assert rules("Police arrest murder suspect. Police arrested a man.").label == rules(story).label == "crime"
+    assert rules({"headline": "Police arrest murder suspect", "body": "Police arrested a man."}).label == "crime"

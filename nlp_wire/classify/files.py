@@ -45,6 +45,16 @@ _TEXT_BUDGET = 4_000_000
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
+def _load_spec(load) -> dict:
+    """``load`` as :func:`~nlp_wire.classify.load_classifier`'s keywords: a dict, or a model folder or name."""
+    if isinstance(load, (str, os.PathLike)):
+        return {"path": os.fspath(load)}
+    if not isinstance(load, dict):
+        raise TypeError(f"load is a model folder or name, or load_classifier's keywords as a dict, not "
+                        f"{type(load).__name__}")
+    return load
+
+
 def default_workers(model) -> int:
     """One process per core for the TF-IDF baseline; 1 for torch models, whose threads use every core.
 
@@ -147,7 +157,8 @@ def classify_files(
 
     Args:
         load: Keyword arguments of :func:`~nlp_wire.classify.load_classifier` (each worker loads the
-            model with them; the main process too, only when a record file or one worker asks for it).
+            model with them; the main process too, only when a record file or one worker asks for it), or a
+            model folder or shipped name.
         paths: Folders (recursive ``*.txt``), wire files, and JSONL or CSV files of records.
         workers: Processes (0: :func:`default_workers` for the model; 1: no pool).
         batch_size: Stories per ``predict`` call.
@@ -176,6 +187,7 @@ def classify_files(
     """
     if workers < 0 or batch_size < 1 or chunk_files < 1:
         raise ValueError("workers must be >= 0, batch_size and chunk_files >= 1")
+    load = _load_spec(load)
     report = report if report is not None else ReadReport()
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     workers = workers or default_workers(model if model is not None else load.get("path"))
@@ -303,6 +315,7 @@ def classify_to_file(load: dict, paths: Iterable[str | Path], out: str | Path, *
         nlp_wire.workers.WorkerDied: A worker process died; ``out`` was left as it was.
     """
     out = check_out(out)
+    load = _load_spec(load)
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     check_not_input(out, paths)
     report = report if report is not None else ReadReport()

@@ -10,6 +10,7 @@ in document order; :data:`SUMMARIZERS` maps config names to them (``lead`` is th
 
 from __future__ import annotations
 
+import numbers
 import sys
 import types
 from typing import Any, Callable, NamedTuple
@@ -107,10 +108,12 @@ def summarize(
         ValueError: For ``sentences < 1``, ``max_words < 1`` or an unknown method.
         WireFormatError: For wire-format text that cannot be parsed.
     """
-    if not isinstance(sentences, int) or isinstance(sentences, bool) or sentences < 1:
+    if not isinstance(sentences, numbers.Integral) or isinstance(sentences, bool) or sentences < 1:
         raise ValueError(f"sentences must be a whole number >= 1, not {sentences!r}")
-    if max_words is not None and (not isinstance(max_words, int) or max_words < 1):
+    if max_words is not None and (not isinstance(max_words, numbers.Integral) or isinstance(max_words, bool)
+                                  or max_words < 1):
         raise ValueError(f"max_words must be a whole number >= 1 or None, not {max_words!r}")
+    sentences, max_words = int(sentences), None if max_words is None else int(max_words)  # numpy ints too
     summarizer = method if callable(method) else get_summarizer(method)
     chosen = cap_words(summarizer(to_story(story_or_text), sentences), max_words)
     return Summary(chosen, " ".join(chosen))
