@@ -287,6 +287,8 @@ def load_examples(
     Raises:
         WireFormatError: Missing source, labels file problems, unknown labels.
     """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a whole number >= 0 or None, not {limit!r}")
     import datasets
 
     cfg = config or DataConfig()

@@ -553,7 +553,8 @@ def read_stories(
         headline_field: In JSONL or CSV records, the field holding the headline; None: ``headline`` (optional).
 
     Yields:
-        :class:`Story` objects, in a stable order (sorted paths, file order within a file).
+        :class:`Story` objects, in a stable order: a folder's files by name, then its subfolders by name (each
+        the same way), file order within a file.
 
     Raises:
         WireFormatError: With ``errors="raise"``, naming the file and line.
@@ -574,6 +575,8 @@ def read_stories(
         if on_error is not None:
             on_error(err)
 
+    if isinstance(path, (bytes, bytearray)):  # else iterated as a list of ints
+        raise TypeError("read_stories takes a path as str or Path, not bytes: decode it (os.fsdecode)")
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     for root in paths:
         if not os.path.lexists(root):

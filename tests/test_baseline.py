@@ -734,3 +734,23 @@ def test_predict_checks_its_threshold_as_load_classifier_does(fitted, bad):
     with pytest.raises(ValueError, match="threshold must be a probability between 0 and 1"):
         load_classifier("baseline", threshold=bad)
     assert fitted.predict(X[:1], threshold=0.0)[0].label == "diplomacy"
+
+
+def test_hand_set_threshold_bytes_paths_negative_limits_and_dataset_dicts_get_clear_errors(fitted, tmp_path):
+    import datasets
+
+    from nlp_wire.classify.evaluate import evaluate
+
+    fitted.threshold = 2  # an attribute set by hand: checked when used, not silently 'other' for everything
+    with pytest.raises(ValueError, match="threshold must be a probability"):
+        fitted.predict(X[:1])
+    fitted.threshold = None
+    with pytest.raises(TypeError, match="not bytes"):
+        list(nlp_wire.read_stories(b"wire"))
+    with pytest.raises(ValueError, match="limit must be a whole number"):
+        nlp_wire.load_examples(str(tmp_path), limit=-1)
+    ds = datasets.Dataset.from_dict({"text": X, "label": [LABELS.index(y) for y in Y]},
+                                    features=datasets.Features({"text": datasets.Value("string"),
+                                                                "label": datasets.ClassLabel(names=LABELS)}))
+    with pytest.raises(TypeError, match=r"one split of a DatasetDict, e.g. dataset\['test'\]"):
+        evaluate(fitted, datasets.DatasetDict({"test": ds}))

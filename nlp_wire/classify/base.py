@@ -138,7 +138,8 @@ class WireClassifier:
         top probability is below ``threshold`` (default: the model's own ``threshold``, None for none) or where all
         labels are equally likely. The one rule :meth:`predict` and :func:`~nlp_wire.classify.evaluate.evaluate`
         answer by."""
-        threshold = self.threshold if threshold is None else check_threshold(threshold)
+        threshold = threshold if threshold is not None else self.threshold
+        threshold = None if threshold is None else check_threshold(threshold)  # clf.threshold = 2 set by hand too
         proba = np.asarray(proba)
         top = proba.argmax(1)  # an empty (0, k) array gives an empty answer
         undecided = proba.max(1) == proba.min(1)  # no label preferred: a text without words

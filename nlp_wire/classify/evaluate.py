@@ -128,6 +128,8 @@ def evaluate(model: WireClassifier, dataset, out: str | Path | None = None, batc
     """
     from tqdm.auto import tqdm
 
+    if not hasattr(dataset, "features"):  # a DatasetDict (load_examples(split=True)): which split?
+        raise TypeError(f"evaluate takes one split of a DatasetDict, e.g. dataset[{next(iter(dataset), 'test')!r}]")
     names = dataset.features["label"].names
     if list(names) != list(model.labels):
         raise ValueError(f"the data's labels {names} differ from the model's {model.labels}")
