@@ -670,3 +670,28 @@ def test_the_distillation_student_trains_on_all_of_its_base_data_whatever_its_va
                            np.full((1, len(cfg.data.labels)), 1 / len(cfg.data.labels)), 1.0)
         sizes.append(len(ds))
     assert sizes[0] == sizes[1] > len(gold) + 1
+
+
+def test_cross_validate_keeps_every_story_group_on_one_side(monkeypatch, tmp_path):
+    """Removing the groups from its splitter passed every test: versions of one story could sit on both sides."""
+    import nlp_wire.classify.crossval as crossval
+    from nlp_wire.config import TrainConfig, load_config
+    from nlp_wire.dataset import load_examples
+    from nlp_wire.resources import config_path, sample_stories
+
+    config = load_config(TrainConfig, config_path("baseline.yaml"), ["baseline.min_df=1"])
+    dev = load_examples(sample_stories(), config=config.data, drop_duplicates=False)
+    group_of = dict(zip(dev["text"], dev["group"]))
+    assert len(set(dev["group"])) < len(dev)  # the sample stories have versions of one story
+    real, folds = crossval.fit_classifier, []
+
+    def fit(config, train, val, out, progress):
+        model = real(config, train, val, out, progress=progress)
+        seen = set(train["group"])
+        score = model._proba_texts
+        model._proba_texts = lambda texts, bs: folds.append((seen, {group_of[t] for t in texts})) or score(texts, bs)
+        return model
+
+    monkeypatch.setattr(crossval, "fit_classifier", fit)
+    crossval.cross_validate(config, [], str(sample_stories()), folds=3, work_dir=tmp_path)
+    assert len(folds) == 3 and all(not train & test for train, test in folds)
