@@ -16,10 +16,12 @@ import argparse
 import json
 import logging
 import platform
+import sys
 from pathlib import Path
 
 from nlp_wire.device import cpu_info
-from nlp_wire.classify.protocol import load_protocol, protocol_choice, run_protocol
+from nlp_wire.classify.protocol import load_protocol, missing_encoders, protocol_choice, run_protocol
+from nlp_wire.config import ConfigError
 
 
 if __name__ == "__main__":
@@ -29,13 +31,22 @@ if __name__ == "__main__":
     ap.add_argument("--choose", action="store_true", help="run the choice on all gold stories instead of scoring it")
     ap.add_argument("--extra-data", action="append", default=[], metavar="PATH[@WEIGHT]",
                     help="add a labeled source to every candidate's data (to measure what new stories change)")
-    ap.add_argument("--out", help="JSON to write (default bench/protocol_SCHEME.json)")
+    ap.add_argument("--out", help="JSON to write (default: bench/STEM_SCHEME.json or bench/STEM_choice.json, STEM the "
+                                  "protocol file's name: protocol_fast.yaml -> bench/protocol_fast_story.json)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    spec = load_protocol(args.protocol)
+    try:
+        spec = load_protocol(args.protocol)
+        missing = missing_encoders(spec)
+    except ConfigError as exc:
+        sys.exit(f"protocol.py: {exc}")
+    if missing:  # before minutes of feature work, not as a traceback after them
+        sys.exit("protocol.py: a candidate's encoder is not there (build it first: the command is in the comment "
+                 f"above the candidate in {args.protocol}):\n  " + "\n  ".join(missing))
     for cand in spec["candidates"].values():
         cand["data"] = [*cand.get("data", []), *args.extra_data]
-    out = Path(args.out or ("bench/protocol_choice.json" if args.choose else f"bench/protocol_{args.scheme}.json"))
+    stem = Path(args.protocol).stem  # the fast procedure's runs never overwrite the accurate one's
+    out = Path(args.out or (f"bench/{stem}_choice.json" if args.choose else f"bench/{stem}_{args.scheme}.json"))
     result = protocol_choice(spec) if args.choose else run_protocol(spec, args.scheme, progress=print)
     result["machine"] = {"cpu": cpu_info()["model"], "python": platform.python_version()}
     out.parent.mkdir(parents=True, exist_ok=True)

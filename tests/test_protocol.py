@@ -695,3 +695,15 @@ def test_cross_validate_keeps_every_story_group_on_one_side(monkeypatch, tmp_pat
     monkeypatch.setattr(crossval, "fit_classifier", fit)
     crossval.cross_validate(config, [], str(sample_stories()), folds=3, work_dir=tmp_path)
     assert len(folds) == 3 and all(not train & test for train, test in folds)
+
+
+def test_a_candidate_whose_encoder_is_not_built_is_named_before_any_work(tmp_path):
+    """The fast procedure's minilm_ft_ann needs models/minilm_ann_ft: it failed with a traceback after minutes."""
+    from nlp_wire.classify.protocol import missing_encoders
+    from nlp_wire.resources import config_path
+
+    spec = {"candidates": {"tfidf": {"config": str(config_path("baseline.yaml"))},
+                           "ft": {"config": str(config_path("minilm_probe_cpu.yaml")),
+                                  "set": [f"model.name_or_path={tmp_path / 'not_built'}"]}}}
+    (problem,) = missing_encoders(spec)
+    assert problem.startswith("ft: ") and "not_built" in problem

@@ -29,7 +29,7 @@ from .ensemble import apply_label_bias, input_settings
 from .evaluate import score
 from .publishers import PUBLISHERS, outlet_of, publisher_of, publisher_table
 
-__all__ = ["PUBLISHERS", "publisher_of", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
+__all__ = ["PUBLISHERS", "publisher_of", "missing_encoders", "outer_splits", "choose", "nested_cross_validate", "publisher_table",
            "weight_grid", "Candidate", "RecipeCandidate", "ProbeCandidate", "load_protocol", "run_protocol",
            "build_candidates", "protocol_choice", "build_chosen", "unlabeled_texts", "allowed_labels",
            "protocol_setup", "protocol_outer"]
@@ -712,6 +712,25 @@ PROTOCOL_KEYS = {"gold": str, "folds": int, "inner_folds": int, "seed": int, "ma
                  "max_encoders": int, "candidates": dict, "use": list, "fixed": dict}
 CANDIDATE_KEYS = {"config": str, "data": list, "gold_weight": float, "set": list, "unlabeled": list,
                   "unlabeled_limit": int, "threshold": float, "unlabeled_weight": float, "allowed_labels": str, "prior": str}
+
+
+def missing_encoders(spec: dict) -> list[str]:
+    """``"candidate: reason"`` for each candidate in use whose encoder cannot be loaded (a fine-tuned encoder
+    folder not built yet, an optional encoder not installed): checked before minutes of feature work."""
+    from ..config import TrainConfig, load_config
+    from .base import ModelLoadError
+    from .encoders import resolve_base_model
+
+    missing = []
+    for name, cand in spec["candidates"].items():
+        config = load_config(TrainConfig, cand["config"], cand.get("set", []))
+        if config.kind == "baseline":
+            continue
+        try:
+            resolve_base_model(config.model.name_or_path)
+        except ModelLoadError as exc:
+            missing.append(f"{name}: {exc}")
+    return missing
 
 
 def load_protocol(path) -> dict:
