@@ -105,7 +105,7 @@ def _label_files(job) -> int:
     return _label_stories(load_classifier(model), files, batch_size)
 
 
-def bench_baseline(model: str | None, files: int, batch_size: int, repeat: int) -> dict:
+def bench_baseline(model: str, files: int, batch_size: int, repeat: int) -> dict:
     from nlp_wire.classify import load_classifier
     from nlp_wire.classify.baseline import TfidfClassifier  # noqa: F401  (import cost kept out of load time)
 
@@ -118,13 +118,14 @@ def bench_baseline(model: str | None, files: int, batch_size: int, repeat: int) 
 
         single = _best_seconds(lambda: counted.append(_label_stories(clf, folder, batch_size)), repeat)
         paths = sorted(folder.rglob("*.txt"))
-        with get_context("fork").Pool(2) as pool:
+        # spawn, not fork: a forked worker of a process that has run torch waits forever on its thread pool
+        with get_context("spawn").Pool(2) as pool:
             def two_processes():
                 counted.append(sum(pool.map(_label_files, [(model, paths[i::2], batch_size) for i in range(2)])))
 
             double = _best_seconds(two_processes, repeat)
     n = counted[-1]
-    return {"model": model or "models/baseline (default)", "files": files, "stories": n, "batch_size": batch_size,
+    return {"model": model, "files": files, "stories": n, "batch_size": batch_size,
             "model_load_s": round(load_s, 3),
             "one_process": {"seconds": round(single, 3), "stories_per_s": round(n / single, 1)},
             "two_processes": {"seconds": round(double, 3), "stories_per_s": round(n / double, 1),
@@ -235,7 +236,8 @@ def _cpu_name() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default=None, help="baseline model folder (default: the shipped model)")
+    parser.add_argument("--baseline", default="baseline",
+                        help="TF-IDF model folder or shipped name (default: baseline, the shipped TF-IDF model)")
     parser.add_argument("--minilm", default=str(ROOT / "models" / "minilm"),
                         help="transformer model folder (a fresh head on MiniLM if it does not exist)")
     parser.add_argument("--files", type=int, default=10000, help="wire files in the baseline's folder")
