@@ -119,6 +119,11 @@ def test_a_lead_that_starts_with_the_headline_words_is_kept_whole():
     repeated = to_story({"headline": "Exports rise for third month",
                          "body": "Exports rise for third month\nChip demand lifted exports, data showed. Car shipments grew."})
     assert list(prose_sentences(repeated))[0] == "Chip demand lifted exports, data showed."
+    inside_a_word = to_story({"headline": "North Korea fires missile",
+                              "body": "North Korea fires missiles into the sea, the military said. Others followed."})
+    assert list(prose_sentences(inside_a_word))[0] == "North Korea fires missiles into the sea, the military said."
+    glued = to_story({"headline": "Jobs", "body": "JobsAndMore Inc. opened a plant. Hiring began."})
+    assert list(prose_sentences(glued))[0] == "JobsAndMore Inc. opened a plant."
 
 
 def test_photo_captions_and_credits_are_dropped():

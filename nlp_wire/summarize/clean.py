@@ -166,8 +166,9 @@ def _strip_opening(text: str, headline: str) -> str:
             return text[m.end():].strip()
     if headline:
         at = text.find(headline, 0, _MAX_SLUG + len(headline))
-        if at >= 0:
-            rest = text[at + len(headline):].strip()
+        end = at + len(headline)
+        if at >= 0 and not text[end:end + 1].isalnum():  # the whole headline, not a word's start ("missile|s")
+            rest = text[end:].strip()
             # the headline repeated as a line of its own, not the start of the lead's first sentence ("Exports
             # rise for third month on strong chip demand, ..."): what follows starts a sentence, or nothing does
             if not rest or rest[0].isupper() or rest[0].isdigit() or rest[0] in _OPENERS:
