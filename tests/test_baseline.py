@@ -447,6 +447,10 @@ def test_evaluate_tables_errors_by_publisher_when_ids_name_outlets(fitted, tmp_p
     assert rows["Korea Herald 2020"]["errors"] == 1 and rows["Korea Herald 2020"]["examples"][0]["headline"] == "H0"
     table = (tmp_path / "eval_publishers.md").read_text()
     assert "| Korea Herald 2020 | 8 |" in table and "H0 (crime -> diplomacy)" in table
+    from nlp_wire.classify.publishers import publisher_markdown
+
+    shown = publisher_markdown(metrics["publishers"], examples=False)  # what the terminal gets: no headlines
+    assert "| Korea Herald 2020 | 8 |" in shown and "H0" not in shown and "e.g." not in shown
     plain = ds.map(lambda row: {"id": "story" + row["id"]})  # ids that name no outlet: no table
     assert "publishers" not in evaluate(fitted, plain, None, progress=False)
 

@@ -76,11 +76,15 @@ def publisher_table(ids: Sequence[str], y: Sequence[int], pred: Sequence[int], l
     return rows
 
 
-def publisher_markdown(rows: list[dict]) -> str:
-    """:func:`publisher_table` rows as a short Markdown table (errors named by headline where known)."""
-    lines = ["| publisher | stories | accuracy | macro-F1 (its labels) | errors | e.g. |", "|---|---|---|---|---|---|"]
+def publisher_markdown(rows: list[dict], examples: bool = True) -> str:
+    """:func:`publisher_table` rows as a short Markdown table; with ``examples``, a column naming errors by headline
+    where known (left out of what a terminal shows: a dev set's errors are not for reading in passing)."""
+    head = "| publisher | stories | accuracy | macro-F1 (its labels) | errors |"
+    lines = [head + (" e.g. |" if examples else ""), "|---|---|---|---|---|" + ("---|" if examples else "")]
     for r in rows:
-        ex = "; ".join(f"{e.get('headline') or e['id']} ({e['gold']} -> {e['predicted']})" for e in r["examples"][:2])
-        lines.append(f"| {r['publisher']} | {r['n']} | {r['accuracy']:.3f} | {r['macro_f1_present']:.3f} | "
-                     f"{r['errors']} | {ex.replace('|', '/')} |")
+        line = f"| {r['publisher']} | {r['n']} | {r['accuracy']:.3f} | {r['macro_f1_present']:.3f} | {r['errors']} |"
+        if examples:
+            ex = "; ".join(f"{e.get('headline') or e['id']} ({e['gold']} -> {e['predicted']})" for e in r["examples"][:2])
+            line += f" {ex.replace('|', '/')} |"
+        lines.append(line)
     return "\n".join(lines) + "\n"

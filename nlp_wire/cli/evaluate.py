@@ -57,7 +57,9 @@ def run(args) -> int:
     if "publishers" in metrics:
         from ..classify.publishers import publisher_markdown
 
-        print("by publisher:\n" + publisher_markdown(metrics["publishers"]), file=sys.stderr, end="")
+        print("by publisher:\n" + publisher_markdown(metrics["publishers"], examples=False)
+              + ("(the misclassified stories: eval_publishers.md and eval_misclassified.jsonl in --out)\n" if args.out
+                 else ""), file=sys.stderr, end="")
     if args.out:
         print(f"wrote {args.out}/eval_metrics.json, eval_confusion.png, eval_misclassified.jsonl"
               + (", eval_publishers.md" if "publishers" in metrics else ""), file=sys.stderr)
