@@ -246,3 +246,21 @@ def test_a_plain_folder_named_like_a_shipped_model_does_not_hide_it(tmp_path, mo
     for bad in ("", "  ", 123):
         with pytest.raises(ModelLoadError, match="a folder or a shipped name"):
             resolve_model(bad)
+
+
+def test_shipped_models_by_name_take_the_auto_runtime_like_the_default(monkeypatch, tmp_path):
+    """load_classifier("fast") ran float32 where load_classifier() ran bfloat16: the catalog's speed was not its."""
+    import nlp_wire.classify as classify
+    import nlp_wire.classify.transformer as tr
+
+    chosen = []
+    monkeypatch.setattr(tr, "_cpu_has_bfloat16", lambda: True)
+    monkeypatch.setattr(classify, "_auto_runtime", lambda kind, device, q: chosen.append(kind) or ("torch", "float32", q))
+    classify.load_classifier("baseline")
+    classify.load_classifier()
+    assert chosen == ["baseline", "ensemble"]  # both went through auto (which keeps float32 for a baseline)
+    fitted = classify.load_classifier("baseline")
+    fitted.save_pretrained(tmp_path / "mine")
+    classify.load_classifier(tmp_path / "mine")  # a folder of yours: exact torch, no auto
+    classify.load_classifier("baseline", dtype="float32")  # a dtype given: no auto
+    assert chosen == ["baseline", "ensemble", "baseline"]

@@ -32,10 +32,10 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.quantize`). Ignored for the baseline.
         runtime: For transformer models on CPU: ``"torch"`` or ``"onnxruntime"`` (the same model with fused
             kernels, the fastest one story at a time; needs ``pip install 'nlp_wire[onnx]'``). With
-            ``quantize``, ONNX Runtime quantizes its own graph. ``"auto"`` (the default for the default
-            model when no ``dtype`` is given; ``"torch"`` otherwise): bfloat16 on CPUs that multiply it natively
+            ``quantize``, ONNX Runtime quantizes its own graph. ``"auto"`` (the default for shipped models,
+            by name or as the default, when no ``dtype`` is given; ``"torch"`` for folders of yours): bfloat16 on CPUs that multiply it natively
             (AMX or AVX512-BF16), else exact float32 (int8 stays opt-in: it changes labels); logged once.
-        dtype: For transformer models in torch: ``"float32"`` (exact; the default, except that the default
+        dtype: For transformer models in torch: ``"float32"`` (exact; the default, except that a shipped
             model's auto runtime may pick bfloat16 when none is given), ``"bfloat16"`` (1.6-2.4x faster on
             CPUs with AVX512-BF16 in ``bench/models.json``, more with AMX; scores within a few hundredths; see
             :meth:`~nlp_wire.classify.transformer.TransformerClassifier.to_dtype`) or, on a GPU, ``"float16"``.
@@ -46,11 +46,10 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         ValueError: Unknown ``runtime`` or ``dtype``, or a ``dtype`` combined with ``quantize`` or ONNX Runtime.
         ImportError: ``runtime="onnxruntime"`` without onnxruntime installed.
     """
+    from ..resources import models_dir
     from .catalog import DEFAULT_NAMES, resolve_model
 
-    if runtime is None:
-        runtime = "auto" if (path is None or str(path) in DEFAULT_NAMES) and dtype is None else "torch"
-    if runtime not in ("torch", "onnxruntime", "auto"):
+    if runtime not in (None, "torch", "onnxruntime", "auto"):
         raise ValueError(f"runtime {runtime!r}: use 'torch', 'onnxruntime' or 'auto'")
     from .transformer import DTYPES
 
@@ -63,6 +62,9 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
     folder = resolve_model(path)
     card = read_model_card(folder)
     kind = card["kind"]
+    if runtime is None:  # a shipped model (the default, or by name) in its best runtime here; a folder of yours exact
+        shipped = path is None or str(path) in DEFAULT_NAMES or folder.resolve().parent == models_dir().resolve()
+        runtime = "auto" if shipped and dtype is None else "torch"
     if runtime == "auto" and dtype is None:  # auto chooses only what the caller left open
         runtime, dtype, quantize = _auto_runtime(kind, device, quantize)
     runtime, dtype = ("torch" if runtime == "auto" else runtime), (dtype or "float32")

@@ -30,7 +30,7 @@ def add_parser(sub):
     p.add_argument("--onnx", action="store_true",
                    help="transformer on CPU: predict in ONNX Runtime (faster; pip install 'nlp_wire[onnx]')")
     p.add_argument("--dtype", choices=DTYPES, default=None,
-                   help="transformer in torch (default: float32, exact; for the default model, bfloat16 on CPUs "
+                   help="transformer in torch (default: float32, exact; for shipped models, bfloat16 on CPUs "
                         "with AMX or AVX512-BF16): bfloat16 is 1.6-2.4x faster there (more with AMX); float16 is for GPUs")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="ray: read, parse and classify on a Ray cluster (RAY_ADDRESS, else a local Ray); needs --out "
@@ -59,9 +59,9 @@ def run(args) -> int:
         raise UserError("--workers must be >= 0 and --batch-size >= 1")
     if args.engine == "ray":
         return _run_ray(args)
-    auto = args.model == "default" and args.dtype is None and not args.int8
+    # runtime None: shipped models (the default or by name) take load_classifier's auto runtime, folders exact torch
     load = dict(path=args.model, device=args.device, threshold=args.threshold, quantize=args.int8,
-                runtime="onnxruntime" if args.onnx else "auto" if auto else "torch", dtype=args.dtype)
+                runtime="onnxruntime" if args.onnx else None, dtype=args.dtype)
     try:
         model = load_classifier(**load)  # a bad model folder fails here, in one line, before any worker starts
     except ImportError as exc:
