@@ -48,3 +48,25 @@ def test_a_bare_ctrl_c_says_interrupted(monkeypatch, capsys):
     monkeypatch.setattr(label, "run", interrupted)
     assert main.main(["label", str(CLI)]) == 130
     assert capsys.readouterr().err.strip() == "nlp-wire label: interrupted"  # was "nlp-wire label: "
+
+
+def test_library_info_logs_stay_quiet_without_debug(monkeypatch, capsys):
+    """ONNX Runtime's quantizer and optimizer logged 56 INFO lines on a --onnx --int8 run; ours stay."""
+    import logging
+
+    import nlp_wire.cli.models as models
+
+    def run(args):
+        logging.getLogger("onnxruntime.fusion_base").info("Fused Gelu: 6")
+        logging.getLogger("nlp_wire.classify").info("runtime auto: ours")
+        return 0
+
+    monkeypatch.setattr(models, "run", run)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # main configures a bare root logger only, as basicConfig does
+    monkeypatch.setattr(root, "level", root.level)
+    for argv, fused in ((["models"], False), (["--debug", "models"], True)):
+        root.handlers = []
+        assert main.main(argv) == 0
+        err = capsys.readouterr().err
+        assert "runtime auto: ours" in err and ("Fused Gelu" in err) == fused

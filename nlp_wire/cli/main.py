@@ -60,10 +60,13 @@ def main(argv: list[str] | None = None) -> int:
             argv.insert(0, flag)
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO
+    root = logging.getLogger()
+    configure = not root.handlers  # as basicConfig: a program that set up logging keeps its own
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if not args.debug:
-        for noisy in ("httpx", "urllib3", "datasets", "filelock"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    if configure and not args.debug:  # our INFO lines; the libraries' (56 from ONNX Runtime on --onnx --int8) only
+        for handler in root.handlers:  # with --debug
+            handler.addFilter(lambda record: record.name.partition(".")[0] == "nlp_wire"
+                              or record.levelno >= logging.WARNING)
     from ..classify.base import ModelLoadError
     from ..config import ConfigError
     from ..story import WireFormatError
