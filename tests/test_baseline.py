@@ -319,6 +319,15 @@ def test_cli_train_classify_evaluate(tmp_path, capsys):
     assert "95% interval 1.000-1.000 (2,000 bootstrap resamples" in capsys.readouterr().err
 
 
+def test_evaluate_says_when_a_model_has_no_training_record(fitted, tmp_path, capsys):
+    """A model saved out of its run folder (save_pretrained copies no metrics.json) silently lost the trained-on
+    warning; now evaluate says it cannot tell."""
+    data = _write_folder(tmp_path / "wire")
+    fitted.save_pretrained(tmp_path / "copy")
+    assert main(["-q", "evaluate", str(tmp_path / "copy"), "--data", str(data)]) == 0
+    assert "has no training record" in capsys.readouterr().err
+
+
 def test_cli_bad_model_and_config_are_one_line_errors(tmp_path, capsys):
     assert main(["classify", str(tmp_path / "nope"), str(tmp_path)]) == 2
     err = capsys.readouterr().err

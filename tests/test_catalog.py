@@ -71,6 +71,8 @@ def test_cli_models_lists_the_catalog(capsys):
     assert float(rows["ensemble"][5]) > float(rows["mpnet_sample_ft"][5]) + 40
     assert rows["mpnet_probe"][7:9] == ["+", "mpnet"]  # and the installed base encoder's package
     assert "auto takes " in out and " on this CPU" in out
+    assert [line for line in out.splitlines() if line.startswith("minilm_ft_defs3 ")][0].endswith(
+        "(member of fast, ensemble)")  # the same predictor as fast, with its candidate score: marked, not competing
     assert main(["models", "--json"]) == 0
     assert "min_stories_per_s" in json.loads(capsys.readouterr().out)
 

@@ -27,7 +27,7 @@ def run(args) -> int:
     from ..classify.evaluate import evaluate
     from ..dataset import load_examples
 
-    from ..classify.catalog import seen_sources
+    from ..classify.catalog import resolve_model, seen_sources, training_sources
     from ..dataset import split_labels
 
     if args.batch_size < 1:
@@ -40,6 +40,9 @@ def run(args) -> int:
     if seen:
         print(f"warning: {args.model} was trained on {seen[0]}: this score is on stories it has seen, not a "
               "held-out score (see models/README.md for held-out ones)", file=sys.stderr)
+    elif not training_sources(resolve_model(args.model)):
+        print(f"note: {args.model} has no training record (metrics.json beside it or one folder up): whether it "
+              "trained on these stories cannot be told", file=sys.stderr)
     ds = load_examples(source, labels_file, config=model.input_config, drop_duplicates=False, **field_options(args))
     metrics = evaluate(model, ds, args.out, batch_size=args.batch_size)
     shown = {k: metrics[k] for k in ("n", "accuracy", "macro_f1")}

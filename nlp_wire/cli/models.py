@@ -35,13 +35,16 @@ def run(args) -> int:
         size += "".join(f" + {b}" for b in bases)  # a head on an installed base encoder: its package too
         runtime = "float64" if e.get("kind") == "baseline" else e.get("runtime") or "-"  # scikit-learn's
         status = missing_requirement(e) or ("default" if name == default else "ok")
+        if e.get("member_of"):  # shipped as a part: its score is the candidate's alone, it does not compete
+            status += f" (member of {', '.join(e['member_of'])})"
         rows.append((name, e.get("kind", "?"), f1, speed, runtime, size, status))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
     where = catalog.get("measured_on")
     here = "bfloat16" if _cpu_has_bfloat16() else "float32 (no AMX or AVX512-BF16: 2.5-5x slower, see the README)"
-    print("\nmacro-F1: nested CV on korea_dev (see each entry's macro_f1_source); speed: batches of 32 on 2 CPU cores"
+    print("\nmacro-F1: nested CV on korea_dev (see each entry's macro_f1_source; a member's is its score as a candidate "
+          "always chosen, not a procedure's, and members are never the default); speed: batches of 32 on 2 CPU cores"
           + (f" of {where}" if where else "") + f", in the runtime auto took there; auto takes {here} on this CPU. "
           "size: on disk, with the models each one loads (+ NAME: and the installed base encoder NAME). Rebuild commands: nlp-wire models --json")
     return 0
