@@ -613,7 +613,8 @@ class Corpus:
     Args:
         path: As for :func:`read_stories`.
         limit: Stop after this many stories (None: all).
-        shuffle: Shuffle (needs the stories in memory; use with ``limit`` on big folders).
+        shuffle: Shuffle (holds every story in memory first, whatever ``limit``: a random sample of a big
+            folder costs the whole folder's stories; without ``shuffle``, ``limit`` stops the reading early).
         seed: Seed for the shuffle.
         errors: As for :func:`read_stories`.
     """

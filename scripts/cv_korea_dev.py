@@ -31,7 +31,7 @@ if __name__ == "__main__":
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--combine", nargs="+", metavar="RUN.json", help="average saved runs instead of training")
     ap.add_argument("--weights", nargs="+", type=float, help="one weight per --combine run (default: equal)")
-    ap.add_argument("--out", default="bench/baseline_cv.json")
+    ap.add_argument("--out", help="JSON to write (default: bench/CONFIG-STEM_cv.json, e.g. bench/baseline_cv.json)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.combine:
@@ -45,6 +45,8 @@ if __name__ == "__main__":
         metrics = cross_validate(config, data, gold, args.folds)
         metrics["setup"] = {"config": args.config, "data": data, "gold": gold, "folds": args.folds,
                             "overrides": args.overrides}
+    # the default follows the config (or the combination): a MiniLM run never overwrites the baseline's published file
+    args.out = args.out or ("bench/combined_cv.json" if args.combine else f"bench/{Path(args.config).stem}_cv.json")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps({"macro_f1": metrics["macro_f1"], "f1": {k: v["f1"] for k, v in metrics["per_label"].items()},

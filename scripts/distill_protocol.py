@@ -1,4 +1,4 @@
-"""Score the fast model's recipe (distil the protocol's choice into MiniLM) on the protocol's outer splits.
+"""Score the distilled `minilm` recipe (the protocol's choice in each split, distilled into MiniLM) on its outer splits.
 
     python scripts/protocol.py --scheme story                 # first: the nested run whose choices teach
     python scripts/distill_protocol.py --nested bench/protocol_story_v2.json --out bench/distill_story.json
@@ -22,7 +22,7 @@ from nlp_wire.device import cpu_info
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--protocol", default="configs/protocol.yaml")
-    ap.add_argument("--nested", default="bench/protocol_story.json")
+    ap.add_argument("--nested", required=True, help="the nested run whose choices teach (minilm's: bench/protocol_story_v2.json)")
     ap.add_argument("--config", default="configs/minilm_distill_cpu.yaml", help="the student's recipe")
     ap.add_argument("--data", action="append", help="labeled sources the student always trains on "
                                                     "(default: nlp_wire/sample_data/stories)")
@@ -31,7 +31,7 @@ if __name__ == "__main__":
     ap.add_argument("--unlabeled-limit", type=int, default=2000)
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     ap.add_argument("--work", help="folder for finished splits (default .cache/distill_<nested name>)")
-    ap.add_argument("--out", default="bench/distill_story.json")
+    ap.add_argument("--out", required=True, help="JSON to write (the published one: bench/distill_story.json)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     spec = load_protocol(args.protocol)

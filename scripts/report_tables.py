@@ -162,7 +162,7 @@ def speed(name: str = "models.json") -> str:
     rows = [f"CPU: {bench['machine']['cpu']['model']} ({', '.join(bench['machine']['cpu']['flags']) or 'no AVX'}), "
             f"{bench['texts']['n']} texts of {bench['texts']['mean_chars']} characters on average.", "",
             "| model | float32 stories/s | bfloat16 stories/s | ONNX Runtime int8 stories/s | labels changed by "
-            "bfloat16 / int8 | load (s) | size (MB) |", "|---|---|---|---|---|---|---|"]
+            "bfloat16 / int8 | load (s), fastest runtime | size (MB) |", "|---|---|---|---|---|---|---|"]
 
     def cell(row: dict, runtime: str, field: str) -> str:
         value = row.get(runtime, {}).get(field, "-")

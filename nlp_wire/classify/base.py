@@ -245,7 +245,8 @@ def write_model_card(folder: str | Path, kind: str, labels: list[str], data_conf
     """Write ``nlp_wire_model.json``: kind, ordered labels and input settings of a saved model."""
     from dataclasses import asdict
 
-    card = {"kind": kind, "labels": list(labels), "data": asdict(data_config), **extra}
+    card = {"kind": kind, "labels": list(labels), "data": asdict(data_config),
+            **{key: value for key, value in extra.items() if value is not None}}  # no "threshold": null
     Path(folder, MODEL_CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 

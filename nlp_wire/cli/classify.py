@@ -24,8 +24,8 @@ def add_parser(sub):
                         "models, whose threads use every core; more torch workers run one thread each); the output "
                         "order is the same for any number")
     p.add_argument("--threshold", type=float, default=None, help="answer the default label below this confidence")
-    p.add_argument("--device", default="cpu", help="transformers: cpu, cuda, cuda:N, mps or auto (a baseline "
-                   "always runs on the CPU)")
+    p.add_argument("--device", default="cpu", help="transformers: cpu (the default), cuda, cuda:N, mps or auto (a "
+                   "baseline always runs on the CPU)")
     p.add_argument("--int8", action="store_true", help="transformer on CPU: int8 dynamic quantization (faster)")
     p.add_argument("--onnx", action="store_true",
                    help="transformer on CPU: predict in ONNX Runtime (faster; pip install 'nlp_wire[onnx]')")

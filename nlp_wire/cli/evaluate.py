@@ -16,7 +16,7 @@ def add_parser(sub):
     p.add_argument("--data", required=True, help="labeled folder (labels.csv) or JSONL/CSV records "
                    "(RECORDS::LABELS.csv takes the labels from that file, by id)")
     p.add_argument("--out", help="folder for metrics JSON, confusion PNG and misclassified examples")
-    p.add_argument("--device", default="cpu", help="transformers: cpu, cuda, cuda:N, mps or auto")
+    p.add_argument("--device", default="cpu", help="transformers: cpu (the default), cuda, cuda:N, mps or auto")
     p.add_argument("--batch-size", type=int, default=64, help="stories per prediction batch (default 64)")
     add_field_options(p)
     return p

@@ -503,8 +503,9 @@ class _Writer:
         params = {**_RECORDED_LATER, **params}  # a journal or .done written before these were kept
         if params != self.params:
             changed = sorted(k for k in self.params if params.get(k) != self.params[k])
+            told = ", ".join(f"{k} {params.get(k)!r}, now {self.params[k]!r}" for k in changed)
             raise ValueError(
-                f"cannot resume: {whose} used other settings ({', '.join(changed)}); "
+                f"cannot resume {self.out}: {whose} used other settings ({told}); "
                 "rerun with the same ones, or without --resume to start over"
             )
 
