@@ -263,6 +263,12 @@ class TrainConfig:
     def __post_init__(self):
         if self.kind not in ("baseline", "minilm"):
             raise ConfigError(f"kind must be 'baseline' or 'minilm', not {self.kind!r}")
+        from .device import check_device_spec
+
+        try:  # in the config's own error, which names its file, not at the start of training
+            check_device_spec(self.device)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         if not _finite(self.extra_weight) or self.extra_weight <= 0:
             raise ConfigError(f"extra_weight must be a finite number > 0, not {self.extra_weight!r}")
 

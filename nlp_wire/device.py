@@ -12,6 +12,19 @@ logger = logging.getLogger(__name__)
 _SPEC_RE = re.compile(r"^(auto|cpu|mps|cuda)(?::(\d+))?$")
 
 
+def check_device_spec(spec) -> tuple[str, str | None]:
+    """``(kind, index)`` of a well-formed device spec (without looking at the hardware).
+
+    Raises:
+        ValueError: Not one of auto, cpu, cuda, cuda:N, mps.
+    """
+    text = str(spec).strip().lower() if spec is not None else ""
+    match = _SPEC_RE.match(text)
+    if not match or (match.group(2) is not None and match.group(1) != "cuda"):
+        raise ValueError(f"device {spec!r} is not one of auto, cpu, cuda, cuda:N, mps")
+    return match.group(1), match.group(2)
+
+
 def _mps_available() -> bool:
     import torch
 
@@ -33,11 +46,7 @@ def resolve_device(spec: str = "auto"):
     """
     import torch
 
-    text = str(spec).strip().lower() if spec is not None else ""
-    match = _SPEC_RE.match(text)
-    if not match or (match.group(2) is not None and match.group(1) != "cuda"):
-        raise ValueError(f"device {spec!r} is not one of auto, cpu, cuda, cuda:N, mps")
-    kind, index = match.group(1), match.group(2)
+    kind, index = check_device_spec(spec)
 
     if kind == "auto":
         if torch.cuda.is_available():

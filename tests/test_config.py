@@ -247,3 +247,10 @@ def test_values_that_would_break_a_run_late_are_refused_at_load(override):
     the tokenizer."""
     with pytest.raises(ConfigError, match=override.split("=")[0].split(".")[-1]):
         load_config(TrainConfig, None, [override])
+
+
+def test_a_malformed_device_is_refused_with_the_config_file_named(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text("kind: baseline\ndevice: gpu\n")
+    with pytest.raises(ConfigError, match=r"cfg.yaml: device 'gpu' is not one of auto, cpu"):
+        load_config(TrainConfig, path)
