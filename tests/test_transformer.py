@@ -900,3 +900,45 @@ def test_a_loaded_classifier_pickles_for_process_pools_and_caches(trained):
     np.testing.assert_allclose(again.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
     ensemble = pickle.loads(pickle.dumps(EnsembleClassifier({"a": clf, "b": clf})))
     np.testing.assert_allclose(ensemble.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+
+
+def test_a_gold_prior_probe_reads_only_its_training_split_labels(tiny_bert, tmp_path, monkeypatch):
+    """prior: gold shifts the head to the gold class mix: of the training split's stories only, or the outer test
+    stories' labels would leak into their own scores (a mutation counting every gold label passed every test)."""
+    from nlp_wire.classify import protocol
+    from nlp_wire.classify.protocol import ProbeCandidate
+
+    cfg = _config(tiny_bert, probe_init=True, probe_C=3.0, freeze_encoder=True)
+    train_idx, test_idx = np.array([0, 1, 2, 3]), np.array([4, 5])
+    relabeled = [(text, "sport" if i in test_idx else label) for i, (text, label) in enumerate(STORIES)]
+    probas = []
+    for rows in (STORIES, relabeled):  # the same texts; only the test stories' gold labels differ
+        monkeypatch.setattr(protocol, "_FEATURES", {})
+        probas.append(ProbeCandidate(cfg, None, _dataset(rows), prior="gold").fit_proba(train_idx, test_idx))
+    np.testing.assert_allclose(probas[0], probas[1], atol=1e-7)
+    assert [label for _, label in STORIES[4:6]] != ["sport", "sport"]  # the relabeling changed something
+
+
+def test_learning_rate_warms_up_then_decays_linearly_and_the_loss_weighs_classes(tiny_bert, tmp_path, monkeypatch):
+    """Guards the code review found missing: no warmup, no decay and no class weights in the loss all passed."""
+    import torch
+
+    lrs = []
+    real_step = torch.optim.AdamW.step
+
+    def step(self, *args, **kwargs):
+        lrs.append(self.param_groups[0]["lr"])
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", step)
+    rows = STORIES + [(STORIES[0][0] + " Again.", "sport")] * 3  # 5 sport : 2 weather : 2 other
+    train_transformer(_config(tiny_bert, max_steps=10, warmup_ratio=0.2, lr=1e-3, eval_every=0), _dataset(rows), None,
+                      tmp_path / "lr", progress=False)
+    np.testing.assert_allclose(lrs, 1e-3 * np.array([0.5, 1.0, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125]),
+                               rtol=1e-6)  # 2 warmup steps, then linear decay over the other 8
+    first_loss = {}
+    for balance in ("weights", "none"):  # the same seed, batch and start: only the loss's class weights differ
+        train_transformer(_config(tiny_bert, max_steps=1, eval_every=1, balance=balance), _dataset(rows), None,
+                          tmp_path / balance, progress=False)
+        first_loss[balance] = json.loads((tmp_path / balance / "curve.json").read_text())[0]["loss"]
+    assert first_loss["weights"] != pytest.approx(first_loss["none"], rel=1e-3)
