@@ -9,4 +9,6 @@ import sys
 from nlp_wire.cli.main import main
 
 if __name__ == "__main__":
+    if {"-h", "--help"} & set(sys.argv[1:]):  # the usage below is the command's: leave out what this script fills in
+        print(f"{sys.argv[0]} is `nlp-wire summarize ARGS`; the options are that command's:\n")
     sys.exit(main(["summarize", *sys.argv[1:]]))

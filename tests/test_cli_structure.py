@@ -70,3 +70,15 @@ def test_library_info_logs_stay_quiet_without_debug(monkeypatch, capsys):
         assert main.main(argv) == 0
         err = capsys.readouterr().err
         assert "runtime auto: ours" in err and ("Fused Gelu" in err) == fused
+
+
+def test_wrapper_scripts_say_which_command_their_help_is():
+    """scripts/train_baseline.py --help showed 'nlp-wire train ... {baseline,minilm}': following it failed."""
+    import subprocess
+    import sys
+
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    for script, command in (("train_baseline.py", "nlp-wire train baseline ARGS"), ("evaluate.py", "nlp-wire evaluate ARGS")):
+        out = subprocess.run([sys.executable, str(scripts / script), "--help"], capture_output=True, text=True,
+                             check=True).stdout
+        assert out.splitlines()[0].endswith(f"is `{command}`; the options are that command's:"), out[:200]
