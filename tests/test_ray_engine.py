@@ -215,3 +215,38 @@ def test_a_run_with_no_story_leaves_out_as_it_was(local_ray, make_folder, tmp_pa
     assert f"skipped: {src / 'bad.txt'}:1: not a wire story" in err and "nothing written" in err
     if command == "classify":
         assert "classified 0 stories; " in err and "(no prose)" not in err  # in classify's words
+
+
+def test_a_rerun_after_an_input_or_the_model_changed_starts_over(local_ray, hostile, tmp_path, monkeypatch):
+    """Shards were keyed on input paths and the model path only: editing an input (or retraining into the same
+    folder) between a crash and the rerun merged stale shards with fresh ones."""
+    import os
+
+    out = tmp_path / "sums.jsonl"
+    real_write = ray_engine._Shards.write
+    written: list[int] = []
+
+    def crash_after_two(self, shard, rows):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(shard)
+        return real_write(self, shard, rows)
+
+    monkeypatch.setattr(ray_engine._Shards, "write", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        ray_engine.summarize_to_file(hostile, out, shard_size=1, progress=False)
+    first = sorted(p for p in hostile.rglob("*.txt"))[0]
+    os.utime(first, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns + 10**9))  # edited since the crash
+    written.clear()
+    monkeypatch.setattr(ray_engine._Shards, "write", lambda self, shard, rows: written.append(shard) or real_write(self, shard, rows))
+    ray_engine.summarize_to_file(hostile, out, shard_size=1, progress=False)
+    assert written == [0, 1, 2, 3, 4]  # nothing reused
+
+    model = tmp_path / "model"
+    from nlp_wire.classify import load_classifier
+
+    load_classifier("baseline").save_pretrained(model)
+    before = ray_engine.model_stamp(str(model))
+    weights = next(model.glob("*.safetensors"))
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))  # retrained in place
+    assert ray_engine.model_stamp(str(model)) != before and ray_engine.model_stamp("default")

@@ -105,13 +105,40 @@ def _unit_rows(task: str, paths: Sequence[str | Path], exclude: Path | None, on_
 
 def _listing(task: str, paths: Sequence[str | Path], shard_size: int, exclude: Path | None,
              on_skip=None) -> tuple[list[dict], str]:
-    """The numbered input rows and a digest of the input list (a rerun on other inputs starts over)."""
+    """The numbered input rows and a digest of the inputs: their list, and each file's size and modification time
+    (a JSONL line's text), so that a rerun on other or edited inputs starts over instead of merging stale shards."""
     digest = hashlib.sha1()
     rows = []
     for seq, row in enumerate(_unit_rows(task, paths, exclude, on_skip)):
-        digest.update(f"{row['path']}\0{row['line']}\n".encode("utf-8", "surrogatepass"))
+        digest.update(f"{row['path']}\0{row['line']}\0{_stamp(row)}\n".encode("utf-8", "surrogatepass"))
         rows.append({"seq": seq, "shard": seq // shard_size, **row})
     return rows, digest.hexdigest()
+
+
+def _stamp(row: dict) -> str:
+    """What changes when an input is edited: a JSONL line's own text, else the file's size and mtime."""
+    if row.get("raw") is not None:
+        raw = row["raw"]
+        return hashlib.sha1(raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogatepass")).hexdigest()
+    try:
+        st = os.stat(row["path"])
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def model_stamp(model: str) -> str:
+    """Sizes and modification times of the files of a model and of the models it loads: a retrain into the same
+    folder changes it, so a rerun does not merge shards the earlier model wrote."""
+    from ..classify.catalog import linked_folders, resolve_model
+
+    digest = hashlib.sha1()
+    for folder in linked_folders(resolve_model(None if model == "default" else model)):
+        for f in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if f.is_file():
+                st = f.stat()
+                digest.update(f"{f.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def _dataset(rows: list[dict]):
@@ -421,8 +448,8 @@ def classify_to_file(model: str, paths: Sequence[str | Path], out: str | Path, *
         progress: Show a progress bar.
         **options: As for :func:`classify_ds`.
     """
-    settings = {"model": os.path.abspath(model) if model != "default" else model, "paths": [os.path.abspath(p) for p in paths],
-                **{k: v for k, v in options.items() if k != "actors"}}
+    settings = {"model": os.path.abspath(model) if model != "default" else model, "model_files": model_stamp(model),
+                "paths": [os.path.abspath(p) for p in paths], **{k: v for k, v in options.items() if k != "actors"}}
     return _run("classify", paths, out, settings, lambda ds: classify_ds(read_stories_ds(ds), model, **options),
                 shard_size, None, progress)
 
