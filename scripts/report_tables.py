@@ -73,8 +73,8 @@ def published() -> str:
             raise SystemExit(f"bench/intervals.json is stale for {file}: rerun python scripts/intervals.py")
         return f"{text} ({ci['low']:.2f}-{ci['high']:.2f})"
 
-    for name, what, prefix in (("ensemble", ensemble, "protocol"), ("fast", "the fast procedure's choice", "protocol_fast")):
-        runs = scheme_runs(prefix)
+    for name, what, prefix, runs in (("ensemble", ensemble, "protocol", (story, day, pub)),
+                                     ("fast", "the fast procedure's choice", "protocol_fast", scheme_runs("protocol_fast"))):
         if runs[0]:
             files = [f"{prefix}_{scheme}.json" for scheme in ("story", "day", "publisher")]
             rows.append(f"| {marked(name, what)} | {with_interval(runs[0], files[0])} | "

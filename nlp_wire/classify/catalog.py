@@ -18,7 +18,7 @@ from ..resources import models_dir
 from .base import MODEL_CARD, ModelLoadError
 
 __all__ = ["read_catalog", "model_names", "resolve_model", "default_model_name", "missing_requirement",
-           "training_sources", "seen_sources", "linked_folders", "footprint_mb", "installed_bases"]
+           "training_sources", "seen_sources", "linked_folders", "model_files", "footprint_mb", "installed_bases"]
 
 logger = logging.getLogger(__name__)
 
@@ -187,11 +187,15 @@ def linked_folders(folder: str | Path, _seen: frozenset = frozenset()) -> list[P
     return list({f.resolve(): f for f in out}.values())
 
 
+def model_files(folder: str | Path) -> list[Path]:
+    """The files of a model and of the folders it loads with (:func:`linked_folders`), resolved, sorted, each once."""
+    return sorted({f.resolve() for d in linked_folders(folder) if d.is_dir() for f in d.iterdir() if f.is_file()})
+
+
 def footprint_mb(folder: str | Path) -> float:
     """Megabytes on disk of a model and the folders it loads with (:func:`linked_folders`): what copying it
     takes. A head on a shipped encoder is a few kilobytes alone."""
-    files = {f.resolve() for d in linked_folders(folder) if d.is_dir() for f in d.iterdir() if f.is_file()}
-    return sum(f.stat().st_size for f in files) / 1e6
+    return sum(f.stat().st_size for f in model_files(folder)) / 1e6
 
 
 def installed_bases(folder: str | Path) -> list[str]:

@@ -82,7 +82,6 @@ def prediction_lines(model: WireClassifier, stories: list, batch_size: int) -> t
             for s, p in zip(stories, model.answers(proba))], wordless
 
 
-
 # -- in the worker processes -----------------------------------------------------------------------
 _worker: dict = {}
 

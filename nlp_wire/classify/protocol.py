@@ -95,8 +95,10 @@ def outer_splits(y: Sequence[int], groups: Sequence, scheme: str = "story", fold
         outlets = [outlet_of(i) for i in ids]
         # a story group carried by two outlets (none in korea_dev) holds both out together: never on both sides
         units = _merge_groups(outlets, list(groups))
-        names = {u: " + ".join(sorted({o for o, v in zip(outlets, units) if v == u})) for u in set(units.tolist())}
-        held = np.array([names[u] for u in units])
+        members: dict = {}
+        for outlet, unit in zip(outlets, units):
+            members.setdefault(unit, set()).add(outlet)
+        held = np.array([" + ".join(sorted(members[u])) for u in units])
         return [(np.flatnonzero(held != p), np.flatnonzero(held == p)) for p in sorted(set(held))]
     if scheme != "story":
         raise ValueError(f"unknown split scheme {scheme!r}: use 'story' or 'publisher'")

@@ -130,14 +130,12 @@ def _stamp(row: dict) -> str:
 def model_stamp(model: str) -> str:
     """Sizes and modification times of the files of a model and of the models it loads: a retrain into the same
     folder changes it, so a rerun does not merge shards the earlier model wrote."""
-    from ..classify.catalog import linked_folders, resolve_model
+    from ..classify.catalog import model_files, resolve_model
 
     digest = hashlib.sha1()
-    for folder in linked_folders(resolve_model(None if model == "default" else model)):
-        for f in sorted(folder.iterdir()) if folder.is_dir() else ():
-            if f.is_file():
-                st = f.stat()
-                digest.update(f"{f.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogatepass"))
+    for f in model_files(resolve_model(None if model == "default" else model)):
+        st = f.stat()
+        digest.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 

@@ -434,6 +434,10 @@ class _Writer:
             logger.warning("discarding the partial output of an interrupted run (pass --resume to finish it)")
         # .done stays: it describes OUT, which this run replaces only when it finishes with a summary (the
         # journal, written next, is what a --resume looks at first)
+        self._remove_partials()
+
+    def _remove_partials(self) -> None:
+        """Drop a run's partial files and journal (never OUT, its errors file or ``.done``)."""
         for p in (self.partial, self.errors_partial, self.journal_path):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
@@ -631,9 +635,7 @@ class _Writer:
         """Drop this run's partial files, keeping the first ``keep`` error entries for the caller to show."""
         with contextlib.suppress(FileNotFoundError), open(self.errors_partial, encoding="utf-8") as fh:
             self.report.unwritten = [json.loads(line) for line in islice(fh, keep)]
-        for p in (self.partial, self.errors_partial, self.journal_path):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
+        self._remove_partials()
         if self.fmt == "txt":
             shutil.rmtree(self.staging, ignore_errors=True)
             if not self.out_existed:
