@@ -266,3 +266,28 @@ def test_shipped_models_by_name_take_the_auto_runtime_like_the_default(monkeypat
     classify.load_classifier(tmp_path / "mine")  # a folder of yours: exact torch, no auto
     classify.load_classifier("baseline", dtype="float32")  # a dtype given: no auto
     assert chosen == ["baseline", "ensemble", "baseline"]
+
+
+def test_shipped_models_trained_with_restore_prior_keep_its_shift_in_their_cards():
+    """A run going on from a shipped model takes the card's ``prior_shift`` off the head before ``restore_prior``
+    shifts it again; a card without it (models shipped before cards kept it) would shift twice. The shift is
+    -log(class weight) of the run's label counts (``train_counts``) under ``balance: sampler``, power 0.5."""
+    import numpy as np
+    import yaml
+
+    from nlp_wire.classify.train_transformer import _class_weights, _prior_shift
+
+    checked = []
+    for folder in sorted(p for p in models_dir().iterdir() if (p / "model.safetensors").is_file()):
+        card = json.loads((folder / "nlp_wire_model.json").read_text())
+        counts = json.loads((folder / "metrics.json").read_text())["train_counts"]
+        # The run's own config where shipped (models/minilm), else the one its record's command names.
+        training = (yaml.safe_load((folder / "config.yaml").read_text())["training"] if (folder / "config.yaml").is_file()
+                    else {"balance": "sampler", "balance_power": 0.5, "restore_prior": True})
+        assert training["restore_prior"] and training["balance"] == "sampler", folder.name
+        y = np.repeat(np.arange(len(card["labels"])), [counts.get(label, 0) for label in card["labels"]])
+        expected = _prior_shift(_class_weights(y, len(card["labels"]), training["balance_power"]))
+        assert card.get("prior_shift") is not None, f"{folder.name}: no prior_shift in its card"
+        np.testing.assert_allclose(card["prior_shift"], expected, atol=1e-7, err_msg=folder.name)
+        checked.append(folder.name)
+    assert {"minilm", "minilm_sample_ft", "mpnet_sample_ft"} <= set(checked)
