@@ -15,7 +15,15 @@ from typing import Callable, Iterable
 
 from .atomic import atomic_write
 
-__all__ = ["errors_path_for", "error_entry", "write_errors", "own_output", "inputs_only", "check_not_input"]
+__all__ = ["counted", "errors_path_for", "error_entry", "write_errors", "own_output", "inputs_only", "check_not_input"]
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``"1 story"``, ``"2 stories"``, ``"1,200 bad inputs"``: a count with its noun in the right number for summary
+    lines (``plural`` defaults to ``noun + "s"``, or ``-y`` -> ``-ies``)."""
+    if plural is None:
+        plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+    return f"{n:,} {noun if n == 1 else plural}"
 
 
 def errors_path_for(out: str | Path) -> Path:

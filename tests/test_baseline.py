@@ -306,7 +306,7 @@ def test_cli_train_classify_evaluate(tmp_path, capsys):
     # a missing path beside real ones: the others are written, the missing one is listed, the run fails
     assert main(["-q", "classify", str(run / "model"), str(data), str(tmp_path / "wyre"),
                  "--out", str(tmp_path / "c.jsonl")]) == 2
-    assert "1 bad inputs skipped" in capsys.readouterr().err and (tmp_path / "c.jsonl").read_text() == out
+    assert "1 bad input skipped" in capsys.readouterr().err and (tmp_path / "c.jsonl").read_text() == out
     listed = [json.loads(x)["path"] for x in (tmp_path / "c.jsonl.errors.jsonl").read_text().splitlines()]
     assert sorted(listed) == sorted([str(data / "broken.txt"), str(tmp_path / "wyre")])
     (data / "broken.txt").write_bytes(b"\x00\x01binary")
@@ -566,7 +566,7 @@ def test_cli_classify_names_a_missing_path_once_and_fails(tmp_path, capsys):
     assert main(["classify", "baseline", str(folder), str(tmp_path / "nope")]) == 2
     captured = capsys.readouterr()
     assert captured.err.count("nope") == 1  # named once (the summary line counts it)
-    assert "1 input paths do not exist" in captured.err and captured.out.strip()  # the good folder still classified
+    assert "1 input path does not exist" in captured.err and captured.out.strip()  # the good folder still classified
 
 
 @pytest.mark.parametrize("command", [

@@ -53,7 +53,7 @@ def test_classify_workers_give_the_same_output_and_name_bad_files(folder, capsys
         assert code == 0 and "Traceback" not in err
         outputs[workers] = out
         assert f"skipped: {folder / 'd2' / 'bad.txt'}:1: binary" in err
-        assert "classified 42 stories; 1 bad inputs skipped; 3 paths not read (" in err
+        assert "classified 42 stories; 1 bad input skipped; 3 paths not read (" in err
         assert "hidden 1" in err and "not .txt 1" in err and "too large 1" in err
         assert f"not read: {folder / 'big.txt'}: too large" in err
     assert outputs[1] == outputs[2]

@@ -114,7 +114,7 @@ def test_one_bad_file_among_good_ones(run, make_folder, caplog):
     folder = make_folder({"a-crime.txt": CRIME, "b-bad.txt": "Minutes of the harbor board\n", "c-other.txt": OTHER})
     code, _, err = run(folder)
     assert code == 0 and "Traceback" not in err
-    assert "1 bad inputs skipped" in err
+    assert "1 bad input skipped" in err
     assert f"{folder / 'b-bad.txt'}:1" in caplog.text + err
     assert [r["id"] for r in read_rows(folder / "labels.csv")] == ["a-crime", "c-other"]
 

@@ -82,3 +82,11 @@ def test_wrapper_scripts_say_which_command_their_help_is():
         out = subprocess.run([sys.executable, str(scripts / script), "--help"], capture_output=True, text=True,
                              check=True).stdout
         assert out.splitlines()[0].endswith(f"is `{command}`; the options are that command's:"), out[:200]
+
+
+def test_summary_lines_count_in_the_right_number():
+    from nlp_wire.outputs import counted
+
+    assert [counted(1, "story"), counted(0, "story"), counted(1200, "story")] == ["1 story", "0 stories", "1,200 stories"]
+    assert [counted(1, "bad input"), counted(2, "bad input"), counted(2, "day")] == ["1 bad input", "2 bad inputs", "2 days"]
+    assert counted(3, "analysis", "analyses") == "3 analyses"

@@ -8,6 +8,7 @@ import sys
 from tqdm import tqdm
 
 from ..classify.transformer import DTYPES
+from ..outputs import counted
 from .errors import UserError
 from .reading import (add_reading_options, not_read_tail, print_not_read, print_unwritten, reading_options,
                       refuse_local_only)
@@ -88,9 +89,9 @@ def run(args) -> int:
     for err in report.errors:
         print(f"skipped: {err}", file=sys.stderr)
     print_not_read(report.skipped, args.verbose)
-    print(f"classified {n} stories; {bad} bad inputs skipped{not_read_tail(report)}"
+    print(f"classified {counted(n, 'story')}; {counted(bad, 'bad input')} skipped{not_read_tail(report)}"
           + (f"; {sum(wordless)} without words got {model.input_config.default_label!r}" if sum(wordless) else "")
-          + (f"; {len(missing)} input paths do not exist" if missing else "")
+          + (f"; {counted(len(missing), 'input path')} {'does' if len(missing) == 1 else 'do'} not exist" if missing else "")
           + ((f"; wrote {args.out}" if n else f"; nothing written: {args.out} was left as it was") if args.out else ""),
           file=sys.stderr)
     if not n and not bad and not missing:

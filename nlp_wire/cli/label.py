@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..outputs import counted
 from .errors import UserError
 from .reading import add_reading_options, not_read_tail, print_not_read, reading_options
 
@@ -58,6 +59,6 @@ def run(args) -> int:
             w.writerow(LABELS_CSV_HEADER)
             w.writerows(rows)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    print(f"labeled {len(rows)} stories ({summary}); {len(report.errors)} bad inputs skipped{not_read_tail(report)}; "
+    print(f"labeled {counted(len(rows), 'story')} ({summary}); {counted(len(report.errors), 'bad input')} skipped{not_read_tail(report)}; "
           + ("wrote them to standard output" if str(out) == "-" else f"wrote {out}"), file=sys.stderr)
     return 0

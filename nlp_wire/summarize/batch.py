@@ -122,7 +122,7 @@ class BatchReport:
         if self.finished_before:
             return (f"nothing to resume: {self.out} was finished by an earlier run with these settings (done {self.done:,}, "
                     f"skipped {self.skipped:,}, failed {self.failed:,}){listed}; rerun without --resume to redo it")
-        text = (f"classified {self.done:,} stories; {self.failed:,} bad inputs skipped" if task == "classify" else
+        text = (f"classified {_outputs.counted(self.done, 'story')}; {_outputs.counted(self.failed, 'bad input')} skipped" if task == "classify" else
                 f"done {self.done:,}, skipped {self.skipped:,} (no prose), failed {self.failed:,}")
         if self.resumed:
             text += f"; {self.resumed:,} resumed from the interrupted run"
