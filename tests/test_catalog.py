@@ -291,3 +291,31 @@ def test_shipped_models_trained_with_restore_prior_keep_its_shift_in_their_cards
         np.testing.assert_allclose(card["prior_shift"], expected, atol=1e-7, err_msg=folder.name)
         checked.append(folder.name)
     assert {"minilm", "minilm_sample_ft", "mpnet_sample_ft"} <= set(checked)
+
+
+
+def test_a_loaded_model_saved_elsewhere_keeps_the_record_of_what_it_was_trained_on(tmp_path):
+    """``load_classifier(run).save_pretrained(new)`` (how a run becomes a shipped folder) used to drop the run's
+    metrics.json, so ``nlp-wire evaluate new --data GOLD`` scored stories the model had trained on as held out."""
+    from nlp_wire.classify.baseline import TfidfClassifier
+    from nlp_wire.classify.catalog import seen_sources, training_sources
+
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    texts = ["Ministers met for talks on the treaty.", "Police arrested a suspect in the robbery.",
+             "The film won an award at the festival.", "The factory raised its output this year."] * 3
+    labels = ["diplomacy", "crime", "entertainment", "other"] * 3
+    run = tmp_path / "run"
+    TfidfClassifier(min_df=1).fit(texts, labels).save_pretrained(run / "model")
+    (run / "metrics.json").write_text(json.dumps({"data": ["gold@3"], "workdir": str(tmp_path)}))
+    assert training_sources(run / "model") == [gold.resolve()]
+
+    loaded = load_classifier(run / "model")
+    loaded.save_pretrained(tmp_path / "shipped")
+    assert training_sources(tmp_path / "shipped") == [gold.resolve()]
+    assert seen_sources(tmp_path / "shipped", str(gold)) == [gold.resolve()]
+    loaded.save_pretrained(run / "model")  # back where it came from: its run's record stays the only one
+    assert not (run / "model" / "metrics.json").exists()
+    loaded.fit(texts, labels).save_pretrained(tmp_path / "refit")  # refit here: trained on what fit saw, not gold
+    assert not (tmp_path / "refit" / "metrics.json").exists()
+

@@ -942,3 +942,18 @@ def test_learning_rate_warms_up_then_decays_linearly_and_the_loss_weighs_classes
                           tmp_path / balance, progress=False)
         first_loss[balance] = json.loads((tmp_path / balance / "curve.json").read_text())[0]["loss"]
     assert first_loss["weights"] != pytest.approx(first_loss["none"], rel=1e-3)
+
+
+def test_a_loaded_transformer_saved_elsewhere_keeps_its_training_record(trained, tmp_path):
+    from nlp_wire.classify import load_classifier
+    from nlp_wire.classify.catalog import training_sources
+
+    clf, out = trained
+    clf.save_pretrained(tmp_path / "run" / "model")  # trained here: no record of loading, none written
+    assert not (tmp_path / "run" / "model" / "metrics.json").exists()
+    (tmp_path / "run" / "metrics.json").write_text(json.dumps({"data": [str(tmp_path / "gold")]}))
+    loaded = load_classifier(tmp_path / "run" / "model")
+    loaded.save_pretrained(tmp_path / "half", half=True)
+    loaded.save_pretrained(tmp_path / "head", base_encoder="minilm")
+    for folder in ("half", "head"):
+        assert training_sources(tmp_path / folder)[:1] == [(tmp_path / "gold").resolve()], folder

@@ -79,6 +79,9 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         model = load_single(folder, device=device, quantize=quantize, runtime=runtime, dtype=dtype)
     if threshold is not None:
         model.threshold = check_threshold(threshold)
+    from .catalog import training_sources
+
+    model.loaded_from, model.trained_on = folder.resolve(), tuple(training_sources(folder))
     return model
 
 

@@ -83,6 +83,22 @@ class WireClassifier:
     labels: list[str]
     data_config: DataConfig
     threshold: float | None = None
+    # Set by load_classifier: the folder it came from and the training sources its records name (absolute), so
+    # save_pretrained elsewhere keeps a record of them and ``nlp-wire evaluate`` still sees what it was trained on.
+    loaded_from: Path | None = None
+    trained_on: tuple[Path, ...] = ()
+
+    def _write_training_record(self, folder: str | Path) -> None:
+        """Beside a model saved into a new folder: ``metrics.json`` naming the training sources of the model it
+        was loaded from (none for a model trained or refit in this process: its run writes its own record)."""
+        folder = Path(folder)
+        record = folder / TRAINING_RECORD
+        if not self.trained_on or record.exists() or (self.loaded_from and folder.resolve() == self.loaded_from):
+            return
+        record.write_text(json.dumps({
+            "data": [str(p) for p in self.trained_on],
+            "record": f"written by save_pretrained: the training sources named by the records of {self.loaded_from}",
+        }, indent=2) + "\n", encoding="utf-8")
 
     @property
     def input_config(self) -> DataConfig:
@@ -239,6 +255,9 @@ def check_threshold(threshold: Any) -> float:
 def _check_batch_size(batch_size: Any) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
+
+
+TRAINING_RECORD = "metrics.json"  # a training run's record, beside its model or one folder up
 
 
 def write_model_card(folder: str | Path, kind: str, labels: list[str], data_config: DataConfig, **extra) -> None:

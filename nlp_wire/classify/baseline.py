@@ -148,6 +148,7 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         and labels (names or indices). Model-input texts, as :func:`nlp_wire.load_examples` gives them, read as
         themselves, so ``fit(X, y)`` then ``predict(X)`` or ``score(X, y)`` read ``X`` the same way."""
         self.input_config  # a label set without the default label fails here, not at the first predict
+        self.loaded_from, self.trained_on = None, ()  # refit: the records of the folder it was loaded from no longer apply
         clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
         self.pipeline_ = Pipeline([("features", FeatureUnion(self._vectorizers())), ("clf", clf)])
         y = self._encode(y)
@@ -211,6 +212,7 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         umask_mode(folder / WEIGHTS)
         params = {k: v for k, v in self.get_params().items() if k not in ("labels", "data_config", "threshold")}
         write_model_card(folder, "baseline", self.labels, self.input_config, params=params, threshold=self.threshold)
+        self._write_training_record(folder)
 
     @classmethod
     def from_pretrained(cls, folder: str | Path) -> "TfidfClassifier":

@@ -415,6 +415,7 @@ class TransformerClassifier(WireClassifier):
             umask_mode(folder / HEAD_NAME)
             write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config),
                              base_encoder=base_encoder, threshold=self.threshold, **self._shift_entry())
+            self._write_training_record(folder)
             return folder
         state = {k: v.detach().to("cpu").contiguous().clone() for k, v in self.model.state_dict().items()}
         if half:
@@ -434,6 +435,7 @@ class TransformerClassifier(WireClassifier):
         umask_mode(folder / WEIGHTS_NAME)
         write_model_card(folder, "transformer", self.labels, self.data_config, model=asdict(self.model_config),
                          threshold=self.threshold, **self._shift_entry())
+        self._write_training_record(folder)
         return folder
 
     def _shift_entry(self) -> dict:
