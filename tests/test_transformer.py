@@ -957,3 +957,29 @@ def test_a_loaded_transformer_saved_elsewhere_keeps_its_training_record(trained,
     loaded.save_pretrained(tmp_path / "head", base_encoder="minilm")
     for folder in ("half", "head"):
         assert training_sources(tmp_path / folder)[:1] == [(tmp_path / "gold").resolve()], folder
+
+
+def test_the_sampler_draws_each_example_by_class_weight_times_its_source_weight(tiny_bert, tmp_path, monkeypatch):
+    """``balance: sampler`` draws example i with probability proportional to class_w[y_i] * weight_i (a source given
+    as ``PATH@3`` is drawn three times as often), and the loss is then unweighted."""
+    import torch.utils.data
+
+    drawn = {}
+    real = torch.utils.data.WeightedRandomSampler
+
+    def spy(weights, num_samples, **kwargs):
+        drawn["weights"], drawn["n"] = np.asarray(weights, dtype=np.float64), num_samples
+        return real(weights, num_samples, **kwargs)
+
+    monkeypatch.setattr(torch.utils.data, "WeightedRandomSampler", spy)
+    rows = STORIES + [(STORIES[0][0] + " Again.", "sport")] * 3
+    ds = _dataset(rows)
+    source_w = np.where(np.arange(len(rows)) % 2 == 0, 3.0, 1.0)
+    ds = ds.remove_columns("weight").add_column("weight", source_w.tolist())
+    train_transformer(_config(tiny_bert, max_steps=1, balance="sampler", balance_power=1.0, eval_every=0), ds, None,
+                      tmp_path, progress=False)
+    y = np.asarray(ds["label"])
+    counts = np.bincount(y, minlength=len(LABELS))
+    class_w = len(y) / (len(LABELS) * counts)  # power 1: scikit-learn's "balanced"
+    np.testing.assert_allclose(drawn["weights"], class_w[y] * source_w, rtol=1e-6)
+    assert drawn["n"] == len(rows)
