@@ -104,3 +104,31 @@ def test_art_st_no_end_a_sentence_before_a_sentence_starter_but_hold_numbers_and
 def test_a_no_break_space_before_an_abbreviation_separates_words_like_a_space():
     assert split_sentences("He spoke with\u00a0Mr. Park about the plan. It went well.") == [
         "He spoke with\u00a0Mr. Park about the plan.", "It went well."]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Lower-cased copy (our own sentences) splits as its ordinary-case form would; it used to be one sentence.
+    ("the ferry left on time. it reached the port at noon.", ["the ferry left on time.", "it reached the port at noon."]),
+    ("mr. kim met gen. park at 10 a.m. the two sides agreed.", ["mr. kim met gen. park at 10 a.m.", "the two sides agreed."]),
+    ("ties with the u.s. remain firm. no. 2 was next.", ["ties with the u.s. remain firm.", "no. 2 was next."]),
+    ("talks resume jan. 5 in the capital. prices rose 3.5 percent.", ["talks resume jan. 5 in the capital.",
+                                                                      "prices rose 3.5 percent."]),
+    ("see example.com for more. it was cheap, e.g. under a dollar.", ["see example.com for more.",
+                                                                      "it was cheap, e.g. under a dollar."]),
+    ('"we will go," he said. "now?" she asked.', ['"we will go," he said.', '"now?" she asked.']),
+    ("it held vs. the rest. then it fell.", ["it held vs. the rest.", "then it fell."]),
+])
+def test_a_paragraph_without_capitals_splits_as_if_capitalised(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_lower_case_abbreviations_count_only_in_a_paragraph_without_capitals():
+    # "Min." is a Korean given name as often as "minutes": in cased text it stays a plain word.
+    assert split_sentences("Talks with Lee Min. Park joined later.") == ["Talks with Lee Min.", "Park joined later."]
+    assert split_sentences("talks with lee min. park joined later.") == ["talks with lee min. park joined later."]
+
+
+def test_a_leading_ellipsis_opens_its_sentence():
+    assert split_sentences("… Or maybe it rained. Fine.") == ["… Or maybe it rained.", "Fine."]
+    assert split_sentences('"...What a day." It ended.') == ['"...What a day."', "It ended."]
+    assert split_sentences("The talks ended... Then they met again.") == ["The talks ended...", "Then they met again."]

@@ -63,6 +63,7 @@ _SPACE_RE = re.compile(f"[{_SPACES}]+")
 _INITIALISM_RE = re.compile(r"^(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}$")
 _OPENERS = "\"'“‘([«"
 _SPEAKER_RE = re.compile(r"(?:[A-Z][\w'’.-]*\s+){1,3}(?:said|says|asked|asks|told|added|adds|wrote|shouted|replied|cried)\b")
+_SPEAKER_CASELESS_RE = re.compile(_SPEAKER_RE.pattern.replace("(?:said", "(?i:said"))  # "She Asked", capitalised
 _LEADING_JUNK = "\"'“‘([«"
 
 
@@ -78,14 +79,24 @@ def _token_before(text: str, end: int) -> str:
     return text[start:end].lstrip(_LEADING_JUNK)
 
 
-def _abbreviation_kind(token: str) -> str | None:
-    """``"strong"``, ``"weak"`` or None for the word before a full stop."""
+_STRONG_LOWER = frozenset(a.lower() for a in STRONG_ABBREVIATIONS)
+_WEAK_LOWER = frozenset(a.lower() for a in WEAK_ABBREVIATIONS)
+
+
+def _abbreviation_kind(token: str, caseless: bool = False) -> str | None:
+    """``"strong"``, ``"weak"`` or None for the word before a full stop (``caseless``: in a paragraph read through
+    :func:`_capitalized`, where "vs" and "etc" arrive as "Vs" and "Etc")."""
     if not token:
         return None
     if token in STRONG_ABBREVIATIONS:
         return "strong"
     if token in WEAK_ABBREVIATIONS:
         return "weak"
+    if caseless:  # not in cased text, where "Min." and "Ca." are names as often as abbreviations
+        if token.lower() in _STRONG_LOWER:
+            return "strong"
+        if token.lower() in _WEAK_LOWER:
+            return "weak"
     if len(token) == 1 and token.isalpha():
         # An initial ("S. Korea", "John F. Kennedy"); lower-case single letters are list labels.
         return "weak" if token.isupper() else None
@@ -102,8 +113,9 @@ def _next_word(text: str, pos: int) -> str:
     return text[pos:end]
 
 
-def _is_boundary(text: str, start: int, end: int) -> bool:
-    """Whether the terminal punctuation at ``text[start:end]`` ends a sentence."""
+def _is_boundary(text: str, start: int, end: int, caseless: bool = False) -> bool:
+    """Whether the terminal punctuation at ``text[start:end]`` ends a sentence (``caseless``: ``text`` is a
+    paragraph without capitals read through :func:`_capitalized`)."""
     n = len(text)
     if end >= n:
         return True
@@ -111,7 +123,7 @@ def _is_boundary(text: str, start: int, end: int) -> bool:
     after = text[end]
     single_stop = stop == "." and text[start:end].rstrip("\"'”’)]") == "."
     token = _token_before(text, start) if single_stop else ""
-    kind = _abbreviation_kind(token) if single_stop else None
+    kind = _abbreviation_kind(token, caseless) if single_stop else None
     if after in " \t\u00a0\u2009\u202f":
         m = _SPACE_RE.match(text, end)
         pos = m.end() if m else end
@@ -126,7 +138,8 @@ def _is_boundary(text: str, start: int, end: int) -> bool:
         if nxt.isupper():
             if kind is None:
                 # '"Help!" Kim said.' goes on: a quoted question or cry, then its speaker.
-                return not (stop in "?!" and end - start > 1 and _SPEAKER_RE.match(text, pos))
+                speaker = _SPEAKER_CASELESS_RE if caseless else _SPEAKER_RE
+                return not (stop in "?!" and end - start > 1 and speaker.match(text, pos))
             if kind == "strong":
                 return False
             return _next_word(text, pos) in SENTENCE_STARTERS
@@ -150,8 +163,24 @@ def _is_boundary(text: str, start: int, end: int) -> bool:
     return text[end + 1].isalpha() and (closed or (len(token) > 2 and token.isalpha() and token.islower()))
 
 
+def _capitalized(para: str) -> str:
+    """A paragraph with no capital letter, as the rules can read it: each word's first letter capitalised after a
+    space or an opener (not after a full stop: "naver.com" stays one word), one character for one, so that its
+    boundaries are those of the same paragraph in ordinary case ("mr. kim" holds, "u.s. the" splits)."""
+    out, prev = [], " "
+    for c in para:
+        up = c.upper()
+        out.append(up if (prev in _SPACES or prev in _OPENERS) and len(up) == 1 else c)
+        prev = c
+    return "".join(out)
+
+
 def iter_sentences(text: str) -> Iterator[str]:
     """Yield the sentences of ``text`` one at a time, stripped, in order.
+
+    A paragraph with no capital letter (lower-cased copy) is split as if each word were capitalised: after a
+    full stop, "mr." and "no." hold, a weak abbreviation ("u.s.", "jan.") ends a sentence only before a common
+    opener ("the", "he"), and any other word starts a new sentence.
 
     Args:
         text: Any text; newlines separate paragraphs and always end a sentence.
@@ -160,9 +189,13 @@ def iter_sentences(text: str) -> Iterator[str]:
         para = para.strip()
         if not para:
             continue
+        caseless = not any(c.isupper() for c in para)
+        rules = _capitalized(para) if caseless else para  # same length, same offsets
         begin = 0
         for m in _TERMINAL_RE.finditer(para):
-            if _is_boundary(para, m.start(), m.end()):
+            if m.group().startswith(("…", "..")) and not para[begin:m.start()].strip(_SPACES + _OPENERS):
+                continue  # "… or maybe", '"...What a miracle."': a leading ellipsis opens its sentence
+            if _is_boundary(rules, m.start(), m.end(), caseless):
                 sentence = para[begin:m.end()].strip()
                 if sentence:
                     yield sentence
