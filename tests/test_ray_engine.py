@@ -250,3 +250,60 @@ def test_a_rerun_after_an_input_or_the_model_changed_starts_over(local_ray, host
     weights = next(model.glob("*.safetensors"))
     os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))  # retrained in place
     assert ray_engine.model_stamp(str(model)) != before and ray_engine.model_stamp("default")
+
+
+def test_workers_read_relative_paths_in_the_drivers_folder(local_ray, hostile, tmp_path, monkeypatch):
+    """On a cluster a worker starts in the folder its node's `ray start` ran in: relative inputs and model folders
+    are the driver's, and the records name them as the local engine does (they failed as "no such file")."""
+    monkeypatch.chdir(hostile)
+    rows, _ = ray_engine._listing("classify", ["a"], 1000, None)
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist(rows)
+    elsewhere = tmp_path / "raylet_cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # where a worker would start
+    out = ray_engine._read_batch(table, cwd=str(hostile))
+    assert [json.loads(e)["path"] for e in out["error"] if e] and sum(s is not None for s in out["story"]) == 1
+    assert all(not json.loads(e)["reason"].startswith("no such file") for e in out["error"] if e)
+    assert Path.cwd() == hostile
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(OSError, match="is not on this Ray node"):
+        ray_engine._in_driver_folder(str(tmp_path / "gone"))
+    monkeypatch.chdir(hostile)  # end to end: relative input, relative model folder, relative out
+    shutil.copytree(files("nlp_wire") / "models" / "baseline", hostile / "bl")
+    assert main(["-q", "classify", "bl", "a", "--engine", "ray", "--out", "labels.jsonl"]) == 0
+    assert [json.loads(line)["path"] for line in _lines(hostile / "labels.jsonl")] == ["a/good.txt"]
+
+
+def test_ray_refusals_come_before_any_work_in_one_line(local_ray, tmp_path, capsys):
+    # more GPUs per actor than the cluster has: Ray would wait for a GPU node forever
+    assert main(["classify", "baseline", str(SAMPLE), "--engine", "ray", "--num-gpus", "1",
+                 "--out", str(tmp_path / "g.jsonl")]) == 2
+    assert "num_gpus 1: the Ray cluster has 0 GPUs" in capsys.readouterr().err
+    # a misspelt model: the local engine's one line, not a traceback per actor, and no shard folder left
+    assert main(["classify", "no_such_model", str(SAMPLE), "--engine", "ray", "--out", str(tmp_path / "m.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_model" in err and "Traceback" not in err and not list(tmp_path.glob(".m.jsonl.ray"))
+    assert main(["classify", "baseline", str(SAMPLE), "--engine", "ray", "--device", "gpu",
+                 "--out", str(tmp_path / "d.jsonl")]) == 2
+    assert "gpu" in capsys.readouterr().err
+
+
+def test_small_jobs_are_cut_so_every_cpu_gets_work(local_ray):
+    assert ray_engine._units_per_task(400) == 200  # 2 CPUs: two tasks, not one block of 400 on one worker
+    assert ray_engine._units_per_task(5000) == ray_engine._UNITS_PER_TASK and ray_engine._units_per_task(1) == 1
+    assert ray_engine._dataset([{"a": i} for i in range(400)]).num_blocks() == 2
+
+
+def test_a_local_ray_is_started_even_beside_a_ray_start_cluster(monkeypatch):
+    """Without RAY_ADDRESS, ray.init() would join a cluster `ray start` recorded on this machine and then refuse
+    num_cpus ("When connecting to an existing cluster, num_cpus ... must not be provided")."""
+    calls = []
+    fake = type("FakeRay", (), {"is_initialized": staticmethod(lambda: False),
+                                "init": staticmethod(lambda **kw: calls.append(kw)),
+                                "cluster_resources": staticmethod(lambda: {"CPU": 4.0}), "data": ray.data})
+    monkeypatch.setattr(ray_engine, "_ray", lambda: fake)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    ray_engine.connect()
+    assert calls[0]["address"] == "local" and calls[0]["num_cpus"] >= 1

@@ -16,7 +16,8 @@ Only the orchestration is Ray's; each step calls what the local engine calls:
 Python form, for chaining into other Ray pipelines: :func:`list_inputs` -> :func:`read_stories_ds`
 -> :func:`classify_ds` (or :func:`summarize_ds` on the listed inputs) -> :func:`write_ordered`, each taking
 or returning a ``ray.data.Dataset``. Workers must see the input paths (a shared file system) and have
-nlp_wire installed.
+nlp_wire installed. Relative paths (inputs and the model folder) are the driver's: every task and actor works in
+the driver's folder, wherever its node's Ray was started, so output records name inputs as the local engine does.
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def _ray():
     return ray
 
 
-def connect(num_cpus: int = 2):
-    """Join the Ray cluster at ``RAY_ADDRESS`` when it is set, else start a local Ray with ``num_cpus``.
+def connect(num_cpus: int | None = None):
+    """Join the Ray cluster at ``RAY_ADDRESS`` when it is set, else start a local Ray with ``num_cpus`` (default:
+    every core here), even when a ``ray start`` cluster runs on this machine (join that one with
+    ``RAY_ADDRESS=auto``).
 
     Returns:
         The ``ray`` module, initialised (a running session is kept as it is).
@@ -73,8 +76,9 @@ def connect(num_cpus: int = 2):
         started = time.perf_counter()
         if address:
             ray.init(address=address, logging_level=logging.WARNING)
-        else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
+        else:  # "local": not the cluster a `ray start` recorded here, which refuses num_cpus
+            ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
+                     logging_level=logging.WARNING)
         resources = ray.cluster_resources()
         logger.info("%s Ray in %.1f s: %g CPUs, %g GPUs", f"joined the cluster at {address}:" if address else "started a local",
                     time.perf_counter() - started, resources.get("CPU", 0), resources.get("GPU", 0))
@@ -139,8 +143,34 @@ def model_stamp(model: str) -> str:
     return digest.hexdigest()
 
 
+def _units_per_task(n: int) -> int:
+    """Inputs per read (or summarize) task: ``_UNITS_PER_TASK``, fewer when that would leave CPUs of the cluster
+    idle (400 files in blocks of 256 ran on one worker)."""
+    cpus = max(1, int(connect().cluster_resources().get("CPU", 1)))
+    return max(1, min(_UNITS_PER_TASK, -(-n // cpus)))
+
+
+def _task_size(inputs) -> int:
+    """Rows per task over ``inputs``: a listing of ours (materialized, counted for free) is cut as
+    :func:`_units_per_task` says; a dataset of yours in batches of ``_UNITS_PER_TASK`` (counting it could run it)."""
+    from ray.data.dataset import MaterializedDataset as materialized
+    return _units_per_task(inputs.count()) if isinstance(inputs, materialized) else _UNITS_PER_TASK
+
+
 def _dataset(rows: list[dict]):
-    return connect().data.from_items(rows, override_num_blocks=max(1, min(len(rows) // _UNITS_PER_TASK, 10_000)))
+    per_task = _units_per_task(len(rows))
+    return connect().data.from_items(rows, override_num_blocks=max(1, min(-(-len(rows) // per_task), 10_000)))
+
+
+def _in_driver_folder(cwd: str | None) -> None:
+    """Work in the driver's folder, so its relative paths mean here what they meant there (a worker starts in the
+    folder its node's ``ray start`` ran in)."""
+    if cwd and os.getcwd() != cwd:
+        try:
+            os.chdir(cwd)
+        except OSError as exc:
+            raise OSError(f"the driver's folder {cwd} is not on this Ray node ({exc.strerror}): the Ray engine needs "
+                          "the inputs and the model on a file system every node sees at the same path") from None
 
 
 def list_inputs(task: str, paths: Sequence[str | Path], shard_size: int = DEFAULT_SHARD_SIZE,
@@ -166,8 +196,9 @@ def _error(err: WireFormatError, path: str, line) -> str:
     return json.dumps(error_entry(err.path or path, err.line if err.path else line, err.message), ensure_ascii=False)
 
 
-def _read_batch(table) -> dict:
+def _read_batch(table, cwd: str | None = None) -> dict:
     """Ray task: parse the files of a batch of inputs into pickled stories and error rows."""
+    _in_driver_folder(cwd)
     batch = table.to_pydict()
     out = {"seq": [], "shard": [], "sub": [], "story": [], "error": []}
 
@@ -202,16 +233,19 @@ def read_stories_ds(inputs):
         A dataset of ``seq, shard, sub, story`` (a pickled :class:`~nlp_wire.story.Story`) or ``error``
         (JSON ``{"path", "line", "reason"}``) rows, ``(seq, sub)`` giving the output order.
     """
-    return inputs.map_batches(_read_batch, batch_size=_UNITS_PER_TASK, batch_format="pyarrow")
+    return inputs.map_batches(_read_batch, batch_size=_task_size(inputs), batch_format="pyarrow",
+                              fn_kwargs={"cwd": os.getcwd()})
 
 
 # -- predict ------------------------------------------------------------------------------------
 class _Classifier:
     """Ray actor: loads the model once, then classifies batches of story rows."""
 
-    def __init__(self, model: str, device: str, threshold: float | None, batch_size: int, options: dict):
+    def __init__(self, model: str, device: str, threshold: float | None, batch_size: int, options: dict,
+                 cwd: str | None = None):
         from ..classify import load_classifier
 
+        _in_driver_folder(cwd)
         self.model = load_classifier(None if model == "default" else model, device=device, threshold=threshold, **options)
         self.batch_size = batch_size
 
@@ -247,19 +281,23 @@ def classify_ds(stories, model: str, *, device: str = "cpu", num_gpus: float = 0
         A dataset of ``seq, shard, sub, record`` (the local engine's JSON line) or ``error`` rows.
     """
     ray = connect()
+    resources = ray.cluster_resources()
+    if num_gpus and resources.get("GPU", 0) < num_gpus:  # else Ray waits for a GPU node forever
+        raise ValueError(f"num_gpus {num_gpus:g}: the Ray cluster has {resources.get('GPU', 0):g} GPUs"
+                         + ("" if os.environ.get("RAY_ADDRESS") else " (a local Ray: set RAY_ADDRESS to join a cluster)"))
     if actors is None:
-        resources = ray.cluster_resources()
         actors = int(resources.get("GPU", 0) // num_gpus) if num_gpus else int(resources.get("CPU", 1))
     actors = max(1, actors)
     return stories.map_batches(
         _Classifier, batch_size=batch_size, batch_format="pyarrow", num_gpus=num_gpus or None,
         compute=ray.data.ActorPoolStrategy(size=actors),
         fn_constructor_kwargs={"model": str(model), "device": "cuda" if num_gpus else device, "threshold": threshold,
-                               "batch_size": batch_size, "options": load_options})
+                               "batch_size": batch_size, "options": load_options, "cwd": os.getcwd()})
 
 
-def _summarize_batch(table, sentences: int, max_words: int | None, method: str) -> dict:
+def _summarize_batch(table, sentences: int, max_words: int | None, method: str, cwd: str | None = None) -> dict:
     """Ray task: the local engine's read + parse + summarize + render on a batch of inputs."""
+    _in_driver_folder(cwd)
     batch = table.to_pydict()
     _init_worker(_Job("jsonl", method, sentences, max_words))
     units = [("t", path) if kind == "t" else (kind, path, int(line) if kind == "j" else None,
@@ -284,8 +322,9 @@ def summarize_ds(inputs, *, sentences: int = 3, max_words: int | None = None, me
         A dataset of ``seq, shard, sub, record`` (the local engine's JSONL line) or ``error`` rows.
     """
     get_summarizer(method)  # fail early on an unknown name
-    return inputs.map_batches(_summarize_batch, batch_size=_UNITS_PER_TASK, batch_format="pyarrow",
-                              fn_kwargs={"sentences": sentences, "max_words": max_words, "method": method})
+    return inputs.map_batches(_summarize_batch, batch_size=_task_size(inputs), batch_format="pyarrow",
+                              fn_kwargs={"sentences": sentences, "max_words": max_words, "method": method,
+                                         "cwd": os.getcwd()})
 
 
 # -- write --------------------------------------------------------------------------------------
@@ -422,6 +461,8 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
     check_not_input(out, paths)
+    if Path(out).suffix.lower() != ".jsonl":  # before Ray starts
+        raise ValueError(f"{out}: the Ray engine writes a .jsonl file")
     connect()
     not_read: list = []  # an OUT inside an input folder: its own files are not inputs left unread
     rows, digest = _listing(task, paths, shard_size, exclude, inputs_only(out, not_read.append))
@@ -446,6 +487,12 @@ def classify_to_file(model: str, paths: Sequence[str | Path], out: str | Path, *
         progress: Show a progress bar.
         **options: As for :func:`classify_ds`.
     """
+    from ..classify.base import read_model_card
+    from ..classify.catalog import resolve_model
+    from ..device import check_device_spec
+
+    check_device_spec(options.get("device", "cpu"))  # the form only: the hardware is the workers'
+    read_model_card(resolve_model(None if model == "default" else model))  # a misspelt model: one line, not a Ray traceback per actor
     settings = {"model": os.path.abspath(model) if model != "default" else model, "model_files": model_stamp(model),
                 "paths": [os.path.abspath(p) for p in paths], **{k: v for k, v in options.items() if k != "actors"}}
     return _run("classify", paths, out, settings, lambda ds: classify_ds(read_stories_ds(ds), model, **options),
