@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
@@ -254,3 +255,30 @@ def test_a_malformed_device_is_refused_with_the_config_file_named(tmp_path):
     path.write_text("kind: baseline\ndevice: gpu\n")
     with pytest.raises(ConfigError, match=r"cfg.yaml: device 'gpu' is not one of auto, cpu"):
         load_config(TrainConfig, path)
+
+
+def test_a_shipped_config_is_found_by_name_outside_a_checkout(tmp_path, monkeypatch):
+    """From an installed wheel `--config minilm_gpu.yaml` (or the README's `configs/minilm_gpu.yaml`) names the
+    shipped file; a file of that path in the current folder wins; a missing one stays missing."""
+    from nlp_wire.resources import config_path, find_config
+
+    monkeypatch.chdir(tmp_path)
+    assert find_config("minilm_gpu.yaml") == config_path("minilm_gpu.yaml")
+    assert find_config("configs/minilm_gpu.yaml") == config_path("minilm_gpu.yaml")
+    assert find_config("elsewhere/minilm_gpu.yaml") == Path("elsewhere/minilm_gpu.yaml")
+    assert find_config("nope.yaml") == Path("nope.yaml")
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "minilm_gpu.yaml").write_text("kind: minilm\n")
+    assert find_config("configs/minilm_gpu.yaml") == Path("configs/minilm_gpu.yaml")
+
+
+def test_train_and_summarize_take_a_shipped_config_by_name(tmp_path, monkeypatch, capsys):
+    from nlp_wire.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    wire = tmp_path / "w.txt"
+    wire.write_text("date 2021-03-04 Rain expected\nSEOUL, March 4 (Testwire) -- Rain is expected. It will stop.\n")
+    assert main(["summarize", str(wire), "--config", "summarize.yaml", "--out", str(tmp_path / "s.jsonl")]) == 0
+    assert main(["train", "baseline", "--config", "configs/baseline.yaml", "--data", "nowhere", "--out", "r"]) == 2
+    err = capsys.readouterr().err
+    assert "baseline.yaml (shipped with nlp_wire)" in err and "nowhere does not exist" in err

@@ -87,9 +87,9 @@ def run(args) -> int:
 
 def _config_path(path: str | None) -> Path | None:
     """The given config, else the shipped ``configs/summarize.yaml``."""
-    from ..resources import config_path
+    from ..resources import config_path, find_config
 
     if path is not None:
-        return Path(path)
+        return find_config(path)
     default = config_path("summarize.yaml")
     return default if default.exists() else None

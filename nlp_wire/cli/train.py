@@ -13,7 +13,7 @@ def add_parser(sub):
     p.add_argument("kind", choices=["baseline", "minilm"],
                    help="baseline: TF-IDF + logistic regression; minilm: a transformer (all-MiniLM-L6-v2 by default, "
                         "or the encoder the config names, e.g. mpnet)")
-    p.add_argument("--config", help="YAML config (default: configs/baseline.yaml or configs/minilm_cpu.yaml)")
+    p.add_argument("--config", help="YAML config: a path, or a shipped one by name (minilm_gpu.yaml; default: baseline.yaml or minilm_cpu.yaml)")
     p.add_argument("--data", action="append", required=True,
                    help="labeled source: folder with labels.csv, or JSONL/CSV records (RECORDS::LABELS.csv takes the labels from that file, by id); append @WEIGHT to weight it; repeatable")
     p.add_argument("--out", required=True, help="run folder (the model goes to OUT/model); must be new or empty")
@@ -48,8 +48,12 @@ def run(args) -> int:
 
     # Everything the run needs is checked before --out is touched: with --overwrite, a typo in --set or a
     # missing --data source must not cost the earlier run.
-    config_file = args.config or default_config(args.kind)
-    print(f"config: {config_file}" + ("" if args.config else f" (the shipped {args.kind} recipe)"), file=sys.stderr)
+    from ..resources import find_config
+
+    config_file = str(find_config(args.config)) if args.config else default_config(args.kind)
+    shipped = "" if args.config and config_file == args.config else " (shipped with nlp_wire)" if args.config else \
+        f" (the shipped {args.kind} recipe)"
+    print(f"config: {config_file}{shipped}", file=sys.stderr)
     config = load_config(TrainConfig, config_file, [f"kind={args.kind}", *args.overrides])
     if bool(args.teacher) != bool(args.unlabeled):
         raise UserError("--teacher and --unlabeled go together (the teacher labels those stories)")
