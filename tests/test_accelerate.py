@@ -116,3 +116,19 @@ training: {{epochs: 0, max_steps: 12, batch_size: 4, grad_accum: 2, lr: 1.0e-3, 
     curve1 = json.loads((tmp_path / "run1" / "curve.json").read_text())
     curve2 = json.loads((tmp_path / "run2" / "curve.json").read_text())
     np.testing.assert_allclose([p["loss"] for p in curve2], [p["loss"] for p in curve1], atol=1e-4)
+    # each run's record says how it ran: config.yaml holds the config, not the launcher's choices
+    assert json.loads((tmp_path / "run2" / "metrics.json").read_text())["run"] == {
+        "launcher": "accelerate", "processes": 2, "device": "cpu", "mixed_precision": "no"}
+    assert json.loads((tmp_path / "run1" / "metrics.json").read_text())["run"] == {
+        "launcher": None, "processes": 1, "device": "cpu", "mixed_precision": "no"}
+
+
+def test_a_gpu_recipe_on_a_cpu_warns_that_it_trains_in_float32(caplog, plain_env):
+    from nlp_wire.classify.accelerator import make_accelerator
+
+    caplog.set_level(logging.WARNING, logger="nlp_wire")
+    make_accelerator("cpu", True, 1)
+    assert "mixed_precision is set for a CUDA GPU, but this run trains on cpu in float32" in caplog.text
+    caplog.clear()
+    make_accelerator("cpu", False, 1)
+    assert "mixed_precision" not in caplog.text

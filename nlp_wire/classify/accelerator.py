@@ -85,6 +85,10 @@ def make_accelerator(config_device: str, mixed_precision: bool, grad_accum: int)
     device = resolve_device(config_device)
     if device.type == "cuda":
         torch.cuda.set_device(device)
+    elif mixed_precision:  # a GPU recipe on a machine without one: hours of float32 on the CPU
+        logger.warning("mixed_precision is set for a CUDA GPU, but this run trains on %s in float32 (device %r%s); a "
+                       "CPU recipe such as minilm_cpu.yaml is sized for this", device, config_device,
+                       ": no GPU found" if config_device == "auto" else "")
     # accelerate keeps one process-wide state; a plain run may train several models in turn (tests,
     # notebooks, cross-validation) on different devices, so each run starts from a fresh state.
     AcceleratorState._reset_state(reset_partial_state=True)

@@ -217,7 +217,8 @@ def train(config: TrainConfig, data: list[str], out: str | Path, teacher=None, u
                **({"record_fields": {k: v for k, v in fields.items() if v}} if text_field or headline_field else {}),
                **({"unlabeled": list(unlabeled), "unlabeled_limit": unlabeled_limit, "teacher": teacher_name or type(teacher).__name__}
                   if unlabeled else {}),
-               "train_seconds": round(time.perf_counter() - start, 1)}
+               "train_seconds": round(time.perf_counter() - start, 1),
+               **({"run": model.run_info} if getattr(model, "run_info", None) else {})}
     if val_ds is not None and len(val_ds):
         summary["validation"] = evaluate(model, val_ds, out, name="validation")
         logger.info("validation macro-F1 %.4f", summary["validation"]["macro_f1"])

@@ -310,6 +310,11 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
         logger.info("head bias shifted back to the training data's class mix: %s",
                     ", ".join(f"{label} {s:+.3f}" for label, s in zip(labels, shift)))
         clf.prior_shift = shift.tolist()  # in the card: a run going on from this model takes it off first
+    # How the run was executed, for its record (metrics.json): the launcher's choices are not in config.yaml.
+    from .accelerator import launched
+
+    clf.run_info = {"launcher": "accelerate" if launched() else None, "processes": accelerator.num_processes,
+                    "device": device_spec, "mixed_precision": accelerator.mixed_precision}
     if main:
         (out / "curve.json").write_text(json.dumps(curve, indent=2) + "\n", encoding="utf-8")
         if curve:
