@@ -89,10 +89,13 @@ def test_auto_runtime_is_native_bfloat16_else_exact_float32(monkeypatch, caplog)
     assert classify._auto_runtime("transformer", "cpu", False) == ("torch", "bfloat16", False)
     assert classify._auto_runtime("ensemble", "cpu", False) == ("torch", "bfloat16", False)
     assert classify._auto_runtime("transformer", "cuda", False) == ("torch", "float32", False)
+    assert "auto picks a CPU runtime; on cuda" in caplog.text and "a baseline has no other" not in caplog.text
+    monkeypatch.setattr(classify, "_AUTO_LOGGED", {("torch", "bfloat16", False)})  # float32 said again, for the CPU
     monkeypatch.setattr(tr, "_cpu_has_bfloat16", lambda: False)
     assert classify._auto_runtime("transformer", "cpu", False) == ("torch", "float32", False)  # never int8 by itself
     assert classify._auto_runtime("baseline", "cpu", False) == ("torch", "float32", False)
-    assert sum("runtime auto" in r.message for r in caplog.records) == 2  # bfloat16 and float32, each said once
+    assert sum("runtime auto" in r.message for r in caplog.records) == 3  # bfloat16 and float32 (cuda, cpu), once each
+    assert "no AMX or AVX512-BF16 here" in caplog.records[-1].message
 
 
 def test_training_sources_read_labeled_and_unlabeled_records_and_seen_sources_compare_the_stories(tmp_path):

@@ -90,3 +90,14 @@ def test_summary_lines_count_in_the_right_number():
     assert [counted(1, "story"), counted(0, "story"), counted(1200, "story")] == ["1 story", "0 stories", "1,200 stories"]
     assert [counted(1, "bad input"), counted(2, "bad input"), counted(2, "day")] == ["1 bad input", "2 bad inputs", "2 days"]
     assert counted(3, "analysis", "analyses") == "3 analyses"
+
+
+def test_ci_runs_the_readmes_test_command():
+    """The README's second command is what CI runs: the same extras, so a developer runs the same tests (with
+    only '.[test]', the whole Ray module was skipped)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    command = next(line.strip() for line in readme.splitlines() if "python -m pytest -q" in line and "pip install" in line)
+    assert command in (root / ".ci" / "run").read_text(encoding="utf-8")
