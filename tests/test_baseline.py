@@ -767,3 +767,32 @@ def test_hand_set_threshold_bytes_paths_negative_limits_and_dataset_dicts_get_cl
                                                                 "label": datasets.ClassLabel(names=LABELS)}))
     with pytest.raises(TypeError, match=r"one split of a DatasetDict, e.g. dataset\['test'\]"):
         evaluate(fitted, datasets.DatasetDict({"test": ds}))
+
+
+def test_cross_validate_weighs_the_gold_training_stories_as_gold_at_weight_says(tmp_path, monkeypatch):
+    """``gold@2``: every gold story a fold trains on weighs 2, the base sources keep theirs (review r16 mutation F2)."""
+    import numpy as np
+
+    from nlp_wire.classify import crossval
+    from nlp_wire.config import TrainConfig, load_config
+
+    base = _write_folder(tmp_path / "base")
+    gold = _write_folder(tmp_path / "gold")
+    seen = []
+
+    class Stub:
+        def _proba_texts(self, texts, batch_size):
+            return np.full((len(texts), 5), 0.2)
+
+    def spy(config, train, val, out, progress=False):
+        seen.append((list(train["source"]), list(train["weight"])))
+        return Stub()
+
+    monkeypatch.setattr(crossval, "fit_classifier", spy)
+    cfg = load_config(TrainConfig, None, ["baseline.min_df=1", "data.val_size=0.0"])
+    crossval.cross_validate(cfg, [str(base)], f"{gold}@2", folds=3)
+    assert len(seen) == 3
+    for sources, weights in seen:
+        by_source = {s: {w for s2, w in zip(sources, weights) if s2 == s} for s in set(sources)}
+        assert {s: w for s, w in by_source.items() if "gold" in s} and all(
+            w == ({2.0} if "gold" in s else {1.0}) for s, w in by_source.items()), by_source

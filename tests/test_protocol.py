@@ -707,3 +707,69 @@ def test_a_candidate_whose_encoder_is_not_built_is_named_before_any_work(tmp_pat
                                   "set": [f"model.name_or_path={tmp_path / 'not_built'}"]}}}
     (problem,) = missing_encoders(spec)
     assert problem.startswith("ft: ") and "not_built" in problem
+
+
+# -- guards the r16 mutation review found missing -------------------------------------------------------------
+def _gold3(n=6, labels=("crime", "covid", "other")):
+    import datasets
+
+    feats = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=list(labels)),
+                               "weight": datasets.Value("float32"), "source": datasets.Value("string")})
+    return datasets.Dataset.from_dict({"text": [f"story {i}" for i in range(n)], "label": [i % 3 for i in range(n)],
+                                       "weight": [1.0] * n, "source": ["gold"] * n}, features=feats)
+
+
+def test_a_recipe_candidate_trains_on_its_gold_stories_at_the_gold_weight():
+    """``gold: PATH@3`` or a candidate's ``gold_weight``: what TF-IDF and fine-tuned candidates score and ship
+    (mutation F1: the weight was dropped with no test failing)."""
+    import datasets
+
+    from nlp_wire.classify.protocol import RecipeCandidate
+
+    gold = _gold3()
+    base = gold.map(lambda r: {"source": "base", "weight": 1.5})
+    alone = RecipeCandidate(None, None, gold, 3.0)._train_set(np.arange(4))
+    assert alone["weight"] == [3.0] * 4
+    with_base = RecipeCandidate(None, base, gold, 3.0)._train_set(np.array([0, 5]))
+    assert with_base["weight"] == [1.5] * 6 + [3.0, 3.0] and with_base["text"][-2:] == ["story 0", "story 5"]
+    assert isinstance(with_base, datasets.Dataset)
+
+
+def test_self_training_weighs_the_pseudo_labeled_stories_by_unlabeled_weight():
+    from nlp_wire.config import DataConfig, TrainConfig, TrainingConfig
+    from nlp_wire.classify.protocol import ProbeCandidate
+
+    labels = ["crime", "covid", "other"]
+    cfg = TrainConfig(kind="minilm", data=DataConfig(labels=labels, default_label="other"),
+                      training=TrainingConfig(probe_init=True, freeze_encoder=True, probe_C=10.0))
+    xg = np.array([[4, 0, 0], [0, 4, 0], [0, 0, 4]] * 2, np.float32)
+    xu = np.array([[3, 1, 0], [3, 2, 0], [3, 3, 0]], np.float32)  # confidently crime by the first head, pulling it
+
+    def head(unlabeled_weight, unlabeled=True):
+        cand = ProbeCandidate(cfg, None, _gold3(), unlabeled=["a", "b", "c"] if unlabeled else None, threshold=0.5,
+                              unlabeled_weight=unlabeled_weight)
+        cand.features_ = (np.zeros((0, 3), np.float32), xg, xu if unlabeled else None)
+        return np.concatenate([p.ravel() for p in cand._head(np.arange(6))])
+
+    none, light, full = head(1.0, unlabeled=False), head(0.05), head(1.0)
+    # the pseudo-labeled stories pull the head in proportion to their weight (their count still enters the class
+    # weights, so even a tiny weight is not quite "none")
+    assert np.abs(light - none).max() < np.abs(full - none).max() and np.abs(full - light).max() > 1e-2
+
+
+def test_fixed_weights_must_be_positive_and_sum_to_one():
+    from nlp_wire.classify.protocol import check_fixed
+
+    check_fixed({"a": 0.5, "b": 0.5}, ["a", "b"])
+    for bad, match in (({"a": 1.0, "b": 0.0}, "positive"), ({"a": 0.6, "b": 0.45}, "sum to 1"),
+                       ({"a": True}, "positive"), ({"c": 1.0}, "not a candidate")):
+        with pytest.raises(ValueError, match=match):
+            check_fixed(bad, ["a", "b"])
+
+
+def test_as_many_groups_as_folds_make_one_group_a_fold():
+    y = np.zeros(5, dtype=int)
+    splits = outer_splits(y, [f"g{i}" for i in range(5)], folds=5)
+    assert sorted(len(tst) for _, tst in splits) == [1] * 5
+    with pytest.raises(ValueError, match="4 groups cannot make 5 folds"):
+        outer_splits(y[:4], [f"g{i}" for i in range(4)], folds=5)
