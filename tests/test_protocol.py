@@ -773,3 +773,44 @@ def test_as_many_groups_as_folds_make_one_group_a_fold():
     assert sorted(len(tst) for _, tst in splits) == [1] * 5
     with pytest.raises(ValueError, match="4 groups cannot make 5 folds"):
         outer_splits(y[:4], [f"g{i}" for i in range(4)], folds=5)
+
+
+def test_the_interval_level_is_the_share_of_resamples_inside_it():
+    """A 50 % interval lies inside the 95 % one, which lies inside the 99 % one (mutation F7: a "95 %" interval
+    that was really 90 % passed every test)."""
+    from nlp_wire.classify.evaluate import macro_f1_interval
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 200)
+    pred = np.where(rng.random(200) < 0.75, y, rng.integers(0, 3, 200))
+    half, ninety_five, ninety_nine = (macro_f1_interval(y, pred, 3, level=lv) for lv in (0.5, 0.95, 0.99))
+    assert ninety_nine["low"] <= ninety_five["low"] < half["low"] < half["high"] < ninety_five["high"] <= ninety_nine["high"]
+    assert (half["level"], ninety_five["level"]) == (0.5, 0.95)
+
+
+def test_the_publisher_table_scores_each_outlet_on_its_own_labels_and_counts_every_error():
+    ids = ["k056_1", "k056_2"] + [f"k001_{i}" for i in range(6)]
+    labels = ["crime", "other"]
+    y = [1, 1] + [0, 0, 0, 1, 1, 1]
+    pred = [1, 1] + [1, 1, 1, 0, 0, 1]  # KBS all right on its one label; Yonhap 5 errors
+    rows = {r["publisher"]: r for r in publisher_table(ids, y, pred, labels, headlines=[f"H {i}" for i in ids])}
+    kbs, yonhap = rows["KBS"], rows["Yonhap"]
+    assert kbs["macro_f1_present"] == 1.0 and kbs["labels"] == {"other": 2}  # not 0.5 over both labels
+    assert yonhap["errors"] == 5 and len(yonhap["examples"]) == 3  # every error counted, three shown
+    assert [e["headline"] for e in yonhap["examples"]] == ["H k001_0", "H k001_1", "H k001_2"]
+
+
+def test_only_known_prefixes_name_an_outlet():
+    assert publisher_of("h2020_0012") == "Korea Herald 2020"
+    assert publisher_of("hankyoreh_12") == publisher_of("k999_1") == publisher_of("story7") == "other outlets"
+
+
+def test_day_grouped_splits_refuse_a_gold_story_without_a_date(make_folder):
+    from nlp_wire.classify.protocol import _days
+
+    folder = make_folder({"k001_a.txt": " date 2024-05-01 Talks resume\nSEOUL (Yonhap) -- Talks resumed.\n(END)\n",
+                          "k001_b.txt": "Undated note\nSEOUL (Yonhap) -- No header date here.\n(END)\n"})
+    stories = {s.id: s.date for s in __import__("nlp_wire").read_stories(folder)}
+    assert stories["k001_a"] is not None and stories.get("k001_b") is None
+    with pytest.raises(ValueError, match="need a date on every story; none for k001_b"):
+        _days({"gold": str(folder)}, ["k001_a", "k001_b"])
