@@ -282,3 +282,9 @@ def test_train_and_summarize_take_a_shipped_config_by_name(tmp_path, monkeypatch
     assert main(["train", "baseline", "--config", "configs/baseline.yaml", "--data", "nowhere", "--out", "r"]) == 2
     err = capsys.readouterr().err
     assert "baseline.yaml (shipped with nlp_wire)" in err and "nowhere does not exist" in err
+
+
+def test_an_override_value_may_hold_an_equals_sign():
+    from nlp_wire.config import parse_overrides
+
+    assert parse_overrides(["x.y=a=b", "z=1"]) == {"x": {"y": "a=b"}, "z": 1}

@@ -432,3 +432,26 @@ def test_one_labeled_id_on_stories_of_two_folders_is_warned(make_folder, caplog)
     assert sorted(ds["id"]) == ["0001", "0001", "0002"]
     warned = [r.getMessage() for r in caplog.records if "more than one story" in r.getMessage()]
     assert len(warned) == 1 and "1 labeled ids" in warned[0] and "a/0001.txt" in warned[0] and "b/0001.txt" in warned[0]
+
+
+# -- guards the r16 mutation review found missing -------------------------------------------------------------
+def test_a_rare_label_gets_a_validation_group_and_the_split_ignores_row_order():
+    from nlp_wire.dataset import group_split
+
+    labels = ["a"] * 40 + ["r"] * 3
+    groups = [f"g{i}" for i in range(43)]
+    parts = group_split(labels, groups, {"validation": 0.1}, 0)
+    assert any(labels[i] == "r" for i in parts["validation"]) and any(labels[i] == "r" for i in parts["train"])
+    # the same stories in another order: every group lands in the same part (majority label, sorted groups)
+    order = list(reversed(range(43)))
+    shuffled = group_split([labels[i] for i in order], [groups[i] for i in order], {"validation": 0.1}, 0)
+    where = {groups[i]: part for part, rows in parts.items() for i in rows}
+    assert all(where[groups[order[j]]] == part for part, rows in shuffled.items() for j in rows)
+
+
+def test_drop_duplicates_keeps_the_same_text_under_another_label():
+    from nlp_wire.dataset import _drop_duplicates
+
+    rows = [{"text": "same words", "label": "covid"}, {"text": "same words", "label": "crime"},
+            {"text": "same words", "label": "covid"}]
+    assert [r["label"] for r in _drop_duplicates(rows)] == ["covid", "crime"]

@@ -382,3 +382,13 @@ def test_two_stories_joined_without_a_newline_are_named_in_a_warning(caplog):
     with caplog.at_level("WARNING", logger="nlp_wire.story"):
         list(parse_stories(" date 2024-03-02 Talks to update date 2024-03-05 schedule\nText.\n"))
     assert caplog.text == ""  # a headline that mentions a date is a header line, not a joined story
+
+
+def test_a_record_date_with_a_time_part_keeps_its_day():
+    import datetime
+
+    from nlp_wire.story import Story
+
+    for value in ("2021-03-04T09:00:00+09:00", "2021-03-04 09:00", "2021-03-04"):
+        assert Story.from_record({"headline": "Hx", "body": "Some text.", "date": value}).date == datetime.date(2021, 3, 4)
+    assert Story.from_record({"headline": "Hx", "body": "Some text.", "date": "March 4"}).date is None
