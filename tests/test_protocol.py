@@ -814,3 +814,46 @@ def test_day_grouped_splits_refuse_a_gold_story_without_a_date(make_folder):
     assert stories["k001_a"] is not None and stories.get("k001_b") is None
     with pytest.raises(ValueError, match="need a date on every story; none for k001_b"):
         _days({"gold": str(folder)}, ["k001_a", "k001_b"])
+
+
+def test_scores_list_the_worst_confusions_first_and_present_macro_f1_keeps_a_label_at_min_support():
+    from nlp_wire.classify.evaluate import present_macro_f1, score
+
+    assert score([0, 0, 0, 1], [1, 1, 2, 2], ["a", "b", "c"])["worst_confusions"][0] == \
+        {"gold": "a", "predicted": "b", "count": 2}
+    metrics = {"per_label": {"a": {"support": 30, "f1": 0.8}, "b": {"support": 29, "f1": 0.2}}}
+    assert present_macro_f1(metrics, 30) == (0.8, ["a"])
+
+
+def test_runs_scored_against_other_gold_labels_are_not_combined():
+    from nlp_wire.classify.crossval import combine_out_of_fold
+
+    run = {"out_of_fold": [{"id": "s1", "gold": "a", "scores": {"a": 0.9, "b": 0.1}},
+                           {"id": "s2", "gold": "b", "scores": {"a": 0.2, "b": 0.8}}]}
+    other = json.loads(json.dumps(run))
+    other["out_of_fold"][1]["gold"] = "a"
+    assert combine_out_of_fold([run, run])["macro_f1"] == 1.0
+    with pytest.raises(ValueError, match="gold labels"):
+        combine_out_of_fold([run, other])
+
+
+def test_a_publisher_table_needs_two_known_outlets(tmp_path):
+    """One outlet alone: its table would repeat the overall score."""
+    import datasets
+
+    from nlp_wire.classify.baseline import TfidfClassifier
+    from nlp_wire.classify.evaluate import evaluate
+
+    texts = ["police arrested a suspect", "exports rose this year"] * 4
+    clf = TfidfClassifier(labels=["crime", "other"], min_df=1).fit(texts, ["crime", "other"] * 4)
+
+    def data(ids):
+        return datasets.Dataset.from_dict({"id": ids, "text": texts, "label": [0, 1] * 4, "headline": texts},
+                                          features=datasets.Features({
+                                              "id": datasets.Value("string"), "text": datasets.Value("string"),
+                                              "label": datasets.ClassLabel(names=["crime", "other"]),
+                                              "headline": datasets.Value("string")}))
+
+    assert "publishers" not in evaluate(clf, data([f"k001_{i}" for i in range(8)]), progress=False)
+    assert "publishers" in evaluate(clf, data([f"k001_{i}" for i in range(4)] + [f"k056_{i}" for i in range(4)]),
+                                    progress=False)

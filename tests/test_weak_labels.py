@@ -211,3 +211,9 @@ def test_rules_take_what_predict_takes():
     story = Story("x", None, "Police arrest murder suspect", paragraphs=["Police arrested a man."])
     assert rules("Police arrest murder suspect. Police arrested a man.").label == rules(story).label == "crime"
     assert rules({"headline": "Police arrest murder suspect", "body": "Police arrested a man."}).label == "crime"
+
+
+def test_a_lead_of_exactly_the_margin_is_enough():
+    rules = TopicRules(TOPICS, fields={"headline": 1.0}, min_score=2.0, margin=1.0, other_below=1.0)
+    label = rules(st("Goal and match in the storm"))
+    assert label.scores["sport"] - label.scores["weather"] == 1.0 and label.label == "sport"
