@@ -983,3 +983,41 @@ def test_the_sampler_draws_each_example_by_class_weight_times_its_source_weight(
     class_w = len(y) / (len(LABELS) * counts)  # power 1: scikit-learn's "balanced"
     np.testing.assert_allclose(drawn["weights"], class_w[y] * source_w, rtol=1e-6)
     assert drawn["n"] == len(rows)
+
+
+def test_balance_power_softens_the_class_weights():
+    from nlp_wire.classify.train_transformer import _class_weights
+
+    y = np.array([0, 0, 0, 1])
+    np.testing.assert_allclose(_class_weights(y, 2, 1.0), [4 / 6, 4 / 2])
+    np.testing.assert_allclose(_class_weights(y, 2, 0.5), [(4 / 6) ** 0.5, (4 / 2) ** 0.5])
+    np.testing.assert_allclose(_class_weights(y, 3, 0.0), [1.0, 1.0, 0.0])  # an absent class weighs nothing
+
+
+@pytest.mark.parametrize("balance, expect_source_weights_in_loss", [("sampler", False), ("weights", True)])
+def test_a_source_weight_counts_once_drawn_or_in_the_loss(tiny_bert, tmp_path, monkeypatch, balance,
+                                                          expect_source_weights_in_loss):
+    """Under ``balance: sampler`` a source weight decides how often a story is drawn, and the loss then weighs every
+    drawn story 1 (weighing it again would count the weight squared); under ``weights`` the loss carries it."""
+    import torch.utils.data
+
+    seen = []
+    real = torch.utils.data.DataLoader
+
+    class Spy(real):  # a subclass: accelerate checks loaders with isinstance
+        def __init__(self, dataset, *args, **kwargs):
+            collate = kwargs.get("collate_fn")
+            if collate is not None:
+                def recording(idx):
+                    batch = collate(idx)
+                    if "weight" in batch:
+                        seen.extend(batch["weight"].tolist())
+                    return batch
+                kwargs["collate_fn"] = recording
+            super().__init__(dataset, *args, **kwargs)
+
+    monkeypatch.setattr(torch.utils.data, "DataLoader", Spy)
+    rows = STORIES + [(STORIES[0][0] + " Again.", "sport")] * 3
+    ds = _dataset(rows).remove_columns("weight").add_column("weight", [3.0 if i % 2 else 1.0 for i in range(len(rows))])
+    train_transformer(_config(tiny_bert, max_steps=3, balance=balance, eval_every=0), ds, None, tmp_path, progress=False)
+    assert seen and (3.0 in seen) == expect_source_weights_in_loss
