@@ -857,3 +857,27 @@ def test_a_publisher_table_needs_two_known_outlets(tmp_path):
     assert "publishers" not in evaluate(clf, data([f"k001_{i}" for i in range(8)]), progress=False)
     assert "publishers" in evaluate(clf, data([f"k001_{i}" for i in range(4)] + [f"k056_{i}" for i in range(4)]),
                                     progress=False)
+
+
+def test_build_chosen_refuses_a_member_fit_on_other_gold_stories(make_folder, tmp_path):
+    """The same recipe on a grown gold set (or the same set at another weight) is another model: reusing the
+    folder would ship the stale one (mutation F6)."""
+    from nlp_wire.classify.protocol import build_chosen, load_protocol
+
+    def story(n):
+        return (f" date 2024-05-01 Headline {n}\nSEOUL, May 1 (Yonhap) -- "
+                f"{'police arrested a robbery suspect' if n % 2 else 'exports rose this quarter'} {n}.\n(END)\n")
+
+    folder = make_folder({f"k001_{n:03d}.txt": story(n) for n in range(6)})
+    labels = "id,label\n" + "".join(f"k001_{n:03d},{'crime' if n % 2 else 'other'}\n" for n in range(6))
+    (folder / "labels.csv").write_text(labels)
+    (tmp_path / "bl.yaml").write_text("kind: baseline\ndata: {val_size: 0.0}\nbaseline: {min_df: 1}\n")
+    (tmp_path / "p.yaml").write_text(f"gold: {folder}\ncandidates:\n  tfidf: {{config: {tmp_path / 'bl.yaml'}}}\n")
+    build_chosen(load_protocol(tmp_path / "p.yaml"), {"tfidf": 1.0}, tmp_path / "models")
+    (folder / "k001_006.txt").write_text(story(6))
+    (folder / "labels.csv").write_text(labels + "k001_006,other\n")
+    with pytest.raises(FileExistsError, match="holds another model"):
+        build_chosen(load_protocol(tmp_path / "p.yaml"), {"tfidf": 1.0}, tmp_path / "models")
+    (tmp_path / "p.yaml").write_text(f"gold: {folder}@2\ncandidates:\n  tfidf: {{config: {tmp_path / 'bl.yaml'}}}\n")
+    with pytest.raises(FileExistsError, match="holds another model"):
+        build_chosen(load_protocol(tmp_path / "p.yaml"), {"tfidf": 1.0}, tmp_path / "models")
