@@ -287,3 +287,67 @@ def test_numpy_integers_are_whole_numbers():
     assert summarize("One. Two. Three.", sentences=np.int64(2), max_words=np.int32(5)).sentences == ["One.", "Two."]
     with pytest.raises(ValueError, match="whole number"):
         summarize("One. Two.", sentences=True)
+
+
+# -- guards the r16 mutation review found missing (our own invented text) --------------------------------------
+def _prose(*paragraphs, headline="Harbor reopens"):
+    from nlp_wire.story import Story
+    from nlp_wire.summarize.clean import prose_paragraphs
+
+    return list(prose_paragraphs(Story(id="t", date=None, headline=headline, paragraphs=list(paragraphs))))
+
+
+def test_an_inline_end_mark_ends_the_story():
+    assert _prose("The harbor reopened on Monday after repairs. (END) Subscribe to our newsletter.",
+                  "A later paragraph that must not leak.") == ["The harbor reopened on Monday after repairs."]
+
+
+def test_an_abbreviation_in_brackets_inside_a_sentence_is_not_a_credit():
+    from nlp_wire.summarize.clean import clean_paragraph
+
+    text = "He met officials of the World Health Organization (WHO) Tuesday in Geneva."
+    assert clean_paragraph(text) == text
+    assert clean_paragraph("The ferry docked at noon. (Yonhap)") == "The ferry docked at noon."
+
+
+def test_a_long_paragraph_without_a_final_stop_is_prose_not_a_deck():
+    long = "Alpha " + "word " * 60 + "and more"
+    assert _prose("Short deck without a stop", long, "Second paragraph ends.")[0].startswith("Alpha")
+
+
+def test_a_parenthetical_aside_is_not_a_lead_sentence():
+    from nlp_wire.story import Story
+    from nlp_wire.summarize.clean import prose_sentences
+
+    story = Story(id="t", date=None, headline="Exports", paragraphs=[
+        "Exports rose 5 percent. (This story was corrected to fix the export figure in the second paragraph.) "
+        "Imports fell."])
+    assert list(prose_sentences(story)) == ["Exports rose 5 percent.", "Imports fell."]
+
+
+def test_a_story_without_prose_falls_back_to_its_lines_but_not_slugs_or_bylines():
+    assert _prose("HARBOR-REPAIRS/REOPENING", "Harbor reopens after a month of repairs", "By Kim Min-ji",
+                  headline="") == ["Harbor reopens after a month of repairs"]
+
+
+def test_cap_words_keeps_a_sentence_that_fits_exactly():
+    from nlp_wire.summarize import cap_words
+
+    assert cap_words(["A b c.", "D e."], 5) == ["A b c.", "D e."]
+    assert cap_words(["A b c.", "D e f."], 5) == ["A b c."]
+    assert cap_words(["A b c d e f g."], 3) == ["A b c …"]
+
+
+def test_batch_summarize_skips_blank_jsonl_lines_and_refuses_zero_sentences(tmp_path):
+    import json
+
+    from nlp_wire.summarize.batch import summarize_folder
+
+    src = tmp_path / "in.jsonl"
+    record = {"headline": "Harbor reopens", "body": "The harbor reopened on Monday. Ships returned."}
+    src.write_text(json.dumps({"id": "a", **record}) + "\n\n   \n" + json.dumps({"id": "b", **record}) + "\n")
+    out = tmp_path / "sums.jsonl"
+    report = summarize_folder(src, out, progress=False)
+    assert report.done == 2 and report.failed == 0 and not (tmp_path / "sums.jsonl.errors.jsonl").exists()
+    with pytest.raises(ValueError):
+        summarize_folder(src, tmp_path / "zero.jsonl", sentences=0, progress=False)
