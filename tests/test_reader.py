@@ -256,3 +256,18 @@ def test_korea_dev_dateline_variants(korea_dev):
     assert [(s.dateline.place, s.dateline.when) for s in xinhua] == [("TOKYO", "Jan. 6, 2026")]
     places = {s.dateline.place for s in by_id.values() if s.dateline}
     assert places <= {"SEOUL", "SEJONG", "MUAN, South Korea", "TOKYO", ""}
+
+
+def test_a_jsonl_line_exactly_at_the_cap_is_read_and_numbered(tmp_path):
+    import json
+
+    from nlp_wire.reader import capped_lines
+
+    first = (json.dumps({"headline": "A", "body": "x" * 40}) + "\n").encode()
+    src = tmp_path / "r.jsonl"
+    src.write_bytes(first + b'{"headline": "B"}\n')
+    with open(src, "rb") as fh:
+        lines = list(capped_lines(fh, len(first) - 1))  # the first line's text is exactly max_bytes, then "\n"
+    assert [(n, raw is not None) for n, raw in lines] == [(1, True), (2, True)]
+    with open(src, "rb") as fh:
+        assert [raw for _, raw in capped_lines(fh, len(first) - 2)][0] is None  # one over: refused, the next read

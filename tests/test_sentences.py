@@ -132,3 +132,9 @@ def test_a_leading_ellipsis_opens_its_sentence():
     assert split_sentences("… Or maybe it rained. Fine.") == ["… Or maybe it rained.", "Fine."]
     assert split_sentences('"...What a day." It ended.') == ['"...What a day."', "It ended."]
     assert split_sentences("The talks ended... Then they met again.") == ["The talks ended...", "Then they met again."]
+
+
+def test_common_openers_after_a_weak_abbreviation_start_a_sentence():
+    for opener in ("Officials", "Police", "Experts", "Analysts"):
+        assert split_sentences(f"The talks were held in the U.S. {opener} said they went well.") == [
+            "The talks were held in the U.S.", f"{opener} said they went well."]

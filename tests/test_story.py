@@ -392,3 +392,20 @@ def test_a_record_date_with_a_time_part_keeps_its_day():
     for value in ("2021-03-04T09:00:00+09:00", "2021-03-04 09:00", "2021-03-04"):
         assert Story.from_record({"headline": "Hx", "body": "Some text.", "date": value}).date == datetime.date(2021, 3, 4)
     assert Story.from_record({"headline": "Hx", "body": "Some text.", "date": "March 4"}).date is None
+
+
+def test_a_file_with_more_than_half_a_percent_of_stray_bytes_is_refused():
+    from nlp_wire.story import WireFormatError, decode_wire_bytes
+
+    body = bytearray(b"a" * 1000)
+    for i in range(0, 1000, 50):  # 20 lone cp1252 bytes in 1,000 (2 %)
+        body[i] = 0xE9
+    with pytest.raises(WireFormatError, match="undecodable"):
+        decode_wire_bytes(bytes(body))
+    assert decode_wire_bytes(b"Caf\xe9 opens. " + b"a" * 1000).startswith("Café")  # one stray byte: read as cp1252
+
+
+def test_a_record_whose_only_text_is_a_byline_like_line_keeps_it():
+    from nlp_wire.story import Story
+
+    assert Story.from_record({"body": "By Popular Demand"}).paragraphs == ["By Popular Demand"]

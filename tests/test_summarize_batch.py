@@ -380,3 +380,18 @@ def test_a_new_txt_out_is_not_made_when_nothing_is_summarized(tmp_path, capsys):
     assert not (tmp_path / "sums").exists() and not list(tmp_path.glob(".sums*"))
     assert f"skipped: {tmp_path / 'bad' / 'x.txt'}:1: not a wire story" in err  # no errors file: named here
     assert f"nothing written: {tmp_path / 'sums'} was left as it was" in err
+
+
+def test_one_errors_entry_per_file_says_how_many_more_stories_were_bad(tmp_path):
+    import json
+
+    from nlp_wire.summarize.batch import summarize_folder
+
+    good = "date 2021-03-04 Harbor reopens\nSEOUL, March 4 (Testwire) -- The harbor reopened. Ships came back.\n(END)\n"
+    bad = "date 2021-02-31 Impossible day\nSEOUL (Testwire) -- A story under an impossible date.\n(END)\n"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "three.txt").write_text(good + bad + bad.replace("Impossible", "Another impossible"))
+    report = summarize_folder(tmp_path / "in", tmp_path / "sums.jsonl", progress=False)
+    assert report.done == 1
+    errors = [json.loads(line) for line in (tmp_path / "sums.jsonl.errors.jsonl").read_text().splitlines()]
+    assert len(errors) == 1 and errors[0]["reason"].endswith("(and 1 more bad stories in this file)")
