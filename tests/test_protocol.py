@@ -881,3 +881,12 @@ def test_build_chosen_refuses_a_member_fit_on_other_gold_stories(make_folder, tm
     (tmp_path / "p.yaml").write_text(f"gold: {folder}@2\ncandidates:\n  tfidf: {{config: {tmp_path / 'bl.yaml'}}}\n")
     with pytest.raises(FileExistsError, match="holds another model"):
         build_chosen(load_protocol(tmp_path / "p.yaml"), {"tfidf": 1.0}, tmp_path / "models")
+
+
+def test_a_headline_with_a_bar_does_not_break_the_publisher_table():
+    from nlp_wire.classify.publishers import publisher_markdown
+
+    ids = ["k001_1", "k056_1"]
+    rows = publisher_table(ids, [0, 0], [1, 1], ["crime", "other"], headlines=["Left | right", "Plain"])
+    lines = publisher_markdown(rows).splitlines()
+    assert all(line.count("|") == lines[0].count("|") for line in lines) and "Left / right" in lines[2] + lines[3]

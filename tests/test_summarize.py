@@ -351,3 +351,12 @@ def test_batch_summarize_skips_blank_jsonl_lines_and_refuses_zero_sentences(tmp_
     assert report.done == 2 and report.failed == 0 and not (tmp_path / "sums.jsonl.errors.jsonl").exists()
     with pytest.raises(ValueError):
         summarize_folder(src, tmp_path / "zero.jsonl", sentences=0, progress=False)
+
+
+def test_long_prose_before_a_glued_credit_is_not_cut_as_a_caption():
+    from nlp_wire.summarize.clean import clean_paragraph
+
+    long = "The committee said " + "that the new harbor rules would apply to every vessel, " * 8 + "from March."
+    assert len(long) > 400
+    cleaned = clean_paragraph(long + " (Testwire)Ships left early.")
+    assert cleaned == long + " Ships left early."  # the credit goes, the long sentence stays whole
