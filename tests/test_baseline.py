@@ -796,3 +796,16 @@ def test_cross_validate_weighs_the_gold_training_stories_as_gold_at_weight_says(
         by_source = {s: {w for s2, w in zip(sources, weights) if s2 == s} for s in set(sources)}
         assert {s: w for s, w in by_source.items() if "gold" in s} and all(
             w == ({2.0} if "gold" in s else {1.0}) for s, w in by_source.items()), by_source
+
+
+def test_classify_out_names_its_errors_file_when_inputs_were_bad(tmp_path, capsys):
+    from nlp_wire.cli.main import main
+
+    data = _write_folder(tmp_path / "wire")
+    (data / "broken.txt").write_bytes(b"\x00\x01 not a story")
+    out = tmp_path / "labels.jsonl"
+    assert main(["-q", "classify", "baseline", str(data), "--out", str(out)]) == 0
+    assert f"failures listed in {out}.errors.jsonl" in capsys.readouterr().err
+    (data / "broken.txt").unlink()
+    assert main(["-q", "classify", "baseline", str(data), "--out", str(out)]) == 0
+    assert "failures listed" not in capsys.readouterr().err

@@ -8,7 +8,7 @@ import sys
 from tqdm import tqdm
 
 from ..classify.transformer import DTYPES
-from ..outputs import counted
+from ..outputs import counted, errors_path_for
 from .errors import UserError
 from .reading import (add_reading_options, not_read_tail, print_not_read, print_unwritten, reading_options,
                       refuse_local_only)
@@ -92,7 +92,8 @@ def run(args) -> int:
     print(f"classified {counted(n, 'story')}; {counted(bad, 'bad input')} skipped{not_read_tail(report)}"
           + (f"; {sum(wordless)} without words got {model.input_config.default_label!r}" if sum(wordless) else "")
           + (f"; {counted(len(missing), 'input path')} {'does' if len(missing) == 1 else 'do'} not exist" if missing else "")
-          + ((f"; wrote {args.out}" if n else f"; nothing written: {args.out} was left as it was") if args.out else ""),
+          + ((f"; wrote {args.out}" + (f"; failures listed in {errors_path_for(args.out)}" if report.errors else "")
+              if n else f"; nothing written: {args.out} was left as it was") if args.out else ""),
           file=sys.stderr)
     if not n and not bad and not missing:
         print(f"nlp-wire classify: no stories found in {', '.join(args.paths)}", file=sys.stderr)
