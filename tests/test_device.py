@@ -53,3 +53,20 @@ def test_cuda():
 def test_cuda_index_out_of_range():
     with pytest.raises(ValueError, match="CUDA device"):
         resolve_device(f"cuda:{torch.cuda.device_count()}")
+
+
+def test_train_says_a_missing_gpu_before_reading_any_data(tmp_path, capsys, monkeypatch):
+    import torch
+
+    from nlp_wire.cli.main import main
+    from nlp_wire.resources import config_path
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for name in ("LOCAL_RANK", "WORLD_SIZE", "ACCELERATE_MIXED_PRECISION"):
+        monkeypatch.delenv(name, raising=False)
+    config = config_path("debug_cpu.yaml")
+    assert main(["train", "minilm", "--config", str(config), "--set", "device=cuda", "--data", "nowhere",
+                 "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert f"{config}: device 'cuda' was asked for but CUDA is not available" in err and "(given with --set)" in err
+    assert "nowhere" not in err and not (tmp_path / "r").exists()

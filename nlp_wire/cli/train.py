@@ -55,6 +55,16 @@ def run(args) -> int:
         f" (the shipped {args.kind} recipe)"
     print(f"config: {config_file}{shipped}", file=sys.stderr)
     config = load_config(TrainConfig, config_file, [f"kind={args.kind}", *args.overrides])
+    from ..classify.accelerator import launched
+
+    if config.kind != "baseline" and not launched():  # a missing GPU is said now, not after minutes of reading data
+        from ..device import resolve_device
+
+        try:
+            resolve_device(config.device)
+        except ValueError as exc:
+            raise UserError(f"{config_file}: {exc}"
+                            + (" (given with --set)" if any(o.startswith("device=") for o in args.overrides) else "")) from None
     if bool(args.teacher) != bool(args.unlabeled):
         raise UserError("--teacher and --unlabeled go together (the teacher labels those stories)")
     for flag, spec in [*(("--data", s) for s in args.data), *(("--unlabeled", s) for s in args.unlabeled)]:
