@@ -43,7 +43,7 @@ from ..summarize import get_summarizer
 from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _process_chunk,
                                entry_line, errors_path_for, skip_entries)
 
-__all__ = ["connect", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
+__all__ = ["connect", "check_gpus", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
            "classify_to_file", "summarize_to_file", "DEFAULT_SHARD_SIZE"]
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _ray():
 
 def connect(num_cpus: int | None = None):
     """Join the Ray cluster at ``RAY_ADDRESS`` when it is set, else start a local Ray with ``num_cpus`` (default:
-    every core here), even when a ``ray start`` cluster runs on this machine (join that one with
+    the CPUs Ray finds here, container limits included), even when a ``ray start`` cluster runs on this machine (join that one with
     ``RAY_ADDRESS=auto``).
 
     Returns:
@@ -77,8 +77,7 @@ def connect(num_cpus: int | None = None):
         if address:
             ray.init(address=address, logging_level=logging.WARNING)
         else:  # "local": not the cluster a `ray start` recorded here, which refuses num_cpus
-            ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False,
-                     logging_level=logging.WARNING)
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
         resources = ray.cluster_resources()
         logger.info("%s Ray in %.1f s: %g CPUs, %g GPUs", f"joined the cluster at {address}:" if address else "started a local",
                     time.perf_counter() - started, resources.get("CPU", 0), resources.get("GPU", 0))
@@ -150,6 +149,23 @@ def _units_per_task(n: int) -> int:
     return max(1, min(_UNITS_PER_TASK, -(-n // cpus)))
 
 
+def check_gpus(num_gpus: float) -> None:
+    """Refuse GPU actors a local Ray cannot have (Ray would wait for a GPU node forever); on a cluster without
+    one now, warn (an autoscaler may still add one).
+
+    Raises:
+        ValueError: ``num_gpus`` above the local Ray's GPUs.
+    """
+    if not num_gpus:
+        return
+    have = connect().cluster_resources().get("GPU", 0)
+    if have >= num_gpus:
+        return
+    if not os.environ.get("RAY_ADDRESS"):
+        raise ValueError(f"num_gpus {num_gpus:g}: this machine's Ray has {have:g} GPUs (set RAY_ADDRESS to use a cluster)")
+    logger.warning("num_gpus %g: the Ray cluster has %g GPUs now; the job waits until a GPU node joins", num_gpus, have)
+
+
 def _task_size(inputs) -> int:
     """Rows per task over ``inputs``: a listing of ours (materialized, counted for free) is cut as
     :func:`_units_per_task` says; a dataset of yours in batches of ``_UNITS_PER_TASK`` (counting it could run it)."""
@@ -162,15 +178,26 @@ def _dataset(rows: list[dict]):
     return connect().data.from_items(rows, override_num_blocks=max(1, min(-(-len(rows) // per_task), 10_000)))
 
 
-def _in_driver_folder(cwd: str | None) -> None:
-    """Work in the driver's folder, so its relative paths mean here what they meant there (a worker starts in the
-    folder its node's ``ray start`` ran in)."""
-    if cwd and os.getcwd() != cwd:
-        try:
-            os.chdir(cwd)
-        except OSError as exc:
-            raise OSError(f"the driver's folder {cwd} is not on this Ray node ({exc.strerror}): the Ray engine needs "
-                          "the inputs and the model on a file system every node sees at the same path") from None
+@contextlib.contextmanager
+def _in_driver_folder(cwd: str | None):
+    """Work in the driver's folder for the block, so its relative paths mean here what they meant there (a worker
+    starts in the folder its node's ``ray start`` ran in), then go back: Ray reuses workers for other tasks. A node
+    without that folder carries on where it is (absolute paths still work; a relative one fails as that input's
+    "no such file")."""
+    try:
+        before = os.getcwd()
+    except OSError:  # the folder this worker was left in is gone
+        before = None
+    moved = False
+    if cwd and cwd != before and os.path.isdir(cwd):
+        os.chdir(cwd)
+        moved = True
+    try:
+        yield
+    finally:
+        if moved and before is not None:
+            with contextlib.suppress(OSError):
+                os.chdir(before)
 
 
 def list_inputs(task: str, paths: Sequence[str | Path], shard_size: int = DEFAULT_SHARD_SIZE,
@@ -197,8 +224,13 @@ def _error(err: WireFormatError, path: str, line) -> str:
 
 
 def _read_batch(table, cwd: str | None = None) -> dict:
-    """Ray task: parse the files of a batch of inputs into pickled stories and error rows."""
-    _in_driver_folder(cwd)
+    """Ray task: parse the files of a batch of inputs (relative paths: from ``cwd``) into pickled stories and error
+    rows."""
+    with _in_driver_folder(cwd):
+        return _read_rows(table)
+
+
+def _read_rows(table) -> dict:
     batch = table.to_pydict()
     out = {"seq": [], "shard": [], "sub": [], "story": [], "error": []}
 
@@ -245,8 +277,9 @@ class _Classifier:
                  cwd: str | None = None):
         from ..classify import load_classifier
 
-        _in_driver_folder(cwd)
-        self.model = load_classifier(None if model == "default" else model, device=device, threshold=threshold, **options)
+        with _in_driver_folder(cwd):
+            self.model = load_classifier(None if model == "default" else model, device=device, threshold=threshold,
+                                         **options)
         self.batch_size = batch_size
 
     def __call__(self, table) -> dict:
@@ -281,10 +314,8 @@ def classify_ds(stories, model: str, *, device: str = "cpu", num_gpus: float = 0
         A dataset of ``seq, shard, sub, record`` (the local engine's JSON line) or ``error`` rows.
     """
     ray = connect()
+    check_gpus(num_gpus)
     resources = ray.cluster_resources()
-    if num_gpus and resources.get("GPU", 0) < num_gpus:  # else Ray waits for a GPU node forever
-        raise ValueError(f"num_gpus {num_gpus:g}: the Ray cluster has {resources.get('GPU', 0):g} GPUs"
-                         + ("" if os.environ.get("RAY_ADDRESS") else " (a local Ray: set RAY_ADDRESS to join a cluster)"))
     if actors is None:
         actors = int(resources.get("GPU", 0) // num_gpus) if num_gpus else int(resources.get("CPU", 1))
     actors = max(1, actors)
@@ -296,8 +327,13 @@ def classify_ds(stories, model: str, *, device: str = "cpu", num_gpus: float = 0
 
 
 def _summarize_batch(table, sentences: int, max_words: int | None, method: str, cwd: str | None = None) -> dict:
-    """Ray task: the local engine's read + parse + summarize + render on a batch of inputs."""
-    _in_driver_folder(cwd)
+    """Ray task: the local engine's read + parse + summarize + render on a batch of inputs (relative paths: from
+    ``cwd``)."""
+    with _in_driver_folder(cwd):
+        return _summarize_rows(table, sentences, max_words, method)
+
+
+def _summarize_rows(table, sentences: int, max_words: int | None, method: str) -> dict:
     batch = table.to_pydict()
     _init_worker(_Job("jsonl", method, sentences, max_words))
     units = [("t", path) if kind == "t" else (kind, path, int(line) if kind == "j" else None,
@@ -492,6 +528,7 @@ def classify_to_file(model: str, paths: Sequence[str | Path], out: str | Path, *
     from ..device import check_device_spec
 
     check_device_spec(options.get("device", "cpu"))  # the form only: the hardware is the workers'
+    check_gpus(options.get("num_gpus", 0))  # before the inputs are listed and the shard folder made
     read_model_card(resolve_model(None if model == "default" else model))  # a misspelt model: one line, not a Ray traceback per actor
     settings = {"model": os.path.abspath(model) if model != "default" else model, "model_files": model_stamp(model),
                 "paths": [os.path.abspath(p) for p in paths], **{k: v for k, v in options.items() if k != "actors"}}
