@@ -138,3 +138,22 @@ def test_common_openers_after_a_weak_abbreviation_start_a_sentence():
     for opener in ("Officials", "Police", "Experts", "Analysts"):
         assert split_sentences(f"The talks were held in the U.S. {opener} said they went well.") == [
             "The talks were held in the U.S.", f"{opener} said they went well."]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # where case was the clue (review r16 diff): a weak abbreviation or an ellipsis before a plain word goes on
+    ("the talks with the u.s. and china ended well. the end.", ["the talks with the u.s. and china ended well.", "the end."]),
+    ("the meeting starts at 10 a.m. on friday in the capital.", ["the meeting starts at 10 a.m. on friday in the capital."]),
+    ("shares of acme inc. in new york rose. they fell later.", ["shares of acme inc. in new york rose.", "they fell later."]),
+    ("we were hoping... but it did not happen. the end.", ["we were hoping... but it did not happen.", "the end."]),
+    ("he said no. talks will resume next week.", ["he said no.", "talks will resume next week."]),
+    ("it ranked no. 2 in the region. it won.", ["it ranked no. 2 in the region.", "it won."]),
+    ("why now? she wondered aloud. then she left.", ["why now?", "she wondered aloud.", "then she left."]),
+    # a stop glued to a word, as feeds that drop spaces leave it, but not inside an address or a file name
+    ("told the agency.three boats came. he said.the talks ended.", ["told the agency.", "three boats came.",
+                                                                   "he said.", "the talks ended."]),
+    ("write to kim.lee@example.co.kr or see example.com/news and report.pdf now.",
+     ["write to kim.lee@example.co.kr or see example.com/news and report.pdf now."]),
+])
+def test_lower_cased_copy_where_case_was_the_clue(text, expected):
+    assert split_sentences(text) == expected
