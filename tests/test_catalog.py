@@ -322,3 +322,30 @@ def test_a_loaded_model_saved_elsewhere_keeps_the_record_of_what_it_was_trained_
     loaded.fit(texts, labels).save_pretrained(tmp_path / "refit")  # refit here: trained on what fit saw, not gold
     assert not (tmp_path / "refit" / "metrics.json").exists()
 
+
+
+def test_an_ensemble_saved_elsewhere_keeps_its_members_records_and_a_bad_record_does_not_stop_loading(tmp_path):
+    from nlp_wire.classify.baseline import TfidfClassifier
+    from nlp_wire.classify.catalog import seen_sources, training_sources
+    from nlp_wire.classify.ensemble import EnsembleClassifier
+
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    texts = ["Ministers met for talks on the treaty.", "Police arrested a suspect in the robbery."] * 3
+    labels = ["diplomacy", "crime"] * 3
+    for name in ("a", "b"):
+        TfidfClassifier(min_df=1).fit(texts, labels).save_pretrained(tmp_path / "runs" / name / "model")
+        (tmp_path / "runs" / name / "metrics.json").write_text(json.dumps({"data": [str(gold)]}))
+    ens = EnsembleClassifier({n: load_classifier(tmp_path / "runs" / n / "model") for n in ("a", "b")})
+    ens.save_pretrained(tmp_path / "ens")
+    loaded = load_classifier(tmp_path / "ens")
+    assert loaded.trained_on == (gold.resolve(),)
+    loaded.save_pretrained(tmp_path / "copy")  # members become sub-folders without records of their own
+    assert seen_sources(tmp_path / "copy", str(gold)) == [gold.resolve()]
+    # a record of ours left by an earlier save is replaced; a run's own record is kept
+    (tmp_path / "copy" / "metrics.json").write_text(json.dumps({"data": ["elsewhere"], "record": "written by save_pretrained: x"}))
+    loaded.save_pretrained(tmp_path / "copy")
+    assert training_sources(tmp_path / "copy") == [gold.resolve()]
+    # a record that cannot be read does not stop the model from loading (only saving elsewhere reads it)
+    (tmp_path / "runs" / "a" / "metrics.json").write_text(json.dumps({"data": ["gold@0"]}))
+    assert load_classifier(tmp_path / "runs" / "a" / "model").trained_on == ()
