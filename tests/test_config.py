@@ -288,3 +288,15 @@ def test_an_override_value_may_hold_an_equals_sign():
     from nlp_wire.config import parse_overrides
 
     assert parse_overrides(["x.y=a=b", "z=1"]) == {"x": {"y": "a=b"}, "z": 1}
+
+
+def test_train_calls_only_a_fallback_config_shipped(tmp_path, monkeypatch, capsys):
+    from nlp_wire.cli.main import main
+    from nlp_wire.resources import config_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my.yaml").write_text(config_path("baseline.yaml").read_text())
+    for given, shipped in (("./my.yaml", False), ("./nope.yaml", False), ("baseline.yaml", True)):
+        main(["train", "baseline", "--config", given, "--data", "nowhere", "--out", "r"])
+        line = next(l for l in capsys.readouterr().err.splitlines() if l.startswith("config: "))
+        assert ("(shipped with nlp_wire)" in line) == shipped, line

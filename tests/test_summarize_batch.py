@@ -394,4 +394,4 @@ def test_one_errors_entry_per_file_says_how_many_more_stories_were_bad(tmp_path)
     report = summarize_folder(tmp_path / "in", tmp_path / "sums.jsonl", progress=False)
     assert report.done == 1
     errors = [json.loads(line) for line in (tmp_path / "sums.jsonl.errors.jsonl").read_text().splitlines()]
-    assert len(errors) == 1 and errors[0]["reason"].endswith("(and 1 more bad stories in this file)")
+    assert len(errors) == 1 and errors[0]["reason"].endswith("(and 1 more bad story in this file)")

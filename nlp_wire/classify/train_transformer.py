@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import random
 from pathlib import Path
 
@@ -313,7 +314,8 @@ def train_transformer(config: TrainConfig, train_ds, val_ds, out: Path, progress
     # How the run was executed, for its record (metrics.json): the launcher's choices are not in config.yaml.
     from .accelerator import launched
 
-    clf.run_info = {"launcher": "accelerate" if launched() else None, "processes": accelerator.num_processes,
+    launcher = ("accelerate" if "ACCELERATE_MIXED_PRECISION" in os.environ else "torchrun") if launched() else None
+    clf.run_info = {"launcher": launcher, "processes": accelerator.num_processes,
                     "device": device_spec, "mixed_precision": accelerator.mixed_precision}
     if main:
         (out / "curve.json").write_text(json.dumps(curve, indent=2) + "\n", encoding="utf-8")

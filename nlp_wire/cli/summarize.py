@@ -90,6 +90,9 @@ def _config_path(path: str | None) -> Path | None:
     from ..resources import config_path, find_config
 
     if path is not None:
-        return find_config(path)
+        found = find_config(path)
+        if found != Path(path):  # said, so that a mistyped path of one's own is not taken in silence
+            print(f"config: {found} (shipped with nlp_wire)", file=sys.stderr)
+        return found
     default = config_path("summarize.yaml")
     return default if default.exists() else None

@@ -50,9 +50,12 @@ def run(args) -> int:
     # missing --data source must not cost the earlier run.
     from ..resources import find_config
 
-    config_file = str(find_config(args.config)) if args.config else default_config(args.kind)
-    shipped = "" if args.config and config_file == args.config else " (shipped with nlp_wire)" if args.config else \
-        f" (the shipped {args.kind} recipe)"
+    if args.config:
+        found = find_config(args.config)
+        config_file = str(found)
+        shipped = " (shipped with nlp_wire)" if found != Path(args.config) else ""
+    else:
+        config_file, shipped = default_config(args.kind), f" (the shipped {args.kind} recipe)"
     print(f"config: {config_file}{shipped}", file=sys.stderr)
     config = load_config(TrainConfig, config_file, [f"kind={args.kind}", *args.overrides])
     from ..classify.accelerator import launched
