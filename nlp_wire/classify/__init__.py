@@ -81,7 +81,11 @@ def load_classifier(path: str | Path | None = None, device: str = "cpu", thresho
         model.threshold = check_threshold(threshold)
     from .catalog import training_sources
 
-    model.loaded_from, model.trained_on = folder.resolve(), tuple(training_sources(folder))
+    model.loaded_from = folder.resolve()
+    try:  # a record that cannot be read must not stop a model from loading: only save_pretrained uses this
+        model.trained_on = tuple(training_sources(folder))
+    except (ValueError, OSError) as exc:
+        logger.debug("%s: training records not read: %s", folder, exc)
     return model
 
 

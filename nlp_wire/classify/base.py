@@ -73,6 +73,18 @@ class Prediction(str):
         return {"label": self.label, "score": round(self.score, 6), "scores": {k: round(v, 6) for k, v in self.scores.items()}}
 
 
+_SAVED_RECORD = "written by save_pretrained"
+
+
+def _written_by_save(record: Path) -> bool:
+    """Whether a ``metrics.json`` is one :meth:`WireClassifier._write_training_record` wrote (replaced by a later
+    save into the folder), not a training run's."""
+    try:
+        return str(json.loads(record.read_text(encoding="utf-8")).get("record", "")).startswith(_SAVED_RECORD)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 class WireClassifier:
     """Base of the classifiers: turns stories/strings into model input and probabilities into answers.
 
@@ -93,11 +105,13 @@ class WireClassifier:
         was loaded from (none for a model trained or refit in this process: its run writes its own record)."""
         folder = Path(folder)
         record = folder / TRAINING_RECORD
-        if not self.trained_on or record.exists() or (self.loaded_from and folder.resolve() == self.loaded_from):
+        if not self.trained_on or (self.loaded_from and folder.resolve() == self.loaded_from):
+            return
+        if record.exists() and not _written_by_save(record):  # a run's own record stays
             return
         record.write_text(json.dumps({
             "data": [str(p) for p in self.trained_on],
-            "record": f"written by save_pretrained: the training sources named by the records of {self.loaded_from}",
+            "record": f"{_SAVED_RECORD}: the training sources named by the records of {self.loaded_from}",
         }, indent=2) + "\n", encoding="utf-8")
 
     @property

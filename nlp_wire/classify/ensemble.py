@@ -95,6 +95,7 @@ class EnsembleClassifier(WireClassifier):
             member.save_pretrained(folder / sub)
             paths[name] = sub
         _write_card(folder, self, paths)
+        self._write_training_record(folder)  # its members' sources: they were loaded without records of their own
         return folder
 
     @classmethod
