@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
+from .outputs import counted
 from .story import Story, WireFormatError, decode_wire_bytes, parse_stories
 
 __all__ = [
@@ -122,7 +123,7 @@ class ReadReport:
         if not self.skipped:
             return ""
         counts = ", ".join(f"{reason} {n:,}" for reason, n in self.skip_counts().items())
-        return f"{len(self.skipped):,} path{'s' * (len(self.skipped) != 1)} not read ({counts})"
+        return f"{counted(len(self.skipped), 'path')} not read ({counts})"
 
 
 def iter_files(

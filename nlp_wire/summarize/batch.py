@@ -289,7 +289,7 @@ def _process_chunk(chunk: list[tuple]) -> list[tuple]:
                     empty.append(story.id)
             error = None
             if bad:  # one errors-file entry an input, at the first bad story
-                more = f" (and {_outputs.counted(len(bad) - 1, 'more bad story', 'more bad stories')} in this file)" \
+                more = f" (and {_outputs.counted(len(bad) - 1, 'more bad story')} in this file)" \
                     if len(bad) > 1 else ""
                 error = error_entry(bad[0].path or unit[1], bad[0].line, bad[0].message + more)
             results.append((outputs, empty, error))
