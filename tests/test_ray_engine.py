@@ -315,3 +315,22 @@ def test_a_local_ray_is_started_even_beside_a_ray_start_cluster(monkeypatch):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     ray_engine.connect()
     assert calls[0]["address"] == "local" and calls[0]["num_cpus"] is None  # Ray counts the CPUs (cgroup limits too)
+
+
+def test_a_cluster_short_of_gpus_is_warned_once(monkeypatch, caplog):
+    """On a cluster (RAY_ADDRESS set) GPU actors may wait for an autoscaled node: warn, once per job, though the
+    CLI checks before listing and classify_ds checks again."""
+    class Cluster:
+        @staticmethod
+        def cluster_resources():
+            return {"CPU": 8.0}
+
+    monkeypatch.setenv("RAY_ADDRESS", "ray://head:10001")
+    monkeypatch.setattr(ray_engine, "connect", lambda num_cpus=None: Cluster)
+    monkeypatch.setattr(ray_engine, "_GPU_WARNED", set())
+    with caplog.at_level(logging.WARNING, logger=ray_engine.logger.name):
+        ray_engine.check_gpus(1)
+        ray_engine.check_gpus(1)
+        ray_engine.check_gpus(0)  # no GPU asked: nothing to say
+    assert [r.getMessage() for r in caplog.records] == [
+        "num_gpus 1: the Ray cluster has 0 GPUs now; the job waits until a GPU node joins"]

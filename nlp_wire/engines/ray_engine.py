@@ -163,7 +163,12 @@ def check_gpus(num_gpus: float) -> None:
         return
     if not os.environ.get("RAY_ADDRESS"):
         raise ValueError(f"num_gpus {num_gpus:g}: this machine's Ray has {have:g} GPUs (set RAY_ADDRESS to use a cluster)")
-    logger.warning("num_gpus %g: the Ray cluster has %g GPUs now; the job waits until a GPU node joins", num_gpus, have)
+    if (num_gpus, have) not in _GPU_WARNED:  # the CLI checks before listing, classify_ds again: one warning
+        _GPU_WARNED.add((num_gpus, have))
+        logger.warning("num_gpus %g: the Ray cluster has %g GPUs now; the job waits until a GPU node joins", num_gpus, have)
+
+
+_GPU_WARNED: set[tuple[float, float]] = set()
 
 
 def _task_size(inputs) -> int:
