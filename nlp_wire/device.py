@@ -32,14 +32,15 @@ def _mps_available() -> bool:
     return bool(backend is not None and backend.is_available())
 
 
-def resolve_device(spec: str = "auto"):
+def resolve_device(spec: str = "auto", log: bool = True):
     """Turn a device name into a ``torch.device``, checking that the device is there.
 
     Args:
         spec: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+        log: Log the choice (off for an early check whose caller resolves the device again later).
 
     Returns:
-        The ``torch.device`` to use; the choice is logged.
+        The ``torch.device`` to use.
 
     Raises:
         ValueError: The spec is malformed or names a device this machine does not have.
@@ -55,7 +56,8 @@ def resolve_device(spec: str = "auto"):
             device = torch.device("mps")
         else:
             device = torch.device("cpu")
-        logger.info("device auto -> %s", _describe(device))
+        if log:
+            logger.info("device auto -> %s", _describe(device))
         return device
     if kind == "cpu":
         device = torch.device("cpu")
@@ -73,7 +75,8 @@ def resolve_device(spec: str = "auto"):
             raise ValueError(f"device {spec!r} was asked for but only {count} CUDA device(s) exist (cuda:0..cuda:{count - 1})")
         device = torch.device("cuda", n)
     # "cpu" resolves to itself: news only at debug level (it was logged once per model loaded)
-    logger.log(logging.DEBUG if kind == "cpu" else logging.INFO, "device %s -> %s", spec, _describe(device))
+    if log:
+        logger.log(logging.DEBUG if kind == "cpu" else logging.INFO, "device %s -> %s", spec, _describe(device))
     return device
 
 

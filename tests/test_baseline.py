@@ -1,6 +1,7 @@
 """The TF-IDF baseline, load_classifier and the train/evaluate/classify/demo commands."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -809,3 +810,12 @@ def test_classify_out_names_its_errors_file_when_inputs_were_bad(tmp_path, capsy
     (data / "broken.txt").unlink()
     assert main(["-q", "classify", "baseline", str(data), "--out", str(out)]) == 0
     assert "failures listed" not in capsys.readouterr().err
+
+
+def test_cli_train_checks_the_device_early_without_saying_it_twice(tmp_path, caplog):
+    """train resolves the device before reading data (a missing GPU is said at once) and again when it trains;
+    only the second says "device auto -> cpu"."""
+    with caplog.at_level(logging.INFO, logger="nlp_wire"):
+        assert main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--set", "device=auto",
+                     "--teacher", str(tmp_path)]) == 2  # stops after the device check, before any training
+    assert "device auto" not in caplog.text

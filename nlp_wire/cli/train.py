@@ -64,7 +64,7 @@ def run(args) -> int:
         from ..device import resolve_device
 
         try:
-            resolve_device(config.device)
+            resolve_device(config.device, log=False)  # make_accelerator resolves it again and says so
         except ValueError as exc:
             raise UserError(f"{config_file}: {exc}"
                             + (" (given with --set)" if any(o.startswith("device=") for o in args.overrides) else "")) from None
