@@ -192,12 +192,13 @@ def test_resume_drops_what_was_written_after_the_last_checkpoint(src, tmp_path, 
 
 def test_interrupted_run_keeps_the_previous_output(src, tmp_path, monkeypatch):
     out = tmp_path / "o.jsonl"
-    out.write_text("previous complete output\n", encoding="utf-8")
+    summarize_folder(src, out, workers=1, sentences=1, progress=False)  # a previous complete output
+    previous = out.read_bytes()
     with monkeypatch.context() as m:
         interrupt_after(m, 2)
         with pytest.raises(KeyboardInterrupt):
             summarize_folder(src, out, workers=1, progress=False)
-    assert out.read_text(encoding="utf-8") == "previous complete output\n"
+    assert out.read_bytes() == previous
 
 
 def test_a_fresh_run_discards_an_interrupted_one(src, tmp_path, monkeypatch):
@@ -395,3 +396,61 @@ def test_one_errors_entry_per_file_says_how_many_more_stories_were_bad(tmp_path)
     assert report.done == 1
     errors = [json.loads(line) for line in (tmp_path / "sums.jsonl.errors.jsonl").read_text().splitlines()]
     assert len(errors) == 1 and errors[0]["reason"].endswith("(and 1 more bad story in this file)")
+
+
+# -- what an existing OUT may be replaced --------------------------------------------------------
+def _listing(root):
+    """Every path under ``root`` with its bytes (None for a folder): to show a refused run wrote nothing."""
+    return {p.relative_to(root).as_posix(): (None if p.is_dir() else p.read_bytes()) for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("name", ["mine.csv", "mine.jsonl"])
+def test_an_existing_file_summarize_did_not_write_is_refused_without_force(src, tmp_path, name):
+    out = tmp_path / name
+    out.write_text("id,label\nharbor1,economy\nharbor2,crime\n", encoding="utf-8")  # someone's own file
+    before = _listing(tmp_path)
+    with pytest.raises(ValueError, match=rf"{name} exists and was not written by nlp-wire summarize; pass --force"):
+        summarize_folder(src, out, workers=1, progress=False)
+    assert _listing(tmp_path) == before  # no lock, partial file or journal left beside it either
+    report = summarize_folder(src, out, workers=1, progress=False, force=True)
+    assert report.done == 6 and "harbor1" not in out.read_text(encoding="utf-8")
+    # now it is summarize's own output (its .done marker says so): a rerun replaces it without --force
+    assert summarize_folder(src, out, workers=1, sentences=1, progress=False).done == 6
+
+
+def test_cli_refuses_an_existing_file_in_one_line_and_force_replaces_it(src, tmp_path, capsys):
+    out = tmp_path / "notes.jsonl"
+    out.write_text('{"note": "keep me"}\n', encoding="utf-8")
+    before = _listing(tmp_path)
+    assert cli(["summarize", str(src), "--out", str(out), "--workers", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert f"{out} exists and was not written by nlp-wire summarize; pass --force" in err
+    assert _listing(tmp_path) == before
+    assert cli(["summarize", str(src), "--out", str(out), "--workers", "1", "--no-progress", "--force"]) == 0
+    assert len(read_jsonl(out)) == 6
+
+
+def test_resuming_a_forced_run_needs_no_force(src, tmp_path, monkeypatch):
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "o.jsonl"
+    summarize_folder(src, clean, workers=1, progress=False)
+    out.write_text("an older file of someone's\n", encoding="utf-8")
+    with monkeypatch.context() as m:
+        interrupt_after(m, 7)  # two stories written
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, progress=False, checkpoint_every=0, force=True)
+    assert out.read_text(encoding="utf-8") == "an older file of someone's\n"  # still: the run did not finish
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)  # the run in progress goes on
+    assert report.resumed > 0 and out.read_bytes() == clean.read_bytes()
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_the_gold_labels_of_the_input_folder_are_never_replaced(src, tmp_path, capsys, force):
+    gold = src / "labels.csv"
+    before = _listing(tmp_path)
+    assert cli(["summarize", str(src), "--out", str(gold), "--workers", "1", "--no-progress", *force]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"{gold}: " in err and "gold labels" in err
+    assert _listing(tmp_path) == before
+    with pytest.raises(ValueError, match="gold labels"):  # nor by a new file of that name, in a subfolder too
+        summarize_folder(src, src / "sub" / "LABELS.CSV", workers=1, progress=False, force=True)

@@ -26,6 +26,8 @@ def add_parser(sub):
     p.add_argument("--method", default=None,
                    help=f"summarizer: {', '.join(sorted(SUMMARIZERS))} (default from the config: lead)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted run with the same settings")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing OUT file that summarize did not write (never PATH's labels.csv)")
     p.add_argument("--config", default=None, help="settings YAML (default: configs/summarize.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -73,6 +75,7 @@ def run(args) -> int:
         workers=cfg.workers,
         chunk_size=cfg.chunk_size,
         resume=args.resume,
+        force=args.force,
         progress=not args.no_progress,
         **reading_options(args),
     )

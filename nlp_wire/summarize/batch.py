@@ -13,6 +13,9 @@ How it stays fast and safe:
 * **Bad inputs** never stop the run: each one goes to the errors file (``<out name>.errors.jsonl``
   beside ``out``: ``{"path", "line", "reason"}``) and is counted as failed. A story with no prose to
   summarize is listed there too (with its ``id``) and counted as skipped; it is not written.
+* **Never another's file.** An existing ``out`` that no summarize run finished (no ``.<out>.done`` beside
+  it: someone's own CSV or JSONL) is refused unless ``force=True``; a ``labels.csv`` in the input folder
+  (its gold labels) is refused even then. See :func:`check_out_replaceable`.
 * **One run per output.** A lock beside ``out`` refuses a second run on the same ``out``; ``.txt``
   names never collide (see :func:`safe_name`; a repeated id gets ``~2``), resumed runs included.
 * **Atomic output.** A JSONL or CSV output is written to a hidden partial file beside ``out`` and
@@ -67,7 +70,7 @@ from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories, pr
 from ..workers import Interrupted, WorkerDied, deferred_interrupt, ordered_map
 from . import cap_words, get_summarizer
 
-__all__ = ["BatchReport", "summarize_folder", "output_format", "errors_path_for", "safe_name"]
+__all__ = ["BatchReport", "summarize_folder", "output_format", "errors_path_for", "safe_name", "check_out_replaceable"]
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +182,34 @@ def safe_name(name: str) -> str:
 
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def check_out_replaceable(out: str | Path, src: str | Path, *, resume: bool = False, force: bool = False) -> None:
+    """Refuse an output file that would replace a file no summarize run wrote.
+
+    An existing ``out`` (a ``.jsonl`` or ``.csv`` file) is summarize's own when a run finished it (the
+    ``.<out>.done`` file beside it), or when ``resume`` goes on with a run in progress on it (its journal:
+    that run passed this check when it started). Anything else is someone's own file, replaced only with
+    ``force``. A ``labels.csv`` in the input folder (``src``, or the folder of a file ``src``), at any
+    depth, is refused even with ``force``: it is where ``label`` writes and ``train``/``evaluate`` read a
+    folder's gold labels, and a summaries CSV there is never what was meant.
+
+    Raises:
+        ValueError: Naming ``out`` and what to do instead.
+    """
+    out, src = Path(out), Path(src)
+    folder = src if src.is_dir() else src.parent
+    if out.name.lower() == "labels.csv" and _inside(os.path.realpath(out.parent), os.path.realpath(folder)):
+        raise ValueError(f"{out}: a labels.csv in the input folder holds its gold labels (train and evaluate read "
+                         "it); summarize never writes one there, even with --force: name another OUT")
+    if force or not out.is_file():
+        return
+    if out.with_name(f".{out.name}.done").exists():
+        return  # an earlier run's summaries: replaced, as a rerun should
+    if resume and out.with_name(f".{out.name}.journal").exists():
+        return  # a run in progress on this OUT (started with --force): --resume finishes it
+    raise ValueError(f"{out} exists and was not written by nlp-wire summarize; pass --force to replace it, "
+                     "or name another OUT")
 
 
 # -- the work, run in worker processes ---------------------------------------------------------
@@ -766,6 +797,7 @@ def summarize_folder(
     workers: int = 0,
     chunk_size: int = 64,
     resume: bool = False,
+    force: bool = False,
     progress: bool = True,
     checkpoint_every: float = 2.0,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
@@ -785,6 +817,8 @@ def summarize_folder(
         chunk_size: Inputs handed to a worker at a time.
         resume: Finish an interrupted run with the same settings instead of starting over (on a
             finished ``out`` it does nothing).
+        force: Replace an existing ``out`` file that no summarize run wrote (without it, such a file is
+            refused: see :func:`check_out_replaceable`).
         progress: Show a progress bar (on a terminal).
         checkpoint_every: Seconds between resume checkpoints.
         max_bytes: A wire file (or JSONL line) over this many bytes is not read but listed in the
@@ -798,8 +832,9 @@ def summarize_folder(
         A :class:`BatchReport` with the counts.
 
     Raises:
-        ValueError: Bad settings, an output path that is not usable, another run writing ``out``,
-            or a journal that does not fit the run being resumed. Bad input files are never
+        ValueError: Bad settings, an output path that is not usable, an existing ``out`` file that
+            summarize did not write (without ``force``), another run writing ``out``, or a journal
+            that does not fit the run being resumed. Bad input files are never
             raised: they are counted.
         WireFormatError: When ``src`` does not exist.
         nlp_wire.workers.Interrupted: Ctrl-C, after a checkpoint: ``resume=True`` goes on from there.
@@ -823,6 +858,7 @@ def summarize_folder(
     if fmt == "txt" and _inside(os.path.realpath(src), os.path.realpath(out)):
         raise ValueError(f"{out}: the output folder holds the input ({src}); name a folder beside it")
     check_not_input(out, [src])  # the check classify and the Ray engine make: OUT, or its errors file
+    check_out_replaceable(out, src, resume=resume, force=force)  # before anything is written beside OUT
     workers = workers or os.cpu_count() or 1
     params = {
         "src": os.path.abspath(src),
