@@ -273,6 +273,7 @@ def test_killed_txt_runs_leave_no_temporary_files_behind(tmp_path):
     staging = out / ".nlp_wire-tmp"
     staging.mkdir(parents=True)
     (staging / "0123456789abcdef.tmp").write_text("")  # what a SIGKILL mid-write leaves
+    (out / batch.SUMMARIES_MARK).write_text("")  # which the killed run had planted first
     summarize_folder(src, out, workers=1, progress=False)
     assert not staging.exists()
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
@@ -464,6 +465,7 @@ def test_a_file_in_the_way_inside_a_txt_output_is_named(tmp_path, capsys):
     src = write_folder(tmp_path / "in", 3)  # in/00/s0000x.txt
     out = tmp_path / "sums"
     out.mkdir()
+    (out / batch.SUMMARIES_MARK).write_text("")  # an earlier run's folder (another one is refused: not ours)
     (out / "00").write_text("not a folder\n")
     code, err = run_cli(capsys, "summarize", src, "--out", out, "--workers", 1, "--no-progress")
     assert code == 2 and "None" not in err and f"{out / '00'}: a file is in the way" in err, err
@@ -577,6 +579,7 @@ def test_an_escaping_folder_is_listed_even_when_out_has_a_non_utf8_name(tmp_path
     src = write_folder(tmp_path / "in", 2)  # in/00/...
     out = tmp_path / os.fsdecode(b"out-\xff")
     out.mkdir()
+    (out / batch.SUMMARIES_MARK).write_text("")  # an earlier run's folder (another one is refused: not ours)
     (tmp_path / "elsewhere").mkdir()
     (out / "00").symlink_to(tmp_path / "elsewhere")  # a symlink that would lead the writes out of OUT
     report = summarize_folder(src, out, workers=1, progress=False)

@@ -261,6 +261,7 @@ def test_symlink_inside_out_is_not_followed(src, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
     out.mkdir()
+    (out / batch.SUMMARIES_MARK).write_text("")  # an earlier run's summaries folder (else refused without force)
     os.symlink(outside, out / "sub")  # the input's subfolder "sub" would land in it
     os.symlink(outside / "s1.txt", out / "s1.txt")  # a file symlink is replaced, not written through
     report = summarize_folder(src, out, workers=1, progress=False)
@@ -454,3 +455,37 @@ def test_the_gold_labels_of_the_input_folder_are_never_replaced(src, tmp_path, c
     assert _listing(tmp_path) == before
     with pytest.raises(ValueError, match="gold labels"):  # nor by a new file of that name, in a subfolder too
         summarize_folder(src, src / "sub" / "LABELS.CSV", workers=1, progress=False, force=True)
+
+
+def test_a_folder_of_other_files_is_refused_and_force_does_not_mark_it(src, tmp_path):
+    from nlp_wire.reader import SUMMARIES_MARK
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep these notes\n", encoding="utf-8")
+    (other / "s2.txt").write_text("my own s2, not a summary\n", encoding="utf-8")
+    before = _listing(tmp_path)
+    with pytest.raises(ValueError, match=r"other: holds notes.txt, s2.txt, not summaries written earlier; .*--force"):
+        summarize_folder(src, other, workers=1, progress=False)
+    assert _listing(tmp_path) == before
+    report = summarize_folder(src, other, workers=1, progress=False, force=True)
+    assert report.done == 6 and (other / "notes.txt").read_text(encoding="utf-8") == "keep these notes\n"
+    assert (other / "s2.txt").read_text(encoding="utf-8").startswith("Town 2 opened")  # what --force is for
+    # not marked as a summaries folder: its own stories must not vanish from later reads of a folder around it
+    assert not (other / SUMMARIES_MARK).exists()
+    # an empty folder, and summarize's own folder, are written without --force (and marked)
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "empty", tmp_path / "empty"):
+        assert summarize_folder(src, out, workers=1, progress=False).done == 6
+    assert (tmp_path / "empty" / SUMMARIES_MARK).exists()
+
+
+def test_cli_refuses_a_folder_of_other_files_in_one_line(src, tmp_path, capsys):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep these notes\n", encoding="utf-8")
+    before = _listing(tmp_path)
+    assert cli(["summarize", str(src), "--out", str(other), "--workers", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and f"{other}: holds notes.txt" in err
+    assert _listing(tmp_path) == before

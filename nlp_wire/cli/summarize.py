@@ -27,7 +27,8 @@ def add_parser(sub):
                    help=f"summarizer: {', '.join(sorted(SUMMARIZERS))} (default from the config: lead)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted run with the same settings")
     p.add_argument("--force", action="store_true",
-                   help="replace an existing OUT file that summarize did not write (never PATH's labels.csv)")
+                   help="replace an existing OUT file that summarize did not write (never PATH's labels.csv), or write "
+                        "into a non-empty folder that is not summarize's own (same-named files are replaced)")
     p.add_argument("--config", default=None, help="settings YAML (default: configs/summarize.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

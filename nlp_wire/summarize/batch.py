@@ -14,8 +14,9 @@ How it stays fast and safe:
   beside ``out``: ``{"path", "line", "reason"}``) and is counted as failed. A story with no prose to
   summarize is listed there too (with its ``id``) and counted as skipped; it is not written.
 * **Never another's file.** An existing ``out`` that no summarize run finished (no ``.<out>.done`` beside
-  it: someone's own CSV or JSONL) is refused unless ``force=True``; a ``labels.csv`` in the input folder
-  (its gold labels) is refused even then. See :func:`check_out_replaceable`.
+  it: someone's own CSV or JSONL), or a non-empty folder without the summaries mark, is refused unless
+  ``force=True``; a ``labels.csv`` in the input folder (its gold labels) is refused even then. See
+  :func:`check_out_replaceable`.
 * **One run per output.** A lock beside ``out`` refuses a second run on the same ``out``; ``.txt``
   names never collide (see :func:`safe_name`; a repeated id gets ``~2``), resumed runs included.
 * **Atomic output.** A JSONL or CSV output is written to a hidden partial file beside ``out`` and
@@ -185,14 +186,18 @@ def _inside(path: str, root: str) -> bool:
 
 
 def check_out_replaceable(out: str | Path, src: str | Path, *, resume: bool = False, force: bool = False) -> None:
-    """Refuse an output file that would replace a file no summarize run wrote.
+    """Refuse an output that would replace a file, or write into a folder, that no summarize run wrote.
 
     An existing ``out`` (a ``.jsonl`` or ``.csv`` file) is summarize's own when a run finished it (the
     ``.<out>.done`` file beside it), or when ``resume`` goes on with a run in progress on it (its journal:
     that run passed this check when it started). Anything else is someone's own file, replaced only with
-    ``force``. A ``labels.csv`` in the input folder (``src``, or the folder of a file ``src``), at any
-    depth, is refused even with ``force``: it is where ``label`` writes and ``train``/``evaluate`` read a
-    folder's gold labels, and a summaries CSV there is never what was meant.
+    ``force``. An output folder (``.txt`` summaries) must be new, empty, or summarize's own (it holds
+    :data:`~nlp_wire.reader.SUMMARIES_MARK`, or ``resume`` goes on with a run in progress); with ``force``
+    summaries go into any folder, replacing same-named files, but the folder is not marked as a summaries
+    folder (the mark would make later reads skip its own stories). A ``labels.csv`` in the input folder
+    (``src``, or the folder of a file ``src``), at any depth, is refused even with ``force``: it is where
+    ``label`` writes and ``train``/``evaluate`` read a folder's gold labels, and a summaries CSV there is
+    never what was meant.
 
     Raises:
         ValueError: Naming ``out`` and what to do instead.
@@ -202,12 +207,21 @@ def check_out_replaceable(out: str | Path, src: str | Path, *, resume: bool = Fa
     if out.name.lower() == "labels.csv" and _inside(os.path.realpath(out.parent), os.path.realpath(folder)):
         raise ValueError(f"{out}: a labels.csv in the input folder holds its gold labels (train and evaluate read "
                          "it); summarize never writes one there, even with --force: name another OUT")
-    if force or not out.is_file():
+    if force:
+        return
+    if resume and out.with_name(f".{out.name}.journal").exists():
+        return  # a run in progress on this OUT (started with --force, or ours): --resume finishes it
+    if out.is_dir():
+        held = [] if os.path.lexists(out / SUMMARIES_MARK) else sorted(p.name for p in out.iterdir())
+        if held:
+            raise ValueError(f"{out}: holds {', '.join(held[:3])}{', ...' if len(held) > 3 else ''}, not summaries "
+                             "written earlier; name a new or empty folder, or pass --force to write into it "
+                             "(same-named files are replaced)")
+        return
+    if not out.is_file():
         return
     if out.with_name(f".{out.name}.done").exists():
         return  # an earlier run's summaries: replaced, as a rerun should
-    if resume and out.with_name(f".{out.name}.journal").exists():
-        return  # a run in progress on this OUT (started with --force): --resume finishes it
     raise ValueError(f"{out} exists and was not written by nlp-wire summarize; pass --force to replace it, "
                      "or name another OUT")
 
@@ -423,6 +437,8 @@ class _Writer:
         self._names: set[str] = set()
         self.fh = self.efh = self.journal = None
         self.out_existed = out.exists()  # before a .txt run makes its folder: is there a finished OUT at all?
+        # Mark only a folder that is new, empty or already ours: not one written into with force=True.
+        mark_it = fmt == "txt" and (not out.is_dir() or os.path.lexists(out / SUMMARIES_MARK) or not any(out.iterdir()))
         out.parent.mkdir(parents=True, exist_ok=True)
         self.lock = _lock(out)
         self.finished_before = False
@@ -432,7 +448,7 @@ class _Writer:
                 self.out_root = os.path.realpath(out)
                 shutil.rmtree(self.staging, ignore_errors=True)  # a killed run's half-written files
                 mark = out / SUMMARIES_MARK  # later runs reading a folder around OUT skip it: not wire stories
-                if not mark.exists():
+                if mark_it and not mark.exists():
                     mark.write_text("nlp-wire summaries: folders that hold this file are not read as wire stories\n",
                                     encoding="utf-8")
             state = self._load_journal() if resume else "fresh"
@@ -817,8 +833,9 @@ def summarize_folder(
         chunk_size: Inputs handed to a worker at a time.
         resume: Finish an interrupted run with the same settings instead of starting over (on a
             finished ``out`` it does nothing).
-        force: Replace an existing ``out`` file that no summarize run wrote (without it, such a file is
-            refused: see :func:`check_out_replaceable`).
+        force: Replace an existing ``out`` file that no summarize run wrote, or write ``.txt`` summaries
+            into a non-empty folder that is not summarize's own (replacing same-named files; the folder is
+            not marked). Without it, both are refused: see :func:`check_out_replaceable`.
         progress: Show a progress bar (on a terminal).
         checkpoint_every: Seconds between resume checkpoints.
         max_bytes: A wire file (or JSONL line) over this many bytes is not read but listed in the
@@ -832,8 +849,8 @@ def summarize_folder(
         A :class:`BatchReport` with the counts.
 
     Raises:
-        ValueError: Bad settings, an output path that is not usable, an existing ``out`` file that
-            summarize did not write (without ``force``), another run writing ``out``, or a journal
+        ValueError: Bad settings, an output path that is not usable, an existing ``out`` file (or a
+            non-empty folder) that summarize did not write (without ``force``), another run writing ``out``, or a journal
             that does not fit the run being resumed. Bad input files are never
             raised: they are counted.
         WireFormatError: When ``src`` does not exist.
