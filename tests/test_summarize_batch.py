@@ -489,3 +489,14 @@ def test_cli_refuses_a_folder_of_other_files_in_one_line(src, tmp_path, capsys):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and f"{other}: holds notes.txt" in err
     assert _listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_cli_refuses_out_dash_instead_of_making_a_folder_named_dash(src, tmp_path, capsys, monkeypatch, engine):
+    monkeypatch.chdir(tmp_path)
+    before = _listing(tmp_path)
+    assert cli(["summarize", str(src), "--out", "-", "--engine", engine, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "summarize writes files: give --out FILE.jsonl, FILE.csv or FOLDER" in err
+    assert _listing(tmp_path) == before  # no folder "-", no ".-.done" beside it

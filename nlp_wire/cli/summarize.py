@@ -17,7 +17,8 @@ def add_parser(sub):
         "OUT's errors file and never stop the run; an interrupted run finishes with --resume.",
     )
     p.add_argument("path", help="folder of wire stories (recursive), one wire file, or a JSONL of records")
-    p.add_argument("--out", required=True, help="output: a .jsonl file, a .csv file, or a folder (one .txt per story)")
+    p.add_argument("--out", required=True,
+                   help="output: a .jsonl file, a .csv file, or a folder (one .txt per story); not '-'")
     p.add_argument("--sentences", type=int, default=None, help="sentences per summary (default from the config: 3)")
     p.add_argument("--max-words", type=int, default=None, help="cap on each summary's words")
     p.add_argument("--workers", type=int, default=None, help="processes (0: one per CPU core; 1: no pool)")
@@ -43,6 +44,8 @@ def run(args) -> int:
     from ..config import SummarizeConfig, load_config
     from ..summarize.batch import summarize_folder
 
+    if args.out == "-":  # label's stdout; here it would be a folder named "-" (resume and the errors file need files)
+        raise UserError("--out -: summarize writes files: give --out FILE.jsonl, FILE.csv or FOLDER")
     src = Path(args.path)
     if not src.exists():
         raise UserError(f"{src}: no such file or folder")

@@ -850,8 +850,8 @@ def summarize_folder(
 
     Raises:
         ValueError: Bad settings, an output path that is not usable, an existing ``out`` file (or a
-            non-empty folder) that summarize did not write (without ``force``), another run writing ``out``, or a journal
-            that does not fit the run being resumed. Bad input files are never
+            non-empty folder) that summarize did not write (without ``force``), another run writing
+            ``out``, or a journal that does not fit the run being resumed. Bad input files are never
             raised: they are counted.
         WireFormatError: When ``src`` does not exist.
         nlp_wire.workers.Interrupted: Ctrl-C, after a checkpoint: ``resume=True`` goes on from there.
