@@ -2,6 +2,7 @@
 
 import json
 import logging
+import shutil
 
 import numpy as np
 import pytest
@@ -504,6 +505,8 @@ def _earlier_run(tmp_path):
     run = tmp_path / "run"
     (run / "model").mkdir(parents=True)
     (run / "model" / "old.safetensors").write_text("an earlier run")
+    for name in ("config.yaml", "metrics.json"):  # what marks a folder as a run --overwrite may replace
+        (run / name).write_text("{}")
     return run, ["train", "baseline", "--data", str(folder), "--out", str(run), "--set", "baseline.min_df=1",
                  "--set", "data.val_size=0"]
 
@@ -559,7 +562,7 @@ def test_cli_train_leaves_the_run_folder_to_the_main_process(tmp_path, monkeypat
     run, args = _earlier_run(tmp_path)  # here: the main process's first files
     monkeypatch.setenv("RANK", "1")
     assert main(args) == 0 and main(args + ["--overwrite"]) == 0
-    assert sorted(p.name for p in run.rglob("*")) == ["model", "old.safetensors"]
+    assert sorted(p.name for p in run.rglob("*")) == ["config.yaml", "metrics.json", "model", "old.safetensors"]
 
 
 def test_cli_classify_names_a_missing_path_once_and_fails(tmp_path, capsys):
@@ -819,3 +822,23 @@ def test_cli_train_checks_the_device_early_without_saying_it_twice(tmp_path, cap
         assert main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--set", "device=auto",
                      "--teacher", str(tmp_path)]) == 2  # stops after the device check, before any training
     assert "device auto" not in caplog.text
+
+
+def test_cli_train_overwrite_replaces_only_a_run_and_never_its_sources(tmp_path, capsys, monkeypatch):
+    """--overwrite deleted whatever --out named: the training folder itself, with its stories and gold labels,
+    or a folder around it, or one of the user's own."""
+    wire = _write_folder(tmp_path / "wire")
+    stories = sorted(p.name for p in wire.iterdir())
+    base = ["train", "baseline", "--set", "baseline.min_df=1", "--set", "data.val_size=0", "--overwrite"]
+    for out, data, said in [(wire, wire, "a source of this run"), (tmp_path, wire, "a source of this run"),
+                            (wire, tmp_path / "copy", "not a run of nlp-wire train")]:
+        if data != wire:
+            shutil.copytree(wire, data, dirs_exist_ok=True)
+        assert main([*base, "--data", str(data), "--out", str(out)]) == 2
+        assert said in capsys.readouterr().err
+        assert sorted(p.name for p in wire.iterdir()) == stories  # nothing deleted
+    monkeypatch.chdir(wire)
+    for out in (".", ".."):  # the current folder, or one around it, is never renamed away
+        assert main([*base, "--data", str(wire), "--out", out]) == 2
+        assert "the current folder" in capsys.readouterr().err
+    assert sorted(p.name for p in wire.iterdir()) == stories

@@ -82,10 +82,8 @@ def run(args) -> int:
         teacher = load_classifier(args.teacher)
     out = Path(args.out)
     main = is_main_process()  # under accelerate launch only the main process writes, so only it checks --out:
-    if main and out.exists() and not out.is_dir():  # another would find the main's first files and stop
-        raise UserError(f"--out {out}: is a file, not a run folder")
-    if main and out.is_dir() and any(out.iterdir()) and not args.overwrite:
-        raise UserError(f"--out {out}: holds an earlier run; choose a new folder or add --overwrite to replace it")
+    if main:  # another would find the main's first files and stop
+        _check_out(out, args)
     # The run is written beside OUT and takes its place only once it is whole: a bad labels row or data the model
     # cannot be fitted on costs neither an earlier run (--overwrite) nor leaves a half-written one behind.
     staging = out.with_name(f".{out.name}.partial")
@@ -101,9 +99,49 @@ def run(args) -> int:
     if main:  # under accelerate launch, the process that wrote the run folder
         earlier = out.with_name(f".{out.name}.earlier")
         shutil.rmtree(earlier, ignore_errors=True)
-        if out.exists():
-            out.rename(earlier)
-        staging.rename(out)
+        try:
+            if out.exists():
+                out.rename(earlier)
+            try:
+                staging.rename(out)
+            except OSError:
+                if earlier.exists() and not out.exists():  # the earlier run goes back in place
+                    earlier.rename(out)
+                raise
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise UserError(f"--out {out}: could not put the new run in place ({exc.strerror or exc}); "
+                            "nothing was changed") from None
         shutil.rmtree(earlier, ignore_errors=True)
         print(f"model: {args.out}/model  (metrics: {args.out}/metrics.json)", file=sys.stderr)
     return 0
+
+
+RUN_FILES = ("config.yaml", "metrics.json")  # what every finished train run holds (and model/ beside them)
+
+
+def _check_out(out, args) -> None:
+    """Refuse an --out that --overwrite must not replace: the current folder or one around it, a folder holding
+    a training source, or a non-empty folder that is not a run of ours (it would be deleted whole)."""
+    import os
+    from pathlib import Path
+
+    from ..dataset import parse_data_spec, split_labels
+
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: is a file, not a run folder")
+    here, where = Path.cwd().resolve(), out.resolve()
+    if where == here or where in here.parents:
+        raise UserError(f"--out {out}: is the current folder or holds it; give the run a folder of its own")
+    sources = [split_labels(parse_data_spec(spec)[0]) for spec in [*args.data, *args.unlabeled]]
+    for path in [p for pair in sources for p in pair if p is not None] + ([args.teacher] if args.teacher else []):
+        if os.path.exists(path) and (Path(path).resolve() == where or where in Path(path).resolve().parents):
+            raise UserError(f"--out {out}: holds {path}, a source of this run; give the run a folder of its own")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not all((out / name).is_file() for name in RUN_FILES):
+        shown = sorted(p.name for p in out.iterdir())
+        raise UserError(f"--out {out}: holds {', '.join(shown[:3])}{', ...' if len(shown) > 3 else ''}, not a run of "
+                        "nlp-wire train; --overwrite replaces only a run folder, so choose a new or empty folder")
+    if not args.overwrite:
+        raise UserError(f"--out {out}: holds an earlier run; choose a new folder or add --overwrite to replace it")
