@@ -78,9 +78,8 @@ def test_well_formed_files_read_as_before(tmp_path):
     with open(path, newline="", encoding="utf-8") as fh:
         expected = list(csv.DictReader(fh))
     assert [row for _, row in iter_records(path)] == expected
-    path = _write(tmp_path, "id,body\nr1,a,extra\nr2\n", "ragged.csv")
-    assert [row for _, row in iter_records(path)] == [{"id": "r1", "body": "a", None: ["extra"]},
-                                                      {"id": "r2", "body": None}]
+    path = _write(tmp_path, "id,body\nr1,a,\nr2,b\n", "trailing.csv")  # a trailing comma adds an empty field
+    assert [row for _, row in iter_records(path)] == [{"id": "r1", "body": "a"}, {"id": "r2", "body": "b"}]
     assert list(iter_records(_write(tmp_path, "", "empty.csv"))) == []
     # a quote inside an unquoted field is a plain character, not an opening quote
     path = _write(tmp_path, HEADER + 'r1,He said "hi,fine,crime\n' + ROW3, "inner.csv")
@@ -116,3 +115,13 @@ def test_summarize_refuses_a_csv_in_one_line(tmp_path, capsys):
     assert main(["summarize", str(path), "--out", str(tmp_path / "s.jsonl")]) == 2
     assert capsys.readouterr().err == (f"nlp-wire summarize: error: {path}: summarize reads wire files and JSONL "
                                        "records, not CSV\n")
+
+
+def test_a_row_with_more_or_fewer_fields_than_the_header_is_a_bad_row(tmp_path):
+    """An unquoted comma in a body cut the text after it silently (csv.DictReader files it under None), and a
+    short row was read with its body None: each is now a bad row named by its line, and the others are read."""
+    path = _write(tmp_path, "id,headline,body\nr1,Police arrest suspect,Police arrested a suspect.\n"
+                            "r2,Too,many,fields,here\nr3,Short\nr4,Band tour,The band starts a tour.\n", "ragged.csv")
+    assert _records(path) == ([(2, "r1"), (5, "r4")],
+                              [f"{path}:3: 5 fields where the header has 3 (a field with a comma must be quoted)",
+                               f"{path}:4: 2 fields where the header has 3 (no 'body')"])

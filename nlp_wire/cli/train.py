@@ -17,7 +17,7 @@ def add_parser(sub):
     p.add_argument("--data", action="append", required=True,
                    help="labeled source: folder with labels.csv, or JSONL/CSV records (RECORDS::LABELS.csv takes the labels from that file, by id); append @WEIGHT to weight it; repeatable")
     p.add_argument("--out", required=True, help="run folder (the model goes to OUT/model); must be new or empty")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder whole")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run folder whole (only a folder nlp-wire train wrote, never one holding --data)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. training.lr=3e-5")
     p.add_argument("--teacher", metavar="MODEL",
