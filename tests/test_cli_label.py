@@ -131,3 +131,31 @@ def test_out_is_a_folder(run, stories, tmp_path):
     code, _, err = run(stories, "--out", tmp_path, "--force")
     assert code == 2
     assert_one_line_error(err, str(tmp_path), "folder")
+
+
+def test_force_never_replaces_an_input_or_a_whole_folders_labels_from_one_file(run, stories):
+    """--force replaces a labels file; it wrote labels over an input story, and from one story of a folder it
+    replaced that folder's whole labels.csv with a single row."""
+    (stories / "labels.csv").write_text("id,label\na-crime,crime\nb-covid,covid\n", encoding="utf-8")
+    code, _, err = run(stories, "--force", "--out", stories / "a-crime.txt")
+    assert code == 2 and (stories / "a-crime.txt").read_text(encoding="utf-8") == CRIME
+    assert_one_line_error(err, "a-crime.txt", ".csv")
+    code, _, err = run(stories / "b-covid.txt", "--force")
+    assert code == 2
+    assert_one_line_error(err, "labels of the whole folder", "--out")
+    assert len(read_rows(stories / "labels.csv")) == 2
+    assert run(stories / "b-covid.txt", "--force", "--out", stories / "one.csv")[0] == 0  # elsewhere: fine
+
+
+def test_an_id_shared_by_two_stories_is_named_and_never_given_two_labels(run, make_folder, caplog):
+    """Same-named files in two folders share an id: label wrote both rows, and train then refused the file our
+    own command wrote, blaming its line 3."""
+    folder = make_folder({"s1/a.txt": CRIME, "s2/a.txt": COVID, "c-other.txt": OTHER})
+    code, _, err = run(folder)
+    assert code == 2 and not (folder / "labels.csv").exists()
+    assert_one_line_error(err, "1 story id shared", "s1/a.txt:1", "s2/a.txt:1", "different names")
+    same = make_folder({"s1/a.txt": CRIME, "s2/a.txt": CRIME, "c-other.txt": OTHER}, "same")
+    caplog.set_level("WARNING")
+    assert run(same)[0] == 0  # one label for both: written, and the shared id named
+    assert "1 story id shared" in caplog.text and sorted(r["id"] for r in read_rows(same / "labels.csv")) == ["a", "a", "c-other"]
+    assert read_labels_file(same / "labels.csv")["a"] == "crime"

@@ -34,13 +34,20 @@ def run(args) -> int:
     if not src.exists():
         raise UserError(f"{src}: no such file or folder")
     out = args.out or str((src if src.is_dir() else src.parent) / "labels.csv")
-    if out != "-" and Path(out).is_dir():
-        raise UserError(f"{out} is a folder; give --out a file name")
-    if out != "-" and Path(out).exists() and not args.force:
-        raise UserError(f"{out} exists (gold labels?); pass --force to overwrite or --out elsewhere")
+    if out != "-":
+        _check_out(Path(out), src, args)
     report = ReadReport()
-    stories = tqdm(read_stories(src, on_error=report, **reading_options(args)), desc="labeling", unit=" stories", disable=None)
+    seen: dict[str, list[str]] = {}  # id -> where each story of that id is
+
+    def where(stories):
+        for story in stories:
+            seen.setdefault(story.id, []).append(f"{story.path}:{story.line}" if story.path else story.id)
+            yield story
+
+    stories = tqdm(where(read_stories(src, on_error=report, **reading_options(args))), desc="labeling", unit=" stories",
+                   disable=None)
     rows = list(label_rows(stories, rules))
+    _check_ids(rows, seen)
     counts = Counter(label or "(abstained)" for _, label, _ in rows)
     print_not_read(report.skipped, args.verbose)
     if not rows:
@@ -62,3 +69,47 @@ def run(args) -> int:
     print(f"labeled {counted(len(rows), 'story')} ({summary}); {counted(len(report.errors), 'bad input')} skipped{not_read_tail(report)}; "
           + ("wrote them to standard output" if str(out) == "-" else f"wrote {out}"), file=sys.stderr)
     return 0
+
+
+def _check_out(out: Path, src: Path, args) -> None:
+    """Refuse an --out that would replace a folder, an input story, or (without --force) an existing labels file;
+    a single story given alone does not replace its whole folder's labels.csv, even with --force."""
+    from ..outputs import check_not_input
+
+    if out.is_dir():
+        raise UserError(f"{out} is a folder; give --out a file name")
+    if out.suffix.lower() != ".csv":
+        raise UserError(f"--out {out}: labels are written as CSV; give a .csv file name")
+    try:
+        check_not_input(out, [src])
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not out.exists():
+        return
+    if not args.force:
+        raise UserError(f"{out} exists (gold labels?); pass --force to overwrite or --out elsewhere")
+    if src.is_file() and args.out is None:
+        raise UserError(f"{out} holds the labels of the whole folder and {src} is one file of it; "
+                        "give --out for this file's labels")
+
+
+def _check_ids(rows, seen: dict[str, list[str]]) -> None:
+    """A story's id is its file name without .txt: same-named files in two folders (or records sharing an id) give
+    one id twice. With two labels that labels.csv would be refused by train and evaluate, so it is not written;
+    with one label it is written, and the shared ids are named."""
+    import logging
+
+    labels: dict[str, set[str]] = {}
+    for story_id, label, _ in rows:
+        labels.setdefault(story_id, set()).add(label)
+    shared = {i: places for i, places in seen.items() if len(places) > 1}
+    if not shared:
+        return
+    clash = next((i for i in shared if len(labels.get(i, ())) > 1), None)
+    named = "; ".join(f"{i!r}: {', '.join(shared[i])}" for i in list(shared)[:3]) + (", ..." if len(shared) > 3 else "")
+    hint = "a story's id is its file name without .txt, so give files in different folders different names"
+    if clash is not None:
+        raise UserError(f"{counted(len(shared), 'story id')} shared by several stories ({named}), and {clash!r} would "
+                        f"get two labels, which train refuses; {hint}. Nothing written")
+    logging.getLogger("nlp_wire").warning("%s shared by several stories (%s); each row stands for all of them: %s",
+                                          counted(len(shared), "story id"), named, hint)
