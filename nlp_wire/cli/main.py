@@ -78,29 +78,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nlp-wire {args.command}: {str(exc) or 'interrupted'}", file=sys.stderr)  # a bare Ctrl-C has no text
         return 130
     except (FileExistsError, NotADirectoryError) as exc:  # an output path under (or onto) a file
-        if args.debug:
-            raise
+        _traceback(args)
         print(f"nlp-wire {args.command}: error: {exc.filename}: a file is in the way (an output folder was "
               "expected there, or a path in it is a file)", file=sys.stderr)
         return 2
     except (UserError, ConfigError, WireFormatError, ModelLoadError, FileNotFoundError, PermissionError,
             ValueError) as exc:
-        if args.debug:
-            raise
+        _traceback(args)
         print(f"nlp-wire {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
     except (WorkerDied, OSError) as exc:  # a killed worker, a full disk: not the user's input, but no bug either
-        if args.debug:
-            raise
+        _traceback(args)
         print(f"nlp-wire {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # last resort: still one line, with how to see more
-        if args.debug:
-            raise
+        _traceback(args)
         print(f"nlp-wire {args.command}: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
         return 1
+
+
+def _traceback(args) -> None:
+    """With --debug, the traceback of the error being handled; the exit code stays the one without --debug
+    (scripts that test for 2, a user error, must not see 1)."""
+    if args.debug:
+        import traceback
+
+        traceback.print_exc()
 
 
 if __name__ == "__main__":
