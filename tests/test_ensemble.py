@@ -293,3 +293,19 @@ def test_torch_options_on_an_ensemble_of_baselines_are_named_as_ignored(members,
         load_classifier(folder, dtype="int4")
     with pytest.raises(ValueError, match="'float16' is for GPUs"):  # checked before any folder is read
         load_classifier(tmp_path / "no such model", dtype="float16")
+
+
+def test_cli_ensemble_refuses_a_member_given_twice(tmp_path, monkeypatch, capsys):
+    """A repeated member became one member (`ok ok`), kept only its last weight (`ok@1 ... ok@5`) or, under two
+    names of one folder (`ok ./ok`), two members: each is refused in one line and nothing is written."""
+    from nlp_wire.classify.catalog import models_dir
+    from nlp_wire.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    TfidfClassifier(labels=LABELS_5, min_df=1).fit(X5, Y5).save_pretrained(tmp_path / "ok")
+    for members in (["ok", "ok"], ["ok@1", "baseline", "ok@5"], ["ok", "./ok"],
+                    ["baseline", str(models_dir() / "baseline")]):
+        assert main(["ensemble", "ens", *members]) == 2
+        err = capsys.readouterr().err
+        assert "twice" in err and "Traceback" not in err and not (tmp_path / "ens").exists()
+    assert main(["ensemble", "ens", "ok@2", "baseline"]) == 0

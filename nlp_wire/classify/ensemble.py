@@ -160,7 +160,8 @@ def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "
     Raises:
         ModelLoadError: A member folder cannot be loaded.
         ValueError: ``folder`` is not new, empty or (with ``overwrite``) a linked ensemble; a member is an
-            ensemble; the members' labels or input settings differ; or the weights are bad.
+            ensemble or given twice (under two names of one folder); the members' labels or input settings
+            differ; or the weights are bad.
     """
     import os
 
@@ -169,6 +170,12 @@ def link_ensemble(folder: str | Path, members: dict[str, float], device: str = "
     folder = Path(folder)
     _check_link_folder(folder, overwrite)
     found = {str(path): resolve_model(path) for path in members}
+    where: dict[Path, str] = {}
+    for name, path in found.items():  # "ok" and "./ok" (or a shipped name and its folder) are one member
+        if path.resolve() in where:
+            raise ValueError(f"{where[path.resolve()]} and {name}: the same model given twice; give it once, "
+                             "with a weight for more weight")
+        where[path.resolve()] = name
     nested = [name for name, path in found.items() if read_model_card(path)["kind"] == "ensemble"]
     if nested:
         raise ValueError(f"{nested[0]}: an ensemble cannot be a member of another; list its members instead")

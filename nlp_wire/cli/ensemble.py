@@ -47,7 +47,12 @@ def run(args) -> int:
     from ..dataset import parse_data_spec
 
     bias = parse_bias(args.bias)
-    members = dict(parse_data_spec(spec) for spec in args.models)
+    members: dict[str, float] = {}
+    for spec in args.models:
+        path, weight = parse_data_spec(spec)
+        if path in members:  # a dict kept the last weight only
+            raise ValueError(f"{path}: given twice as a member; give it once, with @WEIGHT for more weight")
+        members[path] = weight
     ensemble = link_ensemble(args.out, members, label_bias=bias, overwrite=args.overwrite)
     print(json.dumps({"out": args.out, "labels": ensemble.labels,
                       "weights": {name: round(w, 6) for name, w in ensemble.weights.items()},
