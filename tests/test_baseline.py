@@ -466,6 +466,17 @@ def test_evaluate_tables_errors_by_publisher_when_ids_name_outlets(fitted, tmp_p
     assert "publishers" not in evaluate(fitted, plain, None, progress=False)
 
 
+def test_cli_train_refuses_kind_in_set_and_a_limit_below_one(tmp_path, capsys):
+    """`train baseline --set kind=minilm` trained MiniLM; `--unlabeled-limit -3` reached numpy's own message."""
+    wire = _write_folder(tmp_path / "wire")
+    args = ["train", "baseline", "--data", str(wire), "--out", str(tmp_path / "run")]
+    assert main([*args, "--set", "kind=minilm"]) == 2
+    assert "--set kind=minilm: the model kind is the first argument of train (baseline)" in capsys.readouterr().err
+    assert main([*args, "--teacher", "baseline", "--unlabeled", str(wire), "--unlabeled-limit", "-3"]) == 2
+    assert "--unlabeled-limit -3: give at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_cli_train_teacher_and_unlabeled_go_together(tmp_path, capsys):
     assert main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
                  "--teacher", str(tmp_path)]) == 2

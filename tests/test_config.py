@@ -164,6 +164,25 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
     assert str(info.value).startswith(f"{p}:4: ")
 
 
+def test_a_key_given_twice_names_both_lines(tmp_path):
+    """PyYAML keeps the last of two equal keys silently: an edited config ran with a value nobody saw."""
+    p = write(tmp_path, """\
+        kind: baseline
+        seed: 3
+        data: {labels: [a, b], labels: [c, d]}
+    """)
+    with pytest.raises(ConfigError, match=r"key 'labels' given twice \(first on line 3\)") as info:
+        load_config(TrainConfig, p)
+    assert str(info.value).startswith(f"{p}:3: ")
+    p.write_text("kind: baseline\nseed: 3\nseed: 4\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"key 'seed' given twice \(first on line 2\)") as info:
+        load_config(TrainConfig, p)
+    assert str(info.value).startswith(f"{p}:3: ")
+    p.write_text("base: &b {seed: 3}\n<<: *b\nkind: baseline\n", encoding="utf-8")  # a merge key is no repeat
+    with pytest.raises(ConfigError, match="unknown config key 'base'"):
+        load_config(TrainConfig, p)
+
+
 @pytest.mark.parametrize("content, message", [("- a\n- b\n", "mapping"), ("data: [1, 2]\n", "data must be a mapping")])
 def test_file_must_be_a_mapping(tmp_path, content, message):
     with pytest.raises(ConfigError, match=message):

@@ -57,6 +57,9 @@ def run(args) -> int:
     else:
         config_file, shipped = default_config(args.kind), f" (the shipped {args.kind} recipe)"
     print(f"config: {config_file}{shipped}", file=sys.stderr)
+    kind_set = next((o for o in args.overrides if o.partition("=")[0].strip() == "kind"), None)
+    if kind_set is not None:  # it overrode the positional kind silently (baseline ... --set kind=minilm trained MiniLM)
+        raise UserError(f"--set {kind_set}: the model kind is the first argument of train ({args.kind}), not a config key")
     config = load_config(TrainConfig, config_file, [f"kind={args.kind}", *args.overrides])
     from ..classify.accelerator import launched
 
@@ -68,6 +71,8 @@ def run(args) -> int:
         except ValueError as exc:
             raise UserError(f"{config_file}: {exc}"
                             + (" (given with --set)" if any(o.startswith("device=") for o in args.overrides) else "")) from None
+    if args.unlabeled_limit is not None and args.unlabeled_limit < 1:
+        raise UserError(f"--unlabeled-limit {args.unlabeled_limit}: give at least 1 story per --unlabeled source")
     if bool(args.teacher) != bool(args.unlabeled):
         raise UserError("--teacher and --unlabeled go together (the teacher labels those stories)")
     for flag, spec in [*(("--data", s) for s in args.data), *(("--unlabeled", s) for s in args.unlabeled)]:
