@@ -477,6 +477,19 @@ def test_cli_train_refuses_kind_in_set_and_a_limit_below_one(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_cli_train_baseline_names_the_setting_scikit_learn_refused(tmp_path, capsys, caplog):
+    """scikit-learn's own words ("max_df corresponds to < documents than min_df") reached the user without the key
+    to change, and a solver stopping short printed a 10-line warning block."""
+    wire = _write_folder(tmp_path / "wire")
+    args = ["train", "baseline", "--data", str(wire), "--set", "data.val_size=0"]
+    assert main([*args, "--out", str(tmp_path / "r1"), "--set", "baseline.min_df=100"]) == 2
+    err = capsys.readouterr().err
+    assert "training stories: max_df corresponds to < documents than min_df (baseline.min_df=100" in err
+    caplog.set_level("WARNING")
+    assert main([*args, "--out", str(tmp_path / "r2"), "--set", "baseline.min_df=1", "--set", "baseline.max_iter=1"]) == 0
+    assert "stopped at baseline.max_iter=1 iterations" in caplog.text and "ConvergenceWarning" not in capsys.readouterr().err
+
+
 def test_cli_train_teacher_and_unlabeled_go_together(tmp_path, capsys):
     assert main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
                  "--teacher", str(tmp_path)]) == 2

@@ -156,6 +156,37 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         self.classes_ = np.asarray(self.labels)
         return self
 
+    def fit_from_config(self, X, y, sample_weight=None) -> "TfidfClassifier":
+        """:meth:`fit` for a run built from a config (``nlp-wire train baseline``): scikit-learn's refusal of the
+        settings ("max_df corresponds to < documents than min_df") names the ``baseline.*`` keys and the story
+        count, and a solver that stops short says so in one line, naming ``baseline.max_iter``.
+
+        Raises:
+            ValueError: The settings do not fit the training stories (the message names the keys to change).
+        """
+        import logging
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            try:
+                self.fit(X, y, sample_weight=sample_weight)
+            except ValueError as exc:
+                if "df" not in str(exc) and "vocabulary" not in str(exc):
+                    raise
+                raise ValueError(f"the baseline settings do not fit the {len(y):,} training stories: {exc} "
+                                 f"(baseline.min_df={self.min_df}, baseline.max_features={self.max_features})") from None
+        for w in caught:
+            if issubclass(w.category, ConvergenceWarning):
+                logging.getLogger(__name__).warning("the logistic regression stopped at baseline.max_iter=%d "
+                                                    "iterations before converging; raise it for a settled model",
+                                                    self.max_iter)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return self
+
     @property
     def input_config(self) -> DataConfig:
         """``data_config``, or when it is None the default settings over ``labels`` (derived on each call, so

@@ -75,7 +75,7 @@ def fit_classifier(config: TrainConfig, train_ds, val_ds, out: Path, progress: b
         from .baseline import TfidfClassifier
 
         model = TfidfClassifier.from_config(config.baseline, config.data)
-        model.fit(train_ds["text"], train_ds["label"], sample_weight=np.asarray(train_ds["weight"]))
+        model.fit_from_config(train_ds["text"], train_ds["label"], np.asarray(train_ds["weight"]))
         if is_main_process():  # under accelerate launch every process fits it; one writes
             model.save_pretrained(Path(out) / "model")
         return model
