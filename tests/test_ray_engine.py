@@ -87,6 +87,20 @@ def test_summarize_matches_the_local_engine(local_ray, hostile, tmp_path):
         assert (ours.done, ours.skipped, ours.failed) == (local.done, local.skipped, local.failed) and ours.skipped == skipped
 
 
+def test_summarize_on_ray_replaces_only_its_own_output(local_ray, hostile, tmp_path):
+    """The local engine refuses an existing OUT no summarize run wrote; Ray replaced it (a user's own JSONL, say).
+    Ray's finished OUT is its own (a rerun replaces it) and --force replaces another file, as locally."""
+    out = tmp_path / "mine.jsonl"
+    out.write_text('{"mine": true}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="was not written by nlp-wire summarize"):
+        ray_engine.summarize_to_file(hostile, out, progress=False)
+    assert out.read_text(encoding="utf-8") == '{"mine": true}\n' and not (tmp_path / ".mine.jsonl.ray").exists()
+    first = ray_engine.summarize_to_file(hostile, out, progress=False, force=True)
+    assert first.done and "mine" not in out.read_text(encoding="utf-8")
+    assert ray_engine.summarize_to_file(hostile, out, progress=False).done == first.done  # its own: no --force
+    assert main(["-q", "summarize", str(hostile), "--out", str(tmp_path / "mine.jsonl"), "--engine", "ray"]) == 0
+
+
 def test_a_rerun_after_a_crash_skips_finished_shards(local_ray, hostile, tmp_path, monkeypatch, caplog):
     out = tmp_path / "sums.jsonl"
     real_write = ray_engine._Shards.write
@@ -208,8 +222,8 @@ def test_a_run_with_no_story_leaves_out_as_it_was(local_ray, make_folder, tmp_pa
     src = make_folder({"bad.txt": "just notes\n"}, "nostory")
     out = tmp_path / "o.jsonl"
     out.write_text('{"id": "earlier"}\n')
-    args = ["classify", "baseline", str(src), str(tmp_path / "missing")] if command == "classify" else ["summarize", str(src)]
-    main(["-q", *args, "--out", str(out), "--engine", "ray"])
+    args = ["classify", "baseline", str(src), str(tmp_path / "missing")] if command == "classify" else ["summarize", str(src), "--force"]
+    main(["-q", *args, "--out", str(out), "--engine", "ray"])  # (--force: OUT is no summarize run's own)
     err = capsys.readouterr().err
     assert out.read_text() == '{"id": "earlier"}\n' and not (tmp_path / "o.jsonl.errors.jsonl").exists()
     assert f"skipped: {src / 'bad.txt'}:1: not a wire story" in err and "nothing written" in err

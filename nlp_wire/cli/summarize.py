@@ -63,7 +63,7 @@ def run(args) -> int:
             from ..engines.ray_engine import summarize_to_file
 
             report = summarize_to_file(src, args.out, sentences=cfg.sentences, max_words=cfg.max_words,
-                                       method=cfg.method, progress=not args.no_progress)
+                                       method=cfg.method, progress=not args.no_progress, force=args.force)
         except ImportError as exc:
             raise UserError(str(exc)) from None
         print_not_read(report.not_read, args.verbose)

@@ -40,7 +40,7 @@ from ..outputs import check_not_input, error_entry, inputs_only
 from ..reader import iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
-from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _process_chunk,
+from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _process_chunk, check_out_replaceable,
                                entry_line, errors_path_for, skip_entries)
 
 __all__ = ["connect", "check_gpus", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
@@ -542,7 +542,8 @@ def classify_to_file(model: str, paths: Sequence[str | Path], out: str | Path, *
 
 
 def summarize_to_file(src: str | Path, out: str | Path, *, sentences: int = 3, max_words: int | None = None,
-                      method: str = "lead", shard_size: int = DEFAULT_SHARD_SIZE, progress: bool = True) -> BatchReport:
+                      method: str = "lead", shard_size: int = DEFAULT_SHARD_SIZE, progress: bool = True,
+                      force: bool = False) -> BatchReport:
     """``nlp-wire summarize PATH --out OUT --engine ray``: the local engine's JSONL records, on Ray.
 
     Args:
@@ -551,10 +552,25 @@ def summarize_to_file(src: str | Path, out: str | Path, *, sentences: int = 3, m
         sentences, max_words, method: As for :func:`nlp_wire.summarize.batch.summarize_folder`.
         shard_size: Inputs (files or JSONL lines) per shard.
         progress: Show a progress bar.
+        force: Replace an existing ``out`` that no summarize run wrote (see
+            :func:`~nlp_wire.summarize.batch.check_out_replaceable`; a run whose shards are beside ``out``
+            goes on without it).
+
+    Raises:
+        ValueError: ``out`` exists and no summarize run wrote it (without ``force``), or it is a labels.csv.
     """
     if not Path(src).exists():
         raise WireFormatError("no such file or folder", src)
+    out = Path(out)
+    check_not_input(out, [src])
+    if not out.with_name(f".{out.name}.ray").is_dir():  # shards of a run in progress: it passed this check
+        check_out_replaceable(out, src, force=force)
     settings = {"src": os.path.abspath(src), "sentences": sentences, "max_words": max_words, "method": method}
-    return _run("summarize", [src], out, settings,
-                lambda ds: summarize_ds(ds, sentences=sentences, max_words=max_words, method=method),
-                shard_size, None, progress)
+    report = _run("summarize", [src], out, settings,
+                  lambda ds: summarize_ds(ds, sentences=sentences, max_words=max_words, method=method),
+                  shard_size, None, progress)
+    if not report.kept_out:  # OUT is summarize's own now: a rerun replaces it without force, as locally
+        with atomic_write(out.with_name(f".{out.name}.done")) as fh:  # (a local --resume sees other settings)
+            json.dump({"params": {"engine": "ray", **settings},
+                       "counts": {"done": report.done, "skipped": report.skipped, "failed": report.failed}}, fh)
+    return report
