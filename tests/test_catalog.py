@@ -96,6 +96,10 @@ def test_auto_runtime_is_native_bfloat16_else_exact_float32(monkeypatch, caplog)
     assert classify._auto_runtime("baseline", "cpu", False) == ("torch", "float32", False)
     assert sum("runtime auto" in r.message for r in caplog.records) == 3  # bfloat16 and float32 (cuda, cpu), once each
     assert "no AMX or AVX512-BF16 here" in caplog.records[-1].message
+    monkeypatch.setattr(classify, "_AUTO_LOGGED", set())  # a baseline (scikit-learn, float64) has no runtime to log:
+    caplog.clear()  # it said "runtime auto: torch float32" on every classify and evaluate
+    assert classify._auto_runtime("baseline", "cpu", False) == ("torch", "float32", False)
+    assert not caplog.records
 
 
 def test_training_sources_read_labeled_and_unlabeled_records_and_seen_sources_compare_the_stories(tmp_path):

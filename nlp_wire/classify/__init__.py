@@ -98,9 +98,11 @@ def _auto_runtime(kind: str, device: str, quantize: bool) -> tuple[str, str, boo
     float32. int8 (ONNX Runtime or torch) stays opt-in: it changes labels (up to 9 of 225 korea_dev stories for
     the shipped MiniLM models, 20-33 for the mpnet ones; ``bench/models*.json``). Logged once per choice."""
     choice = ("torch", "float32", quantize)
-    why = ("a baseline has no other runtime" if kind == "baseline" else "int8 was asked for" if quantize
+    if kind == "baseline":  # scikit-learn in float64: no runtime to choose, nothing to log ("torch float32" was wrong)
+        return choice
+    why = ("int8 was asked for" if quantize
            else f"auto picks a CPU runtime; on {device} pass dtype= for another")
-    if kind != "baseline" and not quantize and device in ("cpu", "auto"):
+    if not quantize and device in ("cpu", "auto"):
         from .transformer import _cpu_has_bfloat16
 
         if _cpu_has_bfloat16():
