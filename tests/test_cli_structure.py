@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import nlp_wire.cli
 from nlp_wire.cli import errors, main
 
@@ -101,3 +103,12 @@ def test_ci_runs_the_readmes_test_command():
     readme = (root / "README.md").read_text(encoding="utf-8")
     command = next(line.strip() for line in readme.splitlines() if "python -m pytest -q" in line and "pip install" in line)
     assert command in (root / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_version_flag_prints_the_package_version(capsys):
+    """`nlp-wire --version` said "the following arguments are required: COMMAND"."""
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as info:
+        main.main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"nlp-wire {version('nlp_wire')}"
