@@ -377,7 +377,7 @@ def test_a_run_that_summarizes_nothing_leaves_out_as_it_was(src, tmp_path, name)
 def test_a_new_txt_out_is_not_made_when_nothing_is_summarized(tmp_path, capsys):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "x.txt").write_text("just notes\n", encoding="utf-8")
-    assert cli(["summarize", str(tmp_path / "bad"), "--out", str(tmp_path / "sums"), "--no-progress"]) == 1
+    assert cli(["summarize", str(tmp_path / "bad"), "--out", str(tmp_path / "sums"), "--no-progress"]) == 2  # as classify and label: no story, a user error
     err = capsys.readouterr().err
     assert not (tmp_path / "sums").exists() and not list(tmp_path.glob(".sums*"))
     assert f"skipped: {tmp_path / 'bad' / 'x.txt'}:1: not a wire story" in err  # no errors file: named here

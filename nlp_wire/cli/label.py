@@ -78,7 +78,7 @@ def _check_out(out: Path, src: Path, args) -> None:
 
     if out.is_dir():
         raise UserError(f"{out} is a folder; give --out a file name")
-    if out.suffix.lower() != ".csv":
+    if out.suffix and out.suffix.lower() != ".csv":  # story.txt, records.jsonl: an input's name, not a labels file
         raise UserError(f"--out {out}: labels are written as CSV; give a .csv file name")
     try:
         check_not_input(out, [src])

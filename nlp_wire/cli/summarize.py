@@ -69,7 +69,7 @@ def run(args) -> int:
         print_not_read(report.not_read, args.verbose)
         print_unwritten(report)
         print(report.line(), file=sys.stderr)
-        return 1 if report.failed and not report.done else 0
+        return 2 if report.failed and not report.done else 0  # every input bad: 2, as classify and label
     report = summarize_folder(
         src,
         args.out,
@@ -89,7 +89,7 @@ def run(args) -> int:
     if not (report.done or report.skipped or report.failed or report.finished_before):
         print(f"nlp-wire summarize: no stories found in {src}", file=sys.stderr)  # as classify and label say
         return 2
-    return 1 if report.failed and not report.done else 0
+    return 2 if report.failed and not report.done else 0  # every input bad: 2, as classify and label
 
 
 def _config_path(path: str | None) -> Path | None:
