@@ -615,6 +615,19 @@ def test_cli_out_under_a_file_is_one_clear_error(command, tmp_path, capsys):
     assert "unexpected" not in err and "Traceback" not in err
 
 
+def test_cli_evaluate_leaves_no_out_folder_when_it_stops_and_says_device_does_nothing_for_a_baseline(tmp_path, capsys):
+    """A misspelt model left an empty --out folder behind; --device foo on a baseline passed in silence (classify
+    warns)."""
+    assert main(["evaluate", "no_such_model", "--data", str(tmp_path), "--out", str(tmp_path / "ev")]) == 2
+    assert not (tmp_path / "ev").exists() and "no_such_model" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["evaluate", "baseline", "--data", str(tmp_path), "--out", str(tmp_path / "file")]) == 2
+    assert "--out " + str(tmp_path / "file") + ": is a file" in capsys.readouterr().err
+    wire = _write_folder(tmp_path / "wire")
+    assert main(["evaluate", "baseline", "--data", str(wire), "--device", "cuda"]) == 0
+    assert "warning: --device ignored: baseline is made of TF-IDF baselines" in capsys.readouterr().err
+
+
 def test_cli_evaluate_checks_the_batch_size_before_loading_the_model(tmp_path, capsys):
     assert main(["evaluate", "no_such_model", "--data", str(tmp_path), "--batch-size", "0"]) == 2
     assert "--batch-size must be >= 1" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from ..classify.transformer import DTYPES
 from ..outputs import counted, errors_path_for
 from .errors import UserError
 from .reading import (add_reading_options, not_read_tail, print_not_read, print_unwritten, reading_options,
-                      refuse_local_only)
+                      refuse_local_only, warn_ignored_by_baselines)
 
 
 def add_parser(sub):
@@ -67,14 +67,9 @@ def run(args) -> int:
         model = load_classifier(**load)  # a bad model folder fails here, in one line, before any worker starts
     except ImportError as exc:
         raise UserError(str(exc)) from None
-    from ..classify.baseline import TfidfClassifier
-
-    if all(isinstance(m, TfidfClassifier) for m in getattr(model, "members", {args.model: model}).values()):
-        ignored = [flag for flag, on in (("--dtype", args.dtype not in (None, "float32")), ("--device", args.device != "cpu"),
-                                         ("--onnx", args.onnx), ("--int8", args.int8)) if on]
-        if ignored:  # a baseline, or an ensemble of baselines: nothing here runs in torch
-            print(f"warning: {', '.join(ignored)} ignored: {args.model} is made of TF-IDF baselines (CPU, float64)",
-                  file=sys.stderr)
+    warn_ignored_by_baselines(model, args.model, {"--dtype": args.dtype not in (None, "float32"),
+                                                  "--device": args.device != "cpu", "--onnx": args.onnx,
+                                                  "--int8": args.int8})
     missing = [p for p in args.paths if not os.path.lexists(p)]  # listed among the bad inputs, counted apart
     report, wordless = ReadReport(), []
     with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:

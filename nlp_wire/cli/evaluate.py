@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import UserError
-from .reading import add_field_options, field_options
+from .reading import add_field_options, field_options, warn_ignored_by_baselines
 
 
 def add_parser(sub):
@@ -23,18 +23,32 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..classify import load_classifier
-    from ..classify.evaluate import evaluate
-    from ..dataset import load_examples
-
-    from ..classify.catalog import resolve_model, seen_sources, training_sources
-    from ..dataset import split_labels
-
     if args.batch_size < 1:
         raise UserError("--batch-size must be >= 1")
+    made = None
     if args.out:  # a bad --out fails before the model loads and predicts, not after
-        Path(args.out).mkdir(parents=True, exist_ok=True)
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"--out {out}: is a file; give a folder for the metrics, plot and examples")
+        if not out.exists():
+            out.mkdir(parents=True)
+            made = out  # removed again if the run stops before writing into it (a misspelt model, say)
+    try:
+        return _run(args)
+    except BaseException:
+        if made is not None and not any(made.iterdir()):
+            made.rmdir()
+        raise
+
+
+def _run(args) -> int:
+    from ..classify import load_classifier
+    from ..classify.catalog import resolve_model, seen_sources, training_sources
+    from ..classify.evaluate import evaluate
+    from ..dataset import load_examples, split_labels
+
     model = load_classifier(args.model, device=args.device)
+    warn_ignored_by_baselines(model, args.model, {"--device": args.device != "cpu"})
     source, labels_file = split_labels(args.data)
     seen = seen_sources(args.model, args.data)
     if seen:

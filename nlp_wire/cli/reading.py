@@ -104,3 +104,14 @@ def print_unwritten(report) -> None:
     more = report.failed + report.skipped - len(report.unwritten)
     if report.unwritten and more > 0:
         print(f"skipped: ... and {more:,} more", file=sys.stderr)
+
+
+def warn_ignored_by_baselines(model, name: str, flags: dict[str, bool]) -> None:
+    """Warn that the runtime flags given (``{"--device": given?, ...}``) do nothing for a model made only of TF-IDF
+    baselines (scikit-learn on the CPU in float64), so a ``--device cuda`` does not look used."""
+    from ..classify.baseline import TfidfClassifier
+
+    members = getattr(model, "members", {name: model}).values()
+    ignored = [flag for flag, given in flags.items() if given]
+    if ignored and all(isinstance(m, TfidfClassifier) for m in members):
+        print(f"warning: {', '.join(ignored)} ignored: {name} is made of TF-IDF baselines (CPU, float64)", file=sys.stderr)
