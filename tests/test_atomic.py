@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+from nlp_wire import atomic
 from nlp_wire.atomic import atomic_write
 
 
@@ -57,3 +58,19 @@ def test_permissions_follow_umask_and_the_old_file(tmp_path):
     with atomic_write(kept) as fh:
         fh.write("new")
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+
+
+def test_a_folder_without_write_permission_is_named_by_the_file_asked_for(tmp_path, monkeypatch):
+    """Permission errors named our hidden temporary file ('.p.jsonl.98c73da8.tmp'), not the --out the user gave.
+    (Root writes anywhere, so the refusal is made by hand here.)"""
+    import errno
+
+    def refuse(path, *args):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(atomic.os, "open", refuse)
+    with pytest.raises(PermissionError) as info:
+        with atomic_write(tmp_path / "p.jsonl") as fh:
+            fh.write("x")
+    assert info.value.filename == str(tmp_path / "p.jsonl") and ".tmp" not in str(info.value)
+    assert f"no new file may be made in {tmp_path}" in str(info.value)

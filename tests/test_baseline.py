@@ -490,6 +490,25 @@ def test_cli_train_baseline_names_the_setting_scikit_learn_refused(tmp_path, cap
     assert "stopped at baseline.max_iter=1 iterations" in caplog.text and "ConvergenceWarning" not in capsys.readouterr().err
 
 
+def test_cli_train_names_out_when_its_folder_is_not_writable(tmp_path, capsys, monkeypatch):
+    """The refusal named the hidden staging folder ('.run.partial'). (Root writes anywhere: refused by hand.)"""
+    from pathlib import Path
+
+    real = Path.mkdir
+
+    def refuse_staging(self, *args, **kwargs):
+        if self.name.endswith(".partial"):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse_staging)
+    wire = _write_folder(tmp_path / "wire")
+    assert main(["train", "baseline", "--data", str(wire), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path / 'run'}: permission denied: no new folder may be made in {tmp_path}" in err
+    assert ".partial" not in err
+
+
 def test_cli_train_teacher_and_unlabeled_go_together(tmp_path, capsys):
     assert main(["train", "minilm", "--data", str(tmp_path), "--out", str(tmp_path / "run"),
                  "--teacher", str(tmp_path)]) == 2

@@ -500,3 +500,20 @@ def test_cli_refuses_out_dash_instead_of_making_a_folder_named_dash(src, tmp_pat
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "summarize writes files: give --out FILE.jsonl, FILE.csv or FOLDER" in err
     assert _listing(tmp_path) == before  # no folder "-", no ".-.done" beside it
+
+
+def test_a_folder_without_write_permission_is_named_by_out(src, tmp_path, monkeypatch):
+    """The refusal named the lock file beside OUT ('.s.jsonl.lock'), not the --out given. (Root writes anywhere,
+    so the refusal is made by hand here.)"""
+    import builtins
+
+    def refuse_the_lock(path, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "open", refuse_the_lock, raising=False)
+    out = tmp_path / "s.jsonl"
+    with pytest.raises(PermissionError) as info:
+        summarize_folder(src, out, workers=1, progress=False)
+    assert info.value.filename == str(out) and ".lock" not in str(info.value)

@@ -94,6 +94,10 @@ def run(args) -> int:
     staging = out.with_name(f".{out.name}.partial")
     if main:
         shutil.rmtree(staging, ignore_errors=True)  # a run killed earlier
+        try:
+            staging.mkdir(parents=True)
+        except PermissionError:  # named by --out, not by the hidden staging folder beside it
+            raise UserError(f"--out {out}: permission denied: no new folder may be made in {staging.parent}") from None
     try:
         train(config, args.data, staging if main else out, teacher=teacher, unlabeled=args.unlabeled or None,
               unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher, **field_options(args))

@@ -764,7 +764,11 @@ def _lock(out: Path):
             with contextlib.suppress(OSError):
                 if _file_id(os.stat(path)) in _HELD:
                     raise refused
-            fh = open(path, "a+")
+            try:
+                fh = open(path, "a+")
+            except PermissionError as exc:  # named by OUT, not by the lock file beside it
+                raise PermissionError(exc.errno, f"{exc.strerror} (no new file may be made in {out.parent})",
+                                      str(out)) from None
             try:
                 # A POSIX record lock, not flock: forked workers do not inherit it, so a killed run's
                 # orphaned workers never keep the next run out; the kernel drops it when the run dies.
