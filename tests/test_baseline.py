@@ -290,9 +290,11 @@ def test_cli_train_classify_evaluate(tmp_path, capsys):
     (data / "broken.txt").unlink()  # a clean rerun leaves no stale errors file
     assert main(["-q", "classify", str(run / "model"), str(data), "--out", str(tmp_path / "c.jsonl")]) == 0
     assert not (tmp_path / "c.jsonl.errors.jsonl").exists()
-    for bad_out, named in ((tmp_path / "c.txt", "name a .jsonl file"), (tmp_path / "no" / "c.jsonl", "no such folder")):
+    (tmp_path / "d.jsonl.errors.jsonl").mkdir()  # found after OUT was written, and the bad inputs' list lost
+    for bad_out, named in ((tmp_path / "c.txt", "name a .jsonl file"), (tmp_path / "no" / "c.jsonl", "no such folder"),
+                           (tmp_path / "d.jsonl", "its errors file")):
         assert main(["-q", "classify", str(run / "model"), str(data), "--out", str(bad_out)]) == 2
-        assert named in capsys.readouterr().err
+        assert named in capsys.readouterr().err and not bad_out.exists()
     # an OUT that is one of the inputs is refused before anything runs
     records = tmp_path / "records.jsonl"
     records.write_text('{"id": "r1", "headline": "Police arrest a suspect", "body": "Police said so."}\n')

@@ -283,6 +283,8 @@ def check_out(out: str | Path) -> Path:
         raise ValueError(f"{out}: name a .jsonl file for the JSON lines")
     if not out.parent.is_dir():
         raise ValueError(f"{out}: no such folder {out.parent}")
+    if errors_path_for(out).is_dir():  # found only after OUT was written, and the list of bad inputs lost
+        raise ValueError(f"{out}: its errors file {errors_path_for(out)} is a folder; move it or name another OUT")
     return out
 
 
