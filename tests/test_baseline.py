@@ -366,6 +366,22 @@ def test_demo_on_a_folder_without_labels_says_so_before_writing(tmp_path, capsys
     assert "needs a labels.csv" in capsys.readouterr().err and not (tmp_path / "demo").exists()
 
 
+def test_demo_names_a_bad_file_once_and_a_missing_folder_as_missing(tmp_path, capsys, caplog):
+    """--stories with a bad file named it four times (each step read the folder again); a missing folder was
+    said to need a labels.csv."""
+    folder = _write_folder(tmp_path / "wire")
+    (folder / "broken.txt").write_bytes(b"\x00\x01binary")
+    caplog.set_level("WARNING")
+    assert main(["demo", "--stories", str(folder), "--out", str(tmp_path / "demo")]) == 0
+    assert sum("broken.txt" in r.getMessage() for r in caplog.records) == 1
+    assert "(1 bad file skipped, named above)" in capsys.readouterr().err
+    assert main(["demo", "--stories", str(tmp_path / "nowhere"), "--out", str(tmp_path / "d2")]) == 2
+    assert "--stories " + str(tmp_path / "nowhere") + ": no such folder" in capsys.readouterr().err
+    (folder / "labels.csv").write_text("id,label\ns00,crime\ns00,other\n")  # refused before step 1 writes
+    assert main(["demo", "--stories", str(folder), "--out", str(tmp_path / "d3")]) == 2
+    assert "labels.csv:3" in capsys.readouterr().err and not (tmp_path / "d3").exists()
+
+
 def test_demo_rules_accuracy_joins_the_two_label_sets_by_id():
     import datasets
 

@@ -8,10 +8,14 @@ classifies every story, summarizes the folder, and prints where every result is.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import logging
 import sys
 from pathlib import Path
+
+from ..outputs import counted
 
 
 def add_parser(sub):
@@ -39,6 +43,21 @@ def rules_accuracy(weak, gold) -> tuple[float, int]:
     return right / max(1, len(gold)), sum(i not in rules for i in gold["id"])
 
 
+@contextlib.contextmanager
+def _named_once():
+    """Step 1 named the folder's bad files; the datasets of step 2 read it again without naming them again."""
+    drop = logging.Filter()
+    drop.filter = lambda record: not str(record.msg).startswith("skipped ")
+    loggers = [logging.getLogger(name) for name in ("nlp_wire.dataset", "nlp_wire.reader")]
+    for logger in loggers:
+        logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(drop)
+
+
 def run(args) -> int:
     from ..config import TrainConfig, load_config
     from ..reader import ReadReport, read_stories
@@ -48,20 +67,27 @@ def run(args) -> int:
     from .errors import UserError
     from .train import default_config
 
+    from ..dataset import read_labels_file
+
     out = Path(args.out)
     stories = Path(args.stories) if args.stories is not None else sample_stories()
+    if not stories.is_dir():
+        raise UserError(f"--stories {stories}: no such folder")
     if not (stories / "labels.csv").is_file():  # step 2 scores against it: say so before step 1 writes anything
         raise UserError(f"--stories {stories}: needs a labels.csv (id,label) to score the demo's model against")
+    read_labels_file(stories / "labels.csv")  # a bad row (an id twice, an unknown label) too, with its line
     out.mkdir(parents=True, exist_ok=True)
 
-    # 1. weak labels from the rules
+    # 1. weak labels from the rules (the folder is read once here; its bad files are named once, here)
     rules = TopicRules.from_yaml()
     report = ReadReport()
+    all_stories = list(read_stories(stories, on_error=report))
     with open(out / "weak_labels.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(LABELS_CSV_HEADER)
-        w.writerows(label_rows(read_stories(stories, on_error=report), rules))
-    print(f"[1/4] weak labels for {report.stories} stories -> {out / 'weak_labels.csv'}", file=sys.stderr)
+        w.writerows(label_rows(all_stories, rules))
+    bad = f" ({counted(len(report.errors), 'bad file')} skipped, named above)" if report.errors else ""
+    print(f"[1/4] weak labels for {report.stories} stories{bad} -> {out / 'weak_labels.csv'}", file=sys.stderr)
 
     # 2. train the baseline on the weak labels of 80 % of the stories (split by story group)
     from ..classify.evaluate import evaluate
@@ -69,8 +95,9 @@ def run(args) -> int:
     from ..dataset import group_split, load_examples
 
     config = load_config(TrainConfig, default_config("baseline"), ["kind=baseline", "data.val_size=0.0"])
-    weak = load_examples(stories, out / "weak_labels.csv", config=config.data)  # the rules' labels, not labels.csv
-    gold = load_examples(stories, config=config.data)
+    with _named_once():
+        weak = load_examples(stories, out / "weak_labels.csv", config=config.data)  # the rules' labels, not labels.csv
+        gold = load_examples(stories, config=config.data)
     names = gold.features["label"].names
     # Held out: a fifth of all labeled stories (by story group), also those the rules abstained on.
     parts = group_split([names[i] for i in gold["label"]], list(gold["group"]), {"test": 0.2}, seed=config.seed)
@@ -87,7 +114,6 @@ def run(args) -> int:
           f"{abstained}) -> {out / 'held_out'}", file=sys.stderr)
 
     # 3. classify every story with it
-    all_stories = list(read_stories(stories))
     with open(out / "predictions.jsonl", "w", encoding="utf-8") as fh:
         for story, pred in zip(all_stories, model.predict(all_stories)):
             fh.write(json.dumps({"id": story.id, **pred.to_dict()}) + "\n")
