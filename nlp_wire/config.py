@@ -103,7 +103,7 @@ class BaselineConfig:
     word_ngram_range: list[int] = field(default_factory=lambda: [1, 2])
     char_ngram_range: list[int] = field(default_factory=lambda: [0, 0])
     min_df: int = 2
-    max_features: int | None = 200_000
+    max_features: int | None = 100_000  # as TfidfClassifier's default and configs/baseline.yaml
     sublinear_tf: bool = True
     C: float = 10.0
     class_weight: str | None = "balanced"

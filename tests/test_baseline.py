@@ -920,3 +920,125 @@ def test_cli_train_overwrite_replaces_only_a_run_and_never_its_sources(tmp_path,
         assert main([*base, "--data", str(wire), "--out", out]) == 2
         assert "the current folder" in capsys.readouterr().err
     assert sorted(p.name for p in wire.iterdir()) == stories
+
+
+# -- what the estimator passes to scikit-learn, and what a save keeps (mutation review r17) -----------------------
+def test_sample_weight_reaches_the_logistic_regression():
+    """Dropping sample_weight in fit passed every test: each PATH@WEIGHT, gold weight and teacher-pool weight would
+    have trained a baseline as if every weight were 1. Two texts of the same words and other labels: the heavier
+    one wins."""
+    texts, labels = [*X, "police talks", "police talks"], [*Y, "crime", "diplomacy"]
+    for heavy in ("crime", "diplomacy"):
+        weights = [1.0] * len(X) + [20.0 if heavy == "crime" else 1.0, 20.0 if heavy == "diplomacy" else 1.0]
+        clf = TfidfClassifier(labels=LABELS, min_df=1).fit(texts, labels, sample_weight=weights)
+        assert clf.predict(["police talks"])[0].label == heavy
+
+
+def test_every_setting_reaches_scikit_learn():
+    """C, class_weight, sublinear_tf and the char vectorizer's min_df could each be dropped on the way to
+    scikit-learn without a failing test (configs whose settings do nothing)."""
+    clf = TfidfClassifier(labels=LABELS, min_df=2, C=3.0, class_weight=None, sublinear_tf=False, max_features=50,
+                          char_ngram_range=(2, 3), max_iter=77).fit(X * 2, Y * 2)
+    vectorizers = dict(clf.pipeline_.named_steps["features"].transformer_list)
+    assert sorted(vectorizers) == ["char", "word"]
+    for vec in vectorizers.values():
+        assert (vec.min_df, vec.max_features, vec.sublinear_tf) == (2, 50, False)
+    lr = clf.pipeline_.named_steps["clf"]
+    assert (lr.C, lr.class_weight, lr.max_iter) == (3.0, None, 77)
+
+
+def test_a_saved_baseline_keeps_its_threshold_and_settings(tmp_path):
+    """The threshold and the hyperparameters could be lost on load: the model answered without its threshold, and
+    get_params() (clone, refit, a second save) gave the defaults."""
+    from sklearn.base import clone
+
+    orig = TfidfClassifier(labels=LABELS, min_df=1, C=100.0, sublinear_tf=False, max_features=5_000,
+                           threshold=0.9).fit(X, Y)
+    orig.save_pretrained(tmp_path / "m")
+    loaded = TfidfClassifier.from_pretrained(tmp_path / "m")
+    keys = [k for k in orig.get_params() if k != "data_config"]
+    assert {k: loaded.get_params()[k] for k in keys} == {k: orig.get_params()[k] for k in keys}
+    assert loaded.threshold == 0.9
+    mixed = ["police court fraud talks"]  # no label reaches 0.9: the default label, as from the original
+    assert orig.predict(mixed)[0].label == loaded.predict(mixed)[0].label == "other"
+    assert clone(loaded).get_params()["C"] == 100.0
+
+
+def test_refitting_a_loaded_baseline_drops_its_training_record(fitted, tmp_path):
+    """A loaded model refit on other data and saved elsewhere named the old training sources in its
+    metrics.json, so evaluate warned about the wrong data."""
+    fitted.save_pretrained(tmp_path / "a")
+    (tmp_path / "a" / "metrics.json").write_text(json.dumps({"data": [str(tmp_path / "src")]}))
+    model = load_classifier(tmp_path / "a")
+    assert model.trained_on  # read from the record
+    model.fit(X, Y).save_pretrained(tmp_path / "b")
+    assert not (tmp_path / "b" / "metrics.json").exists()
+
+
+def test_a_label_index_past_the_labels_is_refused_at_fit():
+    y = [LABELS.index(v) for v in Y]
+    y[0] = len(LABELS)
+    with pytest.raises(ValueError, match="indices 0..4"):
+        TfidfClassifier(labels=LABELS, min_df=1).fit(X, y)
+
+
+def test_score_takes_sample_weight(fitted):
+    wrong = ["other"] * len(X)
+    weights = [0.0 if y != "other" else 1.0 for y in Y]  # only the stories whose label is right count
+    assert fitted.score(X, wrong) < 1.0 and fitted.score(X, wrong, sample_weight=weights) == 1.0
+
+
+def test_a_transformer_folder_is_not_read_as_a_baseline(tmp_path):
+    from nlp_wire.classify.base import write_model_card
+    from nlp_wire.config import DataConfig
+
+    (tmp_path / "t").mkdir()
+    write_model_card(tmp_path / "t", "transformer", LABELS, DataConfig(labels=LABELS))
+    with pytest.raises(ModelLoadError, match="a 'transformer' model, not a baseline"):
+        TfidfClassifier.from_pretrained(tmp_path / "t")
+
+
+@pytest.mark.parametrize("edit, message", [
+    ("dup_classes", "distinct indices"),   # two columns on one label: probabilities on the wrong labels
+    ("one_class", "distinct indices"),     # failed at the first predict with numpy's broadcast error
+    ("float_classes", "expected int"),     # failed at predict with an IndexError
+    ("dup_terms", "distinct strings"),     # the vocabulary shrank: a scipy error at predict
+    ("use_idf_false", "not an accepted value"),  # scikit-learn's raw "idf_ cannot be set" at load
+])
+def test_a_crafted_weights_file_is_one_named_load_error(fitted, tmp_path, edit, message):
+    from safetensors.numpy import load_file, save_file
+
+    fitted.save_pretrained(tmp_path / "m")
+    weights, vocab_path = tmp_path / "m" / "baseline.safetensors", tmp_path / "m" / "vocabulary.json"
+    tensors = load_file(str(weights))
+    vocab = json.loads(vocab_path.read_text())
+    word = vocab["word"]
+    if edit == "dup_classes":
+        tensors["clf.classes"] = np.array([0, 0, 2, 3, 4], dtype=np.int64)
+    elif edit == "one_class":
+        n = tensors["clf.coef"].shape[1]
+        tensors.update({"clf.classes": np.array([0], dtype=np.int64), "clf.coef": np.zeros((1, n), np.float32),
+                        "clf.intercept": np.zeros(1, np.float32)})
+    elif edit == "float_classes":
+        tensors["clf.classes"] = tensors["clf.classes"].astype(np.float32)
+    elif edit == "dup_terms":
+        word["terms"][1] = word["terms"][0]
+    else:
+        word["params"]["use_idf"] = False
+    save_file(tensors, str(weights))
+    vocab_path.write_text(json.dumps(vocab))
+    with pytest.raises(ModelLoadError, match=message):
+        load_classifier(tmp_path / "m")
+
+
+def test_the_estimator_and_the_config_default_to_the_same_recipe():
+    """A baseline built in Python (TfidfClassifier()) and one built from a config that leaves a key out differed:
+    max_features was 100,000 in one and 200,000 in the other."""
+    from dataclasses import asdict
+
+    from nlp_wire.config import BaselineConfig
+
+    ours = TfidfClassifier().get_params()
+    for key, value in asdict(BaselineConfig()).items():
+        assert (list(ours[key]) if isinstance(ours[key], tuple) else ours[key]) == \
+            (list(value) if isinstance(value, tuple) else value), key

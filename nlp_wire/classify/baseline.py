@@ -33,7 +33,7 @@ _VECTORIZER_ALLOWED = {
     "encoding": {"utf-8"}, "input": {"content"}, "lowercase": {True, False}, "norm": {"l2", "l1", None},
     "preprocessor": {None}, "smooth_idf": {True, False}, "stop_words": {None}, "strip_accents": {None},
     "sublinear_tf": {True, False}, "token_pattern": {r"(?u)\b\w\w+\b", None}, "tokenizer": {None},
-    "use_idf": {True, False}, "vocabulary": {None},
+    "use_idf": {True}, "vocabulary": {None},  # every saved vectorizer has its idf_ (set at load)
 }
 
 
