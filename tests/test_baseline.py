@@ -937,14 +937,15 @@ def test_sample_weight_reaches_the_logistic_regression():
 def test_every_setting_reaches_scikit_learn():
     """C, class_weight, sublinear_tf and the char vectorizer's min_df could each be dropped on the way to
     scikit-learn without a failing test (configs whose settings do nothing)."""
-    clf = TfidfClassifier(labels=LABELS, min_df=2, C=3.0, class_weight=None, sublinear_tf=False, max_features=50,
+    # values other than scikit-learn's defaults, so that a setting dropped on the way shows
+    clf = TfidfClassifier(labels=LABELS, min_df=2, C=3.0, class_weight="balanced", sublinear_tf=True, max_features=50,
                           char_ngram_range=(2, 3), max_iter=77).fit(X * 2, Y * 2)
     vectorizers = dict(clf.pipeline_.named_steps["features"].transformer_list)
     assert sorted(vectorizers) == ["char", "word"]
     for vec in vectorizers.values():
-        assert (vec.min_df, vec.max_features, vec.sublinear_tf) == (2, 50, False)
+        assert (vec.min_df, vec.max_features, vec.sublinear_tf) == (2, 50, True)
     lr = clf.pipeline_.named_steps["clf"]
-    assert (lr.C, lr.class_weight, lr.max_iter) == (3.0, None, 77)
+    assert (lr.C, lr.class_weight, lr.max_iter) == (3.0, "balanced", 77)
 
 
 def test_a_saved_baseline_keeps_its_threshold_and_settings(tmp_path):
