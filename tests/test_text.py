@@ -111,3 +111,24 @@ def test_model_input_has_no_lone_surrogate_whatever_the_input_form():
         text = model_input(item)
         text.encode("utf-8")  # no lone surrogate left
         assert "\ufffd" in text
+
+
+def test_a_leading_byte_order_mark_does_not_hide_the_header():
+    """A file read as utf-8 (not utf-8-sig) and passed as a string starts with a BOM: still the same input."""
+    assert model_input("\ufeff" + WIRE) == EXPECTED
+    assert as_story("\ufeff" + WIRE).headline == as_story(WIRE).headline
+
+
+def test_a_story_built_directly_loses_its_headline_tags():
+    story = Story("x", None, "(LEAD) Keepers end strike", paragraphs=["Ferries sail again."])
+    assert model_input(story) == "Keepers end strike. Ferries sail again."
+
+
+def test_a_headline_ending_in_a_digit_gets_its_period():
+    assert model_input(" date 2024-01-01 Ferry fares rise 5\nThe port set new prices.\n") == \
+        "Ferry fares rise 5. The port set new prices."
+
+
+def test_a_wire_string_takes_the_given_id():
+    assert as_story(WIRE, id="t7").id == "t7"
+    assert as_story("\ufeff" + WIRE, id="t8").id == "t8"
