@@ -1021,3 +1021,47 @@ def test_a_source_weight_counts_once_drawn_or_in_the_loss(tiny_bert, tmp_path, m
     ds = _dataset(rows).remove_columns("weight").add_column("weight", [3.0 if i % 2 else 1.0 for i in range(len(rows))])
     train_transformer(_config(tiny_bert, max_steps=3, balance=balance, eval_every=0), ds, None, tmp_path, progress=False)
     assert seen and (3.0 in seen) == expect_source_weights_in_loss
+
+
+def _padded_pair(folder):
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    batch = tokenizer(["Rain.", "Heavy rain and strong wind in the north tomorrow."], padding=True,
+                      return_tensors="pt")
+    assert batch["attention_mask"][0].sum() < batch["attention_mask"][1].sum()  # row 0 ends in padding
+    return tokenizer, batch
+
+
+def test_cls_pooling_reads_the_first_position_and_batches_like_one_by_one(tiny_bert):
+    """No test or shipped config used ``pooling: cls``: reading the last position (a pad for the shorter story)
+    passed every test."""
+    from nlp_wire.classify.topic_model import TopicModel
+
+    encoder = transformers.AutoModel.from_pretrained(tiny_bert)
+    model = TopicModel(encoder, 3, pooling="cls").eval()
+    tokenizer, batch = _padded_pair(tiny_bert)
+    with torch.no_grad():
+        pooled = model.pool(batch["input_ids"], batch["attention_mask"])
+        first = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state[:, 0]
+        alone = tokenizer(["Rain."], return_tensors="pt")
+        one = model.pool(alone["input_ids"], alone["attention_mask"])
+    assert torch.equal(pooled, first)
+    torch.testing.assert_close(pooled[:1], one, atol=1e-5, rtol=1e-5)
+
+
+def test_dropout_acts_before_the_head_in_training_only(tiny_bert):
+    from nlp_wire.classify.topic_model import TopicModel
+
+    model = TopicModel(transformers.AutoModel.from_pretrained(tiny_bert), 3, dropout=0.9)
+    _, batch = _padded_pair(tiny_bert)
+    args = (batch["input_ids"], batch["attention_mask"])
+    with torch.no_grad():
+        model.train()
+        model.encoder.eval()  # only the head's dropout varies
+        torch.manual_seed(1)
+        a = model(*args)
+        b = model(*args)
+        model.eval()
+        c, d = model(*args), model(*args)
+    assert not torch.allclose(a, b)
+    assert torch.equal(c, d)
+    torch.testing.assert_close(c, model.head(model.pool(*args)).detach())
