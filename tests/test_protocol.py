@@ -672,6 +672,43 @@ def test_the_distillation_student_trains_on_all_of_its_base_data_whatever_its_va
     assert sizes[0] == sizes[1] > len(gold) + 1
 
 
+def test_the_teacher_is_the_weighted_average_of_its_chosen_candidates():
+    """An unweighted sum of the candidates passed every test: the inner CV's weights did nothing."""
+    from nlp_wire.classify.distill import teacher_proba
+
+    class Fixed:
+        def __init__(self, value):
+            self.value, self.fits = value, []
+
+        def fit_texts(self, train_idx, texts):
+            self.fits.append(list(train_idx))
+            return np.full((len(texts), 2), self.value)
+
+    a, b = Fixed(1.0), Fixed(0.0)
+    proba = teacher_proba({"a": a, "b": b, "unused": Fixed(5.0)}, {"a": 0.25, "b": 0.75}, np.arange(3), ["x", "y"])
+    np.testing.assert_allclose(proba, np.full((2, 2), 0.25))
+    assert a.fits == b.fits == [[0, 1, 2]]
+
+
+def test_the_distillation_student_weighs_gold_and_pool_stories_as_asked():
+    """Dropping gold_weight passed every test: the student weighed gold stories like teacher-labelled ones."""
+    from nlp_wire.classify.distill import _student_data
+    from nlp_wire.config import TrainConfig, load_config
+    from nlp_wire.dataset import load_examples
+    from nlp_wire.resources import config_path, sample_stories
+
+    cfg = load_config(TrainConfig, config_path("debug_cpu.yaml"))
+    gold = load_examples(sample_stories(), config=cfg.data).select(range(6))
+    k = len(cfg.data.labels)
+    idx = np.array([0, 2, 3])
+    ds = _student_data(cfg, [], gold, idx, 3.0, ["pooled one", "pooled two"], np.full((2, k), 1 / k), 0.5)
+    teacher = [s == "teacher" for s in ds["source"]]
+    assert sum(teacher) == 2 and len(ds) == 5
+    own = [gold["weight"][i] for i in idx]
+    assert [w for w, t in zip(ds["weight"], teacher) if not t] == pytest.approx([3.0 * w for w in own])
+    assert [w for w, t in zip(ds["weight"], teacher) if t] == pytest.approx([0.5, 0.5])
+
+
 def test_cross_validate_keeps_every_story_group_on_one_side(monkeypatch, tmp_path):
     """Removing the groups from its splitter passed every test: versions of one story could sit on both sides."""
     import nlp_wire.classify.crossval as crossval

@@ -772,6 +772,11 @@ def test_distill_cross_validate_teaches_each_split_with_its_own_choice(tiny_bert
         (tmp_path / "work" / "split1.npz").write_bytes(b"PK\x03\x04 cut short")  # a crash mid-write, before
         distill.distill_cross_validate(spec, nested, student, [], pool[:1], tmp_path / "work")
         assert trained.count("minilm") == 3  # the broken split alone runs again
+        distill.distill_cross_validate(spec, nested, student, [], pool[:1], tmp_path / "work", gold_weight=1.0)
+        assert trained.count("minilm") == 5  # another gold weight is another recipe: no old split is reused
+        distill.distill_cross_validate(spec, nested, student, [], pool[:1], tmp_path / "work", gold_weight=1.0,
+                                       pool_weight=2.0)
+        assert trained.count("minilm") == 7  # so is another pool weight
     finally:
         train_module.fit_classifier = fit
     moved = dict(nested, choices=[dict(c, test_ids=c["test_ids"][::-1]) for c in nested["choices"]])
@@ -786,7 +791,15 @@ def test_distill_cross_validate_teaches_each_split_with_its_own_choice(tiny_bert
         assert not {dates[i] for i in c["test_ids"]} & {dates[i] for i in set(dates) - set(c["test_ids"])}
     # a split's chosen bias is part of its teacher: other x exp(-30) leaves other no probability there
     nested["choices"][0]["bias"] = {"other": -30.0}
-    distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work_bias")
+    student_data, taught = distill._student_data, []
+    distill._student_data = lambda *a: taught.append(a[6]) or student_data(*a)  # the pool's soft labels
+    try:
+        distill.distill_cross_validate(spec, nested, student, [], pool, tmp_path / "work_bias")
+    finally:
+        distill._student_data = student_data
+    # the student learns the split's biased teacher, as it is scored against it
+    assert len(taught) == 2 and taught[0][:, LABELS.index("other")].max() < 1e-6
+    assert taught[1][:, LABELS.index("other")].max() > 1e-6
     with np.load(tmp_path / "work_bias" / "split1.npz") as saved, np.load(tmp_path / "work" / "split1.npz") as plain:
         assert saved["teacher"][:, LABELS.index("other")].max() < 1e-6 < plain["teacher"][:, LABELS.index("other")].max()
     with np.load(tmp_path / "work_bias" / "split2.npz") as saved, np.load(tmp_path / "work" / "split2.npz") as plain:
