@@ -131,6 +131,15 @@ def test_a_member_or_model_of_unknown_kind_is_named(members, tmp_path):
             load_classifier(target)
 
 
+def test_loading_an_ensemble_folder_as_one_model_says_so(members, tmp_path):
+    from nlp_wire.classify.single import load_single
+
+    folder = EnsembleClassifier(members).save_pretrained(tmp_path / "ens")
+    with pytest.raises(ModelLoadError, match=r"ens: holds an ensemble, not a single model"):
+        load_single(folder)
+    assert isinstance(load_single(folder / "sharp"), TfidfClassifier)
+
+
 def test_link_existing_folders_without_copying(members, tmp_path):
     from nlp_wire.classify.ensemble import link_ensemble
 
