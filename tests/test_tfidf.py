@@ -28,7 +28,7 @@ def test_word_tfidf_equals_sklearn(params):
     assert supports_fast_transform(vec)
     for docs in (DOCS, NEW):
         ours, theirs = word_tfidf(vec, docs), vec.transform(docs)
-        assert ours.shape == theirs.shape
+        assert ours.shape == theirs.shape and ours.dtype == theirs.dtype == np.float32  # not float64: twice the memory
         np.testing.assert_allclose(ours.toarray(), theirs.toarray(), rtol=1e-5, atol=1e-7)
 
 
@@ -36,3 +36,4 @@ def test_customised_vectorizers_take_the_slow_path():
     assert not supports_fast_transform(TfidfVectorizer(analyzer="char_wb").fit(DOCS))
     assert not supports_fast_transform(TfidfVectorizer(stop_words="english").fit(DOCS))
     assert not supports_fast_transform(TfidfVectorizer(binary=True).fit(DOCS))
+    assert not supports_fast_transform(TfidfVectorizer(strip_accents="unicode").fit(DOCS))  # word_tfidf keeps accents
