@@ -263,6 +263,37 @@ def test_a_command_does_not_count_its_own_output_inside_the_input(tmp_path, caps
         assert "1 path not read (hidden 1)" in err and ".notes" in err, err
 
 
+def test_classify_reruns_keep_their_errors_file_current_and_out_of_the_inputs(tmp_path, capsys):
+    """The second run must not count the first one's errors file as an input not read, must report a real input
+    whose name merely starts like the output's, and a clean re-run removes the old errors file."""
+    src = tmp_path / "wire"
+    src.mkdir()
+    (src / "a.txt").write_text(story(), encoding="utf-8")
+    (src / "b.txt").write_bytes(b"\xff\xfe not a story")
+    (src / "c.jsonl.old").write_text("kept by hand\n", encoding="utf-8")
+    errors = src / "c.jsonl.errors.jsonl"
+    argv = ["-q", "classify", "baseline", src, "--out", src / "c.jsonl", "-v"]
+    for _ in range(2):
+        code, _, err = _main(capsys, *argv)
+        assert code == 0 and "1 bad input skipped" in err and errors.is_file(), err
+        assert "1 path not read (not .txt 1)" in err and "c.jsonl.old: not .txt" in err, err
+    (src / "b.txt").write_text(story(2), encoding="utf-8")
+    code, _, err = _main(capsys, *argv)
+    assert code == 0 and "classified 2 stories; 0 bad inputs skipped" in err, err
+    assert not errors.exists()  # no list of failures that no longer happen
+
+
+def test_own_output_and_check_not_input_cover_the_errors_file(tmp_path):
+    from nlp_wire.outputs import check_not_input, own_output
+
+    is_own = own_output(tmp_path / "x.jsonl")
+    assert is_own(tmp_path / "x.jsonl") and is_own(tmp_path / "x.jsonl.errors.jsonl") and is_own(tmp_path / ".x.jsonl.lock")
+    assert not is_own(tmp_path / "x.jsonl.old") and not is_own(tmp_path / "x.jsonl2" / "a.txt")
+    with pytest.raises(ValueError, match="overwrite the input .*x.jsonl.errors.jsonl"):
+        check_not_input(tmp_path / "x.jsonl", [tmp_path / "y.jsonl", tmp_path / "x.jsonl.errors.jsonl"])
+    check_not_input(tmp_path / "x.jsonl", [tmp_path / "y.jsonl"])
+
+
 def _peak_kb(argv: list[str]) -> int:
     """Peak RSS (KB) of one ``nlp-wire`` command run in a fresh process."""
     code = ("import resource, sys\nfrom nlp_wire.cli.main import main\ncode = main(sys.argv[1:])\n"
