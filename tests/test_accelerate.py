@@ -53,7 +53,7 @@ def test_launch_detection(monkeypatch, plain_env):
     assert device_spec(torch.device("cpu", 0)) == "cpu"
 
 
-def test_plain_run_uses_the_configured_device_and_logs_batch_and_steps(tiny_bert, tmp_path, caplog, plain_env):
+def test_plain_run_uses_the_configured_device_and_logs_batch_and_steps(tiny_bert, tmp_path, caplog, plain_env):  # noqa: F811 (the imported fixture)
     caplog.set_level(logging.INFO, logger="nlp_wire")
     cfg = _config(tiny_bert, max_steps=8, batch_size=3, grad_accum=2, eval_every=4)
     clf = train_transformer(cfg, _dataset(STORIES), None, tmp_path, progress=False)
@@ -66,7 +66,7 @@ def test_plain_run_uses_the_configured_device_and_logs_batch_and_steps(tiny_bert
                       progress=False)
 
 
-def test_two_cpu_processes_train_like_one(tiny_bert, tmp_path, plain_env):
+def test_two_cpu_processes_train_like_one(tiny_bert, tmp_path, plain_env):  # noqa: F811 (the imported fixture)
     """``accelerate launch`` with 2 gloo processes: each takes half of every batch, so the effective batch
     and the step count are the config's, and (no dropout) the model equals a single-process run's."""
     base = tmp_path / "tiny_bert_no_dropout"  # dropout masks depend on the batch split; weights must not
