@@ -370,9 +370,9 @@ def iter_records(
 
 def _csv_records(text: str, path: Path, on_error, max_bytes: int | None) -> Iterator[tuple[int, dict]]:
     """``(line number, row)`` of a CSV text, as :class:`csv.DictReader` gives them (header from the first row,
-    blank rows skipped), the line number being the row's last. A row with fewer fields than the header, or more
-    (unless the extra ones are empty: trailing commas), is a bad row named by its first line, as :class:`csv.DictReader`
-    would silently fill it with None or cut it; so is a row with a field over ``max_bytes``; a quoted field that
+    blank rows skipped, missing fields None), the line number being the row's last. A row with more fields than the
+    header (unless the extra ones are empty: trailing commas, in the header too) is a bad row named by its first
+    line, where :class:`csv.DictReader` would silently cut its text; so is a row with a field over ``max_bytes``; a quoted field that
     runs to the end of the file (its closing quote missing) is a bad row named by the line its quote opened.
     """
     # A line no file holds: a clean file ends before it, as a row of its own; an unterminated quoted field
@@ -401,13 +401,17 @@ def _csv_records(text: str, path: Path, on_error, max_bytes: int | None) -> Iter
             continue
         elif header is None:
             header = row
-        elif len(row) < len(header) or any(value.strip() for value in row[len(header):]):
-            # an unquoted comma splits a field (the text after it was dropped); a short row lost its last fields
-            _fail(WireFormatError(f"{len(row)} fields where the header has {len(header)} "
-                                  + ("(a field with a comma must be quoted)" if len(row) > len(header)
-                                     else f"(no {', '.join(map(repr, header[len(row):]))})"), path, first), on_error)
-        else:
-            yield reader.line_num, dict(zip(header, row))  # empty fields after the header's (trailing commas) dropped
+            while len(header) > 1 and not header[-1].strip():  # "id,headline,body," (a trailing comma)
+                header = header[:-1]
+        elif any(value.strip() for value in row[len(header):]):
+            # an unquoted comma split a field: the text after it would be dropped
+            _fail(WireFormatError(f"{len(row)} fields where the header has {len(header)} (a field with a comma "
+                                  "must be quoted)", path, first), on_error)
+        else:  # empty fields after the header's (trailing commas) dropped; a short row's missing fields are None
+            record = dict(zip(header, row))
+            for key in header[len(row):]:
+                record[key] = None
+            yield reader.line_num, record
 
 
 def _over(value: str, max_bytes: int) -> bool:

@@ -117,11 +117,14 @@ def test_summarize_refuses_a_csv_in_one_line(tmp_path, capsys):
                                        "records, not CSV\n")
 
 
-def test_a_row_with_more_or_fewer_fields_than_the_header_is_a_bad_row(tmp_path):
-    """An unquoted comma in a body cut the text after it silently (csv.DictReader files it under None), and a
-    short row was read with its body None: each is now a bad row named by its line, and the others are read."""
+def test_a_row_with_more_fields_than_the_header_is_a_bad_row(tmp_path):
+    """An unquoted comma in a body cut the text after it silently (csv.DictReader files it under None): it is now a
+    bad row named by its line, and the others are read. A short row keeps DictReader's None (a missing optional
+    field), and a header ending in a comma is a header of its named fields."""
     path = _write(tmp_path, "id,headline,body\nr1,Police arrest suspect,Police arrested a suspect.\n"
                             "r2,Too,many,fields,here\nr3,Short\nr4,Band tour,The band starts a tour.\n", "ragged.csv")
-    assert _records(path) == ([(2, "r1"), (5, "r4")],
-                              [f"{path}:3: 5 fields where the header has 3 (a field with a comma must be quoted)",
-                               f"{path}:4: 2 fields where the header has 3 (no 'body')"])
+    assert _records(path) == ([(2, "r1"), (4, "r3"), (5, "r4")],
+                              [f"{path}:3: 5 fields where the header has 3 (a field with a comma must be quoted)"])
+    path = _write(tmp_path, "id,headline,body,\nr1,Rain,Rain fell.,\nr2,Snow,Snow fell.\n", "trailing_header.csv")
+    assert [row for _, row in iter_records(path)] == [{"id": "r1", "headline": "Rain", "body": "Rain fell."},
+                                                      {"id": "r2", "headline": "Snow", "body": "Snow fell."}]
