@@ -375,6 +375,9 @@ def test_demo_names_a_bad_file_once_and_a_missing_folder_as_missing(tmp_path, ca
     assert main(["demo", "--stories", str(folder), "--out", str(tmp_path / "demo")]) == 0
     assert sum("broken.txt" in r.getMessage() for r in caplog.records) == 1
     assert "(1 bad file skipped, named above)" in capsys.readouterr().err
+    (tmp_path / "demo" / ".summaries.jsonl.done").unlink()
+    (tmp_path / "demo" / "summaries.jsonl").write_text("left by hand\n")  # the demo's folder is its own: step 4
+    assert main(["demo", "--stories", str(folder), "--out", str(tmp_path / "demo")]) == 0  # rewrites it as 1-3 do
     assert main(["demo", "--stories", str(tmp_path / "nowhere"), "--out", str(tmp_path / "d2")]) == 2
     assert "--stories " + str(tmp_path / "nowhere") + ": no such folder" in capsys.readouterr().err
     (folder / "labels.csv").write_text("id,label\ns00,crime\ns00,other\n")  # refused before step 1 writes
@@ -1043,3 +1046,40 @@ def test_the_estimator_and_the_config_default_to_the_same_recipe():
     for key, value in asdict(BaselineConfig()).items():
         assert (list(ours[key]) if isinstance(ours[key], tuple) else ours[key]) == \
             (list(value) if isinstance(value, tuple) else value), key
+
+
+def test_a_teacher_inside_out_is_allowed(tmp_path):
+    """Retraining a run from its own model (--teacher RUN/model --out RUN --overwrite) is safe: the teacher is loaded
+    before the run is replaced. The first version of the --out check refused it as a source of the run."""
+    from types import SimpleNamespace
+
+    from nlp_wire.cli.errors import UserError
+    from nlp_wire.cli.train import _check_out
+
+    run, _ = _earlier_run(tmp_path)
+    args = SimpleNamespace(data=[str(_write_folder(tmp_path / "data"))], unlabeled=[str(tmp_path / "data")],
+                           teacher=str(run / "model"), overwrite=True)
+    _check_out(run, args)  # no refusal
+    args.data = [str(run / "model")]
+    with pytest.raises(UserError, match="a source of this run"):  # training data inside OUT still is one
+        _check_out(run, args)
+
+
+def test_a_failed_swap_keeps_the_earlier_run_and_exits_1(tmp_path, capsys, monkeypatch):
+    """The new run could not be renamed into place (a busy folder): the earlier run goes back, the staged one is
+    removed, and the exit code is 1 (not the input's fault), not 2."""
+    from pathlib import Path
+
+    run, args = _earlier_run(tmp_path)
+    real = Path.rename
+
+    def busy(self, target):
+        if self.name.endswith(".partial"):
+            raise OSError(16, "Device or resource busy", str(self))
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "rename", busy)
+    assert main(args + ["--overwrite"]) == 1
+    assert "could not put the new run in place" in capsys.readouterr().err
+    assert (run / "model" / "old.safetensors").read_text() == "an earlier run"
+    assert not list(tmp_path.glob(".run.*"))

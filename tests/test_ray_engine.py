@@ -99,6 +99,9 @@ def test_summarize_on_ray_replaces_only_its_own_output(local_ray, hostile, tmp_p
     assert first.done and "mine" not in out.read_text(encoding="utf-8")
     assert ray_engine.summarize_to_file(hostile, out, progress=False).done == first.done  # its own: no --force
     assert main(["-q", "summarize", str(hostile), "--out", str(tmp_path / "mine.jsonl"), "--engine", "ray"]) == 0
+    (tmp_path / "mine.csv").write_text("a,b\n")  # the format is said first, not --force and then the format
+    with pytest.raises(ValueError, match="the Ray engine writes a .jsonl file"):
+        ray_engine.summarize_to_file(hostile, tmp_path / "mine.csv", progress=False)
 
 
 def test_a_rerun_after_a_crash_skips_finished_shards(local_ray, hostile, tmp_path, monkeypatch, caplog):

@@ -517,3 +517,17 @@ def test_a_folder_without_write_permission_is_named_by_out(src, tmp_path, monkey
     with pytest.raises(PermissionError) as info:
         summarize_folder(src, out, workers=1, progress=False)
     assert info.value.filename == str(out) and ".lock" not in str(info.value)
+
+
+def test_summaries_without_their_done_file_and_empty_placeholders_are_replaced(src, tmp_path):
+    """Outputs written before .done existed (or by Ray's earlier version, or copied here) and an empty placeholder
+    (mktemp) were refused as "not written by nlp-wire summarize"; a file of other records still is."""
+    for name in ("old.jsonl", "old.csv"):
+        summarize_folder(src, tmp_path / name, workers=1, progress=False)
+        (tmp_path / f".{name}.done").unlink()
+        assert summarize_folder(src, tmp_path / name, workers=1, progress=False).done
+    (tmp_path / "empty.jsonl").write_text("")
+    assert summarize_folder(src, tmp_path / "empty.jsonl", workers=1, progress=False).done
+    (tmp_path / "other.jsonl").write_text('{"id": "x", "label": "crime"}\n')
+    with pytest.raises(ValueError, match="not written by nlp-wire summarize"):
+        summarize_folder(src, tmp_path / "other.jsonl", workers=1, progress=False)

@@ -120,7 +120,8 @@ def run(args) -> int:
     print(f"[3/4] {len(all_stories)} predictions -> {out / 'predictions.jsonl'}", file=sys.stderr)
 
     # 4. summarize the folder
-    summ = summarize_folder(stories, out / "summaries.jsonl", sentences=3, progress=False)
+    # OUT is the demo's own folder, whose files it rewrites on every run (steps 1-3 too)
+    summ = summarize_folder(stories, out / "summaries.jsonl", sentences=3, progress=False, force=True)
     print(f"[4/4] summaries: {summ.line()}", file=sys.stderr)
     print(f"results in {out}/: weak_labels.csv, baseline/model/, held_out/ (metrics, confusion PNG, errors), "
           f"predictions.jsonl, summaries.jsonl")

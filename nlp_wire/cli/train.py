@@ -117,10 +117,11 @@ def run(args) -> int:
                 if earlier.exists() and not out.exists():  # the earlier run goes back in place
                     earlier.rename(out)
                 raise
-        except OSError as exc:
+        except OSError as exc:  # not the user's input: exit 1, as for a full disk
             shutil.rmtree(staging, ignore_errors=True)
-            raise UserError(f"--out {out}: could not put the new run in place ({exc.strerror or exc}); "
-                            "nothing was changed") from None
+            kept = "the earlier run is kept" if out.exists() else f"the earlier run is in {earlier}"
+            raise OSError(exc.errno, f"--out {out}: could not put the new run in place ({exc.strerror or exc}); "
+                                     f"{kept}") from None
         shutil.rmtree(earlier, ignore_errors=True)
         print(f"model: {args.out}/model  (metrics: {args.out}/metrics.json)", file=sys.stderr)
     return 0
@@ -143,7 +144,7 @@ def _check_out(out, args) -> None:
     if where == here or where in here.parents:
         raise UserError(f"--out {out}: is the current folder or holds it; give the run a folder of its own")
     sources = [split_labels(parse_data_spec(spec)[0]) for spec in [*args.data, *args.unlabeled]]
-    for path in [p for pair in sources for p in pair if p is not None] + ([args.teacher] if args.teacher else []):
+    for path in [p for pair in sources for p in pair if p is not None]:  # (a --teacher is loaded before: it may be)
         if os.path.exists(path) and (Path(path).resolve() == where or where in Path(path).resolve().parents):
             raise UserError(f"--out {out}: holds {path}, a source of this run; give the run a folder of its own")
     if not out.is_dir() or not any(out.iterdir()):

@@ -563,6 +563,8 @@ def summarize_to_file(src: str | Path, out: str | Path, *, sentences: int = 3, m
         raise WireFormatError("no such file or folder", src)
     out = Path(out)
     check_not_input(out, [src])
+    if out.suffix.lower() != ".jsonl":  # said before --force is asked for
+        raise ValueError(f"{out}: the Ray engine writes a .jsonl file")
     if not out.with_name(f".{out.name}.ray").is_dir():  # shards of a run in progress: it passed this check
         check_out_replaceable(out, src, force=force)
     settings = {"src": os.path.abspath(src), "sentences": sentences, "max_words": max_words, "method": method}

@@ -220,10 +220,29 @@ def check_out_replaceable(out: str | Path, src: str | Path, *, resume: bool = Fa
         return
     if not out.is_file():
         return
-    if out.with_name(f".{out.name}.done").exists():
-        return  # an earlier run's summaries: replaced, as a rerun should
+    if out.with_name(f".{out.name}.done").exists() or _looks_like_summaries(out):
+        return  # an earlier run's summaries (or an empty placeholder): replaced, as a rerun should
     raise ValueError(f"{out} exists and was not written by nlp-wire summarize; pass --force to replace it, "
                      "or name another OUT")
+
+
+def _looks_like_summaries(out: Path) -> bool:
+    """An empty file, or summaries by their first line (a CSV with summarize's header, a JSON line with its
+    fields): outputs written before ``.done`` existed, copied or moved ones, and Ray's of earlier versions."""
+    try:
+        with open(out, "rb") as fh:
+            first = fh.readline(64 * 1024).decode("utf-8-sig", "replace").strip()
+    except OSError:
+        return False
+    if not first:
+        return True
+    if out.suffix.lower() == ".csv":
+        return first.split(",") == CSV_HEADER
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and list(record) == CSV_HEADER
 
 
 # -- the work, run in worker processes ---------------------------------------------------------
