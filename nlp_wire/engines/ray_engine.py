@@ -40,8 +40,8 @@ from ..outputs import check_not_input, error_entry, inputs_only
 from ..reader import iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
-from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _process_chunk, check_out_replaceable,
-                               entry_line, errors_path_for, skip_entries)
+from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _process_chunk,
+                               check_out_replaceable, done_path_for, entry_line, errors_path_for, skip_entries)
 
 __all__ = ["connect", "check_gpus", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
            "classify_to_file", "summarize_to_file", "DEFAULT_SHARD_SIZE"]
@@ -369,12 +369,17 @@ def summarize_ds(inputs, *, sentences: int = 3, max_words: int | None = None, me
 
 
 # -- write --------------------------------------------------------------------------------------
+def _shard_dir(out: Path) -> Path:
+    """The shard folder beside ``out``: there while a run on ``out`` is unfinished."""
+    return out.with_name(f".{out.name}.ray")
+
+
 class _Shards:
     """The shard folder beside ``out``: finished shards, their manifest, and the final merge."""
 
     def __init__(self, out: Path, header: dict):
         self.out, self.header = out, header
-        self.dir = out.with_name(f".{out.name}.ray")
+        self.dir = _shard_dir(out)
         self.manifest = self.dir / "manifest.jsonl"
         self.done: dict[int, dict] = {}
         entries = []
@@ -498,12 +503,16 @@ def prepare_shards(out: str | Path, header: dict) -> _Shards:
 
 
 def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict, build, shard_size: int,
-         exclude: Path | None, progress: bool) -> BatchReport:
+         exclude: Path | None, progress: bool, check=None) -> BatchReport:
+    """List the inputs, run ``build`` on Ray and write the shards into ``out``; ``check()`` (the task's own refusal
+    of ``out``) runs after the common checks, before Ray starts."""
     if shard_size < 1:
         raise ValueError("shard_size must be >= 1")
     check_not_input(out, paths)
     if Path(out).suffix.lower() != ".jsonl":  # before Ray starts
         raise ValueError(f"{out}: the Ray engine writes a .jsonl file")
+    if check is not None:
+        check()
     connect()
     not_read: list = []  # an OUT inside an input folder: its own files are not inputs left unread
     rows, digest = _listing(task, paths, shard_size, exclude, inputs_only(out, not_read.append))
@@ -562,17 +571,17 @@ def summarize_to_file(src: str | Path, out: str | Path, *, sentences: int = 3, m
     if not Path(src).exists():
         raise WireFormatError("no such file or folder", src)
     out = Path(out)
-    check_not_input(out, [src])
-    if out.suffix.lower() != ".jsonl":  # said before --force is asked for
-        raise ValueError(f"{out}: the Ray engine writes a .jsonl file")
-    if not out.with_name(f".{out.name}.ray").is_dir():  # shards of a run in progress: it passed this check
-        check_out_replaceable(out, src, force=force)
+
+    def replaceable():  # after the .jsonl rule, so that --force is not asked for first
+        if not _shard_dir(out).is_dir():  # shards of a run in progress: it passed this check
+            check_out_replaceable(out, src, force=force)
+
     settings = {"src": os.path.abspath(src), "sentences": sentences, "max_words": max_words, "method": method}
     report = _run("summarize", [src], out, settings,
                   lambda ds: summarize_ds(ds, sentences=sentences, max_words=max_words, method=method),
-                  shard_size, None, progress)
+                  shard_size, None, progress, check=replaceable)
     if not report.kept_out:  # OUT is summarize's own now: a rerun replaces it without force, as locally
-        with atomic_write(out.with_name(f".{out.name}.done")) as fh:  # (a local --resume sees other settings)
+        with atomic_write(done_path_for(out)) as fh:  # (a local --resume sees other settings)
             json.dump({"params": {"engine": "ray", **settings},
                        "counts": {"done": report.done, "skipped": report.skipped, "failed": report.failed}}, fh)
     return report

@@ -71,7 +71,8 @@ from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories, pr
 from ..workers import Interrupted, WorkerDied, deferred_interrupt, ordered_map
 from . import cap_words, get_summarizer
 
-__all__ = ["BatchReport", "summarize_folder", "output_format", "errors_path_for", "safe_name", "check_out_replaceable"]
+__all__ = ["BatchReport", "summarize_folder", "output_format", "errors_path_for", "safe_name", "check_out_replaceable",
+           "done_path_for"]
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,13 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def done_path_for(out: str | Path) -> Path:
+    """``.<out>.done`` beside ``out``: the settings and counts of the run that finished it (local or Ray); it marks
+    ``out`` as summarize's own."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.done")
+
+
 def check_out_replaceable(out: str | Path, src: str | Path, *, resume: bool = False, force: bool = False) -> None:
     """Refuse an output that would replace a file, or write into a folder, that no summarize run wrote.
 
@@ -220,7 +228,7 @@ def check_out_replaceable(out: str | Path, src: str | Path, *, resume: bool = Fa
         return
     if not out.is_file():
         return
-    if out.with_name(f".{out.name}.done").exists() or _looks_like_summaries(out):
+    if done_path_for(out).exists() or _looks_like_summaries(out):
         return  # an earlier run's summaries (or an empty placeholder): replaced, as a rerun should
     raise ValueError(f"{out} exists and was not written by nlp-wire summarize; pass --force to replace it, "
                      "or name another OUT")
@@ -444,7 +452,7 @@ class _Writer:
         self.partial = out.with_name(f".{out.name}.partial")
         self.errors_partial = self.errors_path.with_name(f".{self.errors_path.name}.partial")
         self.journal_path = out.with_name(f".{out.name}.journal")
-        self.done_path = out.with_name(f".{out.name}.done")  # settings and counts of the run that finished OUT
+        self.done_path = done_path_for(out)
         self.params = params
         self.src_is_dir = src.is_dir()
         self.last_key: str | None = None
