@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 from .atomic import atomic_write
 
-__all__ = ["counted", "errors_path_for", "error_entry", "write_errors", "own_output", "inputs_only", "check_not_input"]
+__all__ = ["counted", "first_few", "errors_path_for", "error_entry", "write_errors", "own_output", "inputs_only", "check_not_input"]
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
@@ -24,6 +24,13 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     if plural is None:
         plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
     return f"{n:,} {noun if n == 1 else plural}"
+
+
+def first_few(names: Iterable[str], sep: str = ", ", shown: int = 3) -> str:
+    """``"a, b, c, ..."``: the first ``shown`` names, and ``", ..."`` when there are more (what a refused folder
+    holds, in one line)."""
+    names = list(names)
+    return sep.join(names[:shown]) + (", ..." if len(names) > shown else "")
 
 
 def errors_path_for(out: str | Path) -> Path:

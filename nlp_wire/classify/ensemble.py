@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..outputs import first_few
 from .base import MODEL_CARD, ModelLoadError, WireClassifier, read_model_card, write_model_card
 from .single import load_single
 
@@ -204,7 +205,7 @@ def _check_link_folder(folder: Path, overwrite: bool) -> None:
                 return
             raise ValueError(f"{folder}: holds an ensemble linked earlier; choose a new folder or add --overwrite "
                              "to replace it")
-    raise ValueError(f"{folder}: holds {', '.join(held[:3])}{', ...' if len(held) > 3 else ''}, not an ensemble "
+    raise ValueError(f"{folder}: holds {first_few(held)}, not an ensemble "
                      "linked earlier; an ensemble goes into a new or empty folder (is OUT missing from the command?)")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..outputs import counted
+from ..outputs import counted, first_few
 from .errors import UserError
 from .reading import add_reading_options, not_read_tail, print_not_read, reading_options
 
@@ -106,7 +106,7 @@ def _check_ids(rows, seen: dict[str, list[str]]) -> None:
     if not shared:
         return
     clash = next((i for i in shared if len(labels.get(i, ())) > 1), None)
-    named = "; ".join(f"{i!r}: {', '.join(shared[i])}" for i in list(shared)[:3]) + (", ..." if len(shared) > 3 else "")
+    named = first_few((f"{i!r}: {', '.join(places)}" for i, places in shared.items()), sep="; ")
     hint = "a story's id is its file name without .txt, so give files in different folders different names"
     if clash is not None:
         raise UserError(f"{counted(len(shared), 'story id')} shared by several stories ({named}), and {clash!r} would "

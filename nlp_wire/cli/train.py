@@ -137,6 +137,7 @@ def _check_out(out, args) -> None:
     from pathlib import Path
 
     from ..dataset import parse_data_spec, split_labels
+    from ..outputs import first_few
 
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: is a file, not a run folder")
@@ -150,8 +151,7 @@ def _check_out(out, args) -> None:
     if not out.is_dir() or not any(out.iterdir()):
         return
     if not all((out / name).is_file() for name in RUN_FILES):
-        shown = sorted(p.name for p in out.iterdir())
-        raise UserError(f"--out {out}: holds {', '.join(shown[:3])}{', ...' if len(shown) > 3 else ''}, not a run of "
+        raise UserError(f"--out {out}: holds {first_few(sorted(p.name for p in out.iterdir()))}, not a run of "
                         "nlp-wire train; --overwrite replaces only a run folder, so choose a new or empty folder")
     if not args.overwrite:
         raise UserError(f"--out {out}: holds an earlier run; choose a new folder or add --overwrite to replace it")

@@ -222,7 +222,7 @@ def check_out_replaceable(out: str | Path, src: str | Path, *, resume: bool = Fa
     if out.is_dir():
         held = [] if os.path.lexists(out / SUMMARIES_MARK) else sorted(p.name for p in out.iterdir())
         if held:
-            raise ValueError(f"{out}: holds {', '.join(held[:3])}{', ...' if len(held) > 3 else ''}, not summaries "
+            raise ValueError(f"{out}: holds {_outputs.first_few(held)}, not summaries "
                              "written earlier; name a new or empty folder, or pass --force to write into it "
                              "(same-named files are replaced)")
         return
