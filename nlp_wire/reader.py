@@ -372,8 +372,9 @@ def _csv_records(text: str, path: Path, on_error, max_bytes: int | None) -> Iter
     """``(line number, row)`` of a CSV text, as :class:`csv.DictReader` gives them (header from the first row,
     blank rows skipped, missing fields None), the line number being the row's last. A row with more fields than the
     header (unless the extra ones are empty: trailing commas, in the header too) is a bad row named by its first
-    line, where :class:`csv.DictReader` would silently cut its text; so is a row with a field over ``max_bytes``; a quoted field that
-    runs to the end of the file (its closing quote missing) is a bad row named by the line its quote opened.
+    line, where :class:`csv.DictReader` would silently cut its text; so is a row with a field over ``max_bytes``;
+    a quoted field that runs to the end of the file (its closing quote missing) is a bad row named by the line its
+    quote opened.
     """
     # A line no file holds: a clean file ends before it, as a row of its own; an unterminated quoted field
     # swallows it, so it ends that field.

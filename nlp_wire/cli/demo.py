@@ -60,14 +60,13 @@ def _named_once():
 
 def run(args) -> int:
     from ..config import TrainConfig, load_config
+    from ..dataset import read_labels_file
     from ..reader import ReadReport, read_stories
     from ..resources import sample_stories
     from ..summarize.batch import summarize_folder
     from ..weak_labels import LABELS_CSV_HEADER, TopicRules, label_rows
     from .errors import UserError
     from .train import default_config
-
-    from ..dataset import read_labels_file
 
     out = Path(args.out)
     stories = Path(args.stories) if args.stories is not None else sample_stories()
