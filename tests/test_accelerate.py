@@ -132,3 +132,37 @@ def test_a_gpu_recipe_on_a_cpu_warns_that_it_trains_in_float32(caplog, plain_env
     caplog.clear()
     make_accelerator("cpu", False, 1)
     assert "mixed_precision" not in caplog.text
+
+
+def test_mixed_precision_bf16_trains_the_cpu_in_bfloat16_autocast(tiny_bert, tmp_path, monkeypatch, plain_env):  # noqa: F811
+    """``training.mixed_precision: bf16`` is bfloat16 autocast on the CPU too (``true`` stays CUDA-only): the
+    encoder's matrix products run in bfloat16 during training, the saved weights stay float32, and the run
+    record says bf16."""
+    import torch
+
+    seen = set()
+    original = torch.nn.Linear.forward
+
+    def forward(self, x):
+        out = original(self, x)
+        seen.add(out.dtype)
+        return out
+
+    monkeypatch.setattr(torch.nn.Linear, "forward", forward)
+    cfg = _config(tiny_bert, max_steps=2, eval_every=0, mixed_precision="bf16")
+    clf = train_transformer(cfg, _dataset(STORIES), None, tmp_path, progress=False)
+    assert torch.bfloat16 in seen
+    assert {p.dtype for p in clf.model.parameters()} == {torch.float32}
+    assert clf.run_info["mixed_precision"] == "bf16"  # written to metrics.json by the CLI
+    seen.clear()
+    train_transformer(_config(tiny_bert, max_steps=2, eval_every=0, mixed_precision=True), _dataset(STORIES), None,
+                      tmp_path / "true", progress=False)
+    assert seen == {torch.float32}  # true means CUDA only: a CPU run stays float32
+
+
+def test_mixed_precision_takes_true_false_or_bf16():
+    from nlp_wire.config import ConfigError, TrainingConfig
+
+    assert TrainingConfig(mixed_precision="bf16").mixed_precision == "bf16"
+    with pytest.raises(ConfigError, match="training.mixed_precision must be true, false or bf16, not 'fp16'"):
+        TrainingConfig(mixed_precision="fp16")

@@ -48,8 +48,9 @@ def make_accelerator(config_device: str, mixed_precision: bool, grad_accum: int)
 
     Args:
         config_device: The config's ``device``; used unless a launcher placed this process.
-        mixed_precision: The config's ``training.mixed_precision``: bf16 (or fp16 where bf16 is missing)
-            autocast on CUDA; ignored on other devices. A launcher's explicit ``--mixed_precision`` wins.
+        mixed_precision: The config's ``training.mixed_precision``: ``True``, bf16 (or fp16 where bf16 is
+            missing) autocast on CUDA and float32 elsewhere; ``"bf16"``, bfloat16 autocast on CUDA and the
+            CPU (not on MPS). A launcher's explicit ``--mixed_precision`` wins.
         grad_accum: Batches per optimizer step. Accumulation runs across epoch ends, as the step count
             of the config assumes.
 
@@ -71,7 +72,8 @@ def make_accelerator(config_device: str, mixed_precision: bool, grad_accum: int)
     if launched():
         cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not _has_gpu()  # CPU-only node: gloo processes
         env_precision = os.environ.get("ACCELERATE_MIXED_PRECISION", "no")
-        precision = None if env_precision != "no" else _precision(mixed_precision, torch.cuda.is_available() and not cpu)
+        precision = (None if env_precision != "no"
+                     else _precision(mixed_precision, "cuda" if torch.cuda.is_available() and not cpu else "cpu"))
         accelerator = Accelerator(cpu=cpu, mixed_precision=precision, gradient_accumulation_plugin=plugin)
         world = int(os.environ.get("WORLD_SIZE", "1"))
         if accelerator.num_processes != world:
@@ -85,7 +87,7 @@ def make_accelerator(config_device: str, mixed_precision: bool, grad_accum: int)
     device = resolve_device(config_device)
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    elif mixed_precision:  # a GPU recipe on a machine without one: hours of float32 on the CPU
+    elif mixed_precision is True:  # a GPU recipe on a machine without one: hours of float32 on the CPU
         logger.warning("mixed_precision is set for a CUDA GPU, but this run trains on %s in float32 (device %r%s); a "
                        "CPU recipe such as minilm_cpu.yaml is sized for this", device, config_device,
                        ": no GPU found" if config_device == "auto" else "")
@@ -93,16 +95,32 @@ def make_accelerator(config_device: str, mixed_precision: bool, grad_accum: int)
     # notebooks, cross-validation) on different devices, so each run starts from a fresh state.
     AcceleratorState._reset_state(reset_partial_state=True)
     GradientState._reset_state()
-    accelerator = Accelerator(cpu=device.type == "cpu", mixed_precision=_precision(mixed_precision, device.type == "cuda"),
+    accelerator = Accelerator(cpu=device.type == "cpu", mixed_precision=_precision(mixed_precision, device.type),
                               gradient_accumulation_plugin=plugin)
     if accelerator.device.type != device.type:
         raise ValueError(f"accelerate placed this run on {accelerator.device}, not the configured {device}")
     return accelerator, device_spec(device)
 
 
-def _precision(enabled: bool, cuda: bool) -> str:
+def _precision(setting: bool | str, device_type: str) -> str:
+    """accelerate's ``mixed_precision`` for the config's setting on this device type."""
     import torch
 
-    if not (enabled and cuda):
+    if setting == "bf16":
+        if device_type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise ValueError("training.mixed_precision bf16: this GPU has no bfloat16; use true (fp16) or false")
+        if device_type == "cpu":
+            from .transformer import _cpu_has_bfloat16
+
+            if not _cpu_has_bfloat16():
+                logger.warning("training.mixed_precision bf16 on a CPU without bfloat16 matrix instructions (AMX or "
+                               "AVX512-BF16): steps are slower than in float32 here; set it to false")
+            return "bf16"
+        if device_type != "cuda":
+            logger.warning("training.mixed_precision bf16 is for CUDA and CPUs; this run trains on %s in float32",
+                           device_type)
+            return "no"
+        return "bf16"
+    if not (setting and device_type == "cuda"):
         return "no"
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
