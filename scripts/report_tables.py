@@ -155,7 +155,8 @@ def publishers() -> str:
 
 def speed(name: str = "models.json") -> str:
     """Load time and stories/s of every shipped model in one run of ``scripts/bench_models.py``
-    (``bench/models.json``: the reference CPU's run; ``bench/models_avx2.json``: a CPU without AVX-512)."""
+    (``bench/models.json``: the reference CPU's run; ``bench/models_avx2.json``: a CPU without AVX-512;
+    ``bench/models_amx.json``: one with AMX)."""
     bench = load(name)
     if not bench:
         return ""
@@ -204,6 +205,7 @@ def external(name: str = "external_kh1517.json") -> str:
 TABLES = {"published": published, "rounds": rounds, "candidates": candidates,
           "candidates_r9": lambda: candidates("_v10"), "candidates_r8": lambda: candidates("_v9"),
           "publishers": publishers, "speed": speed, "speed_avx2": lambda: speed("models_avx2.json"),
+          "speed_amx": lambda: speed("models_amx.json"),
           "external": external, "external_sample_ft": lambda: external("external_kh1517_sample_ft.json")}
 
 
