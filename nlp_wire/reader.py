@@ -24,7 +24,7 @@ from .story import Story, WireFormatError, decode_wire_bytes, parse_stories
 
 __all__ = [
     "read_stories", "iter_files", "iter_records", "ReadReport", "Skip", "Corpus", "read_jsonl_stories",
-    "iter_record_stories", "is_record_file",
+    "iter_record_stories", "is_record_file", "FirstSight",
     "DEFAULT_MAX_BYTES",
 ]
 
@@ -47,9 +47,34 @@ TOO_LARGE = "too large"
 TOO_LONG = "path too long"
 UNLISTABLE = "unlistable folder"
 SUMMARIES = "nlp-wire summaries folder"
+REPEATED = "given twice"
 # The file ``nlp-wire summarize --out FOLDER`` leaves in a folder of .txt summaries: a later run reading a folder
 # that holds it skips it (its summaries are not wire stories), unless that folder is the path given.
 SUMMARIES_MARK = ".nlp_wire-summaries"
+
+
+class FirstSight:
+    """Files met again under another of several paths given (``wire/`` and ``wire/a.txt``, a folder twice, a
+    symlink to a file met already): the first meeting is read, a later one is a :class:`Skip` (``"given twice"``,
+    naming the first path), so that no story is read, counted or answered twice.
+
+    ``first_sight(file)`` is True the first time a file (by its real path) is met. Holds one path per file met,
+    only when ``paths`` has more than one entry (one folder never yields a file twice).
+    """
+
+    def __init__(self, paths: list, on_skip: Callable[[Skip], None] | None = None):
+        self.seen: dict[str, str] | None = {} if len(paths) > 1 else None
+        self.on_skip = on_skip or (lambda skip: None)
+
+    def __call__(self, file: str | os.PathLike) -> bool:
+        if self.seen is None:
+            return True
+        key = os.path.realpath(file)
+        if key not in self.seen:
+            self.seen[key] = os.fspath(file)
+            return True
+        self.on_skip(Skip(os.fspath(file), REPEATED, f"read as {self.seen[key]}"))
+        return False
 
 
 def is_record_file(path: str | os.PathLike) -> bool:
@@ -585,11 +610,14 @@ def read_stories(
     if isinstance(path, (bytes, bytearray)):  # else iterated as a list of ints
         raise TypeError("read_stories takes a path as str or Path, not bytes: decode it (os.fsdecode)")
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    first_sight = FirstSight(paths, on_skip)
     for root in paths:
         if not os.path.lexists(root):
             handle(WireFormatError("no such file or folder", root))
             continue
         for file in _walk(root, STORY_SUFFIXES, on_skip, follow_symlinks):
+            if not first_sight(file):
+                continue
             if is_record_file(file):
                 if report is not None:
                     report.files += 1

@@ -204,3 +204,22 @@ def test_classify_to_file_takes_a_model_name_as_the_readme_shows(tmp_path):
     assert report.stories == len((tmp_path / "o.jsonl").read_text().splitlines()) > 0
     with pytest.raises(TypeError, match="model folder or name"):
         classify_to_file(3, sample_stories(), tmp_path / "p.jsonl")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_under_two_paths_given_is_read_once_and_named(folder, workers):
+    """``classify wire/ wire/a.txt`` (or a folder given twice, or a link to a file met already): each story is
+    answered once, the later meeting is a path not read ("given twice") naming the first."""
+    one = folder / "d0" / "s000.txt"
+    (folder.parent / "link.txt").symlink_to(one)
+    report = ReadReport()
+    lines = list(classify_files("baseline", [folder, one, folder / "d1", folder.parent / "link.txt"],
+                                workers=workers, report=report, warn=False))
+    alone = list(classify_files("baseline", [folder], workers=1, warn=False))
+    assert lines == alone
+    repeated = [s for s in report.skipped if s.reason == "given twice"]
+    assert sorted(s.path for s in repeated) == sorted([str(one), str(folder.parent / "link.txt")]
+                                                      + [str(p) for p in (folder / "d1").glob("*.txt")])
+    assert all(s.detail.startswith(f"read as {folder}") for s in repeated)
+    stories = list(read_stories([folder, one]))
+    assert len(stories) == len(list(read_stories(folder)))

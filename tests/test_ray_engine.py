@@ -351,3 +351,13 @@ def test_a_cluster_short_of_gpus_is_warned_once(monkeypatch, caplog):
         ray_engine.check_gpus(0)  # no GPU asked: nothing to say
     assert [r.getMessage() for r in caplog.records] == [
         "num_gpus 1: the Ray cluster has 0 GPUs now; the job waits until a GPU node joins"]
+
+
+def test_a_file_under_two_paths_given_is_one_unit_as_locally():
+    """The Ray listing reads a file given twice (a folder and a file in it) once, and says so as the local engine does."""
+    one = sorted(SAMPLE.glob("*.txt"))[0]
+    skipped = []
+    rows, _ = ray_engine._listing("classify", [str(SAMPLE), str(one)], 1000, None, on_skip=skipped.append)
+    alone, _ = ray_engine._listing("classify", [str(SAMPLE)], 1000, None)
+    assert [r["path"] for r in rows] == [r["path"] for r in alone]
+    assert [(s.path, s.reason) for s in skipped] == [(str(one), "given twice")]

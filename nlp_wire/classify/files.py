@@ -23,6 +23,7 @@ from ..atomic import atomic_write
 from ..outputs import check_not_input, error_entry, errors_path_for, own_output, write_errors
 from ..reader import (
     DEFAULT_MAX_BYTES,
+    FirstSight,
     ReadReport,
     Skip,
     _file_stories,
@@ -250,6 +251,7 @@ def classify_files(
 def _chunks(paths: list, report: ReadReport, size: int, follow_symlinks: bool, warn: bool) -> Iterator[list[str] | str]:
     """Lists of up to ``size`` wire files, and each file of records on its own, in input order."""
     chunk: list[str] = []
+    first_sight = FirstSight(paths, report.skip)
     for root in paths:
         if not os.path.lexists(root):
             report(WireFormatError("no such file or folder", root))
@@ -257,6 +259,10 @@ def _chunks(paths: list, report: ReadReport, size: int, follow_symlinks: bool, w
                 logger.warning("skipped %s", report.errors[-1])
             continue
         for file in iter_files(root, on_skip=report.skip, follow_symlinks=follow_symlinks):
+            if not first_sight(file):
+                if warn:
+                    logger.warning("not read: %s", report.skipped[-1])
+                continue
             if is_record_file(file):
                 if chunk:
                     yield chunk

@@ -37,7 +37,7 @@ from typing import Iterable, Sequence
 from ..atomic import atomic_write
 from ..classify.files import prediction_lines
 from ..outputs import check_not_input, error_entry, inputs_only
-from ..reader import iter_files, read_stories
+from ..reader import FirstSight, iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
 from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _process_chunk,
@@ -98,11 +98,14 @@ def _unit_rows(task: str, paths: Sequence[str | Path], exclude: Path | None, on_
             yield {"kind": kind, "path": path, "line": unit[2] if kind != "t" else None,
                    "raw": unit[3] if kind == "j" else None, "reason": unit[3] if kind == "x" else None}
         return
+    first_sight = FirstSight(list(paths), on_skip)  # a file under two paths given: read once, as locally
     for root in paths:  # classify: a unit per file, read by read_stories as the local engine does
         if not os.path.lexists(root):  # a dangling symlink given by name is a path not read, as locally
             yield {"kind": "x", "path": str(root), "line": None, "raw": None, "reason": "no such file or folder"}
             continue
         for path in iter_files(root, on_skip=on_skip):
+            if not first_sight(path):
+                continue
             yield {"kind": "f", "path": str(path), "line": None, "raw": None, "reason": None}
 
 
