@@ -188,8 +188,10 @@ class Story:
             WireFormatError: When the text is not one wire story.
         """
         stories = list(parse_stories(text, id=id, path=path))
-        if len(stories) != 1:
-            raise WireFormatError(f"expected one story, found {len(stories)}", path, stories[1].line)
+        if len(stories) != 1:  # none: the header line is the one to look at
+            raise WireFormatError(f"expected one story, found {len(stories)} (several stories in one text: "
+                                  "nlp_wire.story.parse_stories or nlp_wire.read_stories)", path,
+                                  stories[1].line if stories else 1)
         return stories[0]
 
     @classmethod
@@ -236,8 +238,7 @@ class Story:
         for given in (headline_field, text_field):
             if given is not None and given not in record:
                 raise WireFormatError(f"no field {given!r}", path, line)
-        headline = record.get(headline_name)
-        body = record.get(text_name)
+        headline, body = (_missing_to_none(record.get(name)) for name in (headline_name, text_name))
         if headline is None and body is None:
             raise WireFormatError(f"record has neither {headline_name!r} nor {text_name!r}", path, line)
         for name, value in ((headline_name, headline), (text_name, body)):
@@ -435,15 +436,25 @@ def _parse_related(lines: list[str]) -> list[list[str]]:
     return blocks
 
 
+def _missing_to_none(value):
+    """A float NaN (pandas' empty cell; ``pd.NA`` and ``NaT`` too) is a missing field, as ``None`` is."""
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        return None if value != value else value  # only NaN-like values differ from themselves
+    except TypeError:  # pd.NA: its comparison has no truth value
+        return None
+
+
 def _parse_block(lines: list, a: int, b: int, id: str, path: str | None) -> Story:
     """The story on ``lines[a:b]`` (its header first); those body lines are set to None once read."""
     header_no, header = a + 1, lines[a]
     m = HEADER_RE.match(header)
     if not m:  # pragma: no cover - guarded by the splitter
         raise WireFormatError("expected ' date YYYY-MM-DD headline'", path, header_no)
-    try:
-        date = _dt.date.fromisoformat(m.group(1))
-    except ValueError:
+    try:  # 2020-3-1 as well as 2020-03-01: the header pattern takes both
+        date = _dt.date(*map(int, m.group(1).split("-")))
+    except (ValueError, TypeError):
         raise WireFormatError(f"invalid date {m.group(1)!r} in header", path, header_no) from None
     tags, headline = split_tags(clean_line(m.group(2) or ""))
     if not headline:

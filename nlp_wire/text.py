@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .story import HEADER_START_RE, Story, parse_stories, printable, split_tags
+from .story import HEADER_START_RE, Story, printable, split_tags
 
 __all__ = ["as_story", "model_input"]
 
@@ -32,7 +32,7 @@ def as_story(item: Any, id: str = "text") -> Story:
         raise TypeError(f"expected a Story, a string or a dict, got {type(item).__name__}")
     stripped = item.lstrip("\ufeff \t\r\n")
     if HEADER_START_RE.match(stripped):
-        return next(parse_stories(item, id=id))
+        return Story.from_string(item, id=id)  # one story: a second one is refused by line, never dropped
     return Story.from_record({"body": stripped}, id=id)  # a body without a headline: one reading for both
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numbers
 import sys
 import types
+from collections.abc import Iterable
 from typing import Any, Callable, NamedTuple
 
 from ..story import Story
@@ -115,7 +116,15 @@ def summarize(
         raise ValueError(f"max_words must be a whole number >= 1 or None, not {max_words!r}")
     sentences, max_words = int(sentences), None if max_words is None else int(max_words)  # numpy ints too
     summarizer = method if callable(method) else get_summarizer(method)
-    chosen = cap_words(summarizer(to_story(story_or_text), sentences), max_words)
+    chosen = summarizer(to_story(story_or_text), sentences)
+    if isinstance(chosen, (str, bytes)) or not isinstance(chosen, Iterable):  # a string would be read letter by letter
+        raise TypeError(f"summarizer {getattr(summarizer, '__name__', summarizer)!r} returned "
+                        f"{type(chosen).__name__}, not a list of sentences")
+    chosen = list(chosen)
+    if not all(isinstance(s, str) for s in chosen):
+        raise TypeError(f"summarizer {getattr(summarizer, '__name__', summarizer)!r} returned a sentence that is "
+                        f"not a string: {next(s for s in chosen if not isinstance(s, str))!r}")
+    chosen = cap_words(chosen[:sentences], max_words)
     return Summary(chosen, " ".join(chosen))
 
 

@@ -42,6 +42,7 @@ import errno
 import hashlib
 import json
 import logging
+import numbers
 import os
 import re
 import secrets
@@ -893,10 +894,14 @@ def summarize_folder(
     src, out = Path(src), Path(out)
     if not src.exists():
         raise WireFormatError("no such file or folder", src)
-    if sentences < 1 or chunk_size < 1 or workers < 0 or (max_words is not None and max_words < 1):
-        raise ValueError("sentences, chunk_size and max_words must be >= 1, workers >= 0")
-    if max_bytes is not None and max_bytes < 1:
-        raise ValueError(f"max_bytes must be >= 1 (or None for no cap), not {max_bytes!r}")
+    for name, value, least, optional in (("sentences", sentences, 1, False), ("max_words", max_words, 1, True),
+                                         ("chunk_size", chunk_size, 1, False), ("workers", workers, 0, False),
+                                         ("max_bytes", max_bytes, 1, True)):
+        if value is None and optional:
+            continue
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
+            # before any work: a float reached every worker, which blamed each input file for it
+            raise ValueError(f"{name} must be a whole number >= {least}{' or None' if optional else ''}, not {value!r}")
     get_summarizer(method)  # fail early on an unknown name
     fmt = output_format(out)
     if fmt == "txt" and out.exists() and not out.is_dir():

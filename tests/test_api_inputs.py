@@ -1,0 +1,77 @@
+"""Hostile inputs to the Python API (review r18): nothing dropped or blamed on the wrong thing in silence."""
+
+from __future__ import annotations
+
+import pytest
+
+import nlp_wire
+from nlp_wire import WireFormatError, read_stories
+from nlp_wire.story import Story
+
+TWO = (" date 2020-03-31 Police arrest fraud suspect\nSEOUL, March 31 (Yonhap) -- Police arrested a man on fraud "
+       "charges.\n(END)\n date 2020-03-31 Singer tops album chart\nSEOUL, March 31 (Yonhap) -- A singer topped "
+       "the album chart.\n(END)\n")
+
+
+def test_a_text_of_several_stories_is_refused_by_line_not_cut_to_its_first():
+    with pytest.raises(WireFormatError, match=r"item 0 of the input.*expected one story, found 2"):
+        nlp_wire.load_classifier("baseline").predict([TWO])
+    with pytest.raises(WireFormatError, match=r":4: expected one story, found 2 .*read_stories"):
+        nlp_wire.summarize(TWO)
+    assert len(list(nlp_wire.story.parse_stories(TWO))) == 2  # the way to read it, named in the message
+
+
+def test_a_header_date_without_zero_padding_is_read():
+    story = Story.from_string(" date 2020-3-1 Harbor cranes get new paint\nINCHEON, March 1 (Yonhap) -- Crews "
+                              "repainted the cranes.\n(END)\n")
+    assert str(story.date) == "2020-03-01"
+    with pytest.raises(WireFormatError, match="invalid date '2020-2-30'"):
+        Story.from_string(" date 2020-2-30 No such day\nSEOUL, Feb. 30 (Yonhap) -- Nothing.\n(END)\n")
+
+
+def test_an_empty_dataframe_cell_is_a_missing_field():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"headline": ["Police arrest fraud suspect", float("nan"), "Minister visits flood area"],
+                          "body": ["Police arrested a man on fraud charges.", "A singer topped the album chart.",
+                                   pd.NA]})
+    preds = nlp_wire.load_classifier("baseline").predict(frame)
+    assert len(preds) == 3
+    assert Story.from_record({"headline": float("nan"), "body": "Text here."}).headline == ""
+    with pytest.raises(WireFormatError, match="neither 'headline' nor 'body'"):
+        Story.from_record({"headline": float("nan"), "body": None})
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sentences": 2.5}, "sentences must be a whole number >= 1, not 2.5"),
+    ({"sentences": "3"}, "sentences must be a whole number >= 1, not '3'"),
+    ({"max_words": 2.5}, "max_words must be a whole number >= 1 or None, not 2.5"),
+    ({"workers": 1.0}, "workers must be a whole number >= 0, not 1.0"),
+    ({"sentences": True}, "sentences must be a whole number >= 1, not True"),
+])
+def test_summarize_folder_refuses_a_bad_number_before_any_work(tmp_path, kwargs, message):
+    from nlp_wire.resources import sample_stories
+    from nlp_wire.summarize.batch import summarize_folder
+
+    out = tmp_path / "s.jsonl"
+    with pytest.raises(ValueError, match=message):
+        summarize_folder(sample_stories(), out, progress=False, **{"workers": 1, **kwargs})
+    assert not out.exists()
+
+
+def test_a_summarizer_callable_must_return_sentences():
+    summarize = nlp_wire.summarize
+    text = "First sentence here. Second sentence there. Third one."
+    with pytest.raises(TypeError, match="returned str, not a list of sentences"):
+        summarize(text, method=lambda story, n: "First sentence here.")
+    with pytest.raises(TypeError, match="returned NoneType"):
+        summarize(text, method=lambda story, n: None)
+    with pytest.raises(TypeError, match="not a string: 3"):
+        summarize(text, method=lambda story, n: [3])
+    gen = summarize(text, sentences=1, method=lambda story, n: (s for s in ["A.", "B."]))
+    assert gen.sentences == ["A."] and gen.text == "A."  # a list, cut to the sentences asked for
+
+
+def test_read_stories_reads_the_same_csv_the_dataframe_came_from(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("headline,body\n,A singer topped the album chart.\n", encoding="utf-8")
+    assert [s.headline for s in read_stories(path)] == [""]
