@@ -8,6 +8,7 @@ import io
 import itertools
 import json
 import logging
+import numbers
 import os
 import random
 import re
@@ -179,7 +180,11 @@ def iter_files(
 
 
 def _log_skip(skip: Skip) -> None:
-    logger.info("not read: %s", skip)
+    """Where no report collects skips: files a folder holds beside its stories (hidden, other suffixes, summaries,
+    linked folders) at INFO; a path that was meant to be read (too large, a FIFO, a dangling link, given twice ...)
+    as a warning, so that no story is lost without a word."""
+    quiet = skip.reason in (HIDDEN, SUMMARIES, LINKED_FOLDER) or skip.reason.startswith("not .")
+    logger.log(logging.INFO if quiet else logging.WARNING, "not read: %s", skip)
 
 
 def _walk(path, suffixes: tuple[str, ...], on_skip: Callable[[Skip], None], follow_symlinks: bool) -> Iterator[str]:
@@ -593,8 +598,9 @@ def read_stories(
     """
     if errors not in ("report", "raise"):
         raise ValueError(f"errors must be 'report' or 'raise', not {errors!r}")
-    if max_bytes is not None and max_bytes < 1:
-        raise ValueError(f"max_bytes must be >= 1 (or None for no cap), not {max_bytes!r}")
+    if max_bytes is not None and (not isinstance(max_bytes, numbers.Integral) or isinstance(max_bytes, bool)
+                                  or max_bytes < 1):  # 1.5 skipped every file as too large
+        raise ValueError(f"max_bytes must be a whole number >= 1 (or None for no cap), not {max_bytes!r}")
     report = on_error if isinstance(on_error, ReadReport) else None
     if on_skip is None:
         on_skip = report.skip if report is not None else _log_skip
@@ -609,9 +615,13 @@ def read_stories(
 
     if isinstance(path, (bytes, bytearray)):  # else iterated as a list of ints
         raise TypeError("read_stories takes a path as str or Path, not bytes: decode it (os.fsdecode)")
+    if not isinstance(path, (str, os.PathLike, Iterable)):
+        raise TypeError(f"read_stories takes a path (str or Path) or a list of them, not {type(path).__name__}")
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     first_sight = FirstSight(paths, on_skip)
     for root in paths:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"read_stories takes paths as str or Path, not {type(root).__name__} ({root!r})")
         if not os.path.lexists(root):
             handle(WireFormatError("no such file or folder", root))
             continue
@@ -655,6 +665,8 @@ class Corpus:
     """
 
     def __init__(self, path, limit: int | None = None, shuffle: bool = False, seed: int = 0, errors: str = "report"):
+        if limit is not None and (not isinstance(limit, numbers.Integral) or isinstance(limit, bool) or limit < 0):
+            raise ValueError(f"limit must be a whole number >= 0 or None, not {limit!r}")
         self.path = path
         self.limit = limit
         self.shuffle = shuffle

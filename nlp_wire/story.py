@@ -23,7 +23,9 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import logging
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -322,8 +324,16 @@ def clean_line(line: str) -> str:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A named file's bytes; opened without blocking, so that a FIFO is refused rather than waited on forever."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            mode = os.fstat(fh.fileno()).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(mode):
+                raise WireFormatError("not a regular file (a FIFO, socket or device)", path)
+            return fh.read()
     except IsADirectoryError:
         raise WireFormatError("is a folder, not a story file", path) from None
     except FileNotFoundError:

@@ -75,3 +75,65 @@ def test_read_stories_reads_the_same_csv_the_dataframe_came_from(tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("headline,body\n,A singer topped the album chart.\n", encoding="utf-8")
     assert [s.headline for s in read_stories(path)] == [""]
+
+
+def test_a_path_meant_to_be_read_and_skipped_is_a_warning_without_a_report(tmp_path, caplog):
+    import logging
+
+    (tmp_path / "big.txt").write_text(" date 2020-03-31 Big story\nSEOUL, March 31 (Yonhap) -- " + "Words. " * 50
+                                      + "\n(END)\n", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("x", encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="nlp_wire")
+    assert list(read_stories(tmp_path, max_bytes=100)) == []
+    by_level = {level: [r.getMessage() for r in caplog.records if r.levelno == level]
+                for level in (logging.INFO, logging.WARNING)}
+    assert len(by_level[logging.WARNING]) == 1 and "big.txt: too large" in by_level[logging.WARNING][0]
+    assert any(".hidden.txt: hidden" in m for m in by_level[logging.INFO])  # a folder's other files: quiet
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: list(read_stories(None)), "takes a path .* not NoneType"),
+    (lambda: list(read_stories(123)), "takes a path .* not int"),
+    (lambda: list(read_stories(["a.txt", None])), "paths as str or Path, not NoneType"),
+    (lambda: list(read_stories("a", max_bytes=1.5)), "max_bytes must be a whole number >= 1"),
+    (lambda: nlp_wire.Corpus("a", limit=-1), "limit must be a whole number >= 0"),
+])
+def test_bad_arguments_get_a_message_that_names_them(call, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        call()
+
+
+def test_story_from_file_refuses_a_fifo_at_once(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    import threading
+
+    outcome = []
+
+    def read():
+        try:
+            Story.from_file(fifo)
+        except WireFormatError as exc:
+            outcome.append(str(exc))
+
+    reader = threading.Thread(target=read, daemon=True)  # it waited for a writer forever: fail, do not hang
+    reader.start()
+    reader.join(timeout=20)
+    assert outcome and "not a regular file" in outcome[0]
+    with pytest.raises(WireFormatError, match="is a folder"):
+        Story.from_file(tmp_path)
+
+
+def test_an_unfitted_baseline_is_not_saved_and_numpy_thresholds_are_taken(tmp_path):
+    np = pytest.importorskip("numpy")
+    from sklearn.exceptions import NotFittedError
+
+    from nlp_wire.classify.base import check_threshold
+    from nlp_wire.classify.baseline import TfidfClassifier
+
+    with pytest.raises(NotFittedError):
+        TfidfClassifier().save_pretrained(tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+    assert check_threshold(np.int64(0)) == 0.0 and check_threshold(np.float32(0.5)) == 0.5

@@ -260,7 +260,7 @@ def check_threshold(threshold: Any) -> float:
     Raises:
         ValueError: Anything else (a bool, a string, nan, a number outside 0..1).
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)) \
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
             or not 0.0 <= threshold <= 1.0:  # nan fails both comparisons
         raise ValueError(f"threshold must be a probability between 0 and 1, not {threshold!r}")
     return float(threshold)

@@ -223,6 +223,7 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
     # -- persistence ---------------------------------------------------------------------------
     def save_pretrained(self, folder: str | Path) -> None:
         """Save as ``vocabulary.json`` + ``baseline.safetensors`` + the model card (no pickle)."""
+        self._check_fitted()  # before the folder is made: an unfitted model leaves nothing behind
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         union: FeatureUnion = self.pipeline_.named_steps["features"]
