@@ -34,7 +34,8 @@ class Prediction(str):
     A Prediction is its label string, so ``predict``'s output goes straight into scikit-learn's metrics and
     scorers (``f1_score(y, clf.predict(X))``, ``cross_val_score(..., scoring="f1_macro")``), into
     ``pandas``, or compares with ``== "crime"``; ``label``, ``score`` and ``scores`` give the rest. Two
-    Predictions are equal when label, score and scores all are.
+    Predictions are equal when label, score and scores all are, so ``Counter(preds)`` and ``set(preds)`` keep two
+    answers of one label apart when their scores differ: count labels with ``Counter(p.label for p in preds)``.
 
     Args:
         label: The predicted label (``default_label`` when the top probability is below the threshold, or when
