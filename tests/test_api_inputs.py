@@ -137,3 +137,13 @@ def test_an_unfitted_baseline_is_not_saved_and_numpy_thresholds_are_taken(tmp_pa
         TfidfClassifier().save_pretrained(tmp_path / "m")
     assert not (tmp_path / "m").exists()
     assert check_threshold(np.int64(0)) == 0.0 and check_threshold(np.float32(0.5)) == 0.5
+
+
+def test_summarize_folder_names_a_csv_of_records_as_unsupported(tmp_path):
+    from nlp_wire.summarize.batch import summarize_folder
+
+    records = tmp_path / "recs.csv"
+    records.write_text('id,headline,body\nr1,Harbor cranes,"Crews repainted the cranes. Work ended."\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="not CSV: write the records as JSONL"):
+        summarize_folder(records, tmp_path / "out.jsonl", progress=False, workers=1)
+    assert not (tmp_path / "out.jsonl").exists()

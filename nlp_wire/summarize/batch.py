@@ -894,6 +894,9 @@ def summarize_folder(
     src, out = Path(src), Path(out)
     if not src.exists():
         raise WireFormatError("no such file or folder", src)
+    if src.is_file() and src.suffix.lower() == ".csv":  # it failed line 1 as "not a wire story"
+        raise ValueError(f"{src}: summarize reads wire files and JSONL records, not CSV: write the records as JSONL "
+                         "(one JSON object per line; pandas: df.to_json(path, orient='records', lines=True))")
     for name, value, least, optional in (("sentences", sentences, 1, False), ("max_words", max_words, 1, True),
                                          ("chunk_size", chunk_size, 1, False), ("workers", workers, 0, False),
                                          ("max_bytes", max_bytes, 1, True)):
