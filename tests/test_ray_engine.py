@@ -361,3 +361,22 @@ def test_a_file_under_two_paths_given_is_one_unit_as_locally():
     alone, _ = ray_engine._listing("classify", [str(SAMPLE)], 1000, None)
     assert [r["path"] for r in rows] == [r["path"] for r in alone]
     assert [(s.path, s.reason) for s in skipped if s.reason == "given twice"] == [(str(one), "given twice")]
+
+
+def test_a_ray_run_refuses_an_out_another_run_is_writing(tmp_path, monkeypatch):
+    """Two runs on one OUT mixed their shards (one with other settings wrote into the other's, which ended with
+    exit 0): a Ray run takes the local engine's lock, before it connects."""
+    from nlp_wire.summarize.batch import _lock, _unlock
+
+    monkeypatch.setattr(ray_engine, "connect", lambda *a, **k: pytest.fail("connected while OUT was locked"))
+    out = tmp_path / "o" / "summaries.jsonl"
+    out.parent.mkdir()
+    held = _lock(out)
+    try:
+        for run in (lambda: ray_engine.summarize_to_file(SAMPLE, out, progress=False),
+                    lambda: ray_engine.classify_to_file("baseline", [SAMPLE], out, progress=False)):
+            with pytest.raises(ValueError, match="another nlp-wire run is writing it"):
+                run()
+    finally:
+        _unlock(held)
+    assert not out.exists()

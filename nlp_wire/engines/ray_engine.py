@@ -40,8 +40,8 @@ from ..outputs import check_not_input, error_entry, inputs_only
 from ..reader import FirstSight, iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
-from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _process_chunk,
-                               check_out_replaceable, done_path_for, entry_line, errors_path_for, skip_entries)
+from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _lock, _process_chunk,
+                               _unlock, check_out_replaceable, done_path_for, entry_line, errors_path_for, skip_entries)
 
 __all__ = ["connect", "check_gpus", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
            "classify_to_file", "summarize_to_file", "DEFAULT_SHARD_SIZE"]
@@ -516,16 +516,23 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
         raise ValueError(f"{out}: the Ray engine writes a .jsonl file")
     if check is not None:
         check()
-    connect()
-    not_read: list = []  # an OUT inside an input folder: its own files are not inputs left unread
-    rows, digest = _listing(task, paths, shard_size, exclude, inputs_only(out, not_read.append))
-    header = {"task": task, "settings": settings, "inputs": len(rows), "digest": digest,
-              "shards": -(-len(rows) // shard_size)}
-    shards = prepare_shards(out, header)
-    rows = [row for row in rows if row["shard"] not in shards.done]
-    report = write_ordered(build(_dataset(rows)) if rows else None, shards, progress)
-    report.not_read = not_read
-    return report
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    # One run per OUT, whatever its engine: the local engine's lock. Two Ray runs on one OUT mixed their shards
+    # (a run with other settings wrote into the first one's, which then finished with exit 0).
+    lock = _lock(Path(out))
+    try:
+        connect()
+        not_read: list = []  # an OUT inside an input folder: its own files are not inputs left unread
+        rows, digest = _listing(task, paths, shard_size, exclude, inputs_only(out, not_read.append))
+        header = {"task": task, "settings": settings, "inputs": len(rows), "digest": digest,
+                  "shards": -(-len(rows) // shard_size)}
+        shards = prepare_shards(out, header)
+        rows = [row for row in rows if row["shard"] not in shards.done]
+        report = write_ordered(build(_dataset(rows)) if rows else None, shards, progress)
+        report.not_read = not_read
+        return report
+    finally:
+        _unlock(lock)
 
 
 def classify_to_file(model: str, paths: Sequence[str | Path], out: str | Path, *, shard_size: int = DEFAULT_SHARD_SIZE,
