@@ -380,3 +380,28 @@ def test_a_ray_run_refuses_an_out_another_run_is_writing(tmp_path, monkeypatch):
     finally:
         _unlock(held)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("folder", ["summaries.jsonl", "summaries.jsonl.errors.jsonl"])
+def test_a_ray_out_or_errors_file_that_is_a_folder_is_refused_before_the_run(tmp_path, monkeypatch, folder):
+    """Found at the last rename, after the whole job (exit 1; with the errors file a folder, OUT was replaced and
+    the list of bad inputs lost); the local engine refuses both up front."""
+    monkeypatch.setattr(ray_engine, "connect", lambda *a, **k: pytest.fail("started although OUT cannot be written"))
+    (tmp_path / folder).mkdir()
+    out = tmp_path / "summaries.jsonl"
+    with pytest.raises(ValueError, match="is a folder"):
+        ray_engine.summarize_to_file(SAMPLE, out, progress=False)
+    with pytest.raises(ValueError, match="is a folder"):
+        ray_engine.classify_to_file("baseline", [SAMPLE], out, progress=False)
+    with pytest.raises(ValueError, match="is a folder"):
+        summarize_folder(SAMPLE, out, progress=False, workers=1)
+
+
+def test_an_empty_folder_exits_2_on_ray_as_locally(local_ray, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for argv in (["summarize", str(empty), "--out", str(tmp_path / "s.jsonl")],
+                 ["classify", "baseline", str(empty), "--out", str(tmp_path / "c.jsonl")]):
+        assert main(["-q", *argv]) == 2
+        assert main(["-q", *argv, "--engine", "ray"]) == 2
+        assert "no stories found" in capsys.readouterr().err

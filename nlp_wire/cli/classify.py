@@ -112,4 +112,7 @@ def _run_ray(args) -> int:
     print_unwritten(report)
     print(report.line("classify"), file=sys.stderr)
     missing = [p for p in args.paths if not os.path.lexists(p)]
+    if not (report.done or report.failed or missing):  # exit 2 as locally (it was 0 on Ray)
+        print(f"nlp-wire classify: no stories found in {', '.join(map(str, args.paths))}", file=sys.stderr)
+        return 2
     return 2 if missing or (report.failed and not report.done) else 0  # as the local engine

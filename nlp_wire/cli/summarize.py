@@ -69,6 +69,9 @@ def run(args) -> int:
         print_not_read(report.not_read, args.verbose)
         print_unwritten(report)
         print(report.line(), file=sys.stderr)
+        if not (report.done or report.skipped or report.failed):  # exit 2 as locally (it was 0 on Ray)
+            print(f"nlp-wire summarize: no stories found in {src}", file=sys.stderr)
+            return 2
         return 2 if report.failed and not report.done else 0  # every input bad: 2, as classify and label
     report = summarize_folder(
         src,

@@ -514,6 +514,9 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
     check_not_input(out, paths)
     if Path(out).suffix.lower() != ".jsonl":  # before Ray starts
         raise ValueError(f"{out}: the Ray engine writes a .jsonl file")
+    for path in (Path(out), errors_path_for(out)):  # found before the run, not at its last rename
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder; name a .jsonl file whose path is free")
     if check is not None:
         check()
     Path(out).parent.mkdir(parents=True, exist_ok=True)
