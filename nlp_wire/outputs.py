@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 from .atomic import atomic_write
 
-__all__ = ["counted", "first_few", "errors_path_for", "error_entry", "write_errors", "own_output", "inputs_only", "check_not_input"]
+__all__ = ["counted", "first_few", "errors_path_for", "check_errors_file", "error_entry", "write_errors", "own_output", "inputs_only", "check_not_input"]
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
@@ -41,6 +41,18 @@ def errors_path_for(out: str | Path) -> Path:
     """
     out = Path(out)
     return out.with_name(f"{out.name}.errors.jsonl")
+
+
+def check_errors_file(out: str | Path) -> None:
+    """Refuse an ``out`` whose errors file is a folder, before any work: it is written last, after ``out`` was
+    put in place, so the run would end with ``out`` replaced and the list of bad inputs lost.
+
+    Raises:
+        ValueError: Naming both paths.
+    """
+    errors = errors_path_for(out)
+    if errors.is_dir():
+        raise ValueError(f"{out}: its errors file {errors} is a folder; move it or name another OUT")
 
 
 def error_entry(path: str | None, line: int | None, reason: str) -> dict:

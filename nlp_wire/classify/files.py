@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..atomic import atomic_write
-from ..outputs import check_not_input, error_entry, errors_path_for, own_output, write_errors
+from ..outputs import check_errors_file, check_not_input, error_entry, errors_path_for, own_output, write_errors
 from ..reader import (
     DEFAULT_MAX_BYTES,
     FirstSight,
@@ -289,8 +289,7 @@ def check_out(out: str | Path) -> Path:
         raise ValueError(f"{out}: name a .jsonl file for the JSON lines")
     if not out.parent.is_dir():
         raise ValueError(f"{out}: no such folder {out.parent}")
-    if errors_path_for(out).is_dir():  # found only after OUT was written, and the list of bad inputs lost
-        raise ValueError(f"{out}: its errors file {errors_path_for(out)} is a folder; move it or name another OUT")
+    check_errors_file(out)
     return out
 
 

@@ -36,7 +36,7 @@ from typing import Iterable, Sequence
 
 from ..atomic import atomic_write
 from ..classify.files import prediction_lines
-from ..outputs import check_not_input, error_entry, inputs_only
+from ..outputs import check_errors_file, check_not_input, error_entry, inputs_only
 from ..reader import FirstSight, iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
@@ -514,9 +514,9 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
     check_not_input(out, paths)
     if Path(out).suffix.lower() != ".jsonl":  # before Ray starts
         raise ValueError(f"{out}: the Ray engine writes a .jsonl file")
-    for path in (Path(out), errors_path_for(out)):  # found before the run, not at its last rename
-        if path.is_dir():
-            raise ValueError(f"{path} is a folder; name a .jsonl file whose path is free")
+    if Path(out).is_dir():  # found before the run, not at its last rename
+        raise ValueError(f"{out} is a folder; name a .jsonl file whose path is free")
+    check_errors_file(out)
     if check is not None:
         check()
     Path(out).parent.mkdir(parents=True, exist_ok=True)

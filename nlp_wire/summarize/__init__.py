@@ -117,13 +117,13 @@ def summarize(
     sentences, max_words = int(sentences), None if max_words is None else int(max_words)  # numpy ints too
     summarizer = method if callable(method) else get_summarizer(method)
     chosen = summarizer(to_story(story_or_text), sentences)
+    name = getattr(summarizer, "__name__", summarizer)
     if isinstance(chosen, (str, bytes)) or not isinstance(chosen, Iterable):  # a string would be read letter by letter
-        raise TypeError(f"summarizer {getattr(summarizer, '__name__', summarizer)!r} returned "
-                        f"{type(chosen).__name__}, not a list of sentences")
+        raise TypeError(f"summarizer {name!r} returned {type(chosen).__name__}, not a list of sentences")
     chosen = list(chosen)
-    if not all(isinstance(s, str) for s in chosen):
-        raise TypeError(f"summarizer {getattr(summarizer, '__name__', summarizer)!r} returned a sentence that is "
-                        f"not a string: {next(s for s in chosen if not isinstance(s, str))!r}")
+    odd = [s for s in chosen if not isinstance(s, str)]
+    if odd:
+        raise TypeError(f"summarizer {name!r} returned a sentence that is not a string: {odd[0]!r}")
     chosen = cap_words(chosen[:sentences], max_words)
     return Summary(chosen, " ".join(chosen))
 

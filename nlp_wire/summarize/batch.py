@@ -911,8 +911,7 @@ def summarize_folder(
         raise ValueError(f"{out} is a file; name a folder for .txt summaries, or a .jsonl or .csv file")
     if fmt != "txt" and out.is_dir():
         raise ValueError(f"{out} is a folder; name a .jsonl or .csv file, or a folder without a suffix")
-    if errors_path_for(out).is_dir():  # found at the end of the run, after the work
-        raise ValueError(f"{errors_path_for(out)} (where failures are listed) is a folder; move it or name another OUT")
+    _outputs.check_errors_file(out)
     if fmt == "txt" and _inside(os.path.realpath(src), os.path.realpath(out)):
         raise ValueError(f"{out}: the output folder holds the input ({src}); name a folder beside it")
     check_not_input(out, [src])  # the check classify and the Ray engine make: OUT, or its errors file
