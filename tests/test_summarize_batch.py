@@ -225,6 +225,76 @@ def test_resume_refuses_other_settings_or_changed_input(src, tmp_path, monkeypat
         summarize_folder(src, out, workers=1, progress=False, resume=True)
 
 
+def interrupted_run(src, out, monkeypatch, n_units=7):
+    """An interrupted run on ``out`` that finished the first ``n_units`` inputs (s1..s3 among them)."""
+    with monkeypatch.context() as m:
+        interrupt_after(m, n_units)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, chunk_size=1, progress=False, checkpoint_every=0)
+
+
+def test_resume_names_an_input_edited_after_it_was_summarized(src, tmp_path, monkeypatch):
+    out = tmp_path / "o.jsonl"
+    interrupted_run(src, out, monkeypatch)
+    (src / "s2.txt").write_text(story(2).replace("night market", "flower show"), encoding="utf-8")  # a correction
+    with pytest.raises(ValueError, match=r"cannot resume: .*s2\.txt was edited after the interrupted run"):
+        summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert not out.exists()  # the old summary was not kept under the edited file's name
+    report = summarize_folder(src, out, workers=1, progress=False)  # without --resume: starts over
+    assert report.resumed == 0
+    assert "flower show" in read_jsonl(out)[1]["summary"]
+
+
+def test_resume_refuses_an_input_replaced_by_an_older_file(src, tmp_path, monkeypatch):
+    out = tmp_path / "o.jsonl"
+    interrupted_run(src, out, monkeypatch)
+    old = os.stat(src / "s1.txt")
+    (src / "s1.txt").write_text(story(9), encoding="utf-8")  # as `cp -p` or an archive restore: an older mtime
+    os.utime(src / "s1.txt", ns=(old.st_atime_ns, old.st_mtime_ns - 10**9))
+    with pytest.raises(ValueError, match="an input it had finished was edited or replaced"):
+        summarize_folder(src, out, workers=1, progress=False, resume=True)
+
+
+def test_resume_refuses_an_edited_jsonl_line(tmp_path, monkeypatch):
+    src = tmp_path / "records.jsonl"
+    lines = [json.dumps({"id": f"r{n}", "headline": f"Town {n} fair", "text": f"Town {n} held a fair. It was busy."})
+             for n in range(6)]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    interrupted_run(src, out, monkeypatch, n_units=4)
+    lines[1] = lines[1].replace("busy", "quiet")  # same length, same line count
+    stat = os.stat(src)
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.utime(src, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even with the file's mtime kept
+    with pytest.raises(ValueError, match="an input it had finished was edited or replaced"):
+        summarize_folder(src, out, workers=1, progress=False, resume=True)
+
+
+def test_resume_goes_on_past_an_input_edited_before_it_was_reached(src, tmp_path, monkeypatch):
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "o.jsonl"
+    interrupted_run(src, out, monkeypatch)
+    (src / "sub" / "s4.txt").write_text(story(4).replace("night market", "flower show"), encoding="utf-8")
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert report.resumed > 0
+    summarize_folder(src, clean, workers=1, progress=False)
+    assert out.read_bytes() == clean.read_bytes()
+
+
+def test_a_journal_without_digests_still_resumes(src, tmp_path, monkeypatch):
+    """A journal written before checkpoints kept the inputs' digest (an upgrade mid-run) resumes as before."""
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "o.jsonl"
+    interrupted_run(src, out, monkeypatch)
+    journal = tmp_path / ".o.jsonl.journal"
+    entries = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    assert all("digest" in e for e in entries[1:])
+    journal.write_text("".join(json.dumps({k: v for k, v in e.items() if k not in ("digest", "time")}) + "\n"
+                               for e in entries), encoding="utf-8")
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert report.resumed > 0
+    summarize_folder(src, clean, workers=1, progress=False)
+    assert out.read_bytes() == clean.read_bytes()
+
+
 def test_resume_with_nothing_to_resume_runs_from_scratch(src, tmp_path):
     out = tmp_path / "o.jsonl"
     report = summarize_folder(src, out, workers=1, progress=False, resume=True)

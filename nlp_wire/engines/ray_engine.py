@@ -41,7 +41,8 @@ from ..reader import FirstSight, iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
 from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _lock, _process_chunk,
-                               _unlock, check_out_replaceable, done_path_for, entry_line, errors_path_for, skip_entries)
+                               _unlock, check_out_replaceable, done_path_for, entry_line, errors_path_for, input_stamp,
+                               skip_entries)
 
 __all__ = ["connect", "check_gpus", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
            "classify_to_file", "summarize_to_file", "DEFAULT_SHARD_SIZE"]
@@ -122,15 +123,8 @@ def _listing(task: str, paths: Sequence[str | Path], shard_size: int, exclude: P
 
 
 def _stamp(row: dict) -> str:
-    """What changes when an input is edited: a JSONL line's own text, else the file's size and mtime."""
-    if row.get("raw") is not None:
-        raw = row["raw"]
-        return hashlib.sha1(raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogatepass")).hexdigest()
-    try:
-        st = os.stat(row["path"])
-    except OSError:
-        return "-"
-    return f"{st.st_size}:{st.st_mtime_ns}"
+    """What changes when an input is edited (see summarize.batch.input_stamp)."""
+    return input_stamp(row["path"], row.get("raw"))
 
 
 def model_stamp(model: str) -> str:

@@ -29,6 +29,9 @@ How it stays fast and safe:
   how long the partial files were then (after an fsync). ``resume=True`` cuts the partial files back
   to that point and goes on from the next input, so no story is lost or written twice; on an output
   an earlier run finished it does nothing, and it completes a run killed while renaming its files.
+  Each checkpoint also keeps a digest of the inputs done (path, size and modification time; a JSONL
+  line's text), so an input edited, replaced or removed since the interruption is named and the
+  resume refused, instead of keeping its old summary.
 * **Path safety.** ``.txt`` names are built from ids with only ``[A-Za-z0-9._-]`` (plus a hash of
   the original when anything was replaced), never start with a dot, and a folder that resolves
   outside ``out`` (a symlink) is refused for that story.
@@ -407,6 +410,32 @@ def _unit_key(unit: tuple) -> str:
     return f"{unit[1]}:{unit[2]}" if unit[0] == "j" else unit[1]
 
 
+def input_stamp(path: str, raw: bytes | str | None = None) -> str:
+    """What changes when an input is edited: a JSONL line's own text, else the file's size and mtime."""
+    if raw is not None:
+        return hashlib.sha1(raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogatepass")).hexdigest()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _unit_stamp(unit: tuple) -> bytes:
+    """One input's line in the digest a resume checks (as the Ray engine's listing digest has it)."""
+    stamp = input_stamp(unit[1], unit[3] if unit[0] == "j" else None) if unit[0] != "x" else f"x:{unit[3]}"
+    line = unit[2] if unit[0] != "t" else None
+    return f"{unit[1]}\0{line}\0{stamp}\n".encode("utf-8", "surrogatepass")
+
+
+def _changed_since(unit: tuple, when_ns: int | None) -> bool:
+    """Whether an input's file was modified after ``when_ns`` (time.time_ns()); False when unknown."""
+    try:
+        return when_ns is not None and os.stat(unit[1]).st_mtime_ns > when_ns
+    except OSError:
+        return True  # gone
+
+
 def _chunks(units: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
     chunk: list[tuple] = []
     for unit in units:
@@ -458,6 +487,9 @@ class _Writer:
         self.src_is_dir = src.is_dir()
         self.last_key: str | None = None
         self.skip = 0
+        self.digest = hashlib.sha1()  # of the inputs done, in order (_unit_stamp): a resume checks it
+        self.resume_digest: str | None = None  # the interrupted run's, at the checkpoint resumed from
+        self.resume_time: int | None = None  # when that checkpoint was made (time.time_ns())
         self.out_root: str | None = None
         self.staging = out / ".nlp_wire-tmp"
         self._checked_dir: str | None = None
@@ -552,13 +584,13 @@ class _Writer:
             with open(path, "a+b") as fh:
                 fh.truncate(size)  # drop whatever was written after the last checkpoint
         self.skip, self.last_key = last["units"], last["key"]
+        self.resume_digest, self.resume_time = last.get("digest"), last.get("time")  # absent: an older journal
         self.report.units = self.skip
         if self.fmt == "txt":
             self._reload_names()
         # keep only the header and the checkpoint resumed from
         with atomic_write(self.journal_path) as fh:
             fh.write(json.dumps(entries[0]) + "\n" + (json.dumps(last) + "\n" if len(entries) > 1 else ""))
-        logger.info("resuming after %s inputs (%s stories already written)", f"{self.skip:,}", f"{self.report.done:,}")
         return "resume"
 
     def _finished_before(self) -> str:
@@ -611,6 +643,8 @@ class _Writer:
             "out": self.fh.tell(),
             "err": self.efh.tell(),
             "counts": self._counts(),
+            "digest": self.digest.hexdigest(),
+            "time": time.time_ns(),
         })
         self.last_checkpoint = time.monotonic()
         self.kept = self.report.done
@@ -643,6 +677,7 @@ class _Writer:
                     self._fail({**_where(unit), "reason": str(exc)})
         r.units += 1
         self.last_key = _unit_key(unit)
+        self.digest.update(_unit_stamp(unit))
 
     def _fail(self, error: dict) -> None:
         self.report.failed += 1
@@ -940,7 +975,8 @@ def summarize_folder(
         units = _iter_units(src, out if fmt == "txt" else None, inputs_only(out, report.not_read.append), max_bytes,
                             follow_symlinks)
         if writer.skip:
-            units = _skip(units, writer.skip, writer.last_key)
+            units = _skip(units, writer)
+            logger.info("resuming after %s inputs (%s stories already written)", f"{writer.skip:,}", f"{report.done:,}")
         bar = _progress_bar(progress, report.done)
         results = None
         with deferred_interrupt() as interrupted:
@@ -990,16 +1026,28 @@ def summarize_folder(
     return report
 
 
-def _skip(units: Iterator[tuple], n: int, last_key: str | None) -> Iterator[tuple]:
-    """Drop, now, the ``n`` inputs an interrupted run finished, checking that the last one is the same."""
-    unit = None
+def _skip(units: Iterator[tuple], writer: _Writer) -> Iterator[tuple]:
+    """Drop, now, the inputs an interrupted run finished, checking that they are the same and unedited.
+
+    Raises:
+        ValueError: An input before the resume point was added, removed, renamed or edited since.
+    """
+    n, last_key = writer.skip, writer.last_key
+    unit, edited = None, None
     for i, unit in enumerate(units, 1):
+        writer.digest.update(_unit_stamp(unit))
+        if edited is None and unit[0] != "x" and _changed_since(unit, writer.resume_time):
+            edited = unit[1]
         if i == n:
             break
     else:
         unit = None
     if unit is None or _unit_key(unit) != last_key:
         raise ValueError("cannot resume: the input changed since the interrupted run; rerun without --resume")
+    if writer.resume_digest is not None and writer.digest.hexdigest() != writer.resume_digest:
+        what = f"{edited} was edited" if edited else "an input it had finished was edited or replaced"
+        raise ValueError(f"cannot resume: {what} after the interrupted run summarized it; "
+                         "rerun without --resume to start over")
     return units
 
 
