@@ -18,7 +18,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator, TypeVar
 
-__all__ = ["WorkerDied", "Interrupted", "ordered_map", "deferred_interrupt"]
+__all__ = ["WorkerDied", "Interrupted", "ordered_map", "deferred_interrupt", "sigterm_as_interrupt"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -31,13 +31,48 @@ class WorkerDied(RuntimeError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C, after the run made what it wrote durable; the message says what is left and how to go on."""
+    """Ctrl-C or SIGTERM, after the run made what it wrote durable; the message says what is left and how to go on.
+
+    ``signum`` is the signal that stopped the run (a shell's exit code for it is ``128 + signum``).
+    """
+
+    def __init__(self, message: str = "", signum: int = signal.SIGINT) -> None:
+        super().__init__(message)
+        self.signum = int(signum)
+
+
+def stopped_by(signum: int) -> str:
+    """How a run stopped by ``signum`` says so: ``interrupted`` (Ctrl-C), ``terminated (SIGTERM)``."""
+    return "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (``timeout``, Slurm, ``docker stop``, Kubernetes) raises :class:`Interrupted`
+    as Ctrl-C raises ``KeyboardInterrupt``: ``finally`` blocks run, temporary files go, and the CLI says
+    ``terminated (SIGTERM)`` in one line instead of dying without a word. Only in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Interrupted(stopped_by(signum), signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _init(initializer: Callable | None, initargs: tuple, main: int = 0) -> None:
-    # A terminal's Ctrl-C reaches every process of the group: the workers leave it to the main
-    # process, which stops them (no traceback from each worker, no worker stuck mid-queue).
+    # A terminal's Ctrl-C reaches every process of the group, and so does the SIGTERM of `timeout` or
+    # Slurm: the workers leave both to the main process, which checkpoints and then kills them (no
+    # traceback from each worker, no worker stuck mid-queue, no "worker died" for a scheduler's stop).
+    # A worker whose main process dies is killed by the kernel (_die_with_parent).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent(main)
     if initializer is not None:
         initializer(*initargs)
@@ -134,10 +169,12 @@ def _kill(pool: ProcessPoolExecutor) -> None:
 
 
 class _Flag:
-    """Whether Ctrl-C came (``flag()``), and whether it came twice (``flag.twice()``)."""
+    """Whether Ctrl-C (or SIGTERM) came (``flag()``), and whether it came twice (``flag.twice()``); ``signum``
+    is the first one's signal."""
 
     def __init__(self) -> None:
         self.hits = 0
+        self.signum = signal.SIGINT
 
     def __call__(self) -> bool:
         return self.hits > 0
@@ -148,12 +185,12 @@ class _Flag:
 
 @contextlib.contextmanager
 def deferred_interrupt() -> Iterator[_Flag]:
-    """Within the block, Ctrl-C (SIGINT) only raises a flag, which the caller checks between units of work.
+    """Within the block, Ctrl-C (SIGINT) or SIGTERM only raises a flag, which the caller checks between units of work.
 
-    Yields the flag: ``flag()`` says whether Ctrl-C came. A second Ctrl-C raises ``KeyboardInterrupt``
-    at once, wherever the code is (then ``flag.twice()`` is true, and nothing half-written should be
-    trusted). Outside the main thread (where signals cannot be caught) the flag never rises and
-    Ctrl-C behaves as usual.
+    Yields the flag: ``flag()`` says whether one came, ``flag.signum`` which. A second one raises
+    ``KeyboardInterrupt`` at once, wherever the code is (then ``flag.twice()`` is true, and nothing
+    half-written should be trusted). Outside the main thread (where signals cannot be caught) the flag
+    never rises and the signals behave as usual.
     """
     flag = _Flag()
     if threading.current_thread() is not threading.main_thread():
@@ -162,11 +199,14 @@ def deferred_interrupt() -> Iterator[_Flag]:
 
     def handler(signum, frame):
         flag.hits += 1
-        if flag.hits > 1:
+        if flag.hits == 1:
+            flag.signum = signum
+        else:
             raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, was in previous.items():
+            signal.signal(sig, was)

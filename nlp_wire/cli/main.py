@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
 
 from .errors import UserError  # also imported from here by older code: keep the name
@@ -73,13 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     from ..classify.base import ModelLoadError
     from ..config import ConfigError
     from ..story import WireFormatError
-    from ..workers import WorkerDied
+    from ..workers import WorkerDied, sigterm_as_interrupt
 
     try:
-        return int(args._run(args) or 0)
+        with sigterm_as_interrupt():  # a scheduler's stop is handled as Ctrl-C is
+            return int(args._run(args) or 0)
     except KeyboardInterrupt as exc:  # nlp_wire.workers.Interrupted says what was kept and how to go on
         print(f"nlp-wire {args.command}: {str(exc) or 'interrupted'}", file=sys.stderr)  # a bare Ctrl-C has no text
-        return 130
+        return 128 + getattr(exc, "signum", signal.SIGINT)  # 130 (Ctrl-C) or 143 (SIGTERM), as a shell gives
     except (FileExistsError, NotADirectoryError) as exc:  # an output path under (or onto) a file
         _traceback(args)
         print(f"nlp-wire {args.command}: error: {exc.filename}: a file is in the way (an output folder was "

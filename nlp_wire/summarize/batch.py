@@ -72,7 +72,7 @@ from ..reader import (
     record_story,
 )
 from ..story import Story, WireFormatError, decode_wire_bytes, parse_stories, printable
-from ..workers import Interrupted, WorkerDied, deferred_interrupt, ordered_map
+from ..workers import Interrupted, WorkerDied, deferred_interrupt, ordered_map, stopped_by
 from . import cap_words, get_summarizer
 
 __all__ = ["BatchReport", "summarize_folder", "output_format", "errors_path_for", "safe_name", "check_out_replaceable",
@@ -1003,10 +1003,11 @@ def summarize_folder(
             except (KeyboardInterrupt, WorkerDied) as exc:
                 if not interrupted.twice() and writer.writing:  # stopped between two inputs: keep all written
                     writer.checkpoint(writer.last_key, force=True)
-                what = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+                signum = getattr(exc, "signum", interrupted.signum)  # a SIGTERM outside the deferred part has its own
+                what = stopped_by(signum) if isinstance(exc, KeyboardInterrupt) else str(exc)
                 # what --resume keeps: after a second Ctrl-C, the last checkpoint's count, not all written
                 message = f"{what}: {writer.kept:,} stories written so far; rerun with --resume to finish"
-                raise (Interrupted(message) if isinstance(exc, KeyboardInterrupt) else WorkerDied(message)) from None
+                raise (Interrupted(message, signum) if isinstance(exc, KeyboardInterrupt) else WorkerDied(message)) from None
             except OSError as exc:
                 where = exc.filename or out
                 error = OSError(exc.errno, f"cannot write {where}: {exc.strerror or exc}; {report.done:,} stories "
