@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .checks import whole_number
 from .config import DataConfig
 from .reader import _log_skip, is_record_file, iter_records, read_stories
 from .story import Story, WireFormatError, _read_bytes, split_tags, story_group
@@ -287,8 +288,7 @@ def load_examples(
     Raises:
         WireFormatError: Missing source, labels file problems, unknown labels.
     """
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a whole number >= 0 or None, not {limit!r}")
+    limit = whole_number("limit", limit, 0, optional=True)  # a numpy integer too
     import datasets
 
     cfg = config or DataConfig()

@@ -8,7 +8,6 @@ import io
 import itertools
 import json
 import logging
-import numbers
 import os
 import random
 import re
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
+from .checks import whole_number
 from .outputs import counted
 from .story import Story, WireFormatError, decode_wire_bytes, parse_stories
 
@@ -598,9 +598,7 @@ def read_stories(
     """
     if errors not in ("report", "raise"):
         raise ValueError(f"errors must be 'report' or 'raise', not {errors!r}")
-    if max_bytes is not None and (not isinstance(max_bytes, numbers.Integral) or isinstance(max_bytes, bool)
-                                  or max_bytes < 1):  # 1.5 skipped every file as too large
-        raise ValueError(f"max_bytes must be a whole number >= 1 (or None for no cap), not {max_bytes!r}")
+    whole_number("max_bytes", max_bytes, 1, optional=True, note=" for no cap")
     report = on_error if isinstance(on_error, ReadReport) else None
     if on_skip is None:
         on_skip = report.skip if report is not None else _log_skip
@@ -665,8 +663,7 @@ class Corpus:
     """
 
     def __init__(self, path, limit: int | None = None, shuffle: bool = False, seed: int = 0, errors: str = "report"):
-        if limit is not None and (not isinstance(limit, numbers.Integral) or isinstance(limit, bool) or limit < 0):
-            raise ValueError(f"limit must be a whole number >= 0 or None, not {limit!r}")
+        whole_number("limit", limit, 0, optional=True)
         self.path = path
         self.limit = limit
         self.shuffle = shuffle

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .checks import whole_number
 from .config import read_yaml_mapping
 from .story import Story, split_tags
 
@@ -80,8 +81,7 @@ class TopicRules:
         for name in ("min_score", "other_below"):  # each divides a score in the confidence of __call__
             if not numbers[name] > 0:  # not a NaN either
                 raise ValueError(f"{name} must be > 0, not {numbers[name]!r}")
-        if isinstance(self.lead_words, bool) or not isinstance(self.lead_words, int) or self.lead_words < 1:
-            raise ValueError(f"lead_words must be a whole number >= 1, not {self.lead_words!r}")
+        whole_number("lead_words", self.lead_words, 1)
 
     @staticmethod
     def _compile(spec: dict, topic: str) -> list[tuple[re.Pattern, float]]:

@@ -103,6 +103,25 @@ def test_bad_arguments_get_a_message_that_names_them(call, message):
         call()
 
 
+def test_whole_number_arguments_take_numpy_integers_and_refuse_floats_and_bools(tmp_path):
+    """One check (nlp_wire.checks.whole_number) for every count the API takes: numpy integers, as from an
+    array's shape or an argmax, are whole numbers; 2.0 and True are mistakes."""
+    import numpy as np
+
+    from nlp_wire.checks import whole_number
+    from nlp_wire.resources import sample_stories
+
+    assert whole_number("n", np.int64(3), 1) == 3 and type(whole_number("n", np.int64(3), 1)) is int
+    assert whole_number("n", None, 1, optional=True) is None
+    for bad in (2.0, True, "3", -1, None):
+        with pytest.raises(ValueError, match=r"^n must be a whole number >= 0, not "):
+            whole_number("n", bad)
+    (tmp_path / "labels.csv").write_text("id,label\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="limit must be a whole number >= 0 or None, not 1.0"):
+        nlp_wire.load_examples(str(tmp_path), limit=1.0)
+    assert len(nlp_wire.load_examples(str(sample_stories()), limit=np.int64(3))) == 3  # was refused
+
+
 def test_story_from_file_refuses_a_fifo_at_once(tmp_path):
     import os
 

@@ -451,7 +451,7 @@ def test_evaluate_in_progress_chunks_scores_every_story(fitted, monkeypatch, tmp
     assert metrics == whole and interval["unit"] == "story" and interval["units"] == len(X)  # no group column
     with pytest.raises(ValueError, match="no labeled examples"):
         evaluate_module.evaluate(fitted, ds.select([]))
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match="batch_size must be a whole number >= 1"):
         evaluate_module.evaluate(fitted, ds, batch_size=0)
     (tmp_path / "afile").write_text("")
     calls = []
@@ -546,7 +546,7 @@ def test_a_bare_string_is_one_story_and_batch_size_is_checked(fitted):
     with pytest.raises(TypeError, match="a list of them, not int"):
         fitted.predict(123)
     for bad in (0, -1, 2.5, True):
-        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        with pytest.raises(ValueError, match="batch_size must be a whole number >= 1"):
             fitted.predict(["x"], batch_size=bad)
 
 

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence, TypeVar
 
 import numpy as np
 
+from ..checks import whole_number
 from ..config import ConfigError, DataConfig, build_config
 from ..story import WireFormatError
 from ..text import model_input
@@ -268,8 +269,7 @@ def check_threshold(threshold: Any) -> float:
 
 
 def _check_batch_size(batch_size: Any) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
+    whole_number("batch_size", batch_size, 1)
 
 
 TRAINING_RECORD = "metrics.json"  # a training run's record, beside its model or one folder up

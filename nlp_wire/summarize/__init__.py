@@ -10,12 +10,12 @@ in document order; :data:`SUMMARIZERS` maps config names to them (``lead`` is th
 
 from __future__ import annotations
 
-import numbers
 import sys
 import types
 from collections.abc import Iterable
 from typing import Any, Callable, NamedTuple
 
+from ..checks import whole_number
 from ..story import Story
 from .clean import prose_sentences, to_story, untokenize
 from .lead import LeadSummarizer
@@ -109,12 +109,8 @@ def summarize(
         ValueError: For ``sentences < 1``, ``max_words < 1`` or an unknown method.
         WireFormatError: For wire-format text that cannot be parsed.
     """
-    if not isinstance(sentences, numbers.Integral) or isinstance(sentences, bool) or sentences < 1:
-        raise ValueError(f"sentences must be a whole number >= 1, not {sentences!r}")
-    if max_words is not None and (not isinstance(max_words, numbers.Integral) or isinstance(max_words, bool)
-                                  or max_words < 1):
-        raise ValueError(f"max_words must be a whole number >= 1 or None, not {max_words!r}")
-    sentences, max_words = int(sentences), None if max_words is None else int(max_words)  # numpy ints too
+    sentences = whole_number("sentences", sentences, 1)
+    max_words = whole_number("max_words", max_words, 1, optional=True)
     summarizer = method if callable(method) else get_summarizer(method)
     chosen = summarizer(to_story(story_or_text), sentences)
     name = getattr(summarizer, "__name__", summarizer)

@@ -45,7 +45,6 @@ import errno
 import hashlib
 import json
 import logging
-import numbers
 import os
 import re
 import secrets
@@ -60,6 +59,7 @@ from typing import Iterable, Iterator
 from .. import outputs as _outputs  # not `outputs`: a common local name here
 from ..outputs import check_not_input, error_entry, inputs_only
 from ..atomic import atomic_write
+from ..checks import whole_number
 from ..reader import (
     DEFAULT_MAX_BYTES,
     SUMMARIES_MARK,
@@ -935,11 +935,7 @@ def summarize_folder(
     for name, value, least, optional in (("sentences", sentences, 1, False), ("max_words", max_words, 1, True),
                                          ("chunk_size", chunk_size, 1, False), ("workers", workers, 0, False),
                                          ("max_bytes", max_bytes, 1, True)):
-        if value is None and optional:
-            continue
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
-            # before any work: a float reached every worker, which blamed each input file for it
-            raise ValueError(f"{name} must be a whole number >= {least}{' or None' if optional else ''}, not {value!r}")
+        whole_number(name, value, least, optional=optional)  # before any work, not in every worker
     get_summarizer(method)  # fail early on an unknown name
     fmt = output_format(out)
     if fmt == "txt" and out.exists() and not out.is_dir():
