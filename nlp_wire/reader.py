@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator, Literal
 
 from .checks import whole_number
 from .outputs import counted
-from .story import Story, WireFormatError, decode_wire_bytes, parse_stories
+from .story import Story, WireFormatError, decode_wire_bytes, open_to_read, parse_stories
 
 __all__ = [
     "read_stories", "iter_files", "iter_records", "ReadReport", "Skip", "Corpus", "read_jsonl_stories",
@@ -290,15 +290,14 @@ def _read_bytes(path: str, max_bytes: int | None = DEFAULT_MAX_BYTES) -> bytes:
         WireFormatError: Missing or unreadable.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fh, st = open_to_read(path)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG) or (isinstance(exc, FileNotFoundError) and os.path.islink(path)):
             raise _Skipped(*_stat_problem(path, exc)) from None
         if isinstance(exc, FileNotFoundError):
             raise WireFormatError("no such file", path) from None
         raise WireFormatError(f"cannot read: {exc.strerror or exc}", path) from None
-    with open(fd, "rb") as fh:
-        st = os.fstat(fd)
+    with fh:
         if not stat.S_ISREG(st.st_mode):
             raise _Skipped(NOT_REGULAR, _kind(st.st_mode))
         if max_bytes is not None and st.st_size > max_bytes:

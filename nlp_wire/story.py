@@ -323,15 +323,28 @@ def clean_line(line: str) -> str:
     return line.strip(" ")
 
 
-def _read_bytes(path: Path) -> bytes:
-    """A named file's bytes; opened without blocking, so that a FIFO is refused rather than waited on forever."""
+def open_to_read(path: str | Path):
+    """``(binary file, its os.fstat)`` for a path, opened without blocking: a FIFO is opened at once (and its
+    mode then refused by the caller) rather than waited on forever. Raises ``OSError`` as ``os.open`` does.
+
+    Every story file is opened here: ``Story.from_file``, labels files, and the reader's sized reads.
+    """
+    fh = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)), "rb")
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as fh:
-            mode = os.fstat(fh.fileno()).st_mode
-            if stat.S_ISDIR(mode):
+        return fh, os.fstat(fh.fileno())
+    except BaseException:
+        fh.close()
+        raise
+
+
+def _read_bytes(path: Path) -> bytes:
+    """A named file's bytes (see :func:`open_to_read`); a folder, FIFO or device is refused by name."""
+    try:
+        fh, st = open_to_read(path)
+        with fh:
+            if stat.S_ISDIR(st.st_mode):
                 raise IsADirectoryError
-            if not stat.S_ISREG(mode):
+            if not stat.S_ISREG(st.st_mode):
                 raise WireFormatError("not a regular file (a FIFO, socket or device)", path)
             return fh.read()
     except IsADirectoryError:
