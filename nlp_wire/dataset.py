@@ -193,6 +193,31 @@ def _examples_from_stories(
                        ", ".join(missing[:5]), hint)
 
 
+def _warn_on_small_parts(parts: dict[str, list[int]], fractions: dict[str, float], labels: list[str], source) -> None:
+    """Say so when a held-out part came out empty, without a label train has, or far from its fraction.
+
+    Small data does that: :func:`group_split` keeps a story group of each label in train and gives each
+    held-out part one group per label when it can, so one group per label leaves validation empty and two
+    groups per label hold out half of them.
+    """
+    total = len(labels)
+    for part, frac in fractions.items():
+        rows = parts[part]
+        counts = ", ".join(f"{name} {len(idx):,}" for name, idx in parts.items())
+        if not rows:
+            logger.warning("%s: the %s split is empty (no label has a story group to spare for it; %s stories): "
+                           "scores on it mean nothing", source, part, counts)
+            continue
+        missing = sorted({labels[i] for i in parts["train"]} - {labels[i] for i in rows})
+        share = len(rows) / total
+        if missing or share > 2 * frac + 0.02 or share < frac / 2 - 0.02:
+            what = [f"{share:.0%} of the stories, where {frac:.0%} was asked"] if share > 2 * frac + 0.02 \
+                or share < frac / 2 - 0.02 else []
+            what += [f"no {', '.join(missing)}"] if missing else []
+            logger.warning("%s: the %s split has %s (%s stories): too few story groups per label for that split",
+                           source, part, "; ".join(what), counts)
+
+
 def group_split(labels: list[str], groups: list[str], fractions: dict[str, float], seed: int) -> dict[str, list[int]]:
     """Split row indices so that no group spans two parts, stratified by each group's majority label.
 
@@ -364,5 +389,6 @@ def load_examples(
         return datasets.Dataset.from_dict(columns, features=features)
     fractions = {k: v for k, v in (("validation", cfg.val_size), ("test", cfg.test_size)) if v > 0}
     parts = group_split([r["label"] for r in rows], columns["group"], fractions, cfg.seed)
+    _warn_on_small_parts(parts, fractions, [r["label"] for r in rows], source)
     full = datasets.Dataset.from_dict(columns, features=features)
     return datasets.DatasetDict({name: full.select(idx) for name, idx in parts.items()})

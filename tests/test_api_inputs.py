@@ -158,6 +158,20 @@ def test_an_unfitted_baseline_is_not_saved_and_numpy_thresholds_are_taken(tmp_pa
     assert check_threshold(np.int64(0)) == 0.0 and check_threshold(np.float32(0.5)) == 0.5
 
 
+def test_baseline_fit_mistakes_are_named_in_the_callers_terms():
+    from nlp_wire.classify.baseline import TfidfClassifier
+    from nlp_wire.config import ConfigError
+
+    X = [f"Story {i} about the harbor cranes." for i in range(8)]
+    with pytest.raises(ValueError, match=r"at least two labels \(classes\); y holds 'crime' only \(8 stories\)"):
+        TfidfClassifier().fit(X, ["crime"] * 8)  # it named the class by its index: np.int64(2)
+    with pytest.raises(ValueError, match=r"y mixes label names and indices \(item 0 is 2, item 1 'crime'\)"):
+        TfidfClassifier().fit(X, [2, "crime"] * 4)  # it showed the 2 as '2', a name it never was
+    with pytest.raises(ConfigError, match=r"'other' is not in data.labels \['a', 'b'\]: include it in labels, or pass "
+                                          r"data_config=DataConfig"):
+        TfidfClassifier(labels=["a", "b"]).fit(X, ["a", "b"] * 4)  # the user passed no data config at all
+
+
 def test_summarize_folder_names_a_csv_of_records_as_unsupported(tmp_path):
     from nlp_wire.summarize.batch import summarize_folder
 

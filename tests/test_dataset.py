@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 
 import datasets
@@ -291,6 +292,28 @@ def test_default_split_is_train_and_validation(folder):
     dd = load_examples(folder, split=True)
     assert list(dd) == ["train", "validation"]
     assert dd["train"].features["label"].names == list(DEFAULT_LABELS)
+
+
+def _records(tmp_path, per_label: int):
+    p = tmp_path / f"r{per_label}.jsonl"
+    rows = [{"id": f"{label}{i}", "headline": f"{label} story {i}", "body": f"Text {i} about {label}.", "label": label}
+            for label in ("crime", "covid", "diplomacy", "other") for i in range(per_label)]
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return p
+
+
+def test_a_split_that_small_data_cannot_give_is_warned_about(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="nlp_wire.dataset")
+    dd = load_examples(_records(tmp_path, 1), split=True)  # one story group per label: none to spare
+    assert len(dd["validation"]) == 0
+    assert "the validation split is empty" in caplog.text and "train 4, validation 0" in caplog.text
+    caplog.clear()
+    dd = load_examples(_records(tmp_path, 2), split=True)  # two per label: val_size 0.1 holds out half
+    assert len(dd["validation"]) == 4
+    assert "50% of the stories, where 10% was asked" in caplog.text
+    caplog.clear()
+    load_examples(_records(tmp_path, 30), split=True)  # enough: nothing said
+    assert caplog.text == ""
 
 
 def test_no_held_out_fractions_means_train_only(folder):

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from ..atomic import umask_mode
-from ..config import BaselineConfig, DataConfig
+from ..config import BaselineConfig, ConfigError, DataConfig
 from .tfidf import supports_fast_transform, word_tfidf
 from .base import (ModelLoadError, WireClassifier, card_section, read_json_file, read_model_card, read_tensors,
                    write_model_card)
@@ -132,6 +132,10 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
     def _encode(self, y) -> np.ndarray:
         labels = list(self.labels)
         y = list(y)
+        names = [isinstance(v, str) for v in y]  # numpy str_ too
+        if any(names) and not all(names):
+            i = names.index(not names[0])
+            raise ValueError(f"y mixes label names and indices (item 0 is {y[0]!r}, item {i} {y[i]!r}); give one kind")
         if y and isinstance(y[0], str):
             unknown = sorted(set(y) - set(labels))
             if unknown:
@@ -152,6 +156,10 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
         clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
         self.pipeline_ = Pipeline([("features", FeatureUnion(self._vectorizers())), ("clf", clf)])
         y = self._encode(y)
+        if len(set(y.tolist())) < 2:  # scikit-learn would name the class by its index
+            present = sorted({self.labels[i] for i in y.tolist()})
+            raise ValueError(f"fit needs stories of at least two labels (classes); y holds {present[0] if present else 'none'!r}"
+                             f" only ({len(y):,} stories)")
         self.pipeline_.fit(self.texts(X), y, clf__sample_weight=sample_weight)
         self.classes_ = np.asarray(self.labels)
         return self
@@ -191,7 +199,13 @@ class TfidfClassifier(ClassifierMixin, BaseEstimator, WireClassifier):
     def input_config(self) -> DataConfig:
         """``data_config``, or when it is None the default settings over ``labels`` (derived on each call, so
         that ``fit`` leaves its hyperparameters as given, as scikit-learn's ``clone`` expects)."""
-        return self.data_config if self.data_config is not None else DataConfig(labels=list(self.labels))
+        if self.data_config is not None:
+            return self.data_config
+        try:
+            return DataConfig(labels=list(self.labels))
+        except ConfigError as exc:  # the default label of a DataConfig is not among the labels given
+            raise ConfigError(f"{exc}: include it in labels, or pass data_config=DataConfig(labels=..., "
+                              "default_label=...) naming the label answered below the threshold") from None
 
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy of :meth:`predict`'s labels; ``y`` holds names or indices (scikit-learn's ``score`` takes
