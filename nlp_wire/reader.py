@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator, Literal
 
 from .checks import whole_number
 from .outputs import counted
-from .story import Story, WireFormatError, decode_wire_bytes, open_to_read, parse_stories
+from .story import Story, WireFormatError, decode_wire_bytes, open_to_read, parse_stories, printable
 
 __all__ = [
     "read_stories", "iter_files", "iter_records", "ReadReport", "Skip", "Corpus", "read_jsonl_stories",
@@ -433,6 +433,12 @@ def _csv_records(text: str, path: Path, on_error, max_bytes: int | None) -> Iter
             header = row
             while len(header) > 1 and not header[-1].strip():  # "id,headline,body," (a trailing comma)
                 header = header[:-1]
+            sep = next((s for s in (";", "\t", "|") if len(header) == 1 and s in header[0]), None)
+            if sep is not None:  # every row would read as one field: "records have no label" or no text
+                _fail(WireFormatError(f"the header is one field, {printable(header[0])[:80]!r}: a {sep!r}-separated "
+                                      "file? Records need commas between fields (or write them as JSONL)", path, first),
+                      on_error)
+                return
         elif any(value.strip() for value in row[len(header):]):
             # an unquoted comma split a field: the text after it would be dropped
             _fail(WireFormatError(f"{len(row)} fields where the header has {len(header)} (a field with a comma "

@@ -128,3 +128,19 @@ def test_a_row_with_more_fields_than_the_header_is_a_bad_row(tmp_path):
     path = _write(tmp_path, "id,headline,body,\nr1,Rain,Rain fell.,\nr2,Snow,Snow fell.\n", "trailing_header.csv")
     assert [row for _, row in iter_records(path)] == [{"id": "r1", "headline": "Rain", "body": "Rain fell."},
                                                       {"id": "r2", "headline": "Snow", "body": "Snow fell."}]
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_csv_with_another_separator_is_named_as_such(tmp_path, sep):
+    path = _write(tmp_path, sep.join(["id", "headline", "body", "label"]) + "\n"
+                  + sep.join(["r1", "Harbor cranes repainted", "Crews repainted the cranes.", "other"]) + "\n")
+    rows, errors = _records(path)  # it gave the row, read as one field; load_examples said "no label"
+    assert rows == [] and len(errors) == 1
+    assert "train.csv:1: the header is one field" in errors[0]
+    assert f"a {sep!r}-separated file?" in errors[0]
+
+
+def test_a_one_column_csv_is_still_read(tmp_path):
+    path = _write(tmp_path, "body\nCrews repainted the harbor cranes; work ended on Friday.\n")
+    assert [row["body"] for _, row in iter_records(path, None)] == [
+        "Crews repainted the harbor cranes; work ended on Friday."]
