@@ -481,7 +481,7 @@ def test_shipped_minilm_classifies_sample_stories():
         assert agree > 0.95
 
 
-def test_frozen_encoder_saves_only_the_head_and_loads_the_named_encoder(tiny_bert, tmp_path, monkeypatch):
+def test_frozen_encoder_saves_only_the_head_and_loads_the_named_encoder(tiny_bert, tmp_path, monkeypatch, capfd):
     import nlp_wire.classify.train_transformer as tt
     import nlp_wire.classify.transformer as tr
 
@@ -502,7 +502,9 @@ def test_frozen_encoder_saves_only_the_head_and_loads_the_named_encoder(tiny_ber
         assert torch.equal(value, before[key]), key
     texts = [t for t, _ in STORIES]
     assert [p.label for p in clf.predict(texts)] == [label for _, label in STORIES]  # the probe alone separates them
+    capfd.readouterr()
     loaded = load_classifier(folder)
+    assert "Loading weights" not in capfd.readouterr().err  # transformers' bar, on every load of a shipped probe
     np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
     assert loaded.labels == LABELS
 

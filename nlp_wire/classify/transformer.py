@@ -9,6 +9,7 @@ weights load through the CPU so a GPU-trained model opens on any machine.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -126,6 +127,20 @@ def TopicModel(encoder, num_labels: int, pooling: str = "mean", dropout: float =
     return Module(encoder, num_labels, pooling, dropout)
 
 
+
+@contextlib.contextmanager
+def _no_loading_bar():
+    """Without transformers' "Loading weights" progress bar (a few milliseconds of local reading): restored after."""
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            hf_logging.enable_progress_bar()
+
 class TransformerClassifier(WireClassifier):
     """A fine-tuned transformer behind the :class:`WireClassifier` interface.
 
@@ -203,7 +218,8 @@ class TransformerClassifier(WireClassifier):
             return clf
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder)
-            encoder = AutoModel.from_pretrained(folder)
+            with _no_loading_bar():
+                encoder = AutoModel.from_pretrained(folder)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"{folder}: cannot load the base encoder: {exc}") from None
         model = TopicModel(encoder, len(labels), model_config.pooling, model_config.dropout)
@@ -286,7 +302,8 @@ class TransformerClassifier(WireClassifier):
 
         if base in ENCODERS:
             source = resolve_base_model(base)
-            return AutoTokenizer.from_pretrained(source), AutoModel.from_pretrained(source)
+            with _no_loading_bar():  # a shipped probe's every load printed transformers' "Loading weights" bar
+                return AutoTokenizer.from_pretrained(source), AutoModel.from_pretrained(source)
         shipped = cls.from_pretrained(shipped_encoder(base))
         return shipped.tokenizer, shipped.model.encoder
 
