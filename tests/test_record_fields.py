@@ -138,6 +138,20 @@ def test_cli_summarize_and_classify_with_fields(articles, tmp_path, capsys):
     assert "--text-field needs a field name" in capsys.readouterr().err
 
 
+def test_field_names_given_for_wire_folders_only_are_said_to_do_nothing(articles, tmp_path, capsys):
+    wire = tmp_path / "wire"
+    wire.mkdir()
+    (wire / "a.txt").write_text(" date 2021-06-01 Harbor cranes repainted\nBUSAN, June 1 (Hanwire) -- Crews repainted "
+                                "the harbor cranes on Tuesday.\n(END)\n", encoding="utf-8")
+    assert main(["classify", "baseline", str(wire), "--text-field", "article"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --text-field names a field of JSONL/CSV records, and no input is a record file" in err
+    assert main(["label", str(wire), "--headline-field", "title", "--text-field", "x", "--out", str(tmp_path / "l.csv")]) == 0
+    assert "warning: --text-field and --headline-field name a field" in capsys.readouterr().err
+    assert main(["classify", "baseline", str(wire), str(articles), "--text-field", "article"]) == 0
+    assert "warning" not in capsys.readouterr().err  # a record file among the inputs: the name is used
+
+
 def test_cli_evaluate_with_fields(articles, capsys):
     assert main(["evaluate", "baseline", "--data", str(articles), "--text-field", "article",
                  "--headline-field", "title"]) == 0

@@ -74,7 +74,8 @@ def run(args) -> int:
     report, wordless = ReadReport(), []
     with tqdm(desc="classifying", unit=" stories", disable=None, file=sys.stderr) as bar:
         options = dict(workers=args.workers, batch_size=args.batch_size, report=report, warn=False,
-                       on_progress=bar.update, on_wordless=wordless.append, model=model, **reading_options(args))
+                       on_progress=bar.update, on_wordless=wordless.append, model=model,
+                       **reading_options(args, args.paths))
         if args.out:
             classify_to_file(load, args.paths, args.out, **options)
         else:

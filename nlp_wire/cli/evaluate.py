@@ -57,7 +57,8 @@ def _run(args) -> int:
     elif not training_sources(resolve_model(args.model)):
         print(f"note: {args.model} has no training record (metrics.json beside it or one folder up): whether it "
               "trained on these stories cannot be told", file=sys.stderr)
-    ds = load_examples(source, labels_file, config=model.input_config, drop_duplicates=False, **field_options(args))
+    ds = load_examples(source, labels_file, config=model.input_config, drop_duplicates=False,
+                       **field_options(args, [source]))
     metrics = evaluate(model, ds, args.out, batch_size=args.batch_size)
     shown = {k: metrics[k] for k in ("n", "accuracy", "macro_f1")}
     shown["f1"] = {k: v["f1"] for k, v in metrics["per_label"].items()}

@@ -44,7 +44,7 @@ def run(args) -> int:
             seen.setdefault(story.id, []).append(f"{story.path}:{story.line}" if story.path else story.id)
             yield story
 
-    stories = tqdm(where(read_stories(src, on_error=report, **reading_options(args))), desc="labeling", unit=" stories",
+    stories = tqdm(where(read_stories(src, on_error=report, **reading_options(args, [src]))), desc="labeling", unit=" stories",
                    disable=None)
     rows = list(label_rows(stories, rules))
     _check_ids(rows, seen)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from typing import Sequence
 
-from ..reader import DEFAULT_MAX_BYTES, HIDDEN, STORY_SUFFIXES, ReadReport, Skip, other_suffix
+from ..dataset import split_labels
+from ..reader import DEFAULT_MAX_BYTES, HIDDEN, STORY_SUFFIXES, ReadReport, Skip, is_record_file, other_suffix
 from .errors import UserError
 
 # Reasons common enough in any folder to be only counted unless --verbose; the others are always listed.
@@ -27,11 +29,21 @@ def add_field_options(p, records: str = "JSONL/CSV records") -> None:
                         "drop every headline in silence): a record without it is a bad line")
 
 
-def field_options(args) -> dict:
-    """The ``text_field`` / ``headline_field`` keywords the options of :func:`add_field_options` set."""
+def field_options(args, inputs: Sequence = ()) -> dict:
+    """The ``text_field`` / ``headline_field`` keywords the options of :func:`add_field_options` set.
+
+    With the command's ``inputs``, a warning when they are given and no input is a record file: a folder is
+    read as wire files, whose text and headline are found by the wire format, so the names would do nothing.
+    """
+    given = []
     for flag, value in (("--text-field", args.text_field), ("--headline-field", args.headline_field)):
         if value is not None and not value.strip():
             raise UserError(f"{flag} needs a field name")
+        if value is not None:
+            given.append(flag)
+    if given and inputs and not any(is_record_file(split_labels(str(p))[0]) for p in inputs):
+        print(f"warning: {' and '.join(given)} name{'s' * (len(given) == 1)} a field of JSONL/CSV records, and no "
+              "input is a record file (a folder is read as wire .txt files): ignored", file=sys.stderr)
     return {"text_field": args.text_field, "headline_field": args.headline_field}
 
 
@@ -52,11 +64,12 @@ def add_reading_options(p, records: str = "JSONL/CSV records") -> None:
                    help="list every path not read and why (hidden files and other suffixes are otherwise only counted)")
 
 
-def reading_options(args) -> dict:
-    """The :func:`nlp_wire.read_stories` keywords the options above set."""
+def reading_options(args, inputs: Sequence = ()) -> dict:
+    """The :func:`nlp_wire.read_stories` keywords the options above set (``inputs``: see :func:`field_options`)."""
     if args.max_bytes < 0:
         raise UserError(f"--max-bytes must be >= 0 (0: no cap), not {args.max_bytes}")
-    return {"max_bytes": args.max_bytes or None, "follow_symlinks": args.follow_symlinks, **field_options(args)}
+    return {"max_bytes": args.max_bytes or None, "follow_symlinks": args.follow_symlinks,
+            **field_options(args, inputs)}
 
 
 def refuse_local_only(args, workers_default) -> None:

@@ -84,7 +84,7 @@ def run(args) -> int:
         resume=args.resume,
         force=args.force,
         progress=not args.no_progress,
-        **reading_options(args),
+        **reading_options(args, [src]),
     )
     print_not_read(report.not_read, args.verbose)
     print_unwritten(report)

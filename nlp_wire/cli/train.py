@@ -100,7 +100,8 @@ def run(args) -> int:
             raise UserError(f"--out {out}: permission denied: no new folder may be made in {staging.parent}") from None
     try:
         train(config, args.data, staging if main else out, teacher=teacher, unlabeled=args.unlabeled or None,
-              unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher, **field_options(args))
+              unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher,
+              **field_options(args, [args.data, *(u.rpartition("@")[0] or u for u in args.unlabeled)]))
     except BaseException:
         if main:
             shutil.rmtree(staging, ignore_errors=True)
