@@ -405,3 +405,60 @@ def test_an_empty_folder_exits_2_on_ray_as_locally(local_ray, tmp_path, capsys):
         assert main(["-q", *argv]) == 2
         assert main(["-q", *argv, "--engine", "ray"]) == 2
         assert "no stories found" in capsys.readouterr().err
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fake_ray(init):
+    return type("FakeRay", (), {"is_initialized": staticmethod(lambda: False), "init": staticmethod(init),
+                                "cluster_resources": staticmethod(lambda: {"CPU": 1.0}), "data": ray.data})
+
+
+@pytest.mark.parametrize("scheme", ["", "ray://"])
+def test_a_ray_address_where_nothing_answers_is_refused_before_ray_init(monkeypatch, scheme):
+    """ray.init retried an address with no cluster for more than 5 minutes, printing only Ray's warnings."""
+    address = f"{scheme}127.0.0.1:{_closed_port()}"
+    monkeypatch.setattr(ray_engine, "_ray", lambda: _fake_ray(lambda **kw: pytest.fail("ray.init was called")))
+    monkeypatch.setenv("RAY_ADDRESS", address)
+    with pytest.raises(ValueError) as info:
+        ray_engine.connect()
+    assert str(info.value) == (f"RAY_ADDRESS={address}: no Ray cluster answers there (start one with ray start --head, "
+                               "or unset RAY_ADDRESS for a local Ray)")
+
+
+def test_ray_address_auto_without_a_cluster_names_ray_address_only(monkeypatch):
+    """Ray's own message named an `--address` flag nlp-wire does not have."""
+    def init(**kw):
+        raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to by "
+                              "setting `--address` flag or `RAY_ADDRESS` environment variable.")
+
+    monkeypatch.setattr(ray_engine, "_ray", lambda: _fake_ray(init))
+    monkeypatch.setenv("RAY_ADDRESS", "auto")
+    with pytest.raises(ValueError, match=r"^RAY_ADDRESS=auto: no Ray cluster runs on this machine \(start one with "
+                                         r"ray start --head, or unset RAY_ADDRESS for a local Ray\)$"):
+        ray_engine.connect()
+
+
+def test_the_cli_refuses_a_ray_address_with_no_cluster_in_seconds(hostile, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    address = f"127.0.0.1:{_closed_port()}"
+    env = dict(os.environ, RAY_ADDRESS=address,
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "nlp_wire", "summarize", str(hostile), "--out", str(tmp_path / "s.jsonl"),
+                           "--engine", "ray", "--no-progress"], env=env, capture_output=True, text=True, timeout=90)
+    assert time.monotonic() - started < 60
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [
+        f"nlp-wire summarize: error: RAY_ADDRESS={address}: no Ray cluster answers there (start one with ray start "
+        "--head, or unset RAY_ADDRESS for a local Ray)"]
+    assert not list(tmp_path.glob(".s.jsonl*"))

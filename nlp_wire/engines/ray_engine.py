@@ -29,6 +29,7 @@ import logging
 import os
 import pickle
 import shutil
+import socket
 import time
 from itertools import islice
 from pathlib import Path
@@ -70,13 +71,23 @@ def connect(num_cpus: int | None = None):
 
     Returns:
         The ``ray`` module, initialised (a running session is kept as it is).
+
+    Raises:
+        ValueError: No Ray cluster answers at ``RAY_ADDRESS`` (found within seconds: ``ray.init`` waits for minutes),
+            or with ``RAY_ADDRESS=auto`` none runs on this machine.
     """
     ray = _ray()
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS")
         started = time.perf_counter()
         if address:
-            ray.init(address=address, logging_level=logging.WARNING)
+            _check_address(address)
+            try:
+                ray.init(address=address, logging_level=logging.WARNING)
+            except ConnectionError as exc:  # Ray's own words name an --address flag nlp-wire does not have
+                if "Could not find any running Ray instance" in str(exc):
+                    raise ValueError(_no_cluster(address, "no Ray cluster runs on this machine")) from None
+                raise ValueError(f"RAY_ADDRESS={address}: {exc}") from None
         else:  # "local": not the cluster a `ray start` recorded here, which refuses num_cpus
             ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
         resources = ray.cluster_resources()
@@ -87,6 +98,38 @@ def connect(num_cpus: int | None = None):
     context.execution_options.preserve_order = True  # rows come back in input order: shards finish in turn
     context.enable_progress_bars = False  # the driver shows one bar of stories
     return ray
+
+
+_PROBE_SECONDS = 5.0  # to open a connection to RAY_ADDRESS: a cluster answers in well under a second
+
+
+def _no_cluster(address: str, what: str) -> str:
+    return f"RAY_ADDRESS={address}: {what} (start one with ray start --head, or unset RAY_ADDRESS for a local Ray)"
+
+
+def _check_address(address: str) -> None:
+    """Refuse a ``RAY_ADDRESS`` (``host:port``, ``ray://host[:port]``) where nothing answers, before ``ray.init``
+    retries it for minutes. ``auto`` and ``local`` are Ray's to look up; an address of another form, Ray's to refuse.
+
+    Raises:
+        ValueError: Naming ``RAY_ADDRESS``.
+    """
+    if address in ("auto", "local"):
+        return
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "", address
+    host, sep, port = rest.split("/", 1)[0].rpartition(":")
+    if not sep:  # a Ray client's default port; a GCS address needs its port
+        host, port = rest.split("/", 1)[0], "10001" if scheme == "ray" else ""
+    if not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=_PROBE_SECONDS).close()
+    except socket.gaierror:
+        raise ValueError(f"RAY_ADDRESS={address}: unknown host {host!r}") from None
+    except OSError:  # refused, unreachable, or no answer within the timeout
+        raise ValueError(_no_cluster(address, "no Ray cluster answers there")) from None
 
 
 # -- list ---------------------------------------------------------------------------------------
