@@ -462,3 +462,21 @@ def test_the_cli_refuses_a_ray_address_with_no_cluster_in_seconds(hostile, tmp_p
         f"nlp-wire summarize: error: RAY_ADDRESS={address}: no Ray cluster answers there (start one with ray start "
         "--head, or unset RAY_ADDRESS for a local Ray)"]
     assert not list(tmp_path.glob(".s.jsonl*"))
+
+
+def test_a_model_the_workers_cannot_load_stops_the_run_in_one_line(local_ray, tmp_path, capsys):
+    """A model the driver's checks pass (its card reads, its files are there) but the actors cannot load (a node
+    without it at that path, or, here, broken weights) gave ~250 lines of tracebacks and actor restarts, and
+    "unexpected ActorDiedError", exit 1."""
+    from nlp_wire.resources import models_dir
+
+    model = tmp_path / "broken"
+    shutil.copytree(models_dir() / "baseline", model)
+    (model / "baseline.safetensors").write_bytes(b"not the weights")
+    out = tmp_path / "labels.jsonl"
+    assert main(["-q", "classify", str(model), str(SAMPLE), "--engine", "ray", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"nlp-wire classify: error: model {model}: could not be loaded on the "
+                                               "Ray node "), err
+    assert "unreadable weights" in err[0] and err[0].endswith("every node needs the model at the same path")
+    assert not out.exists() and not (tmp_path / ".labels.jsonl.ray").exists()

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..atomic import atomic_write
+from ..classify.base import ModelLoadError
 from ..classify.files import prediction_lines
 from ..outputs import check_errors_file, check_not_input, error_entry, inputs_only
 from ..reader import FirstSight, iter_files, read_stories
@@ -316,26 +317,47 @@ def read_stories_ds(inputs):
 
 # -- predict ------------------------------------------------------------------------------------
 class _Classifier:
-    """Ray actor: loads the model once, then classifies batches of story rows."""
+    """Ray actor: loads the model once, then classifies batches of story rows.
+
+    A model this node cannot load (not at the driver's path here, a broken copy) does not fail the actor, which Ray
+    would restart again and again, printing a traceback each time: each row it is given carries the reason in
+    ``fatal``, and :func:`write_ordered` stops the run with it in one line."""
 
     def __init__(self, model: str, device: str, threshold: float | None, batch_size: int, options: dict,
                  cwd: str | None = None):
         from ..classify import load_classifier
 
-        with _in_driver_folder(cwd):
-            self.model = load_classifier(None if model == "default" else model, device=device, threshold=threshold,
-                                         **options)
-        self.batch_size = batch_size
+        self.batch_size, self.fatal = batch_size, None
+        try:
+            with _in_driver_folder(cwd):
+                self.model = load_classifier(None if model == "default" else model, device=device,
+                                             threshold=threshold, **options)
+        except Exception as exc:  # what a model folder can raise here, and bugs: the run stops all the same
+            self.fatal = _not_loaded(model, exc, cwd)
 
     def __call__(self, table) -> dict:
         batch = table.to_pydict()
+        if self.fatal:
+            n = len(batch["seq"])
+            return {"seq": batch["seq"], "shard": batch["shard"], "sub": batch["sub"], "record": [None] * n,
+                    "error": [None] * n, "empty": [False] * n, "fatal": [self.fatal] * n}
         rows = [i for i, story in enumerate(batch["story"]) if story is not None]
         stories = [pickle.loads(batch["story"][i]) for i in rows]
         records = [None] * len(batch["seq"])
         for i, line in zip(rows, prediction_lines(self.model, stories, self.batch_size)[0] if stories else []):
             records[i] = line[:-1]  # the local engine's line, without its newline
         return {"seq": batch["seq"], "shard": batch["shard"], "sub": batch["sub"], "record": records,
-                "error": batch["error"], "empty": [False] * len(records)}
+                "error": batch["error"], "empty": [False] * len(records), "fatal": [None] * len(records)}
+
+
+def _not_loaded(model: str, exc: Exception, cwd: str | None) -> str:
+    """Why a worker node could not load ``model``, in one line."""
+    import ray
+
+    why = str(exc) if isinstance(exc, (ModelLoadError, ImportError)) else f"{type(exc).__name__}: {exc}"
+    where = f" (relative to {cwd} there)" if cwd and model != "default" and not os.path.isabs(model) else ""
+    return (f"model {model}: could not be loaded on the Ray node {ray.util.get_node_ip_address()}{where}: {why}; "
+            "every node needs the model at the same path")
 
 
 def classify_ds(stories, model: str, *, device: str = "cpu", num_gpus: float = 0, actors: int | None = None,
@@ -356,7 +378,8 @@ def classify_ds(stories, model: str, *, device: str = "cpu", num_gpus: float = 0
         **load_options: ``quantize``, ``runtime``, ``dtype`` as for :func:`nlp_wire.classify.load_classifier`.
 
     Returns:
-        A dataset of ``seq, shard, sub, record`` (the local engine's JSON line) or ``error`` rows.
+        A dataset of ``seq, shard, sub, record`` (the local engine's JSON line) or ``error`` rows; on a node that
+        could not load the model, rows with the reason in ``fatal`` (:func:`write_ordered` stops the run on them).
     """
     ray = connect()
     check_gpus(num_gpus)
@@ -500,6 +523,9 @@ def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchRep
 
     Returns:
         A :class:`~nlp_wire.summarize.batch.BatchReport`.
+
+    Raises:
+        ModelLoadError: A worker node could not load the model (the shards finished before are kept).
     """
     from tqdm import tqdm
 
@@ -511,19 +537,26 @@ def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchRep
     rows: list[tuple] = []
     position = 0  # index in pending of the shard being filled
     batches = results.iter_batches(batch_size=1024, batch_format="pyarrow") if results is not None else ()
-    for table in batches:
-        batch = table.to_pydict()
-        for seq, shard, sub, record, error, empty in zip(batch["seq"], batch["shard"], batch["sub"], batch["record"],
-                                                         batch["error"], batch["empty"]):
-            while pending[position] != shard:  # rows arrive in input order: earlier shards are complete
-                shards.write(pending[position], rows)
-                rows, position = [], position + 1
-            rows.append((int(seq), int(sub), record, error, bool(empty)))
-        bar.update(len(batch["seq"]))
-    for shard in pending[position:]:
-        shards.write(shard, rows)
-        rows = []
-    bar.close()
+    try:
+        for table in batches:
+            batch = table.to_pydict()
+            fatal = next(filter(None, batch.get("fatal", ())), None)
+            if fatal:  # a worker without the model: every shard would fail the same way
+                if not shards.done:  # nothing kept: no shard folder left behind either
+                    shutil.rmtree(shards.dir, ignore_errors=True)
+                raise ModelLoadError(fatal)
+            for seq, shard, sub, record, error, empty in zip(batch["seq"], batch["shard"], batch["sub"],
+                                                             batch["record"], batch["error"], batch["empty"]):
+                while pending[position] != shard:  # rows arrive in input order: earlier shards are complete
+                    shards.write(pending[position], rows)
+                    rows, position = [], position + 1
+                rows.append((int(seq), int(sub), record, error, bool(empty)))
+            bar.update(len(batch["seq"]))
+        for shard in pending[position:]:
+            shards.write(shard, rows)
+            rows = []
+    finally:
+        bar.close()
     records, errors, empty = shards.merge()
     report = BatchReport(done=records, skipped=empty, failed=errors, resumed=resumed, out=str(out),
                          errors_path=str(errors_path_for(out)) if (errors or empty) and records else None,
