@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 from .atomic import atomic_write
 
-__all__ = ["counted", "first_few", "errors_path_for", "check_errors_file", "error_entry", "write_errors", "own_output", "inputs_only", "check_not_input"]
+__all__ = ["counted", "first_few", "errors_path_for", "ray_shards_path_for", "check_errors_file", "error_entry", "write_errors", "own_output", "inputs_only", "check_not_input"]
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
@@ -41,6 +41,13 @@ def errors_path_for(out: str | Path) -> Path:
     """
     out = Path(out)
     return out.with_name(f"{out.name}.errors.jsonl")
+
+
+def ray_shards_path_for(out: str | Path) -> Path:
+    """The Ray engine's shard folder beside ``out`` (``.sums.jsonl.ray``): there while a Ray run on ``out`` is
+    unfinished."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.ray")
 
 
 def check_errors_file(out: str | Path) -> None:

@@ -480,3 +480,61 @@ def test_a_model_the_workers_cannot_load_stops_the_run_in_one_line(local_ray, tm
                                                "Ray node "), err
     assert "unreadable weights" in err[0] and err[0].endswith("every node needs the model at the same path")
     assert not out.exists() and not (tmp_path / ".labels.jsonl.ray").exists()
+
+
+NO_PROSE = "date 2021-06-03 Headline only\n(END)\n"
+
+
+def _interrupt_after(monkeypatch, n: int) -> list[int]:
+    """Ctrl-C in the driver once ``n`` shards are written."""
+    real_write, written = ray_engine._Shards.write, []
+
+    def write(self, shard, rows):
+        if len(written) == n:
+            raise KeyboardInterrupt
+        written.append(shard)
+        return real_write(self, shard, rows)
+
+    monkeypatch.setattr(ray_engine._Shards, "write", write)
+    return written
+
+
+def _interrupted_ray_run(make_folder, tmp_path, monkeypatch):
+    """A Ray summarize of four files in shards of two, interrupted after the first shard: (src, out, the error)."""
+    src = make_folder({"a.txt": GOOD, "b.txt": NO_PROSE, "c.txt": GOOD.replace("Rain", "Snow"),
+                       "d.txt": GOOD.replace("Rain", "Hail")}, "src")
+    out = tmp_path / "sums.jsonl"
+    _interrupt_after(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt) as info:
+        ray_engine.summarize_to_file(src, out, shard_size=2, progress=False)
+    monkeypatch.undo()
+    return src, out, info.value
+
+
+def test_ctrl_c_on_ray_says_what_is_kept_and_how_to_go_on(local_ray, make_folder, tmp_path, monkeypatch):
+    """Ray said only "interrupted"."""
+    from nlp_wire.workers import Interrupted
+
+    src, out, exc = _interrupted_ray_run(make_folder, tmp_path, monkeypatch)
+    assert isinstance(exc, Interrupted) and str(exc) == (
+        f"interrupted: 1 of 2 shards (1 story) kept in {tmp_path / '.sums.jsonl.ray'}; "
+        "rerun the same command (with --engine ray) to continue")
+
+
+def test_a_local_resume_after_ray_says_ray_ran(local_ray, make_folder, tmp_path, monkeypatch, capsys):
+    """A local --resume after an interrupted Ray run started over and left the shards beside OUT; on an OUT Ray
+    finished it named a setting ("fmt None, now 'jsonl'") that was not the difference."""
+    src, out, _ = _interrupted_ray_run(make_folder, tmp_path, monkeypatch)
+    assert main(["-q", "summarize", str(src), "--out", str(out), "--resume"]) == 2
+    assert (f"cannot resume {out} with the local engine: {tmp_path / '.sums.jsonl.ray'} holds the shards of an "
+            "interrupted Ray run; rerun with --engine ray") in capsys.readouterr().err
+    assert not out.exists() and (tmp_path / ".sums.jsonl.ray").is_dir()
+
+    assert main(["-q", "summarize", str(src), "--out", str(out), "--engine", "ray"]) == 0
+    capsys.readouterr()
+    assert main(["summarize", str(src), "--out", str(out), "--resume"]) == 0  # finished by Ray, with these settings
+    assert f"nothing to resume: {out} was finished by the Ray engine with these settings (done 3, skipped 1" in (
+        capsys.readouterr().err)
+    assert main(["summarize", str(src), "--out", str(out), "--resume", "--sentences", "2"]) == 2
+    assert (f"cannot resume {out}: the run that finished it (the Ray engine) used other settings (sentences 3, now 2)"
+            in capsys.readouterr().err)

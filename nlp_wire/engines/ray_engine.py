@@ -38,13 +38,14 @@ from typing import Iterable, Sequence
 from ..atomic import atomic_write
 from ..classify.base import ModelLoadError
 from ..classify.files import prediction_lines
-from ..outputs import check_errors_file, check_not_input, error_entry, inputs_only
+from ..outputs import check_errors_file, check_not_input, counted, error_entry, inputs_only, ray_shards_path_for
 from ..reader import FirstSight, iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
 from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _lock, _process_chunk,
                                _unlock, check_out_replaceable, done_path_for, entry_line, errors_path_for, input_stamp,
                                skip_entries)
+from ..workers import Interrupted
 
 __all__ = ["connect", "check_gpus", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
            "classify_to_file", "summarize_to_file", "DEFAULT_SHARD_SIZE"]
@@ -434,7 +435,7 @@ def summarize_ds(inputs, *, sentences: int = 3, max_words: int | None = None, me
 # -- write --------------------------------------------------------------------------------------
 def _shard_dir(out: Path) -> Path:
     """The shard folder beside ``out``: there while a run on ``out`` is unfinished."""
-    return out.with_name(f".{out.name}.ray")
+    return ray_shards_path_for(out)
 
 
 class _Shards:
@@ -526,6 +527,7 @@ def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchRep
 
     Raises:
         ModelLoadError: A worker node could not load the model (the shards finished before are kept).
+        nlp_wire.workers.Interrupted: Ctrl-C; the message says how many shards are kept for a rerun.
     """
     from tqdm import tqdm
 
@@ -555,6 +557,11 @@ def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchRep
         for shard in pending[position:]:
             shards.write(shard, rows)
             rows = []
+    except KeyboardInterrupt:  # Ray has no checkpoint to make: the finished shards are what a rerun keeps
+        kept = sum(e["records"] for e in shards.done.values())
+        raise Interrupted(f"interrupted: {len(shards.done)} of {counted(header['shards'], 'shard')} "
+                          f"({counted(kept, 'story')}) kept in {shards.dir}; rerun the same command (with --engine ray) "
+                          "to continue") from None
     finally:
         bar.close()
     records, errors, empty = shards.merge()

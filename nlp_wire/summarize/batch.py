@@ -119,6 +119,7 @@ class BatchReport:
     errors_path: str | None = None
     seconds: float = 0.0
     finished_before: bool = False  # resume=True on an output an earlier run finished: nothing done
+    finished_by: str = field(default="", repr=False)  # "the Ray engine", when it finished that output
     units: int = field(default=0, repr=False)  # inputs (files or JSONL lines) finished, for the journal
     not_read: list[Skip] = field(default_factory=list, repr=False)  # paths not read at all, and why
     kept_out: bool = False
@@ -129,7 +130,8 @@ class BatchReport:
         listed = (f"; {'failures' if self.failed else 'skipped stories'} listed in {self.errors_path}"
                   if self.errors_path and (self.failed or self.skipped) else "")
         if self.finished_before:
-            return (f"nothing to resume: {self.out} was finished by an earlier run with these settings (done {self.done:,}, "
+            return (f"nothing to resume: {self.out} was finished by {self.finished_by or 'an earlier run'} with these "
+                    f"settings (done {self.done:,}, "
                     f"skipped {self.skipped:,}, failed {self.failed:,}){listed}; rerun without --resume to redo it")
         text = (f"classified {_outputs.counted(self.done, 'story')}; {_outputs.counted(self.failed, 'bad input')} skipped" if task == "classify" else
                 f"done {self.done:,}, skipped {self.skipped:,} (no prose), failed {self.failed:,}")
@@ -597,8 +599,14 @@ class _Writer:
         """No journal: ``"finished"`` when a run with these settings finished OUT, else ``"fresh"``.
 
         Raises:
-            ValueError: The run that finished OUT used other settings.
+            ValueError: The run that finished OUT used other settings, or a Ray run on OUT was interrupted (its
+                shards are beside OUT: the local engine would start over and leave them there).
         """
+        shards = _outputs.ray_shards_path_for(self.out)
+        if shards.is_dir():
+            raise ValueError(f"cannot resume {self.out} with the local engine: {shards} holds the shards of an "
+                             "interrupted Ray run; rerun with --engine ray to finish it, or without --resume to start "
+                             "over (the shards are then left there)")
         try:
             done = json.loads(self.done_path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
@@ -606,7 +614,13 @@ class _Writer:
         if done is None or not self.out_existed:
             logger.warning("nothing to resume at %s: starting from the beginning", self.out)
             return "fresh"
-        self._same_settings(done.get("params", {}), "the run that finished it")
+        params = done.get("params", {})
+        if params.get("engine") == "ray":  # the Ray engine's settings; the rest are fixed there
+            params = {"fmt": "jsonl", "text_field": None, "headline_field": None, "max_bytes": DEFAULT_MAX_BYTES,
+                      "follow_symlinks": False, **{k: v for k, v in params.items() if k != "engine"}}
+            self.report.finished_by = "the Ray engine"
+        self._same_settings(params, f"the run that finished it ({self.report.finished_by})"
+                            if self.report.finished_by else "the run that finished it")
         counts = done.get("counts", {})
         self.report.done, self.report.skipped, self.report.failed = (counts.get(k, 0) for k in ("done", "skipped", "failed"))
         return "finished"
