@@ -538,3 +538,26 @@ def test_a_local_resume_after_ray_says_ray_ran(local_ray, make_folder, tmp_path,
     assert main(["summarize", str(src), "--out", str(out), "--resume", "--sentences", "2"]) == 2
     assert (f"cannot resume {out}: the run that finished it (the Ray engine) used other settings (sentences 3, now 2)"
             in capsys.readouterr().err)
+
+
+def test_a_rerun_counts_the_stories_resumed_and_the_bar_counts_inputs(local_ray, make_folder, tmp_path, monkeypatch):
+    """The rerun's "resumed" count left out the no-prose stories twice (records already leave them out), and the
+    bar, of rows in batches of 1,024, had no total and started from 0 on a rerun."""
+    import io
+
+    import tqdm
+
+    src, out, _ = _interrupted_ray_run(make_folder, tmp_path, monkeypatch)  # shard 0: a.txt (1 story), b.txt (no prose)
+    bars = []
+
+    class Bar(tqdm.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "disable": False, "file": io.StringIO()})
+            bars.append(self)
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    report = ray_engine.summarize_to_file(src, out, shard_size=2)
+    assert (report.done, report.skipped, report.resumed) == (3, 1, 1)
+    assert "1 resumed from the interrupted run" in report.line()
+    [bar] = bars
+    assert (bar.initial, bar.n, bar.total, bar.unit) == (2, 4, 4, " inputs")  # the 2 inputs of shard 0 were done

@@ -513,14 +513,16 @@ class _Shards:
         return counts
 
 
-def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchReport:
+def write_ordered(results, shards: "_Shards", progress: bool = True, inputs: int | None = None) -> BatchReport:
     """Stream ``results`` (rows ``seq, shard, sub, record | error, empty``) into shards, then merge them.
 
     Args:
         results: The dataset of :func:`classify_ds` or :func:`summarize_ds`, built from inputs listed
             without the shards already written (``skip_shards=shards.done``), or None when none is left.
         shards: The output's shard folder, from :func:`prepare_shards`.
-        progress: Show a progress bar of stories.
+        progress: Show a progress bar of inputs (files or JSONL lines), of all the run's.
+        inputs: How many inputs ``results`` holds, when known: the bar then starts at those of the shards
+            already written.
 
     Returns:
         A :class:`~nlp_wire.summarize.batch.BatchReport`.
@@ -534,11 +536,15 @@ def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchRep
     started = time.perf_counter()
     out, header = shards.out, shards.header
     pending = [s for s in range(header["shards"]) if s not in shards.done]
-    resumed = sum(e["records"] - e["empty"] for e in shards.done.values())
-    bar = tqdm(desc=header["task"], unit=" stories", disable=None if progress else True)
+    resumed = sum(e["records"] for e in shards.done.values())  # stories with no prose are not records
+    total = header["inputs"]
+    bar = tqdm(desc=header["task"], unit=" inputs", total=total, initial=total - inputs if inputs is not None else 0,
+               disable=None if progress else True)
     rows: list[tuple] = []
     position = 0  # index in pending of the shard being filled
-    batches = results.iter_batches(batch_size=1024, batch_format="pyarrow") if results is not None else ()
+    last = None  # seq of the last input seen: rows arrive in input order, one or more per input
+    # batches of rows small enough for the bar to move every few seconds with a transformer on CPUs
+    batches = results.iter_batches(batch_size=64, batch_format="pyarrow") if results is not None else ()
     try:
         for table in batches:
             batch = table.to_pydict()
@@ -547,16 +553,19 @@ def write_ordered(results, shards: "_Shards", progress: bool = True) -> BatchRep
                 if not shards.done:  # nothing kept: no shard folder left behind either
                     shutil.rmtree(shards.dir, ignore_errors=True)
                 raise ModelLoadError(fatal)
+            fresh = 0  # inputs first seen in this batch
             for seq, shard, sub, record, error, empty in zip(batch["seq"], batch["shard"], batch["sub"],
                                                              batch["record"], batch["error"], batch["empty"]):
                 while pending[position] != shard:  # rows arrive in input order: earlier shards are complete
                     shards.write(pending[position], rows)
                     rows, position = [], position + 1
                 rows.append((int(seq), int(sub), record, error, bool(empty)))
-            bar.update(len(batch["seq"]))
+                fresh, last = fresh + (seq != last), seq
+            bar.update(fresh)
         for shard in pending[position:]:
             shards.write(shard, rows)
             rows = []
+        bar.update(total - bar.n)  # inputs with no row at all (none is known to exist) count as done
     except KeyboardInterrupt:  # Ray has no checkpoint to make: the finished shards are what a rerun keeps
         kept = sum(e["records"] for e in shards.done.values())
         raise Interrupted(f"interrupted: {len(shards.done)} of {counted(header['shards'], 'shard')} "
@@ -608,7 +617,7 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
                   "shards": -(-len(rows) // shard_size)}
         shards = prepare_shards(out, header)
         rows = [row for row in rows if row["shard"] not in shards.done]
-        report = write_ordered(build(_dataset(rows)) if rows else None, shards, progress)
+        report = write_ordered(build(_dataset(rows)) if rows else None, shards, progress, len(rows))
         report.not_read = not_read
         return report
     finally:
