@@ -566,6 +566,8 @@ def write_ordered(results, shards: "_Shards", progress: bool = True, inputs: int
             shards.write(shard, rows)
             rows = []
         bar.update(total - bar.n)  # inputs with no row at all (none is known to exist) count as done
+        bar.close()
+        records, errors, empty = shards.merge()  # an interrupted merge is done again by a rerun
     except KeyboardInterrupt:  # Ray has no checkpoint to make: the finished shards are what a rerun keeps
         kept = sum(e["records"] for e in shards.done.values())
         raise Interrupted(f"interrupted: {len(shards.done)} of {counted(header['shards'], 'shard')} "
@@ -573,7 +575,6 @@ def write_ordered(results, shards: "_Shards", progress: bool = True, inputs: int
                           "to continue") from None
     finally:
         bar.close()
-    records, errors, empty = shards.merge()
     report = BatchReport(done=records, skipped=empty, failed=errors, resumed=resumed, out=str(out),
                          errors_path=str(errors_path_for(out)) if (errors or empty) and records else None,
                          kept_out=not records, unwritten=shards.unwritten)
