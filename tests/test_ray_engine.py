@@ -485,13 +485,15 @@ def test_a_model_the_workers_cannot_load_stops_the_run_in_one_line(local_ray, tm
 NO_PROSE = "date 2021-06-03 Headline only\n(END)\n"
 
 
-def _interrupt_after(monkeypatch, n: int) -> list[int]:
-    """Ctrl-C in the driver once ``n`` shards are written."""
+def _interrupt_after(monkeypatch, n: int, signal_=None) -> list[int]:
+    """Ctrl-C in the driver once ``n`` shards are written (or what the CLI's SIGTERM handler raises)."""
+    from nlp_wire.workers import Interrupted, stopped_by
+
     real_write, written = ray_engine._Shards.write, []
 
     def write(self, shard, rows):
         if len(written) == n:
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt if signal_ is None else Interrupted(stopped_by(signal_), signal_)
         written.append(shard)
         return real_write(self, shard, rows)
 
@@ -499,12 +501,12 @@ def _interrupt_after(monkeypatch, n: int) -> list[int]:
     return written
 
 
-def _interrupted_ray_run(make_folder, tmp_path, monkeypatch):
+def _interrupted_ray_run(make_folder, tmp_path, monkeypatch, signal_=None):
     """A Ray summarize of four files in shards of two, interrupted after the first shard: (src, out, the error)."""
     src = make_folder({"a.txt": GOOD, "b.txt": NO_PROSE, "c.txt": GOOD.replace("Rain", "Snow"),
                        "d.txt": GOOD.replace("Rain", "Hail")}, "src")
     out = tmp_path / "sums.jsonl"
-    _interrupt_after(monkeypatch, 1)
+    _interrupt_after(monkeypatch, 1, signal_)
     with pytest.raises(KeyboardInterrupt) as info:
         ray_engine.summarize_to_file(src, out, shard_size=2, progress=False)
     monkeypatch.undo()
@@ -519,6 +521,35 @@ def test_ctrl_c_on_ray_says_what_is_kept_and_how_to_go_on(local_ray, make_folder
     assert isinstance(exc, Interrupted) and str(exc) == (
         f"interrupted: 1 of 2 shards (1 story) kept in {tmp_path / '.sums.jsonl.ray'}; "
         "rerun the same command (with --engine ray) to continue")
+
+
+def test_sigterm_on_ray_says_terminated_and_keeps_the_shards(local_ray, make_folder, tmp_path, monkeypatch):
+    """A scheduler's stop gave Ray's native stack dump and exit 15."""
+    import signal
+
+    from nlp_wire.workers import Interrupted
+
+    src, out, exc = _interrupted_ray_run(make_folder, tmp_path, monkeypatch, signal.SIGTERM)
+    assert isinstance(exc, Interrupted) and exc.signum == signal.SIGTERM and str(exc).startswith(
+        "terminated (SIGTERM): 1 of 2 shards (1 story) kept in ")
+
+
+def test_connect_keeps_the_callers_sigterm_handler(monkeypatch):
+    """ray.init installs its own SIGTERM handler (a native stack dump, then exit 15) over the CLI's."""
+    import signal
+
+    def ray_init(**kw):
+        signal.signal(signal.SIGTERM, lambda *a: None)  # as Ray's driver does
+
+    monkeypatch.setattr(ray_engine, "_ray", lambda: _fake_ray(ray_init))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    mine = lambda *a: None  # noqa: E731
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        ray_engine.connect()
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_a_local_resume_after_ray_says_ray_ran(local_ray, make_folder, tmp_path, monkeypatch, capsys):

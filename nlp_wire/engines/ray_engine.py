@@ -29,6 +29,7 @@ import logging
 import os
 import pickle
 import shutil
+import signal
 import socket
 import time
 from itertools import islice
@@ -45,7 +46,7 @@ from ..summarize import get_summarizer
 from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _lock, _process_chunk,
                                _unlock, check_out_replaceable, done_path_for, entry_line, errors_path_for, input_stamp,
                                skip_entries)
-from ..workers import Interrupted
+from ..workers import Interrupted, stopped_by
 
 __all__ = ["connect", "check_gpus", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
            "classify_to_file", "summarize_to_file", "DEFAULT_SHARD_SIZE"]
@@ -82,16 +83,8 @@ def connect(num_cpus: int | None = None):
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS")
         started = time.perf_counter()
-        if address:
-            _check_address(address)
-            try:
-                ray.init(address=address, logging_level=logging.WARNING)
-            except ConnectionError as exc:  # Ray's own words name an --address flag nlp-wire does not have
-                if "Could not find any running Ray instance" in str(exc):
-                    raise ValueError(_no_cluster(address, "no Ray cluster runs on this machine")) from None
-                raise ValueError(f"RAY_ADDRESS={address}: {exc}") from None
-        else:  # "local": not the cluster a `ray start` recorded here, which refuses num_cpus
-            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
+        with _keeping_sigterm_handler():
+            _init(ray, address, num_cpus)
         resources = ray.cluster_resources()
         logger.info("%s Ray in %.1f s: %g CPUs, %g GPUs", f"joined the cluster at {address}:" if address else "started a local",
                     time.perf_counter() - started, resources.get("CPU", 0), resources.get("GPU", 0))
@@ -100,6 +93,35 @@ def connect(num_cpus: int | None = None):
     context.execution_options.preserve_order = True  # rows come back in input order: shards finish in turn
     context.enable_progress_bars = False  # the driver shows one bar of stories
     return ray
+
+
+def _init(ray, address: str | None, num_cpus: int | None) -> None:
+    if address:
+        _check_address(address)
+        try:
+            ray.init(address=address, logging_level=logging.WARNING)
+        except ConnectionError as exc:  # Ray's own words name an --address flag nlp-wire does not have
+            if "Could not find any running Ray instance" in str(exc):
+                raise ValueError(_no_cluster(address, "no Ray cluster runs on this machine")) from None
+            raise ValueError(f"RAY_ADDRESS={address}: {exc}") from None
+    else:  # "local": not the cluster a `ray start` recorded here, which refuses num_cpus
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
+
+
+@contextlib.contextmanager
+def _keeping_sigterm_handler():
+    """Put back the caller's Python SIGTERM handler after ``ray.init``, which installs its own (a native stack dump,
+    then exit 15): the CLI's (nlp_wire.workers.sigterm_as_interrupt) stops a run as Ctrl-C does. A default
+    handler is left to Ray's, which shuts Ray down on the way out."""
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    try:
+        yield
+    finally:
+        if callable(previous):
+            signal.signal(signal.SIGTERM, previous)
 
 
 _PROBE_SECONDS = 5.0  # to open a connection to RAY_ADDRESS: a cluster answers in well under a second
@@ -568,11 +590,12 @@ def write_ordered(results, shards: "_Shards", progress: bool = True, inputs: int
         bar.update(total - bar.n)  # inputs with no row at all (none is known to exist) count as done
         bar.close()
         records, errors, empty = shards.merge()  # an interrupted merge is done again by a rerun
-    except KeyboardInterrupt:  # Ray has no checkpoint to make: the finished shards are what a rerun keeps
+    except KeyboardInterrupt as exc:  # Ray has no checkpoint to make: the finished shards are what a rerun keeps
         kept = sum(e["records"] for e in shards.done.values())
-        raise Interrupted(f"interrupted: {len(shards.done)} of {counted(header['shards'], 'shard')} "
+        signum = getattr(exc, "signum", signal.SIGINT)  # SIGTERM: see sigterm_as_interrupt and connect
+        raise Interrupted(f"{stopped_by(signum)}: {len(shards.done)} of {counted(header['shards'], 'shard')} "
                           f"({counted(kept, 'story')}) kept in {shards.dir}; rerun the same command (with --engine ray) "
-                          "to continue") from None
+                          "to continue", signum) from None
     finally:
         bar.close()
     report = BatchReport(done=records, skipped=empty, failed=errors, resumed=resumed, out=str(out),
