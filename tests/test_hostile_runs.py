@@ -568,6 +568,7 @@ def test_a_really_full_disk_is_named_once_and_resume_finishes(tmp_path):
     assert (tmp_path / "rc1").read_text().strip() == "1"
     lines = [line for line in err1.splitlines() if not line.startswith("INFO")]
     assert len(lines) == 1 and f"cannot write {tmp_path}/full/o.jsonl" in lines[0] and "--resume" in lines[0], err1
+    assert "[Errno" not in lines[0]  # the user's words, not Python's
     assert ".o.jsonl.lock" not in (tmp_path / "left").read_text().split()
     assert (tmp_path / "resumed.jsonl").read_bytes() == clean.read_bytes()
 

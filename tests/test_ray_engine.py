@@ -534,6 +534,37 @@ def test_sigterm_on_ray_says_terminated_and_keeps_the_shards(local_ray, make_fol
         "terminated (SIGTERM): 1 of 2 shards (1 story) kept in ")
 
 
+@pytest.mark.parametrize("how", ["no room", "full during the merge"])
+def test_a_merge_the_disk_cannot_hold_names_out_and_keeps_the_shards(local_ray, make_folder, tmp_path, monkeypatch,
+                                                                      how):
+    """The merge copies every shard while all exist: on a nearly full disk it failed after the whole job with a bare
+    "[Errno 28] No space left on device" naming no file."""
+    import errno
+    from collections import namedtuple
+
+    src = make_folder({"a.txt": GOOD, "c.txt": GOOD.replace("Rain", "Snow")}, "src")
+    out = tmp_path / "sums.jsonl"
+    if how == "no room":
+        usage = namedtuple("usage", "total used free")
+        monkeypatch.setattr(ray_engine.shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 100, 100))
+    else:
+        def full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(ray_engine.shutil, "copyfileobj", full)
+    with pytest.raises(OSError) as info:
+        ray_engine.summarize_to_file(src, out, shard_size=1, progress=False)
+    said = str(info.value)
+    assert info.value.errno == errno.ENOSPC and said.startswith(f"[Errno 28] cannot write {out}: ")
+    assert f"the 2 finished shards stay in {tmp_path / '.sums.jsonl.ray'}: rerun the same command" in said
+    if how == "no room":
+        assert "merging the shards needs " in said and " bytes free beside it, and 100 bytes are" in said
+    assert not out.exists() and len(list((tmp_path / ".sums.jsonl.ray").glob("shard-*.jsonl"))) >= 2
+    monkeypatch.undo()
+    assert ray_engine.summarize_to_file(src, out, shard_size=1, progress=False).done == 2  # the rerun merges
+    assert not (tmp_path / ".sums.jsonl.ray").exists()
+
+
 def test_connect_keeps_the_callers_sigterm_handler(monkeypatch):
     """ray.init installs its own SIGTERM handler (a native stack dump, then exit 15) over the CLI's."""
     import signal

@@ -90,18 +90,26 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, ConfigError, WireFormatError, ModelLoadError, FileNotFoundError, PermissionError,
             ValueError) as exc:
         _traceback(args)
-        print(f"nlp-wire {args.command}: error: {exc}", file=sys.stderr)
+        print(f"nlp-wire {args.command}: error: {_said(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
     except (WorkerDied, OSError) as exc:  # a killed worker, a full disk: not the user's input, but no bug either
         _traceback(args)
-        print(f"nlp-wire {args.command}: error: {exc}", file=sys.stderr)
+        print(f"nlp-wire {args.command}: error: {_said(exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # last resort: still one line, with how to see more
         _traceback(args)
         print(f"nlp-wire {args.command}: unexpected {type(exc).__name__}: {exc} (rerun with --debug)", file=sys.stderr)
         return 1
+
+
+def _said(exc: BaseException) -> str:
+    """An error's text for users: an OS error without Python's ``[Errno 28]`` and quotes (``x: No space left on
+    device``; our own messages, ``OSError(errno, "cannot write OUT: ...")``, as written)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
+    return str(exc)
 
 
 def _traceback(args) -> None:

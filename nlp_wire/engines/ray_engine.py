@@ -23,6 +23,7 @@ the driver's folder, wherever its node's Ray was started, so output records name
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -522,17 +523,35 @@ class _Shards:
                     self.unwritten += [json.loads(line) for line in islice(part, UNWRITTEN_SHOWN - len(self.unwritten))]
             shutil.rmtree(self.dir, ignore_errors=True)
             return counts
+        self._check_room(order)
         for target, suffix in ((self.out, "jsonl"), (errors_path_for(self.out), "errors.jsonl")):
             if suffix == "errors.jsonl" and not any(self.done[s]["errors"] or self.done[s]["empty"] for s in order):
                 with contextlib.suppress(FileNotFoundError):
                     target.unlink()  # a stale list from an earlier run
                 continue
-            with atomic_write(target) as fh:
-                for s in order:
-                    with open(self._path(s, suffix), encoding="utf-8") as part:
-                        shutil.copyfileobj(part, fh)
+            try:
+                with atomic_write(target) as fh:
+                    for s in order:
+                        with open(self._path(s, suffix), encoding="utf-8") as part:
+                            shutil.copyfileobj(part, fh)
+            except OSError as exc:  # a bare "[Errno 28] No space left on device", after the whole job
+                raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}; {self._kept()}") from None
         shutil.rmtree(self.dir, ignore_errors=True)
         return counts
+
+    def _kept(self) -> str:
+        return (f"the {counted(self.header['shards'], 'finished shard')} stay in {self.dir}: rerun the same command "
+                "once that is fixed (it only merges them)")
+
+    def _check_room(self, order) -> None:
+        """Refuse, before writing, a merge the disk has no room for: it copies every shard while they all exist."""
+        need = sum(p.stat().st_size for s in order for p in (self._path(s, "jsonl"), self._path(s, "errors.jsonl"))
+                   if p.exists())
+        free = shutil.disk_usage(self.out.parent).free
+        if need > free:
+            size = lambda n: f"{n / 1e6:,.1f} MB" if n >= 100_000 else f"{n:,} bytes"  # noqa: E731
+            raise OSError(errno.ENOSPC, f"cannot write {self.out}: merging the shards needs {size(need)} free beside "
+                                        f"it, and {size(free)} are; {self._kept()}")
 
 
 def write_ordered(results, shards: "_Shards", progress: bool = True, inputs: int | None = None) -> BatchReport:
