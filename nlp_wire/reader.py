@@ -341,15 +341,33 @@ def capped_lines(fh, max_bytes: int | None) -> Iterator[tuple[int, bytes | None]
     if max_bytes is None:
         yield from enumerate(fh, 1)
         return
+    for line_no, raw, _ in _capped(fh, max_bytes):
+        yield line_no, raw
+
+
+def capped_lines_at(fh, max_bytes: int | None) -> Iterator[tuple[int, bytes | None, int | None]]:
+    """:func:`capped_lines` with each line's byte offset in the file (``fh.seek(offset)``, then
+    ``fh.read(len(raw))`` reads it again); the offset is None in a UTF-16 file, whose lines are re-encoded."""
+    if hasattr(fh, "peek") and fh.peek(2)[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        for line_no, raw in capped_lines(fh, max_bytes):
+            yield line_no, raw, None
+        return
+    yield from _capped(fh, max_bytes)
+
+
+def _capped(fh, max_bytes: int | None) -> Iterator[tuple[int, bytes | None, int]]:
+    offset = 0
     for line_no in itertools.count(1):
-        raw = fh.readline(max_bytes + 1)
+        raw = fh.readline(-1 if max_bytes is None else max_bytes + 1)
         if not raw:
             return
-        if len(raw) > max_bytes and not raw.endswith(b"\n"):
+        start, offset = offset, offset + len(raw)
+        if max_bytes is not None and len(raw) > max_bytes and not raw.endswith(b"\n"):
             while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
-                pass
+                offset += len(rest)
+            offset += len(rest)
             raw = None
-        yield line_no, raw
+        yield line_no, raw, start
 
 
 def iter_records(

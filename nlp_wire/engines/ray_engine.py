@@ -159,13 +159,15 @@ def _check_address(address: str) -> None:
 
 # -- list ---------------------------------------------------------------------------------------
 def _unit_rows(task: str, paths: Sequence[str | Path], exclude: Path | None, on_skip=None) -> Iterable[dict]:
-    """The inputs as rows ``kind, path, line, raw, reason`` in the local engine's order; paths not read at all
-    (hidden, another suffix, ...) go to ``on_skip``, as in the local engine."""
+    """The inputs as rows ``kind, path, line, raw, offset, reason`` in the local engine's order; paths not read at
+    all (hidden, another suffix, ...) go to ``on_skip``, as in the local engine. A JSONL line's row has its bytes
+    (``raw``) and where they are in the file (``offset``; None in a UTF-16 file)."""
     if task == "summarize":  # a unit per wire file and per JSONL line, exactly as summarize_folder
-        for unit in _iter_units(Path(paths[0]), exclude, on_skip):
+        for unit in _iter_units(Path(paths[0]), exclude, on_skip, offsets=True):
             kind, path = unit[0], unit[1]
             yield {"kind": kind, "path": path, "line": unit[2] if kind != "t" else None,
-                   "raw": unit[3] if kind == "j" else None, "reason": unit[3] if kind == "x" else None}
+                   "raw": unit[3] if kind == "j" else None, "offset": unit[4] if kind == "j" else None,
+                   "size": None, "sha1": None, "reason": unit[3] if kind == "x" else None}
         return
     first_sight = FirstSight(list(paths), on_skip)  # a file under two paths given: read once, as locally
     for root in paths:  # classify: a unit per file, read by read_stories as the local engine does
@@ -185,7 +187,10 @@ def _listing(task: str, paths: Sequence[str | Path], shard_size: int, exclude: P
     digest = hashlib.sha1()
     rows = []
     for seq, row in enumerate(_unit_rows(task, paths, exclude, on_skip)):
-        digest.update(f"{row['path']}\0{row['line']}\0{_stamp(row)}\n".encode("utf-8", "surrogatepass"))
+        stamp = _stamp(row)
+        digest.update(f"{row['path']}\0{row['line']}\0{stamp}\n".encode("utf-8", "surrogatepass"))
+        if row.get("offset") is not None:  # the task reads the line again: the driver keeps where, not the bytes
+            row["size"], row["sha1"], row["raw"] = len(row["raw"]), stamp, None  # (148 MB of JSONL took 563 MB)
         rows.append({"seq": seq, "shard": seq // shard_size, **row})
     return rows, digest.hexdigest()
 
@@ -428,9 +433,12 @@ def _summarize_batch(table, sentences: int, max_words: int | None, method: str, 
 def _summarize_rows(table, sentences: int, max_words: int | None, method: str) -> dict:
     batch = table.to_pydict()
     _init_worker(_Job("jsonl", method, sentences, max_words))
-    units = [("t", path) if kind == "t" else (kind, path, int(line) if kind == "j" else None,
+    with contextlib.ExitStack() as files:
+        raws = _line_bytes(batch, files)
+    units = [("t", path) if kind == "t" else (kind, path, int(line) if line is not None else None,
                                                 raw if kind == "j" else reason)
-             for kind, path, line, raw, reason in zip(batch["kind"], batch["path"], batch["line"], batch["raw"], batch["reason"])]
+             for kind, path, line, raw, reason in zip(batch["kind"], batch["path"], batch["line"], raws,
+                                                      batch["reason"])]
     out = {"seq": [], "shard": [], "sub": [], "record": [], "error": [], "empty": []}
     for seq, shard, unit, (outputs, empty_ids, error) in zip(batch["seq"], batch["shard"], units, _process_chunk(units)):
         # as the local writer lists them: a failure, or each story with no prose (named, not written)
@@ -441,6 +449,28 @@ def _summarize_rows(table, sentences: int, max_words: int | None, method: str) -
             for key, value in zip(out, (seq, shard, k, record, err, empty)):
                 out[key].append(value)
     return out
+
+
+def _line_bytes(batch: dict, files: contextlib.ExitStack) -> list:
+    """Each row's JSONL line bytes: as listed, or read again at the offset the driver kept (one open per file).
+
+    A line that is not what the listing saw (its file was edited since) is an ``x`` row, with that reason."""
+    raws, opened, none = [], {}, [None] * len(batch["seq"])
+    for i, (kind, path, raw, offset, size, sha1) in enumerate(zip(
+            batch["kind"], batch["path"], batch["raw"], batch.get("offset", none), batch.get("size", none),
+            batch.get("sha1", none))):
+        if kind == "j" and raw is None:
+            try:
+                if path not in opened:
+                    opened[path] = files.enter_context(open(path, "rb"))
+                opened[path].seek(offset)
+                raw = opened[path].read(size)
+                if input_stamp(path, raw) != sha1:
+                    batch["kind"][i], batch["reason"][i] = "x", "the file changed after the run listed it; rerun"
+            except OSError as exc:
+                batch["kind"][i], batch["reason"][i] = "x", f"cannot read: {exc.strerror or exc}"
+        raws.append(raw)
+    return raws
 
 
 def summarize_ds(inputs, *, sentences: int = 3, max_words: int | None = None, method: str = "lead"):

@@ -67,6 +67,7 @@ from ..reader import (
     _read_bytes,
     _Skipped,
     capped_lines,
+    capped_lines_at,
     iter_files,
     parse_record_line,
     record_story,
@@ -381,11 +382,13 @@ def _process_chunk(chunk: list[tuple]) -> list[tuple]:
 
 # -- inputs ------------------------------------------------------------------------------------
 def _iter_units(src: Path, exclude: Path | None, on_skip=None, max_bytes: int | None = DEFAULT_MAX_BYTES,
-                follow_symlinks: bool = False) -> Iterator[tuple]:
+                follow_symlinks: bool = False, offsets: bool = False) -> Iterator[tuple]:
     """``("t", path)`` per wire file and ``("j", path, line, raw bytes)`` per JSONL line, in order.
 
     A JSONL file that cannot be opened is ``("x", path, None, reason)``, a line over ``max_bytes``
     ``("x", path, line, reason)``. Paths not read at all go to ``on_skip`` (see :func:`iter_files`).
+    With ``offsets``, a JSONL line's unit ends with its byte offset in the file (None in a UTF-16 file; see
+    :func:`nlp_wire.reader.capped_lines_at`), so that the Ray engine need not keep every line's bytes.
     """
     excluded = os.path.realpath(exclude) if exclude is not None else None
     for path in iter_files(src, on_skip=on_skip, follow_symlinks=follow_symlinks):
@@ -401,11 +404,13 @@ def _iter_units(src: Path, exclude: Path | None, on_skip=None, max_bytes: int | 
             yield ("x", spath, None, f"cannot read: {exc.strerror or exc}")
             continue
         with fh:
-            for line_no, raw in capped_lines(fh, max_bytes):
+            lines = (capped_lines_at(fh, max_bytes) if offsets
+                     else ((n, raw, None) for n, raw in capped_lines(fh, max_bytes)))
+            for line_no, raw, offset in lines:
                 if raw is None:
                     yield ("x", spath, line_no, f"line too long (over the cap of {max_bytes:,} bytes)")
                 elif raw.strip():
-                    yield ("j", spath, line_no, raw)
+                    yield ("j", spath, line_no, raw, offset) if offsets else ("j", spath, line_no, raw)
 
 
 def _unit_key(unit: tuple) -> str:
