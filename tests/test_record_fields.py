@@ -150,6 +150,16 @@ def test_field_names_given_for_wire_folders_only_are_said_to_do_nothing(articles
     assert "warning: --text-field and --headline-field name a field" in capsys.readouterr().err
     assert main(["classify", "baseline", str(wire), str(articles), "--text-field", "article"]) == 0
     assert "warning" not in capsys.readouterr().err  # a record file among the inputs: the name is used
+    # train's --data is repeatable (a list) and takes PATH@WEIGHT; evaluate's takes PATH::LABELS
+    main(["train", "baseline", "--data", f"{articles}@2", "--text-field", "article", "--out", str(tmp_path / "run")])
+    assert "no input is a record file" not in capsys.readouterr().err  # it said so, then trained with the field
+    (wire / "labels.csv").write_text("id,label\na,other\n", encoding="utf-8")
+    main(["train", "baseline", "--data", str(wire), "--text-field", "article", "--out", str(tmp_path / "run2")])
+    assert "warning: --text-field names a field of JSONL/CSV records" in capsys.readouterr().err
+    main(["evaluate", "baseline", "--data", f"{articles}::{tmp_path / 'labels.csv'}", "--text-field", "article"])
+    assert "no input is a record file" not in capsys.readouterr().err
+    main(["evaluate", "baseline", "--data", str(wire), "--text-field", "article"])
+    assert "warning: --text-field names a field of JSONL/CSV records" in capsys.readouterr().err
 
 
 def test_cli_evaluate_with_fields(articles, capsys):

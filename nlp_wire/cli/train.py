@@ -101,7 +101,7 @@ def run(args) -> int:
     try:
         train(config, args.data, staging if main else out, teacher=teacher, unlabeled=args.unlabeled or None,
               unlabeled_limit=args.unlabeled_limit, teacher_name=args.teacher,
-              **field_options(args, [args.data, *(u.rpartition("@")[0] or u for u in args.unlabeled)]))
+              **field_options(args, [parse_data_spec(spec)[0] for spec in (*args.data, *args.unlabeled)]))
     except BaseException:
         if main:
             shutil.rmtree(staging, ignore_errors=True)
