@@ -621,7 +621,7 @@ def read_stories(
     """
     if errors not in ("report", "raise"):
         raise ValueError(f"errors must be 'report' or 'raise', not {errors!r}")
-    whole_number("max_bytes", max_bytes, 1, optional=True, note=" for no cap")
+    max_bytes = whole_number("max_bytes", max_bytes, 1, optional=True, note=" for no cap")
     report = on_error if isinstance(on_error, ReadReport) else None
     if on_skip is None:
         on_skip = report.skip if report is not None else _log_skip
@@ -686,9 +686,8 @@ class Corpus:
     """
 
     def __init__(self, path, limit: int | None = None, shuffle: bool = False, seed: int = 0, errors: str = "report"):
-        whole_number("limit", limit, 0, optional=True)
         self.path = path
-        self.limit = limit
+        self.limit = whole_number("limit", limit, 0, optional=True)
         self.shuffle = shuffle
         self.seed = seed
         self.errors = errors

@@ -81,7 +81,7 @@ class TopicRules:
         for name in ("min_score", "other_below"):  # each divides a score in the confidence of __call__
             if not numbers[name] > 0:  # not a NaN either
                 raise ValueError(f"{name} must be > 0, not {numbers[name]!r}")
-        whole_number("lead_words", self.lead_words, 1)
+        self.lead_words = whole_number("lead_words", self.lead_words, 1)
 
     @staticmethod
     def _compile(spec: dict, topic: str) -> list[tuple[re.Pattern, float]]:

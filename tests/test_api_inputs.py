@@ -120,6 +120,22 @@ def test_whole_number_arguments_take_numpy_integers_and_refuse_floats_and_bools(
     with pytest.raises(ValueError, match="limit must be a whole number >= 0 or None, not 1.0"):
         nlp_wire.load_examples(str(tmp_path), limit=1.0)
     assert len(nlp_wire.load_examples(str(sample_stories()), limit=np.int64(3))) == 3  # was refused
+    assert nlp_wire.Corpus("a", limit=np.int64(2)).limit == 2 and type(nlp_wire.Corpus("a", limit=np.int64(2)).limit) is int
+
+
+def test_summarize_folder_takes_numpy_integer_counts(tmp_path):
+    """np.int64(2) passed the check, then failed the journal's JSON ("int64 is not JSON serializable"), leaving
+    partial files that the next run called an interrupted run."""
+    np = pytest.importorskip("numpy")
+    from nlp_wire.summarize.batch import summarize_folder
+
+    src = tmp_path / "wire"
+    src.mkdir()
+    (src / "a.txt").write_text(" date 2021-06-01 Harbor cranes repainted\nBUSAN, June 1 (Hanwire) -- Crews repainted "
+                               "the harbor cranes on Tuesday. Work ended on Friday.\n(END)\n", encoding="utf-8")
+    report = summarize_folder(src, tmp_path / "s.jsonl", sentences=np.int64(1), workers=np.int64(1), progress=False)
+    assert report.done == 1 and [p.name for p in tmp_path.iterdir() if p.name.startswith(".s.jsonl.")] == [
+        ".s.jsonl.done"]
 
 
 def test_story_from_file_refuses_a_fifo_at_once(tmp_path):

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..atomic import atomic_write
+from ..checks import whole_number
 from ..classify.base import ModelLoadError
 from ..classify.files import prediction_lines
 from ..outputs import check_errors_file, check_not_input, counted, error_entry, inputs_only, ray_shards_path_for
@@ -743,6 +744,9 @@ def summarize_to_file(src: str | Path, out: str | Path, *, sentences: int = 3, m
     if not Path(src).exists():
         raise WireFormatError("no such file or folder", src)
     out = Path(out)
+    sentences, max_words = whole_number("sentences", sentences, 1), whole_number("max_words", max_words, 1, optional=True)
+    shard_size = whole_number("shard_size", shard_size, 1)
+    get_summarizer(method)  # before Ray starts: an unknown name, not a failure in every task
 
     def replaceable():  # after the .jsonl rule, so that --force is not asked for first
         if not _shard_dir(out).is_dir():  # shards of a run in progress: it passed this check

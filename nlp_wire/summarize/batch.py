@@ -951,10 +951,10 @@ def summarize_folder(
     if src.is_file() and src.suffix.lower() == ".csv":  # it failed line 1 as "not a wire story"
         raise ValueError(f"{src}: summarize reads wire files and JSONL records, not CSV: write the records as JSONL "
                          "(one JSON object per line; pandas: df.to_json(path, orient='records', lines=True))")
-    for name, value, least, optional in (("sentences", sentences, 1, False), ("max_words", max_words, 1, True),
-                                         ("chunk_size", chunk_size, 1, False), ("workers", workers, 0, False),
-                                         ("max_bytes", max_bytes, 1, True)):
-        whole_number(name, value, least, optional=optional)  # before any work, not in every worker
+    # before any work, not in every worker; as ints: a numpy integer cannot be written into the journal
+    sentences, max_words = whole_number("sentences", sentences, 1), whole_number("max_words", max_words, 1, optional=True)
+    chunk_size, workers = whole_number("chunk_size", chunk_size, 1), whole_number("workers", workers, 0)
+    max_bytes = whole_number("max_bytes", max_bytes, 1, optional=True)
     get_summarizer(method)  # fail early on an unknown name
     fmt = output_format(out)
     if fmt == "txt" and out.exists() and not out.is_dir():
