@@ -245,6 +245,46 @@ def test_resume_names_an_input_edited_after_it_was_summarized(src, tmp_path, mon
     assert "flower show" in read_jsonl(out)[1]["summary"]
 
 
+def test_resume_refuses_an_input_edited_after_its_read_while_its_result_waited(src, tmp_path, monkeypatch):
+    """The stamp was taken when the result was written, which can be seconds after the read: an edit in between
+    was taken for the file the summary came from."""
+    out = tmp_path / "o.jsonl"
+    real = batch._process_chunk
+
+    def read_then_edit(chunk):
+        results = real(chunk)
+        if chunk[0][1].endswith("s1.txt"):  # a correction saved just after the worker read the file
+            (src / "s1.txt").write_text(story(1).replace("night market", "flower show"), encoding="utf-8")
+        return results
+
+    with monkeypatch.context() as m:
+        m.setattr(batch, "_process_chunk", read_then_edit)
+        interrupted_run(src, out, m)
+    with pytest.raises(ValueError, match="was edited"):
+        summarize_folder(src, out, workers=1, progress=False, resume=True)
+
+
+def test_ctrl_c_while_resume_skips_says_how_to_go_on_and_keeps_the_journal(src, tmp_path, monkeypatch):
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "o.jsonl"
+    interrupted_run(src, out, monkeypatch)
+    real, calls = batch._unit_stamp, []
+
+    def stamp(unit):
+        calls.append(unit)
+        if len(calls) == 3:  # the third input the resume skips
+            raise KeyboardInterrupt
+        return real(unit)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch, "_unit_stamp", stamp)
+        with pytest.raises(KeyboardInterrupt, match="stories written so far; rerun with --resume to finish"):
+            summarize_folder(src, out, workers=1, progress=False, resume=True)
+    report = summarize_folder(src, out, workers=1, progress=False, resume=True)  # the checkpoint still holds
+    assert report.resumed > 0
+    summarize_folder(src, clean, workers=1, progress=False)
+    assert out.read_bytes() == clean.read_bytes()
+
+
 def test_resume_refuses_an_input_replaced_by_an_older_file(src, tmp_path, monkeypatch):
     out = tmp_path / "o.jsonl"
     interrupted_run(src, out, monkeypatch)

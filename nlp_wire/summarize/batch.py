@@ -51,6 +51,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -495,6 +496,8 @@ class _Writer:
         self.last_key: str | None = None
         self.skip = 0
         self.digest = hashlib.sha1()  # of the inputs done, in order (_unit_stamp): a resume checks it
+        self._stamps: deque[bytes] = deque()  # of the inputs listed and not yet written, taken as they are listed
+        self.skipping = False  # while a resume drops the inputs done: the digest is not whole yet
         self.resume_digest: str | None = None  # the interrupted run's, at the checkpoint resumed from
         self.resume_time: int | None = None  # when that checkpoint was made (time.time_ns())
         self.out_root: str | None = None
@@ -649,9 +652,16 @@ class _Writer:
                     self._names_dir, self._names = folder, set()
                 self._names.add(name.lower())
 
+    def stamping(self, units: Iterator[tuple]) -> Iterator[tuple]:
+        """``units``, each one's stamp taken as it is listed, before a worker reads it: a file edited after its
+        read, while its result waits its turn, then differs from its stamp and a resume refuses it."""
+        for unit in units:
+            self._stamps.append(_unit_stamp(unit))
+            yield unit
+
     def checkpoint(self, key: str | None, force: bool = False) -> None:
         """Make everything written so far durable and record where the run stands."""
-        if not force and time.monotonic() - self.last_checkpoint < self.every:
+        if self.skipping or (not force and time.monotonic() - self.last_checkpoint < self.every):
             return
         for fh in (self.fh, self.efh):
             fh.flush()
@@ -696,7 +706,7 @@ class _Writer:
                     self._fail({**_where(unit), "reason": str(exc)})
         r.units += 1
         self.last_key = _unit_key(unit)
-        self.digest.update(_unit_stamp(unit))
+        self.digest.update(self._stamps.popleft() if self._stamps else _unit_stamp(unit))
 
     def _fail(self, error: dict) -> None:
         self.report.failed += 1
@@ -987,15 +997,17 @@ def summarize_folder(
             report.errors_path = str(writer.errors_path) if writer.errors_path.exists() else None
             return report
         job = _Job(fmt, method, sentences, max_words, max_bytes, text_field, headline_field)
-        units = _iter_units(src, out if fmt == "txt" else None, inputs_only(out, report.not_read.append), max_bytes,
-                            follow_symlinks)
-        if writer.skip:
-            units = _skip(units, writer)
-            logger.info("resuming after %s inputs (%s stories already written)", f"{writer.skip:,}", f"{report.done:,}")
-        bar = _progress_bar(progress, report.done)
-        results = None
+        listed = _iter_units(src, out if fmt == "txt" else None, inputs_only(out, report.not_read.append), max_bytes,
+                             follow_symlinks)
+        units = results = None
         with deferred_interrupt() as interrupted:
             try:
+                if writer.skip:  # in here: a Ctrl-C while skipping stops with the usual line
+                    _skip(listed, writer, interrupted)
+                    logger.info("resuming after %s inputs (%s stories already written)", f"{writer.skip:,}",
+                                f"{report.done:,}")
+                units = writer.stamping(listed)
+                bar = _progress_bar(progress, report.done)
                 if workers == 1:
                     _init_worker(job)
                     # one input at a time: Ctrl-C is looked at after each, not after a whole chunk
@@ -1033,7 +1045,9 @@ def summarize_folder(
             finally:  # the workers and the input being read stop now, not whenever the exception is dropped
                 if results is not None:
                     results.close()
-                units.close()
+                if units is not None:
+                    units.close()
+                listed.close()
     finally:
         writer.release()
         if bar is not None:
@@ -1042,20 +1056,25 @@ def summarize_folder(
     return report
 
 
-def _skip(units: Iterator[tuple], writer: _Writer) -> Iterator[tuple]:
+def _skip(units: Iterator[tuple], writer: _Writer, interrupted=lambda: False) -> None:
     """Drop, now, the inputs an interrupted run finished, checking that they are the same and unedited.
 
     Raises:
         ValueError: An input before the resume point was added, removed, renamed or edited since.
+        KeyboardInterrupt: ``interrupted()`` came true (looked at every 1,000 inputs); no checkpoint is made
+            until the skipping is done (the journal's last one stands).
     """
     n, last_key = writer.skip, writer.last_key
     unit, edited = None, None
+    writer.skipping = True
     for i, unit in enumerate(units, 1):
         writer.digest.update(_unit_stamp(unit))
         if edited is None and unit[0] != "x" and _changed_since(unit, writer.resume_time):
             edited = unit[1]
         if i == n:
             break
+        if i % 1000 == 0 and interrupted():
+            raise KeyboardInterrupt
     else:
         unit = None
     if unit is None or _unit_key(unit) != last_key:
@@ -1064,7 +1083,7 @@ def _skip(units: Iterator[tuple], writer: _Writer) -> Iterator[tuple]:
         what = f"{edited} was edited" if edited else "an input it had finished was edited or replaced"
         raise ValueError(f"cannot resume: {what} after the interrupted run summarized it; "
                          "rerun without --resume to start over")
-    return units
+    writer.skipping = False
 
 
 def _progress_bar(enabled: bool, initial: int):
