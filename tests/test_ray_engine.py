@@ -641,6 +641,34 @@ def test_a_local_resume_after_ray_says_ray_ran(local_ray, make_folder, tmp_path,
             in capsys.readouterr().err)
 
 
+def test_a_ray_run_after_an_interrupted_local_run_discards_its_partial_files(local_ray, make_folder, tmp_path,
+                                                                            monkeypatch, capsys, caplog):
+    """They stayed beside the OUT Ray finished, and a local --resume then resumed them over Ray's output."""
+    from nlp_wire.summarize import batch
+
+    src = make_folder({"a.txt": GOOD, "c.txt": GOOD.replace("Rain", "Snow"), "d.txt": GOOD.replace("Rain", "Hail")},
+                      "src")
+    out = tmp_path / "sums.jsonl"
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= 2:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch._Writer, "write", write)
+        with pytest.raises(KeyboardInterrupt):
+            summarize_folder(src, out, workers=1, progress=False, checkpoint_every=0)
+    assert (tmp_path / ".sums.jsonl.journal").exists()
+    ray_engine.summarize_to_file(src, out, progress=False)
+    assert "discarding the partial output of an interrupted local run" in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".sums")) == [".sums.jsonl.done"]
+    capsys.readouterr()
+    assert main(["summarize", str(src), "--out", str(out), "--resume"]) == 0
+    assert "was finished by the Ray engine" in capsys.readouterr().err
+
+
 def test_a_rerun_counts_the_stories_resumed_and_the_bar_counts_inputs(local_ray, make_folder, tmp_path, monkeypatch):
     """The rerun's "resumed" count left out the no-prose stories twice (records already leave them out), and the
     bar, of rows in batches of 1,024, had no total and started from 0 on a rerun."""

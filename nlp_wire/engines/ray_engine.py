@@ -46,8 +46,8 @@ from ..reader import FirstSight, iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
 from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _lock, _process_chunk,
-                               _unlock, check_out_replaceable, done_path_for, entry_line, errors_path_for, input_stamp,
-                               skip_entries)
+                               _unlock, check_out_replaceable, discard_interrupted_local_run, done_path_for, entry_line,
+                               errors_path_for, input_stamp, skip_entries)
 from ..workers import Interrupted, stopped_by
 
 __all__ = ["connect", "check_gpus", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
@@ -684,6 +684,7 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
     # (a run with other settings wrote into the first one's, which then finished with exit 0).
     lock = _lock(Path(out))
     try:
+        discard_interrupted_local_run(out)  # under the lock: no local run is writing them
         connect()
         not_read: list = []  # an OUT inside an input folder: its own files are not inputs left unread
         rows, digest = _listing(task, paths, shard_size, exclude, inputs_only(out, not_read.append))

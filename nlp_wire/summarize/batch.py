@@ -475,6 +475,29 @@ def entry_line(entry: dict) -> str:
 UNWRITTEN_SHOWN = 20  # failures a run that summarized nothing keeps for its caller to show
 
 
+def _partial_paths(out: Path) -> tuple[Path, Path, Path]:
+    """The files a local summarize of ``out`` keeps until it finishes: its partial output and errors, and its journal."""
+    errors = errors_path_for(out)
+    return (out.with_name(f".{out.name}.partial"), errors.with_name(f".{errors.name}.partial"),
+            out.with_name(f".{out.name}.journal"))
+
+
+def _remove(paths) -> None:
+    for p in paths:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def discard_interrupted_local_run(out: str | Path) -> None:
+    """Drop, saying so, what an interrupted local summarize left beside ``out``: a Ray run that writes ``out``
+    makes it stale, and a later local ``--resume`` would have resumed it over Ray's output."""
+    paths = _partial_paths(Path(out))
+    if paths[2].exists():
+        logger.warning("discarding the partial output of an interrupted local run on %s (the Ray engine writes it "
+                       "from the start)", out)
+    _remove(paths)
+
+
 class _Writer:
     """Writes results in order to the partial files, keeps the journal, and finishes atomically.
 
@@ -487,9 +510,7 @@ class _Writer:
     def __init__(self, out: Path, fmt: str, src: Path, params: dict, resume: bool, report: BatchReport, every: float):
         self.out, self.fmt, self.src, self.report, self.every = out, fmt, src, report, every
         self.errors_path = errors_path_for(out)
-        self.partial = out.with_name(f".{out.name}.partial")
-        self.errors_partial = self.errors_path.with_name(f".{self.errors_path.name}.partial")
-        self.journal_path = out.with_name(f".{out.name}.journal")
+        self.partial, self.errors_partial, self.journal_path = _partial_paths(out)
         self.done_path = done_path_for(out)
         self.params = params
         self.src_is_dir = src.is_dir()
@@ -556,9 +577,7 @@ class _Writer:
 
     def _remove_partials(self) -> None:
         """Drop a run's partial files and journal (never OUT, its errors file or ``.done``)."""
-        for p in (self.partial, self.errors_partial, self.journal_path):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
+        _remove(_partial_paths(self.out))
 
     def _load_journal(self) -> str:
         """Set up a resume from the journal: ``"resume"``, ``"fresh"`` (nothing to resume) or ``"finished"``."""
