@@ -59,6 +59,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
     def handler(signum, frame):
         raise Interrupted(stopped_by(signum), signum)
 
+    handler.stops_runs = True  # deferred_interrupt takes SIGTERM over from this handler, not from a caller's own
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
@@ -190,7 +191,8 @@ def deferred_interrupt() -> Iterator[_Flag]:
     Yields the flag: ``flag()`` says whether one came, ``flag.signum`` which. A second one raises
     ``KeyboardInterrupt`` at once, wherever the code is (then ``flag.twice()`` is true, and nothing
     half-written should be trusted). Outside the main thread (where signals cannot be caught) the flag
-    never rises and the signals behave as usual.
+    never rises and the signals behave as usual. A SIGTERM handler of the program's own (or SIG_IGN) is left
+    in place: only the default and :func:`sigterm_as_interrupt`'s are taken over.
     """
     flag = _Flag()
     if threading.current_thread() is not threading.main_thread():
@@ -204,7 +206,11 @@ def deferred_interrupt() -> Iterator[_Flag]:
         else:
             raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # SIGTERM too, unless the program handles it itself (or ignores it): its default, or sigterm_as_interrupt's
+    term = signal.getsignal(signal.SIGTERM)
+    ours = term in (signal.SIG_DFL, None) or getattr(term, "stops_runs", False)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)
+                if sig == signal.SIGINT or ours}
     try:
         yield flag
     finally:

@@ -189,7 +189,7 @@ def test_sigterm_stops_classify_with_one_line_and_no_partial_output(tmp_path):
     assert proc.poll() is None, proc.communicate()[1][-2000:]
     os.killpg(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143 and err.strip().splitlines()[-1] == "nlp-wire classify: terminated (SIGTERM)", err
+    assert proc.returncode == 143 and err.strip().splitlines() == ["nlp-wire classify: terminated (SIGTERM)"], err
     assert [p.name for p in tmp_path.iterdir()] == ["in.jsonl"]  # no half-written OUT, no temporary file left
 
 
@@ -638,3 +638,35 @@ def test_ctrl_c_without_a_pool_stops_within_a_second_too(tmp_path, monkeypatch):
     assert len(calls) < 10  # before: the whole chunk of 64 first (counted in stories, so a slow machine cannot fail it)
     monkeypatch.setattr(batch, "get_summarizer", real)
     assert summarize_folder(src, tmp_path / "o.jsonl", workers=1, progress=False, resume=True).done == 64
+
+
+def test_deferred_interrupt_takes_sigterm_over_only_from_the_default_or_the_cli():
+    """A library caller's own SIGTERM handler (or SIG_IGN) was replaced for the run."""
+    from nlp_wire.workers import deferred_interrupt, sigterm_as_interrupt
+
+    own = lambda *a: None  # noqa: E731
+    previous = signal.signal(signal.SIGTERM, own)
+    try:
+        with deferred_interrupt():
+            assert signal.getsignal(signal.SIGTERM) is own
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        with deferred_interrupt() as flag:
+            os.kill(os.getpid(), signal.SIGTERM)  # the default would end pytest: the flag rises instead
+            time.sleep(0.05)
+            assert flag() and flag.signum == signal.SIGTERM
+        with sigterm_as_interrupt(), deferred_interrupt() as flag:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+            assert flag()
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_os_errors_are_said_in_the_users_words():
+    from nlp_wire.cli.main import _said
+
+    assert _said(OSError(28, "cannot write o.jsonl: No space left on device")) == (
+        "cannot write o.jsonl: No space left on device")
+    assert _said(PermissionError(13, "Permission denied", "out.jsonl")) == "out.jsonl: Permission denied"
+    assert _said(OSError(18, "Invalid cross-device link", "a", None, "b")) == "a -> b: Invalid cross-device link"

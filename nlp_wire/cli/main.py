@@ -108,7 +108,9 @@ def _said(exc: BaseException) -> str:
     """An error's text for users: an OS error without Python's ``[Errno 28]`` and quotes (``x: No space left on
     device``; our own messages, ``OSError(errno, "cannot write OUT: ...")``, as written)."""
     if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
+        if exc.filename is None:
+            return exc.strerror
+        return f"{exc.filename}{f' -> {exc.filename2}' if exc.filename2 is not None else ''}: {exc.strerror}"
     return str(exc)
 
 
