@@ -6,8 +6,9 @@
 The data: ``--copies`` copies of ``../shared/data/korea_dev`` (real wire copy), or of the bundled
 sample stories when ``../shared`` is absent (the JSON says which). Timed, each on the same folder:
 
-* classify, local engine: what ``nlp-wire classify default FOLDER`` does (read_stories + predict in
-  batches of 256, one process), the shipped baseline;
+* classify, local engine: what ``nlp-wire classify baseline FOLDER --out OUT`` does (its workers: one process
+  per core for the baseline), with the shipped TF-IDF baseline (``MODEL``), so that the engines, not a
+  transformer, set the pace (the default model has been a transformer since round 9);
 * summarize, local engine: ``summarize_folder(workers=2)`` to JSONL;
 * Ray start-up: ``ray.init`` of a local Ray with 2 CPUs (``ray_engine.connect``), a fixed cost paid
   once per job (or never, on a running cluster);
@@ -34,7 +35,6 @@ import sys
 import tempfile
 import time
 from importlib.resources import files
-from itertools import islice
 from pathlib import Path
 
 from nlp_wire.device import cpu_info
@@ -60,20 +60,14 @@ def _timed(fn):
     return result, time.perf_counter() - start
 
 
-def _classify_local(folder: Path, out: Path) -> int:
-    """The local engine's path (cli/classify.py): read_stories, predict in batches, one JSON line each."""
-    from nlp_wire.classify import load_classifier
-    from nlp_wire.reader import read_stories
+MODEL = "baseline"  # classify's model in every timing: thousands of stories/s, so the engine is what is timed
 
-    model = load_classifier(None)
-    stories = read_stories(folder)
-    n = 0
-    with open(out, "w", encoding="utf-8") as fh:
-        while batch := list(islice(stories, 256)):
-            for story, pred in zip(batch, model.predict(batch, batch_size=256)):
-                fh.write(json.dumps({"id": story.id, **pred.to_dict()}, ensure_ascii=False) + "\n")
-            n += len(batch)
-    return n
+def _classify_local(folder: Path, out: Path) -> int:
+    """The local engine, as ``nlp-wire classify MODEL FOLDER --out OUT`` runs it (one process per core for the
+    baseline), so that its output is byte for byte what the Ray engine must write."""
+    from nlp_wire.classify.files import classify_to_file
+
+    return classify_to_file(MODEL, [folder], out).stories
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         folder, data = _make_folder(tmp / "in", args.copies)
         n_files = sum(1 for _ in folder.rglob("*.txt"))
         result["data"] = {"source": data, "copies": args.copies, "files": n_files}
+        result["classify_model"] = MODEL
 
         small = folder / "copy000"  # one copy: the fixed cost of a job shows against the whole folder
 
@@ -107,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             return report.done + report.skipped, out
 
         def classify_ray(src, out):
-            return ray_engine.classify_to_file("default", [src], out, progress=False).done, out
+            return ray_engine.classify_to_file(MODEL, [src], out, progress=False).done, out
 
         def summarize_ray(src, out):
             report = ray_engine.summarize_to_file(src, out, progress=False)
