@@ -503,6 +503,24 @@ def test_the_cli_refuses_a_ray_address_with_no_cluster_in_seconds(hostile, tmp_p
     assert not list(tmp_path.glob(".s.jsonl*"))
 
 
+def test_a_ray_run_prints_our_lines_only(make_folder, tmp_path):
+    """Every Ray run printed Ray's notice that its local cluster uses a token and "Progress bars disabled. To enable,
+    set ..." (we disabled them: the driver shows a bar of its own)."""
+    import os
+    import subprocess
+    import sys
+
+    src = make_folder({"a.txt": GOOD, "b.txt": GOOD.replace("Rain", "Snow")}, "src")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])
+    proc = subprocess.run([sys.executable, "-m", "nlp_wire", "summarize", str(src), "--out", str(tmp_path / "s.jsonl"),
+                           "--engine", "ray", "--no-progress"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[-1].startswith("done 2, skipped 0") and all(line.startswith("INFO nlp_wire") for line in lines[:-1]), \
+        proc.stderr
+
+
 def test_a_model_the_workers_cannot_load_stops_the_run_in_one_line(local_ray, tmp_path, capsys):
     """A model the driver's checks pass (its card reads, its files are there) but the actors cannot load (a node
     without it at that path, or, here, broken weights) gave ~250 lines of tracebacks and actor restarts, and

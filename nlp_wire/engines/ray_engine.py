@@ -91,10 +91,23 @@ def connect(num_cpus: int | None = None):
         logger.info("%s Ray in %.1f s: %g CPUs, %g GPUs", f"joined the cluster at {address}:" if address else "started a local",
                     time.perf_counter() - started, resources.get("CPU", 0), resources.get("GPU", 0))
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # one line per dataset run otherwise
+    # "Progress bars disabled. To enable, set ...": ours are off on purpose (the driver shows one bar of its own)
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # rows come back in input order: shards finish in turn
     context.enable_progress_bars = False  # the driver shows one bar of stories
     return ray
+
+
+class _Dropping(logging.Filter):
+    """Drops the log records whose message starts with ``prefix``."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
 
 
 def _init(ray, address: str | None, num_cpus: int | None) -> None:
@@ -107,7 +120,15 @@ def _init(ray, address: str | None, num_cpus: int | None) -> None:
                 raise ValueError(_no_cluster(address, "no Ray cluster runs on this machine")) from None
             raise ValueError(f"RAY_ADDRESS={address}: {exc}") from None
     else:  # "local": not the cluster a `ray start` recorded here, which refuses num_cpus
-        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
+        # Ray's notice that its own local cluster uses a token is not news to our users (a warning that one runs
+        # without a token is kept)
+        notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+        quiet = _Dropping("Token authentication is enabled")
+        notice.addFilter(quiet)
+        try:
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
+        finally:
+            notice.removeFilter(quiet)
 
 
 @contextlib.contextmanager
