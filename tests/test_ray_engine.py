@@ -648,6 +648,12 @@ def test_a_local_resume_after_ray_says_ray_ran(local_ray, make_folder, tmp_path,
     assert (f"cannot resume {out} with the local engine: {tmp_path / '.sums.jsonl.ray'} holds the shards of an "
             "interrupted Ray run; rerun with --engine ray") in capsys.readouterr().err
     assert not out.exists() and (tmp_path / ".sums.jsonl.ray").is_dir()
+    assert main(["-q", "summarize", str(src), "--out", str(out), "--workers", "1"]) == 0  # starts over: stale now
+    assert not (tmp_path / ".sums.jsonl.ray").exists()  # they stayed beside the OUT the local run wrote
+    _interrupt_after(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        ray_engine.summarize_to_file(src, out, shard_size=2, progress=False)
+    monkeypatch.undo()
 
     assert main(["-q", "summarize", str(src), "--out", str(out), "--engine", "ray"]) == 0
     capsys.readouterr()

@@ -571,6 +571,11 @@ class _Writer:
     def _start_fresh(self, resume: bool) -> None:
         if self.journal_path.exists() and not resume:
             logger.warning("discarding the partial output of an interrupted run (pass --resume to finish it)")
+        shards = _outputs.ray_shards_path_for(self.out)
+        if shards.is_dir():  # under the lock, which a Ray run holds too: none is writing them
+            logger.warning("discarding the shards of an interrupted Ray run on %s (this run writes it from the start; "
+                           "--engine ray would have continued them)", self.out)
+            shutil.rmtree(shards, ignore_errors=True)
         # .done stays: it describes OUT, which this run replaces only when it finishes with a summary (the
         # journal, written next, is what a --resume looks at first)
         self._remove_partials()
@@ -633,7 +638,7 @@ class _Writer:
         if shards.is_dir():
             raise ValueError(f"cannot resume {self.out} with the local engine: {shards} holds the shards of an "
                              "interrupted Ray run; rerun with --engine ray to finish it, or without --resume to start "
-                             "over (the shards are then left there)")
+                             "over (which discards the shards)")
         try:
             done = json.loads(self.done_path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
