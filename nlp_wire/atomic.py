@@ -72,9 +72,10 @@ def _create_temp(path: Path) -> tuple[int, str]:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
         except FileExistsError:
             continue
-        except PermissionError as exc:  # named by the file asked for, not by our hidden temporary one
-            raise PermissionError(exc.errno, f"{exc.strerror} (no new file may be made in {path.parent})",
-                                  str(path)) from None
+        except OSError as exc:  # named by the file asked for, not by our hidden temporary one (a read-only
+            # folder, /proc, a full or read-only file system)
+            raise type(exc)(exc.errno, f"{exc.strerror} (no new file may be made in {path.parent})",
+                            str(path)) from None
         if path.exists():
             os.chmod(tmp, mode)  # the umask must not narrow an existing file's permissions
         return fd, str(tmp)

@@ -74,3 +74,20 @@ def test_a_folder_without_write_permission_is_named_by_the_file_asked_for(tmp_pa
             fh.write("x")
     assert info.value.filename == str(tmp_path / "p.jsonl") and ".tmp" not in str(info.value)
     assert f"no new file may be made in {tmp_path}" in str(info.value)
+
+
+@pytest.mark.parametrize("error", [(2, "No such file or directory", FileNotFoundError),
+                                   (30, "Read-only file system", OSError), (28, "No space left on device", OSError)])
+def test_any_refusal_to_make_the_temporary_file_names_the_file_asked_for(tmp_path, monkeypatch, error):
+    """`classify --out /proc/x.jsonl` named '/proc/.x.jsonl.7bf92333.tmp'."""
+    number, text, kind = error
+
+    def refuse(path, *args):
+        raise kind(number, text, str(path))
+
+    monkeypatch.setattr(atomic.os, "open", refuse)
+    with pytest.raises(kind) as info:
+        with atomic_write(tmp_path / "p.jsonl") as fh:
+            fh.write("x")
+    assert info.value.filename == str(tmp_path / "p.jsonl") and ".tmp" not in str(info.value)
+    assert info.value.errno == number and f"{text} (no new file may be made in {tmp_path})" in str(info.value)
