@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -74,8 +75,9 @@ def _create_temp(path: Path) -> tuple[int, str]:
             continue
         except OSError as exc:  # named by the file asked for, not by our hidden temporary one (a read-only
             # folder, /proc, a full or read-only file system)
-            raise type(exc)(exc.errno, f"{exc.strerror} (no new file may be made in {path.parent})",
-                            str(path)) from None
+            why = (f"its temporary file, {len(tmp.name) - len(path.name)} characters longer, cannot be made: shorten "
+                   "the name" if exc.errno == errno.ENAMETOOLONG else f"no new file may be made in {path.parent}")
+            raise type(exc)(exc.errno, f"{exc.strerror} ({why})", str(path)) from None
         if path.exists():
             os.chmod(tmp, mode)  # the umask must not narrow an existing file's permissions
         return fd, str(tmp)

@@ -91,3 +91,11 @@ def test_any_refusal_to_make_the_temporary_file_names_the_file_asked_for(tmp_pat
             fh.write("x")
     assert info.value.filename == str(tmp_path / "p.jsonl") and ".tmp" not in str(info.value)
     assert info.value.errno == number and f"{text} (no new file may be made in {tmp_path})" in str(info.value)
+
+
+def test_a_name_too_long_for_the_temporary_file_says_so(tmp_path):
+    """A name of 245 characters is legal, but its temporary file's is not: the message blamed the folder."""
+    with pytest.raises(OSError) as info:
+        with atomic_write(tmp_path / ("a" * 245 + ".csv")) as fh:
+            fh.write("x")
+    assert "its temporary file, 14 characters longer, cannot be made: shorten the name" in str(info.value)

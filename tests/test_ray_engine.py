@@ -640,6 +640,20 @@ def test_connect_keeps_the_callers_sigterm_handler(monkeypatch):
         signal.signal(signal.SIGTERM, previous)
 
 
+def _interrupt_local_after(monkeypatch, n: int) -> None:
+    """Ctrl-C in a local summarize once ``n`` inputs are written."""
+    from nlp_wire.summarize import batch
+
+    real = batch._Writer.write
+
+    def write(self, unit, result):
+        if self.report.units >= n:
+            raise KeyboardInterrupt
+        real(self, unit, result)
+
+    monkeypatch.setattr(batch._Writer, "write", write)
+
+
 def test_a_local_resume_after_ray_says_ray_ran(local_ray, make_folder, tmp_path, monkeypatch, capsys):
     """A local --resume after an interrupted Ray run started over and left the shards beside OUT; on an OUT Ray
     finished it named a setting ("fmt None, now 'jsonl'") that was not the difference."""
@@ -648,7 +662,11 @@ def test_a_local_resume_after_ray_says_ray_ran(local_ray, make_folder, tmp_path,
     assert (f"cannot resume {out} with the local engine: {tmp_path / '.sums.jsonl.ray'} holds the shards of an "
             "interrupted Ray run; rerun with --engine ray") in capsys.readouterr().err
     assert not out.exists() and (tmp_path / ".sums.jsonl.ray").is_dir()
-    assert main(["-q", "summarize", str(src), "--out", str(out), "--workers", "1"]) == 0  # starts over: stale now
+    with monkeypatch.context() as m:  # a local run that does not finish leaves them: --engine ray still continues
+        _interrupt_local_after(m, 1)
+        assert main(["-q", "summarize", str(src), "--out", str(out), "--workers", "1"]) == 130
+    assert (tmp_path / ".sums.jsonl.ray").is_dir()
+    assert main(["-q", "summarize", str(src), "--out", str(out), "--workers", "1"]) == 0  # finished: stale now
     assert not (tmp_path / ".sums.jsonl.ray").exists()  # they stayed beside the OUT the local run wrote
     _interrupt_after(monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):
@@ -668,25 +686,26 @@ def test_a_local_resume_after_ray_says_ray_ran(local_ray, make_folder, tmp_path,
 def test_a_ray_run_after_an_interrupted_local_run_discards_its_partial_files(local_ray, make_folder, tmp_path,
                                                                             monkeypatch, capsys, caplog):
     """They stayed beside the OUT Ray finished, and a local --resume then resumed them over Ray's output."""
-    from nlp_wire.summarize import batch
 
     src = make_folder({"a.txt": GOOD, "c.txt": GOOD.replace("Rain", "Snow"), "d.txt": GOOD.replace("Rain", "Hail")},
                       "src")
     out = tmp_path / "sums.jsonl"
-    real = batch._Writer.write
-
-    def write(self, unit, result):
-        if self.report.units >= 2:
-            raise KeyboardInterrupt
-        real(self, unit, result)
-
     with monkeypatch.context() as m:
-        m.setattr(batch._Writer, "write", write)
+        _interrupt_local_after(m, 2)
         with pytest.raises(KeyboardInterrupt):
             summarize_folder(src, out, workers=1, progress=False, checkpoint_every=0)
     assert (tmp_path / ".sums.jsonl.journal").exists()
+
+    def no_cluster(*args, **kwargs):
+        raise ValueError("RAY_ADDRESS=auto: no Ray cluster runs on this machine")
+
+    with monkeypatch.context() as m:  # a Ray run that never starts keeps them: a local --resume still finishes
+        m.setattr(ray_engine, "connect", no_cluster)
+        with pytest.raises(ValueError, match="no Ray cluster"):
+            ray_engine.summarize_to_file(src, out, progress=False)
+    assert (tmp_path / ".sums.jsonl.journal").exists() and (tmp_path / ".sums.jsonl.partial").exists()
     ray_engine.summarize_to_file(src, out, progress=False)
-    assert "discarding the partial output of an interrupted local run" in caplog.text
+    assert "discarded the partial output an interrupted local run" in caplog.text
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".sums")) == [".sums.jsonl.done"]
     capsys.readouterr()
     assert main(["summarize", str(src), "--out", str(out), "--resume"]) == 0
@@ -714,3 +733,15 @@ def test_a_rerun_counts_the_stories_resumed_and_the_bar_counts_inputs(local_ray,
     assert "1 resumed from the interrupted run" in report.line()
     [bar] = bars
     assert (bar.initial, bar.n, bar.total, bar.unit) == (2, 4, 4, " inputs")  # the 2 inputs of shard 0 were done
+
+
+def test_shard_size_is_a_whole_number_for_both_tasks(local_ray, make_folder, tmp_path):
+    """classify_to_file took np.int64(2) and failed writing its manifest ("int64 is not JSON serializable")."""
+    import numpy as np
+
+    src = make_folder({"a.txt": GOOD, "c.txt": GOOD.replace("Rain", "Snow"), "d.txt": GOOD.replace("Rain", "Hail")},
+                      "src")
+    with pytest.raises(ValueError, match=r"shard_size must be a whole number >= 1, not 1.5"):
+        ray_engine.classify_to_file("baseline", [src], tmp_path / "c.jsonl", shard_size=1.5, progress=False)
+    assert ray_engine.classify_to_file("baseline", [src], tmp_path / "c.jsonl", shard_size=np.int64(2),
+                                       progress=False).done == 3

@@ -285,6 +285,32 @@ def test_ctrl_c_while_resume_skips_says_how_to_go_on_and_keeps_the_journal(src, 
     assert out.read_bytes() == clean.read_bytes()
 
 
+def test_ctrl_c_stops_a_long_skip_within_a_thousand_inputs(tmp_path, monkeypatch):
+    import signal
+
+    src = tmp_path / "records.jsonl"
+    src.write_text("".join(json.dumps({"id": f"r{i}", "headline": f"Town {i} fair", "body": f"Town {i} held a fair."})
+                           + "\n" for i in range(2500)), encoding="utf-8")
+    clean, out = tmp_path / "clean.jsonl", tmp_path / "o.jsonl"
+    interrupted_run(src, out, monkeypatch, n_units=2100)
+    real, calls = batch._unit_stamp, []
+
+    def stamp(unit):
+        calls.append(unit)
+        if len(calls) == 1500:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the deferred handler only raises the flag
+        return real(unit)
+
+    with monkeypatch.context() as m:
+        m.setattr(batch, "_unit_stamp", stamp)
+        with pytest.raises(KeyboardInterrupt, match="rerun with --resume to finish"):
+            summarize_folder(src, out, workers=1, progress=False, resume=True)
+    assert len(calls) == 2000  # the skip looked at the flag after its 2,000th input, not after all 2,100
+    assert summarize_folder(src, out, workers=1, progress=False, resume=True).resumed == 2100
+    summarize_folder(src, clean, workers=1, progress=False)
+    assert out.read_bytes() == clean.read_bytes()
+
+
 def test_resume_refuses_an_input_replaced_by_an_older_file(src, tmp_path, monkeypatch):
     out = tmp_path / "o.jsonl"
     interrupted_run(src, out, monkeypatch)

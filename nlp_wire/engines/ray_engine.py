@@ -690,8 +690,7 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
          exclude: Path | None, progress: bool, check=None) -> BatchReport:
     """List the inputs, run ``build`` on Ray and write the shards into ``out``; ``check()`` (the task's own refusal
     of ``out``) runs after the common checks, before Ray starts."""
-    if shard_size < 1:
-        raise ValueError("shard_size must be >= 1")
+    shard_size = whole_number("shard_size", shard_size, 1)  # an int: it goes into the shard manifest
     check_not_input(out, paths)
     if Path(out).suffix.lower() != ".jsonl":  # before Ray starts
         raise ValueError(f"{out}: the Ray engine writes a .jsonl file")
@@ -705,7 +704,6 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
     # (a run with other settings wrote into the first one's, which then finished with exit 0).
     lock = _lock(Path(out))
     try:
-        discard_interrupted_local_run(out)  # under the lock: no local run is writing them
         connect()
         not_read: list = []  # an OUT inside an input folder: its own files are not inputs left unread
         rows, digest = _listing(task, paths, shard_size, exclude, inputs_only(out, not_read.append))
@@ -715,6 +713,7 @@ def _run(task: str, paths: Sequence[str | Path], out: str | Path, settings: dict
         rows = [row for row in rows if row["shard"] not in shards.done]
         report = write_ordered(build(_dataset(rows)) if rows else None, shards, progress, len(rows))
         report.not_read = not_read
+        discard_interrupted_local_run(out)  # stale now that Ray has done every input (under the lock: none writes them)
         return report
     finally:
         _unlock(lock)

@@ -489,12 +489,12 @@ def _remove(paths) -> None:
 
 
 def discard_interrupted_local_run(out: str | Path) -> None:
-    """Drop, saying so, what an interrupted local summarize left beside ``out``: a Ray run that writes ``out``
-    makes it stale, and a later local ``--resume`` would have resumed it over Ray's output."""
+    """Drop, saying so, what an interrupted local summarize left beside ``out``, once a Ray run has done every input:
+    it is stale then, and a later local ``--resume`` would have resumed it over Ray's output."""
     paths = _partial_paths(Path(out))
     if paths[2].exists():
-        logger.warning("discarding the partial output of an interrupted local run on %s (the Ray engine writes it "
-                       "from the start)", out)
+        logger.warning("discarded the partial output an interrupted local run on %s had left (the Ray engine did "
+                       "every input)", out)
     _remove(paths)
 
 
@@ -571,11 +571,6 @@ class _Writer:
     def _start_fresh(self, resume: bool) -> None:
         if self.journal_path.exists() and not resume:
             logger.warning("discarding the partial output of an interrupted run (pass --resume to finish it)")
-        shards = _outputs.ray_shards_path_for(self.out)
-        if shards.is_dir():  # under the lock, which a Ray run holds too: none is writing them
-            logger.warning("discarding the shards of an interrupted Ray run on %s (this run writes it from the start; "
-                           "--engine ray would have continued them)", self.out)
-            shutil.rmtree(shards, ignore_errors=True)
         # .done stays: it describes OUT, which this run replaces only when it finishes with a summary (the
         # journal, written next, is what a --resume looks at first)
         self._remove_partials()
@@ -638,7 +633,7 @@ class _Writer:
         if shards.is_dir():
             raise ValueError(f"cannot resume {self.out} with the local engine: {shards} holds the shards of an "
                              "interrupted Ray run; rerun with --engine ray to finish it, or without --resume to start "
-                             "over (which discards the shards)")
+                             "over (which discards the shards once it has finished)")
         try:
             done = json.loads(self.done_path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
@@ -829,6 +824,10 @@ class _Writer:
             json.dump({"params": self.params, "counts": self._counts()}, fh)
         with contextlib.suppress(FileNotFoundError):
             self.journal_path.unlink()
+        shards = _outputs.ray_shards_path_for(self.out)
+        if shards.is_dir():  # stale once this OUT is in place (under the lock, which a Ray run holds too)
+            logger.warning("discarded the shards an interrupted Ray run on %s had left (this run wrote it)", self.out)
+            shutil.rmtree(shards, ignore_errors=True)
 
     @property
     def writing(self) -> bool:
