@@ -201,19 +201,19 @@ def _warn_on_small_parts(parts: dict[str, list[int]], fractions: dict[str, float
     groups per label hold out half of them.
     """
     total = len(labels)
+    counts = ", ".join(f"{name} {len(idx):,}" for name, idx in parts.items())
     for part, frac in fractions.items():
         rows = parts[part]
-        counts = ", ".join(f"{name} {len(idx):,}" for name, idx in parts.items())
         if not rows:
             logger.warning("%s: the %s split is empty (no label has a story group to spare for it; %s stories): "
                            "scores on it mean nothing", source, part, counts)
             continue
         missing = sorted({labels[i] for i in parts["train"]} - {labels[i] for i in rows})
         share = len(rows) / total
-        if missing or share > 2 * frac + 0.02 or share < frac / 2 - 0.02:
-            what = [f"{share:.0%} of the stories, where {frac:.0%} was asked"] if share > 2 * frac + 0.02 \
-                or share < frac / 2 - 0.02 else []
-            what += [f"no {', '.join(missing)}"] if missing else []
+        what = [f"{share:.0%} of the stories, where {frac:.0%} was asked"] if not (
+            frac / 2 - 0.02 <= share <= 2 * frac + 0.02) else []
+        what += [f"no {', '.join(missing)}"] if missing else []
+        if what:
             logger.warning("%s: the %s split has %s (%s stories): too few story groups per label for that split",
                            source, part, "; ".join(what), counts)
 
@@ -388,7 +388,8 @@ def load_examples(
     if not split:
         return datasets.Dataset.from_dict(columns, features=features)
     fractions = {k: v for k, v in (("validation", cfg.val_size), ("test", cfg.test_size)) if v > 0}
-    parts = group_split([r["label"] for r in rows], columns["group"], fractions, cfg.seed)
-    _warn_on_small_parts(parts, fractions, [r["label"] for r in rows], source)
+    row_labels = [r["label"] for r in rows]
+    parts = group_split(row_labels, columns["group"], fractions, cfg.seed)
+    _warn_on_small_parts(parts, fractions, row_labels, source)
     full = datasets.Dataset.from_dict(columns, features=features)
     return datasets.DatasetDict({name: full.select(idx) for name, idx in parts.items()})

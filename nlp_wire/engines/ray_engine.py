@@ -46,8 +46,8 @@ from ..reader import FirstSight, iter_files, read_stories
 from ..story import WireFormatError
 from ..summarize import get_summarizer
 from ..summarize.batch import (UNWRITTEN_SHOWN, BatchReport, _init_worker, _iter_units, _Job, _lock, _process_chunk,
-                               _unlock, check_out_replaceable, discard_interrupted_local_run, done_path_for, entry_line,
-                               errors_path_for, input_stamp, skip_entries)
+                               _unlock, check_out_replaceable, digest_line, discard_interrupted_local_run, done_path_for,
+                               entry_line, errors_path_for, input_stamp, skip_entries)
 from ..workers import Interrupted, stopped_by
 
 __all__ = ["connect", "check_gpus", "list_inputs", "read_stories_ds", "classify_ds", "summarize_ds", "write_ordered",
@@ -166,9 +166,10 @@ def _check_address(address: str) -> None:
     scheme, sep, rest = address.partition("://")
     if not sep:
         scheme, rest = "", address
-    host, sep, port = rest.split("/", 1)[0].rpartition(":")
+    hostport = rest.split("/", 1)[0]
+    host, sep, port = hostport.rpartition(":")
     if not sep:  # a Ray client's default port; a GCS address needs its port
-        host, port = rest.split("/", 1)[0], "10001" if scheme == "ray" else ""
+        host, port = hostport, "10001" if scheme == "ray" else ""
     if not port.isdigit():
         return
     try:
@@ -209,17 +210,12 @@ def _listing(task: str, paths: Sequence[str | Path], shard_size: int, exclude: P
     digest = hashlib.sha1()
     rows = []
     for seq, row in enumerate(_unit_rows(task, paths, exclude, on_skip)):
-        stamp = _stamp(row)
-        digest.update(f"{row['path']}\0{row['line']}\0{stamp}\n".encode("utf-8", "surrogatepass"))
+        stamp = input_stamp(row["path"], row["raw"])
+        digest.update(digest_line(row["path"], row["line"], stamp))
         if row.get("offset") is not None:  # the task reads the line again: the driver keeps where, not the bytes
             row["size"], row["sha1"], row["raw"] = len(row["raw"]), stamp, None  # (148 MB of JSONL took 563 MB)
         rows.append({"seq": seq, "shard": seq // shard_size, **row})
     return rows, digest.hexdigest()
-
-
-def _stamp(row: dict) -> str:
-    """What changes when an input is edited (see summarize.batch.input_stamp)."""
-    return input_stamp(row["path"], row.get("raw"))
 
 
 def model_stamp(model: str) -> str:
@@ -477,10 +473,9 @@ def _line_bytes(batch: dict, files: contextlib.ExitStack) -> list:
     """Each row's JSONL line bytes: as listed, or read again at the offset the driver kept (one open per file).
 
     A line that is not what the listing saw (its file was edited since) is an ``x`` row, with that reason."""
-    raws, opened, none = [], {}, [None] * len(batch["seq"])
+    raws, opened = [], {}
     for i, (kind, path, raw, offset, size, sha1) in enumerate(zip(
-            batch["kind"], batch["path"], batch["raw"], batch.get("offset", none), batch.get("size", none),
-            batch.get("sha1", none))):
+            batch["kind"], batch["path"], batch["raw"], batch["offset"], batch["size"], batch["sha1"])):
         if kind == "j" and raw is None:
             try:
                 if path not in opened:
@@ -766,7 +761,6 @@ def summarize_to_file(src: str | Path, out: str | Path, *, sentences: int = 3, m
         raise WireFormatError("no such file or folder", src)
     out = Path(out)
     sentences, max_words = whole_number("sentences", sentences, 1), whole_number("max_words", max_words, 1, optional=True)
-    shard_size = whole_number("shard_size", shard_size, 1)
     get_summarizer(method)  # before Ray starts: an unknown name, not a failure in every task
 
     def replaceable():  # after the .jsonl rule, so that --force is not asked for first

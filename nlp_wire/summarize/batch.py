@@ -429,11 +429,15 @@ def input_stamp(path: str, raw: bytes | str | None = None) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
+def digest_line(path: str, line: int | None, stamp: str) -> bytes:
+    """One input's line in a digest of the inputs: a resume's (summarize's journal) or a Ray run's (its manifest)."""
+    return f"{path}\0{line}\0{stamp}\n".encode("utf-8", "surrogatepass")
+
+
 def _unit_stamp(unit: tuple) -> bytes:
-    """One input's line in the digest a resume checks (as the Ray engine's listing digest has it)."""
+    """One input's line in the digest a resume checks."""
     stamp = input_stamp(unit[1], unit[3] if unit[0] == "j" else None) if unit[0] != "x" else f"x:{unit[3]}"
-    line = unit[2] if unit[0] != "t" else None
-    return f"{unit[1]}\0{line}\0{stamp}\n".encode("utf-8", "surrogatepass")
+    return digest_line(unit[1], unit[2] if unit[0] != "t" else None, stamp)
 
 
 def _changed_since(unit: tuple, when_ns: int | None) -> bool:
@@ -725,7 +729,7 @@ class _Writer:
                     self._fail({**_where(unit), "reason": str(exc)})
         r.units += 1
         self.last_key = _unit_key(unit)
-        self.digest.update(self._stamps.popleft() if self._stamps else _unit_stamp(unit))
+        self.digest.update(self._stamps.popleft())  # taken when it was listed (stamping)
 
     def _fail(self, error: dict) -> None:
         self.report.failed += 1
@@ -1088,12 +1092,13 @@ def _skip(units: Iterator[tuple], writer: _Writer, interrupted=lambda: False) ->
             until the skipping is done (the journal's last one stands).
     """
     n, last_key = writer.skip, writer.last_key
-    unit, edited = None, None
+    unit, edited, seen = None, None, None
     writer.skipping = True
     for i, unit in enumerate(units, 1):
         writer.digest.update(_unit_stamp(unit))
-        if edited is None and unit[0] != "x" and _changed_since(unit, writer.resume_time):
+        if edited is None and unit[0] != "x" and unit[1] != seen and _changed_since(unit, writer.resume_time):
             edited = unit[1]
+        seen = unit[1]  # a JSONL's lines share their file's mtime: looked at once
         if i == n:
             break
         if i % 1000 == 0 and interrupted():
